@@ -1,0 +1,85 @@
+import StableGateDomain
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The wire shapes of a checkout intent, field names exactly as the seeds spell them (typos
+/// included: `allscale_checkout_intent_id` on create, `all_scale_checkout_intent_id` on GET;
+/// `rate` on create, `currency_rate` on GET).
+public enum CheckoutIntentWire {
+    /// The `payload` of `POST /v1/checkout_intents` (seed 000 + 003).
+    public static func createPayload(_ intent: CheckoutIntent, checkoutURL: String) -> JSONValue {
+        .object([
+            ("checkout_url", .string(checkoutURL)),
+            ("allscale_checkout_intent_id", .string(intent.id)),
+            ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))),
+            ("stable_coin_type", .int(intent.settlementCoin.rawValue)),
+            ("rate", rate(intent)),
+        ])
+    }
+
+    /// The `payload` of `GET /v1/checkout_intents/{id}` (seed 001), in the documented order,
+    /// followed by StableGate's additions (documented in the README): `stable_coin_type`,
+    /// `accepted_stable_coins`, `redirect_url`, `extra`, `checkout_url`, `created_at`,
+    /// `updated_at`. For stable-coin pricing the fiat fields are null (seed 003).
+    public static func fullPayload(_ intent: CheckoutIntent, checkoutURL: String) -> JSONValue {
+        let payment = intent.payment
+        var currency: JSONValue = .null
+        var currencySymbol: JSONValue = .null
+        var amountCents: JSONValue = .null
+        if case .fiat(let fiat, let cents, _, _) = intent.pricing {
+            currency = .int(fiat.rawValue)
+            currencySymbol = .string(fiat.code)
+            amountCents = .int(cents)
+        }
+        return .object([
+            ("all_scale_checkout_intent_id", .string(intent.id)),
+            ("currency", currency),
+            ("currency_symbol", currencySymbol),
+            ("amount_cents", amountCents),
+            ("chain_id", .intOrNull(payment.chainId)),
+            ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))),
+            ("coin_symbol", .string(intent.settlementCoin.code)),
+            ("coin_contract", .stringOrNull(payment.coinContract)),
+            ("currency_rate", rate(intent)),
+            ("status", .int(intent.status.rawValue)),
+            ("order_id", .stringOrNull(intent.order.orderId)),
+            ("order_description", .stringOrNull(intent.order.orderDescription)),
+            ("user_id", .stringOrNull(intent.order.userId)),
+            ("user_name", .stringOrNull(intent.order.userName)),
+            ("error_message", .stringOrNull(payment.errorMessage)),
+            ("tx_hash", .stringOrNull(payment.txHash)),
+            ("tx_hash_2", .stringOrNull(payment.txHash2)),
+            ("tx_from", .stringOrNull(payment.txFrom)),
+            ("tx_to", .stringOrNull(payment.txTo)),
+            ("actual_paid_amount", amount(payment.actualPaidAmount)),
+            ("service_fee_amount", amount(payment.serviceFeeAmount)),
+            ("net_income_amount", amount(payment.netIncomeAmount)),
+            ("payment_method_type", .int(payment.paymentMethodType.rawValue)),
+            ("stable_coin_type", .int(intent.settlementCoin.rawValue)),
+            ("accepted_stable_coins", .array(intent.acceptedStableCoins.map { .int($0.rawValue) })),
+            ("redirect_url", .stringOrNull(intent.order.redirectURL)),
+            ("extra", intent.order.extra ?? .null),
+            ("checkout_url", .string(checkoutURL)),
+            ("created_at", .string(timestamp(intent.createdAt))),
+            ("updated_at", .string(timestamp(intent.updatedAt))),
+        ])
+    }
+
+    private static func rate(_ intent: CheckoutIntent) -> JSONValue {
+        if case .fiat(_, _, let rate, _) = intent.pricing { return .string(rate.plainString()) }
+        return .null
+    }
+
+    private static func amount(_ value: DecimalAmount?) -> JSONValue {
+        value.map { .string(MoneyRules.wireString($0)) } ?? .null
+    }
+
+    /// RFC 3339 UTC with milliseconds.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

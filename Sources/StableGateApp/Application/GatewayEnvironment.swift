@@ -1,0 +1,87 @@
+import Logging
+import StableGateDomain
+import StableGateStore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What every command needs: the migrated database, the secret box and the repositories.
+/// `serve` builds its application on one; the CLI's `merchants` and `keys` use one directly.
+public struct GatewayEnvironment: Sendable {
+    public let configuration: GatewayConfiguration
+    public let database: any DatabaseClient
+    public let secretBox: SecretBox
+    public let clock: any WallClock
+    public let identifiers: any IdentifierGenerator
+    public let logger: Logger
+
+    public var merchants: MerchantRepository { MerchantRepository(database: database) }
+    public var apiKeys: APIKeyRepository { APIKeyRepository(database: database) }
+    public var intents: CheckoutIntentRepository { CheckoutIntentRepository(database: database) }
+
+    /// Checks the configuration, opens the database and applies pending migrations.
+    public static func open(
+        _ configuration: GatewayConfiguration, clock: any WallClock = SystemClock(),
+        identifiers: any IdentifierGenerator = SystemIdentifierGenerator(), logger: Logger
+    ) async throws -> GatewayEnvironment {
+        let problems = configuration.productionProblems()
+        guard problems.isEmpty else { throw ConfigurationError(problems) }
+        let location = try DatabaseLocation(url: configuration.resolvedDatabaseURL)
+        if case .sqlite(let path) = location {
+            try FileManager.default.createDirectory(
+                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        }
+        let secretBox = try MasterKeyStore.secretBox(for: configuration, logger: logger)
+        let database = try await DatabaseFactory.open(location, logger: logger)
+        do {
+            try await Migrator(database: database, logger: logger).migrate(now: clock.now.unixMilliseconds)
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+        logger.debug("database ready", metadata: ["database": "\(location)"])
+        return GatewayEnvironment(
+            configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger)
+    }
+
+    /// Closes the database.
+    public func close() async {
+        await database.shutdown()
+    }
+}
+
+/// Finds the master key: from configuration, or in sandbox from (or newly into)
+/// `<data-dir>/master.key`, readable by the owner only.
+enum MasterKeyStore {
+    static func secretBox(for configuration: GatewayConfiguration, logger: Logger) throws -> SecretBox {
+        if let key = configuration.masterKey, !key.isEmpty {
+            return try SecretBox(base64MasterKey: key)
+        }
+        guard configuration.mode == .sandbox else {
+            throw ConfigurationError(["no master key: set STABLEGATE_MASTER_KEY"])
+        }
+        let directory = configuration.dataDirectory
+        let path = directory + "/master.key"
+        let manager = FileManager.default
+        if let data = manager.contents(atPath: path) {
+            return try SecretBox(base64MasterKey: String(decoding: data, as: UTF8.self))
+        }
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let key = SecretBox.generateMasterKey()
+        guard manager.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError(["cannot write the sandbox master key to \(path)"])
+        }
+        logger.notice("generated a sandbox master key", metadata: ["path": "\(path)"])
+        return try SecretBox(base64MasterKey: key)
+    }
+}
+
+extension GatewayEnvironment {
+    /// The schema versions applied to the database.
+    public func appliedMigrations() async throws -> [Int] {
+        try await Migrator(database: database, logger: logger).appliedVersions()
+    }
+}

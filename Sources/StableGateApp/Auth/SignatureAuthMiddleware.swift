@@ -1,0 +1,101 @@
+import Hummingbird
+import Logging
+import NIOCore
+import StableGateDomain
+import StableGateStore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Authenticates `/v1` requests with the AllScale signing scheme (seed 003, DESIGN.md §1).
+///
+/// In order: all four headers present (else 20001); timestamp within ±300 s, known active key,
+/// valid signature over the raw body (else 20002, each with its own message); the key's IP
+/// allowlist (30001); then the nonce must be new (20002) and the key under its per-minute
+/// rate (40001 with `Retry-After`). The signature is checked before anything that would
+/// consume the key's nonce space or rate budget, so an unauthenticated caller cannot.
+struct SignatureAuthMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let keys: APIKeyCache
+    let ledger: RequestLedger
+    let clock: any WallClock
+    let maximumBodyBytes: Int
+
+    /// Longest accepted nonce and key id.
+    static let maximumNonceLength = 128
+    static let maximumKeyLength = 128
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        var request = request
+        let apiKey = request.headers[.apiKey]
+        let timestampText = request.headers[.timestamp]
+        let nonce = request.headers[.nonce]
+        let signature = request.headers[.signature]
+        let missing = [("X-API-Key", apiKey), ("X-Timestamp", timestampText), ("X-Nonce", nonce), ("X-Signature", signature)]
+            .filter { $0.1?.isEmpty ?? true }.map(\.0)
+        guard missing.isEmpty, let apiKey, let timestampText, let nonce, let signature else {
+            throw APIError(.missingAuthentication, "missing authentication header\(missing.count > 1 ? "s" : ""): \(missing.joined(separator: ", "))")
+        }
+
+        let now = clock.now
+        guard timestampText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let timestamp = Int64(timestampText) else {
+            throw APIError(.invalidSignature, "X-Timestamp must be Unix time in seconds, got \(timestampText.prefix(32))")
+        }
+        let serverTime = Int64(now.timeIntervalSince1970)
+        guard abs(serverTime - timestamp) <= RequestSigning.timestampTolerance else {
+            throw APIError(
+                .invalidSignature,
+                "X-Timestamp \(timestamp) is outside ±\(RequestSigning.timestampTolerance) s of server time \(serverTime); check your clock")
+        }
+        guard nonce.utf8.count <= Self.maximumNonceLength, nonce.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw APIError(.invalidSignature, "X-Nonce must be 1–\(Self.maximumNonceLength) printable ASCII characters")
+        }
+        guard apiKey.utf8.count <= Self.maximumKeyLength, let key = try await keys.key(id: apiKey, now: now) else {
+            throw APIError(.invalidSignature, "unknown API key")
+        }
+        guard key.record.isActive else {
+            throw APIError(.invalidSignature, "API key has been revoked")
+        }
+
+        let body = try await request.body.collect(upTo: maximumBodyBytes)
+        request.body = .init(buffer: body)
+        context.body = body
+        let canonical = RequestSigning.canonicalString(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+            timestamp: timestampText, nonce: nonce, bodySHA256Hex: RequestSigning.bodyHash(body.readableBytesView))
+        guard RequestSigning.isValid(signatureHeader: signature, canonical: canonical, secret: key.secret) else {
+            throw APIError(
+                .invalidSignature,
+                "signature does not match: sign METHOD\\nPATH\\nQUERY\\nTIMESTAMP\\nNONCE\\nhex(sha256(body)) with HMAC-SHA256 and send v1=base64")
+        }
+
+        if !key.record.allowedRanges.isEmpty {
+            let address = context.remoteAddress?.ipAddress ?? ""
+            guard key.record.allowedRanges.contains(where: { $0.contains(address) }) else {
+                throw APIError(.forbidden, "requests from \(address.isEmpty ? "this address" : address) are not allowed for this API key")
+            }
+        }
+
+        let claim = RequestClaim(
+            apiKeyId: key.record.id, nonce: nonce,
+            nonceExpiresAt: Date(timeIntervalSince1970: TimeInterval(timestamp + RequestSigning.timestampTolerance + 1)),
+            limitPerMinute: key.record.rateLimitPerMinute, now: now)
+        switch try await ledger.claim(claim) {
+        case .accepted: break
+        case .replayedNonce:
+            throw APIError(.invalidSignature, "X-Nonce was already used with this API key; send a fresh nonce with every request")
+        case .rateLimited(let seconds):
+            throw APIError(.rateLimited, "rate limit of \(key.record.rateLimitPerMinute) requests per minute exceeded for this API key", retryAfterSeconds: seconds)
+        }
+
+        context.caller = AuthenticatedCaller(storeId: key.record.storeId, apiKeyId: key.record.id)
+        context.logger[metadataKey: "store_id"] = .string(key.record.storeId)
+        context.logger[metadataKey: "api_key"] = .string(key.record.id)
+        return try await next(request, context)
+    }
+}

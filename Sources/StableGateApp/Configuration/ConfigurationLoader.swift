@@ -1,0 +1,91 @@
+import Configuration
+import SystemPackage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Reads ``GatewayConfiguration`` with swift-configuration, highest priority first:
+/// command-line flags, then `STABLEGATE_*` environment variables, then a JSON config file,
+/// then the defaults.
+///
+/// | key | environment | meaning |
+/// |---|---|---|
+/// | `mode` | `STABLEGATE_MODE` | `sandbox` or `production` |
+/// | `http.host`, `http.port` | `STABLEGATE_HTTP_HOST`, `…_PORT` | listen address |
+/// | `database.url` | `STABLEGATE_DATABASE_URL` | `sqlite:PATH` or `postgres://…` |
+/// | `data.dir` | `STABLEGATE_DATA_DIR` | data directory |
+/// | `public.url` | `STABLEGATE_PUBLIC_URL` | public base URL |
+/// | `master.key` | `STABLEGATE_MASTER_KEY` | base64 master key |
+/// | `fx.provider`, `fx.url` | `STABLEGATE_FX_PROVIDER`, `…_URL` | `snapshot` or `http` + URL |
+/// | `fx.cache.ttl`, `fx.max.age` | `STABLEGATE_FX_CACHE_TTL`, `…_MAX_AGE` | seconds |
+/// | `api.max.body.bytes` | `STABLEGATE_API_MAX_BODY_BYTES` | request size limit |
+/// | `api.key.cache.ttl` | `STABLEGATE_API_KEY_CACHE_TTL` | seconds |
+/// | `api.default.rate.limit` | `STABLEGATE_API_DEFAULT_RATE_LIMIT` | requests per minute |
+public enum ConfigurationLoader {
+    /// Builds the configuration from flags (already parsed into `overrides`, keyed as in the
+    /// table), the process environment and an optional JSON file.
+    public static func load(
+        overrides: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String?
+    ) async throws -> GatewayConfiguration {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: key == "master.key") }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: values),
+            KeyMappingProvider(
+                upstream: EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["STABLEGATE_MASTER_KEY"]))
+            ) { $0.prepending(["stablegate"]) },
+        ]
+        if let configFile {
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
+        }
+        return try configuration(from: ConfigReader(providers: providers))
+    }
+
+    /// Maps a reader onto the configuration struct, with clear errors for bad values.
+    public static func configuration(from reader: ConfigReader) throws -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        var problems: [String] = []
+
+        func integer(_ key: String, _ apply: (Int) -> Void) {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return }
+            if let value = Int(text), value >= 0 { apply(value) } else { problems.append("\(key) must be a non-negative integer, got \(text)") }
+        }
+
+        if let mode = reader.string(forKey: "mode") {
+            if let value = GatewayConfiguration.Mode(rawValue: mode.lowercased()) {
+                configuration.mode = value
+            } else {
+                problems.append("mode must be sandbox or production, got \(mode)")
+            }
+        }
+        if let host = reader.string(forKey: "http.host") { configuration.host = host }
+        integer("http.port") { configuration.port = $0 }
+        if let directory = reader.string(forKey: "data.dir") { configuration.dataDirectory = directory }
+        configuration.databaseURL = reader.string(forKey: "database.url")
+        configuration.publicURL = reader.string(forKey: "public.url")
+        configuration.masterKey = reader.string(forKey: "master.key", isSecret: true)
+        switch reader.string(forKey: "fx.provider")?.lowercased() {
+        case nil, "snapshot": configuration.rateSource = .snapshot
+        case "http":
+            if let url = reader.string(forKey: "fx.url") {
+                configuration.rateSource = .http(url: url)
+            } else {
+                problems.append("fx.provider=http needs fx.url (STABLEGATE_FX_URL)")
+            }
+        case let other?: problems.append("fx.provider must be snapshot or http, got \(other)")
+        }
+        integer("fx.cache.ttl") { configuration.rateCacheTTL = TimeInterval($0) }
+        integer("fx.max.age") { configuration.rateMaximumAge = TimeInterval($0) }
+        if configuration.rateMaximumAge == nil, case .http = configuration.rateSource {
+            configuration.rateMaximumAge = 24 * 3600
+        }
+        integer("api.max.body.bytes") { configuration.maximumBodyBytes = $0 }
+        integer("api.key.cache.ttl") { configuration.apiKeyCacheTTL = TimeInterval($0) }
+        integer("api.default.rate.limit") { configuration.defaultRateLimitPerMinute = $0 }
+        guard problems.isEmpty else { throw ConfigurationError(problems) }
+        return configuration
+    }
+}

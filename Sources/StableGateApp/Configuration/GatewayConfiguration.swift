@@ -1,0 +1,93 @@
+import StableGateStore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Everything the gateway needs to start. Every field has a default that runs the sandbox.
+public struct GatewayConfiguration: Sendable {
+    /// Sandbox (test chain, snapshot FX, relaxed checks) or production (everything strict).
+    public enum Mode: String, Sendable, CaseIterable {
+        case sandbox
+        case production
+    }
+
+    /// Where FX rates come from.
+    public enum RateSource: Sendable, Equatable {
+        /// The bundled snapshot (sandbox default).
+        case snapshot
+        /// A live HTTP endpoint returning USD-based rates.
+        case http(url: String)
+    }
+
+    public var mode: Mode = .sandbox
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Holds the SQLite file (by default) and, in sandbox, the generated master key.
+    public var dataDirectory = ".stablegate"
+    /// nil means `sqlite:<dataDirectory>/stablegate.sqlite`.
+    public var databaseURL: String?
+    /// The gateway's public base URL; checkout URLs are `{publicURL}/checkout/{id}`.
+    public var publicURL: String?
+    /// Base64 of the 32-byte master key that encrypts secrets at rest. In sandbox, when unset,
+    /// one is generated into `<dataDirectory>/master.key`.
+    public var masterKey: String?
+
+    public var rateSource: RateSource = .snapshot
+    /// How long fetched HTTP rates are reused.
+    public var rateCacheTTL: TimeInterval = 60
+    /// Rates older than this fail creates with 50002; nil disables the check (sandbox snapshot).
+    public var rateMaximumAge: TimeInterval?
+
+    /// Largest accepted request body.
+    public var maximumBodyBytes = 64 * 1024
+    /// How long a looked-up API key (and its decrypted secret) is reused before re-reading it;
+    /// a revocation takes effect on every instance within this time.
+    public var apiKeyCacheTTL: TimeInterval = 5
+    /// Rate limit for keys created without an explicit one.
+    public var defaultRateLimitPerMinute = 600
+    /// How long an `Idempotency-Key` is remembered.
+    public var idempotencyTTL: TimeInterval = 24 * 3600
+
+    public init() {}
+
+    /// The database URL in effect.
+    public var resolvedDatabaseURL: String {
+        databaseURL ?? "sqlite:\(dataDirectory)/stablegate.sqlite"
+    }
+
+    /// The public URL in effect.
+    public var resolvedPublicURL: String {
+        var url = publicURL ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    /// Why this configuration may not run in production; empty when it may (or in sandbox).
+    public func productionProblems() -> [String] {
+        guard mode == .production else { return [] }
+        var problems: [String] = []
+        if masterKey?.isEmpty ?? true {
+            problems.append("no master key for secrets at rest: set STABLEGATE_MASTER_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)")
+        }
+        if case .snapshot = rateSource {
+            problems.append("no live rate provider: set STABLEGATE_FX_PROVIDER=http and STABLEGATE_FX_URL")
+        }
+        if let url = publicURL, url.lowercased().hasPrefix("https://") {
+        } else {
+            problems.append("the public URL must be https: set --public-url or STABLEGATE_PUBLIC_URL to https://…")
+        }
+        return problems
+    }
+}
+
+/// A configuration that cannot run, with every reason.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public init(_ problems: [String]) { self.problems = problems }
+    public var description: String {
+        "configuration refused:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

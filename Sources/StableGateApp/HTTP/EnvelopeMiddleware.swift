@@ -1,0 +1,63 @@
+import Hummingbird
+import Logging
+import StableGateDomain
+
+/// The outermost middleware: gives every request its id (in the context, the logger metadata
+/// and the `X-Request-Id` header) and turns every error into an envelope, so clients never see
+/// a bare status or a stack trace — unknown routes and methods included.
+public struct EnvelopeMiddleware: RouterMiddleware {
+    public typealias Context = GatewayRequestContext
+    private let identifiers: any IdentifierGenerator
+
+    public init(identifiers: any IdentifierGenerator) {
+        self.identifiers = identifiers
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestId = identifiers.randomBytes(16).hexString
+        context.requestId = requestId
+        context.logger[metadataKey: "request_id"] = .string(requestId)
+        context.logger[metadataKey: "hb.request.id"] = .string(requestId)
+        do {
+            var response = try await next(request, context)
+            response.headers[.requestId] = requestId
+            return response
+        } catch let failure as APIErrorResponse {
+            logRejection(failure.error, request: request, context: context)
+            return Envelope.failure(failure.error, requestId: requestId, httpStatus: failure.httpStatus)
+        } catch let error as APIError {
+            logRejection(error, request: request, context: context)
+            return Envelope.failure(error, requestId: requestId)
+        } catch let error as HTTPError {
+            let (apiError, status) = Self.map(error, request: request)
+            logRejection(apiError, request: request, context: context)
+            return Envelope.failure(apiError, requestId: requestId, httpStatus: status)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Envelope.failure(APIError(.internalError, "internal server error; quote request_id \(requestId) to support"), requestId: requestId)
+        }
+    }
+
+    private func logRejection(_ error: APIError, request: Request, context: Context) {
+        let level: Logger.Level = error.code == .internalError ? .error : .info
+        context.logger.log(
+            level: level, "request rejected",
+            metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)", "method": "\(request.method)", "path": "\(request.uri.path)"])
+    }
+
+    /// Maps framework errors (no route, body too large, …) to envelope errors.
+    static func map(_ error: HTTPError, request: Request) -> (APIError, HTTPResponse.Status) {
+        switch error.status {
+        case .notFound:
+            return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound)
+        case .methodNotAllowed:
+            return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed)
+        case .contentTooLarge:
+            return (APIError(.validation, "request body is too large"), .contentTooLarge)
+        default:
+            let message = error.body ?? error.status.reasonPhrase
+            return (APIError(error.status.code >= 500 ? .internalError : .validation, message), error.status)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Logging
+import ServiceLifecycle
+import StableGateDomain
+import StableGateStore
+
+/// Deletes nonces past their replay window, old rate-limit windows and expired idempotency
+/// records, once a minute, so those tables stay small.
+struct ExpiredStateJanitor: Service {
+    let ledger: RequestLedger
+    let clock: any WallClock
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        // Sleeping is cancelled as soon as a graceful shutdown begins.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let removed = try await ledger.purgeExpired(now: clock.now)
+                    if removed > 0 { logger.debug("purged expired request state", metadata: ["rows": "\(removed)"]) }
+                } catch {
+                    logger.warning("purging expired request state failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}

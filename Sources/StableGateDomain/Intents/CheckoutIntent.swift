@@ -1,0 +1,116 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// How an intent's price was given.
+public enum Pricing: Sendable, Equatable {
+    /// Priced in fiat: `amount_cents` of `currency`, converted at `rate` (fiat units per coin)
+    /// quoted at `rateAsOf`.
+    case fiat(currency: FiatCurrency, amountCents: Int64, rate: DecimalAmount, rateAsOf: Date)
+    /// Priced natively in the settlement coin; `amount_cents` is coin cents, no FX.
+    case stableCoin(amountCents: Int64)
+
+    /// The `amount_cents` the merchant sent, in either mode.
+    public var amountCents: Int64 {
+        switch self {
+        case .fiat(_, let cents, _, _), .stableCoin(let cents): cents
+        }
+    }
+}
+
+/// The optional merchant-supplied fields of an intent, validated (see ``CreateCheckoutIntentRequest``).
+public struct OrderDetails: Sendable, Equatable {
+    public var orderId: String?
+    public var orderDescription: String?
+    public var userId: String?
+    public var userName: String?
+    public var redirectURL: String?
+    /// Custom metadata: a JSON object, stored and returned as sent.
+    public var extra: JSONValue?
+
+    public init(
+        orderId: String? = nil, orderDescription: String? = nil, userId: String? = nil, userName: String? = nil,
+        redirectURL: String? = nil, extra: JSONValue? = nil
+    ) {
+        self.orderId = orderId
+        self.orderDescription = orderDescription
+        self.userId = userId
+        self.userName = userName
+        self.redirectURL = redirectURL
+        self.extra = extra
+    }
+}
+
+/// What is known about the payment of an intent (seed 001's on-chain fields). Empty until paid.
+public struct PaymentDetails: Sendable, Equatable {
+    public var chainId: Int64?
+    public var coinContract: String?
+    public var txHash: String?
+    public var txHash2: String?
+    public var txFrom: String?
+    public var txTo: String?
+    public var actualPaidAmount: DecimalAmount?
+    public var serviceFeeAmount: DecimalAmount?
+    public var netIncomeAmount: DecimalAmount?
+    public var paymentMethodType: PaymentMethodType
+    public var errorMessage: String?
+
+    public init(
+        chainId: Int64? = nil, coinContract: String? = nil, txHash: String? = nil, txHash2: String? = nil,
+        txFrom: String? = nil, txTo: String? = nil, actualPaidAmount: DecimalAmount? = nil,
+        serviceFeeAmount: DecimalAmount? = nil, netIncomeAmount: DecimalAmount? = nil,
+        paymentMethodType: PaymentMethodType = .unknown, errorMessage: String? = nil
+    ) {
+        self.chainId = chainId
+        self.coinContract = coinContract
+        self.txHash = txHash
+        self.txHash2 = txHash2
+        self.txFrom = txFrom
+        self.txTo = txTo
+        self.actualPaidAmount = actualPaidAmount
+        self.serviceFeeAmount = serviceFeeAmount
+        self.netIncomeAmount = netIncomeAmount
+        self.paymentMethodType = paymentMethodType
+        self.errorMessage = errorMessage
+    }
+}
+
+/// A checkout intent: one order a merchant wants paid in a stable coin.
+public struct CheckoutIntent: Sendable, Equatable {
+    /// 24 lower-case hex characters.
+    public let id: String
+    /// The store that created it; only that store's keys may read it.
+    public let storeId: String
+    public var status: CheckoutStatus
+    public let pricing: Pricing
+    /// The coin the customer pays in (`stable_coin_type`).
+    public let settlementCoin: StableCoin
+    /// The coins the merchant accepts, settlement coin first.
+    public let acceptedStableCoins: [StableCoin]
+    /// The exact coin amount due (`amount_coins`), at most ``MoneyRules/quoteScale`` digits.
+    public let amountCoins: DecimalAmount
+    public let order: OrderDetails
+    public var payment: PaymentDetails
+    public let createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, storeId: String, status: CheckoutStatus, pricing: Pricing, settlementCoin: StableCoin,
+        acceptedStableCoins: [StableCoin], amountCoins: DecimalAmount, order: OrderDetails, payment: PaymentDetails,
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.storeId = storeId
+        self.status = status
+        self.pricing = pricing
+        self.settlementCoin = settlementCoin
+        self.acceptedStableCoins = acceptedStableCoins
+        self.amountCoins = amountCoins
+        self.order = order
+        self.payment = payment
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

@@ -1,0 +1,62 @@
+import BigInt
+
+/// Every rounding and limit rule for amounts of money, written down once.
+///
+/// - A checkout intent's coin amount (`amount_coins`) is quoted with at most
+///   ``quoteScale`` (6) fractional digits. Every token StableGate accepts has at least 6
+///   decimals, so the quote converts to base units exactly on every chain.
+/// - Fiat is converted with the rate "fiat units per 1 coin" and the result is rounded **up**
+///   to the quote scale, so the merchant never receives less than the fiat price.
+/// - `amount_cents` is always the amount × 100, whatever the currency (seed 000), so
+///   100 JPY is `10000`.
+/// - An intent's coin amount must be strictly greater than ``minimumCoinAmount`` (0.1),
+///   else the create fails with 50002 (seed 003).
+/// - The service fee is `paid × bps / 10 000` rounded **down** to the token's base unit, so
+///   rounding always favours the merchant; the net is `paid − fee`, exact.
+/// - On the wire coin amounts are plain decimal strings with at least two fractional digits
+///   (`"10.00"`, `"0.923457"`), rates plain decimal strings as the provider quoted them.
+public enum MoneyRules {
+    /// Fractional digits of a quoted coin amount.
+    public static let quoteScale = 6
+    /// Coin amounts at or below this are rejected (50002).
+    public static let minimumCoinAmount = DecimalAmount("0.1")!
+    /// Largest `amount_cents` accepted (10^15, i.e. ten trillion units of any currency); it keeps
+    /// every derived integer far from any storage limit.
+    public static let maximumAmountCents: Int64 = 1_000_000_000_000_000
+    /// Basis points in one whole.
+    public static let basisPointsPerWhole = 10_000
+
+    /// The coin amount of a stable-coin-priced intent: `amount_cents` is coin cents, no FX.
+    public static func coinAmount(stableCoinCents: Int64) -> DecimalAmount {
+        precondition(stableCoinCents >= 0)
+        return DecimalAmount(units: BigUInt(stableCoinCents), scale: 2)
+    }
+
+    /// The coin amount of a fiat-priced intent: `(amount_cents / 100) / rate`, rounded up to
+    /// ``quoteScale`` digits. `rate` is fiat units per 1 coin and must be positive.
+    public static func coinAmount(fiatCents: Int64, rate: DecimalAmount) -> DecimalAmount {
+        precondition(fiatCents >= 0 && !rate.isZero)
+        // coins × 10^quoteScale = cents × 10^quoteScale × 10^rate.scale / (100 × rate.units)
+        let numerator = BigUInt(fiatCents) * BigUInt(10).power(quoteScale + rate.scale)
+        let denominator = BigUInt(100) * rate.units
+        let (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: denominator)
+        let units = remainder.isZero ? quotient : quotient + 1
+        return DecimalAmount(units: units, scale: quoteScale)
+    }
+
+    /// Whether a coin amount clears the 0.1 floor (strictly greater).
+    public static func isAboveMinimum(_ amount: DecimalAmount) -> Bool {
+        amount > minimumCoinAmount
+    }
+
+    /// The service fee in base units: `paid × bps / 10 000`, rounded down.
+    public static func serviceFee(paidBaseUnits: BigUInt, basisPoints: Int) -> BigUInt {
+        precondition(basisPoints >= 0 && basisPoints <= basisPointsPerWhole)
+        return paidBaseUnits * BigUInt(basisPoints) / BigUInt(basisPointsPerWhole)
+    }
+
+    /// The text of a coin amount on the wire (`amount_coins`, `actual_paid_amount`, …).
+    public static func wireString(_ amount: DecimalAmount) -> String {
+        amount.plainString(minimumFractionDigits: 2)
+    }
+}

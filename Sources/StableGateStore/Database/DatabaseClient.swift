@@ -1,0 +1,78 @@
+import Logging
+import SQLKit
+
+/// The SQL dialects StableGate runs on. Queries branch on it only where the SQL really differs.
+public enum DatabaseDialect: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// A database StableGate can run queries and transactions on.
+///
+/// SQLKit has no portable transaction API, so a transaction here is `BEGIN`…`COMMIT` on one
+/// leased connection: on SQLite the single serialized writer, on PostgreSQL a pooled connection.
+public protocol DatabaseClient: Sendable {
+    /// Which SQL dialect this is.
+    var dialect: DatabaseDialect { get }
+
+    /// Runs `body` with a connection for reads or single auto-committed statements.
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Closes every connection.
+    func shutdown() async
+}
+
+/// Where a database lives, parsed from `sqlite:PATH` or `postgres://user:pass@host:port/db`.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// Parses a database URL.
+    public init(url: String) throws(DatabaseConfigurationError) {
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw DatabaseConfigurationError("sqlite URL needs a path, as in sqlite:./data/stablegate.sqlite") }
+            self = .sqlite(path: path)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            self = .postgres(url: url)
+        } else {
+            throw DatabaseConfigurationError("unsupported database URL; use sqlite:PATH or postgres://user:pass@host:port/db")
+        }
+    }
+
+    /// The location with any password masked, safe to log.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url):
+            guard let at = url.lastIndex(of: "@"), let schemeEnd = url.range(of: "://") else { return url }
+            let credentials = url[schemeEnd.upperBound..<at]
+            guard let colon = credentials.firstIndex(of: ":") else { return url }
+            return String(url[..<colon]) + ":***" + String(url[at...])
+        }
+    }
+}
+
+/// A database URL or setting that cannot be used.
+public struct DatabaseConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Opens the database at a location.
+public enum DatabaseFactory {
+    /// Opens (and for SQLite creates) the database. PostgreSQL connections are made lazily by
+    /// its pool, which `PostgresDatabaseClient.run()` drives.
+    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> any DatabaseClient {
+        switch location {
+        case .sqlite(let path):
+            return try await SQLiteDatabaseClient.open(path: path, logger: logger)
+        case .postgres(let url):
+            return try PostgresDatabaseClient(url: url, logger: logger)
+        }
+    }
+}

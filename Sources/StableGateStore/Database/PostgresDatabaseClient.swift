@@ -1,0 +1,69 @@
+import Logging
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// PostgreSQL through PostgresNIO's `PostgresClient` pool, which runs in a task this client
+/// owns from creation until ``shutdown()``.
+public final class PostgresDatabaseClient: DatabaseClient {
+    public let dialect = DatabaseDialect.postgres
+    /// The underlying pool.
+    public let client: PostgresClient
+    private let logger: Logger
+    private let runTask: Task<Void, Never>
+
+    /// Creates a pool for `postgres://user:pass@host:port/db` (add `?sslmode=require` for TLS).
+    public init(url: String, maximumConnections: Int = 20, logger: Logger) throws {
+        guard let configuration = try? SQLPostgresConfiguration(url: url) else {
+            throw DatabaseConfigurationError("invalid PostgreSQL URL; use postgres://user:pass@host:port/db")
+        }
+        let core = configuration.coreConfiguration
+        let tls: PostgresClient.Configuration.TLS =
+            switch (core.tls.isEnforced, core.tls.isAllowed) {
+            case (true, _): .require(core.tls.sslContext!.configuration)
+            case (_, true): .prefer(core.tls.sslContext!.configuration)
+            default: .disable
+            }
+        guard let host = core.host, let port = core.port else {
+            throw DatabaseConfigurationError("PostgreSQL URL must name a host and port")
+        }
+        var clientConfiguration = PostgresClient.Configuration(
+            host: host, port: port, username: core.username, password: core.password, database: core.database, tls: tls)
+        clientConfiguration.options.maximumConnections = maximumConnections
+        clientConfiguration.options.minimumConnections = 2
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.runTask = Task { await client.run() }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let database = connection.sql(queryLogLevel: nil)
+            try await database.raw("BEGIN").run()
+            do {
+                let result = try await body(database)
+                try await database.raw("COMMIT").run()
+                return result
+            } catch {
+                do {
+                    try await database.raw("ROLLBACK").run()
+                } catch let rollbackError {
+                    logger.error("rollback failed", metadata: ["error": "\(rollbackError)"])
+                }
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async {
+        runTask.cancel()
+        await runTask.value
+    }
+}

@@ -1,0 +1,277 @@
+import BigInt
+import SQLKit
+import StableGateDomain
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The idempotency record to write with a new intent (Stripe-style `Idempotency-Key`).
+public struct IdempotencyClaim: Sendable {
+    public let key: String
+    /// Lower-case hex SHA-256 of the raw request body.
+    public let requestHash: String
+    /// The success payload to replay for a repeat of the same request.
+    public let responsePayload: String
+    public let expiresAt: Date
+
+    public init(key: String, requestHash: String, responsePayload: String, expiresAt: Date) {
+        self.key = key
+        self.requestHash = requestHash
+        self.responsePayload = responsePayload
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What an earlier request with the same idempotency key produced.
+public struct IdempotencyRecord: Sendable, Equatable {
+    public let requestHash: String
+    public let intentId: String
+    public let responsePayload: String
+}
+
+/// The outcome of creating an intent.
+public enum CreateIntentOutcome: Sendable, Equatable {
+    /// Created now.
+    case created
+    /// The idempotency key was already used; nothing was written and this is what it recorded.
+    case alreadyRecorded(IdempotencyRecord)
+}
+
+/// The owner and status of an intent: all the status endpoint needs.
+public struct IntentStatusRow: Sendable, Equatable {
+    public let storeId: String
+    public let status: CheckoutStatus
+}
+
+/// Checkout intents and their status history.
+public struct CheckoutIntentRepository: Sendable {
+    private let database: any DatabaseClient
+
+    public init(database: any DatabaseClient) {
+        self.database = database
+    }
+
+    /// The live idempotency record of `key` for a store, if any (expired ones count as absent).
+    public func idempotencyRecord(storeId: String, key: String, now: Date) async throws -> IdempotencyRecord? {
+        try await database.read { db in
+            try await Self.idempotencyRecord(storeId: storeId, key: key, now: now, on: db)
+        }
+    }
+
+    private static func idempotencyRecord(storeId: String, key: String, now: Date, on db: any SQLDatabase) async throws -> IdempotencyRecord? {
+        try await db.raw("""
+            SELECT request_hash, intent_id, response_payload FROM idempotency_records
+            WHERE store_id = \(bind: storeId) AND idempotency_key = \(bind: key) AND expires_at > \(bind: now.unixMilliseconds)
+            """).first().map { row in
+            IdempotencyRecord(
+                requestHash: try row.decode(column: "request_hash", as: String.self),
+                intentId: try row.decode(column: "intent_id", as: String.self),
+                responsePayload: try row.decode(column: "response_payload", as: String.self))
+        }
+    }
+
+    /// Inserts a new intent with its creation record and, if given, its idempotency record, in
+    /// one transaction. When another request took the same idempotency key first (even
+    /// concurrently, on another instance), nothing is written and its record is returned.
+    public func create(_ intent: CheckoutIntent, transition: StatusTransition, idempotency: IdempotencyClaim?) async throws -> CreateIntentOutcome {
+        do {
+            return try await database.transaction { db in
+                if let idempotency {
+                    try await db.raw("""
+                        DELETE FROM idempotency_records
+                        WHERE store_id = \(bind: intent.storeId) AND idempotency_key = \(bind: idempotency.key)
+                          AND expires_at <= \(bind: intent.createdAt.unixMilliseconds)
+                        """).run()
+                    if let existing = try await Self.idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt, on: db) {
+                        return .alreadyRecorded(existing)
+                    }
+                }
+                try await Self.insert(intent, on: db)
+                try await Self.appendTransition(intentId: intent.id, sequence: 1, transition, on: db)
+                if let idempotency {
+                    try await db.raw("""
+                        INSERT INTO idempotency_records (store_id, idempotency_key, request_hash, intent_id, response_payload, created_at, expires_at)
+                        VALUES (\(bind: intent.storeId), \(bind: idempotency.key), \(bind: idempotency.requestHash), \(bind: intent.id),
+                                \(bind: idempotency.responsePayload), \(bind: intent.createdAt.unixMilliseconds), \(bind: idempotency.expiresAt.unixMilliseconds))
+                        """).run()
+                }
+                return .created
+            }
+        } catch {
+            // A concurrent request with the same key committed first: its unique key made our
+            // insert fail and roll back. Report what it recorded.
+            if let idempotency,
+                let existing = try await idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt)
+            {
+                return .alreadyRecorded(existing)
+            }
+            throw error
+        }
+    }
+
+    /// The intent with `id`, whatever its store (callers check ownership).
+    public func find(id: String) async throws -> CheckoutIntent? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM checkout_intents WHERE id = \(bind: id)").first().map(Self.intent(from:))
+        }
+    }
+
+    /// Owner and status of `id`, read with one narrow query for the polling endpoint.
+    public func status(id: String) async throws -> IntentStatusRow? {
+        try await database.read { db in
+            try await db.raw("SELECT store_id, status FROM checkout_intents WHERE id = \(bind: id)").first().map { row in
+                let raw = try row.decode(column: "status", as: Int64.self)
+                guard let status = CheckoutStatus(rawValue: Int(raw)) else {
+                    throw StoreDataError("checkout intent \(id) has unknown status \(raw)")
+                }
+                return IntentStatusRow(storeId: try row.decode(column: "store_id", as: String.self), status: status)
+            }
+        }
+    }
+
+    /// The status history of an intent, oldest first.
+    public func transitions(intentId: String) async throws -> [StatusTransition] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT from_status, to_status, reason, at FROM intent_transitions WHERE intent_id = \(bind: intentId) ORDER BY seq
+                """).all().map { row in
+                StatusTransition(
+                    from: try row.decode(column: "from_status", as: Int64?.self).flatMap { CheckoutStatus(rawValue: Int($0)) },
+                    to: CheckoutStatus(rawValue: Int(try row.decode(column: "to_status", as: Int64.self))) ?? .failed,
+                    reason: try row.decode(column: "reason", as: String.self),
+                    at: Date(unixMilliseconds: try row.decode(column: "at", as: Int64.self)))
+            }
+        }
+    }
+
+    /// How many intents exist (all stores). For tests and the operator.
+    public func count() async throws -> Int {
+        try await database.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM checkout_intents").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    static func appendTransition(intentId: String, sequence: Int, _ transition: StatusTransition, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO intent_transitions (intent_id, seq, from_status, to_status, reason, at)
+            VALUES (\(bind: intentId), \(bind: Int64(sequence)), \(bind: transition.from.map { Int64($0.rawValue) }),
+                    \(bind: Int64(transition.to.rawValue)), \(bind: transition.reason), \(bind: transition.at.unixMilliseconds))
+            """).run()
+    }
+
+    static func insert(_ intent: CheckoutIntent, on db: any SQLDatabase) async throws {
+        let currency: Int64?
+        let rate: String?
+        let rateAsOf: Int64?
+        let mode: String
+        switch intent.pricing {
+        case .fiat(let fiat, _, let fiatRate, let asOf):
+            mode = "fiat"
+            currency = Int64(fiat.rawValue)
+            rate = fiatRate.plainString()
+            rateAsOf = asOf.unixMilliseconds
+        case .stableCoin:
+            mode = "stable_coin"
+            currency = nil
+            rate = nil
+            rateAsOf = nil
+        }
+        guard let micro = intent.amountCoins.baseUnits(decimals: MoneyRules.quoteScale), let amountMicro = Int64(exactly: micro) else {
+            throw StoreDataError("amount \(intent.amountCoins) of intent \(intent.id) does not fit the quote scale")
+        }
+        let order = intent.order
+        let payment = intent.payment
+        try await db.raw("""
+            INSERT INTO checkout_intents (
+                id, store_id, status, pricing_mode, currency, amount_cents, rate, rate_as_of, stable_coin, accepted_stable_coins,
+                amount_coins, amount_micro, order_id, order_description, user_id, user_name, redirect_url, extra,
+                chain_id, coin_contract, tx_hash, tx_hash_2, tx_from, tx_to, actual_paid_amount, service_fee_amount,
+                net_income_amount, payment_method_type, error_message, created_at, updated_at)
+            VALUES (
+                \(bind: intent.id), \(bind: intent.storeId), \(bind: Int64(intent.status.rawValue)), \(bind: mode), \(bind: currency),
+                \(bind: intent.pricing.amountCents), \(bind: rate), \(bind: rateAsOf), \(bind: Int64(intent.settlementCoin.rawValue)),
+                \(bind: intent.acceptedStableCoins.map { String($0.rawValue) }.joined(separator: ",")),
+                \(bind: intent.amountCoins.plainString()), \(bind: amountMicro), \(bind: order.orderId), \(bind: order.orderDescription),
+                \(bind: order.userId), \(bind: order.userName), \(bind: order.redirectURL), \(bind: order.extra?.serialized),
+                \(bind: payment.chainId), \(bind: payment.coinContract), \(bind: payment.txHash), \(bind: payment.txHash2),
+                \(bind: payment.txFrom), \(bind: payment.txTo), \(bind: payment.actualPaidAmount?.plainString()),
+                \(bind: payment.serviceFeeAmount?.plainString()), \(bind: payment.netIncomeAmount?.plainString()),
+                \(bind: Int64(payment.paymentMethodType.rawValue)), \(bind: payment.errorMessage),
+                \(bind: intent.createdAt.unixMilliseconds), \(bind: intent.updatedAt.unixMilliseconds))
+            """).run()
+    }
+
+    static func intent(from row: any SQLRow) throws -> CheckoutIntent {
+        let id = try row.decode(column: "id", as: String.self)
+        func decimal(_ column: String) throws -> DecimalAmount? {
+            guard let text = try row.decode(column: column, as: String?.self) else { return nil }
+            guard let value = DecimalAmount(text) else { throw StoreDataError("intent \(id): \(column) is not a decimal: \(text)") }
+            return value
+        }
+        func enumValue<E: RawRepresentable<Int>>(_ column: String, _ type: E.Type) throws -> E {
+            let raw = try row.decode(column: column, as: Int64.self)
+            guard let value = E(rawValue: Int(raw)) else { throw StoreDataError("intent \(id): \(column) has unknown value \(raw)") }
+            return value
+        }
+        let amountCents = try row.decode(column: "amount_cents", as: Int64.self)
+        let pricing: Pricing
+        switch try row.decode(column: "pricing_mode", as: String.self) {
+        case "fiat":
+            guard let currencyRaw = try row.decode(column: "currency", as: Int64?.self),
+                let currency = FiatCurrency(rawValue: Int(currencyRaw)),
+                let rate = try decimal("rate"),
+                let asOf = try row.decode(column: "rate_as_of", as: Int64?.self)
+            else { throw StoreDataError("intent \(id): fiat pricing without currency, rate or rate time") }
+            pricing = .fiat(currency: currency, amountCents: amountCents, rate: rate, rateAsOf: Date(unixMilliseconds: asOf))
+        case "stable_coin":
+            pricing = .stableCoin(amountCents: amountCents)
+        case let other:
+            throw StoreDataError("intent \(id): unknown pricing mode \(other)")
+        }
+        let accepted = try row.decode(column: "accepted_stable_coins", as: String.self)
+            .split(separator: ",").compactMap { Int($0).flatMap(StableCoin.init(rawValue:)) }
+        var extra: JSONValue?
+        if let extraText = try row.decode(column: "extra", as: String?.self) {
+            extra = try? JSONParser.parse(extraText)
+        }
+        guard let amountCoins = try decimal("amount_coins") else { throw StoreDataError("intent \(id): amount_coins missing") }
+        return CheckoutIntent(
+            id: id,
+            storeId: try row.decode(column: "store_id", as: String.self),
+            status: try enumValue("status", CheckoutStatus.self),
+            pricing: pricing,
+            settlementCoin: try enumValue("stable_coin", StableCoin.self),
+            acceptedStableCoins: accepted,
+            amountCoins: amountCoins,
+            order: OrderDetails(
+                orderId: try row.decode(column: "order_id", as: String?.self),
+                orderDescription: try row.decode(column: "order_description", as: String?.self),
+                userId: try row.decode(column: "user_id", as: String?.self),
+                userName: try row.decode(column: "user_name", as: String?.self),
+                redirectURL: try row.decode(column: "redirect_url", as: String?.self),
+                extra: extra),
+            payment: PaymentDetails(
+                chainId: try row.decode(column: "chain_id", as: Int64?.self),
+                coinContract: try row.decode(column: "coin_contract", as: String?.self),
+                txHash: try row.decode(column: "tx_hash", as: String?.self),
+                txHash2: try row.decode(column: "tx_hash_2", as: String?.self),
+                txFrom: try row.decode(column: "tx_from", as: String?.self),
+                txTo: try row.decode(column: "tx_to", as: String?.self),
+                actualPaidAmount: try decimal("actual_paid_amount"),
+                serviceFeeAmount: try decimal("service_fee_amount"),
+                netIncomeAmount: try decimal("net_income_amount"),
+                paymentMethodType: try enumValue("payment_method_type", PaymentMethodType.self),
+                errorMessage: try row.decode(column: "error_message", as: String?.self)),
+            createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(unixMilliseconds: try row.decode(column: "updated_at", as: Int64.self)))
+    }
+}
+
+/// Stored data that does not make sense (a bug or manual tampering), with what was wrong.
+public struct StoreDataError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,74 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StableGateDomain
+
+/// A merchant: the business an operator onboards.
+public struct Merchant: Sendable, Equatable {
+    public let id: String
+    public var name: String
+    public let createdAt: Date
+
+    public init(id: String, name: String, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A merchant's store: what API keys and checkout intents belong to.
+public struct Store: Sendable, Equatable {
+    public let id: String
+    public let merchantId: String
+    public var name: String
+    /// Where settled funds go (EIP-55 address), if set.
+    public var walletAddress: String?
+    public let createdAt: Date
+
+    public init(id: String, merchantId: String, name: String, walletAddress: String?, createdAt: Date) {
+        self.id = id
+        self.merchantId = merchantId
+        self.name = name
+        self.walletAddress = walletAddress
+        self.createdAt = createdAt
+    }
+}
+
+/// An API key as stored: its secret only in sealed form.
+public struct APIKeyRecord: Sendable, Equatable {
+    /// The public key string sent in `X-API-Key`.
+    public let id: String
+    public let storeId: String
+    /// The secret sealed by ``SecretBox`` under purpose ``APIKeyRecord/secretPurpose``.
+    public let sealedSecret: String
+    public var label: String?
+    /// Networks allowed to use the key; empty means any.
+    public var allowedRanges: [IPAddressRange]
+    public var rateLimitPerMinute: Int
+    public let createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    /// The ``SecretBox`` purpose for API secrets.
+    public static let secretPurpose = "api_key_secret"
+
+    public init(
+        id: String, storeId: String, sealedSecret: String, label: String?, allowedRanges: [IPAddressRange],
+        rateLimitPerMinute: Int, createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil
+    ) {
+        self.id = id
+        self.storeId = storeId
+        self.sealedSecret = sealedSecret
+        self.label = label
+        self.allowedRanges = allowedRanges
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+
+    /// Whether the key may still be used.
+    public var isActive: Bool { revokedAt == nil }
+}

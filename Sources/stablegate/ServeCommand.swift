@@ -1,0 +1,52 @@
+import ArgumentParser
+import Logging
+import Metrics
+import Prometheus
+import StableGateApp
+
+/// `stablegate serve`: migrate, then run the gateway until SIGINT/SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway (migrating the database first).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Listen address (default 127.0.0.1; env STABLEGATE_HTTP_HOST).")
+    var host: String?
+
+    @Option(help: "Listen port (default 8080; env STABLEGATE_HTTP_PORT).")
+    var port: Int?
+
+    @Option(name: .customLong("public-url"), help: "Public base URL for checkout links (env STABLEGATE_PUBLIC_URL).")
+    var publicURL: String?
+
+    func run() async throws {
+        let configuration = try await global.load(extra: [
+            "http.host": host, "http.port": port.map(String.init), "public.url": publicURL,
+        ])
+        let logger = global.logger(fallback: .info)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logger.logLevel
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let gateway = try await buildApplication(configuration, dependencies: GatewayDependencies(logger: logger, metrics: registry))
+        logger.notice("StableGate listening on http://\(configuration.host):\(configuration.port) (\(configuration.mode.rawValue))")
+        try await gateway.run()
+    }
+}
+
+/// `stablegate migrate`: apply pending migrations and exit.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let versions = try await global.withEnvironment { environment in
+            try await environment.appliedMigrations()
+        }
+        print("database is at schema version \(versions.max() ?? 0) (\(versions.count) migrations applied)")
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import Logging
+import StableGateApp
+
+/// The `stablegate` executable: serve the gateway and administer it.
+@main
+struct StableGateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stablegate",
+        abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self]
+    )
+}
