@@ -79,18 +79,29 @@ let package = Package(
         ),
         .testTarget(
             name: "StableGateDomainTests",
-            dependencies: ["StableGateDomain"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["StableGateDomain", .product(name: "BigInt", package: "BigInt")]
+        ),
+        .target(
+            name: "StableGateTestSupport",
+            dependencies: [
+                "StableGateStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/StableGateTestSupport"
         ),
         .testTarget(
             name: "StableGateStoreTests",
-            dependencies: ["StableGateStore", "StableGateDomain"]
+            dependencies: ["StableGateStore", "StableGateDomain", "StableGateTestSupport", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(
             name: "StableGateAppTests",
             dependencies: [
                 "StableGateApp",
+                "StableGateStore",
+                "StableGateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

@@ -89,7 +89,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let keys = APIKeyCache(repository: environment.apiKeys, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
 
     let router = Router(context: GatewayRequestContext.self)
-    router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers))
+    router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
     router.add(middleware: MetricsMiddleware())
     HealthRoutes(database: environment.database, metrics: dependencies.metrics).register(on: router)
     let api = router.group("v1").add(

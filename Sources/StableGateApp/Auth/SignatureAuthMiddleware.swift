@@ -62,8 +62,7 @@ struct SignatureAuthMiddleware: RouterMiddleware {
             throw APIError(.invalidSignature, "API key has been revoked")
         }
 
-        let body = try await request.body.collect(upTo: maximumBodyBytes)
-        request.body = .init(buffer: body)
+        let body = try await request.collectBody(upTo: maximumBodyBytes)
         context.body = body
         let canonical = RequestSigning.canonicalString(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",

@@ -8,9 +8,11 @@ import StableGateDomain
 public struct EnvelopeMiddleware: RouterMiddleware {
     public typealias Context = GatewayRequestContext
     private let identifiers: any IdentifierGenerator
+    private let maximumBodyBytes: Int
 
-    public init(identifiers: any IdentifierGenerator) {
+    public init(identifiers: any IdentifierGenerator, maximumBodyBytes: Int) {
         self.identifiers = identifiers
+        self.maximumBodyBytes = maximumBodyBytes
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -29,8 +31,8 @@ public struct EnvelopeMiddleware: RouterMiddleware {
         } catch let error as APIError {
             logRejection(error, request: request, context: context)
             return Envelope.failure(error, requestId: requestId)
-        } catch let error as HTTPError {
-            let (apiError, status) = Self.map(error, request: request)
+        } catch let error as any HTTPResponseError {
+            let (apiError, status) = map(error, request: request)
             logRejection(apiError, request: request, context: context)
             return Envelope.failure(apiError, requestId: requestId, httpStatus: status)
         } catch {
@@ -47,16 +49,16 @@ public struct EnvelopeMiddleware: RouterMiddleware {
     }
 
     /// Maps framework errors (no route, body too large, …) to envelope errors.
-    static func map(_ error: HTTPError, request: Request) -> (APIError, HTTPResponse.Status) {
+    func map(_ error: any HTTPResponseError, request: Request) -> (APIError, HTTPResponse.Status) {
         switch error.status {
         case .notFound:
             return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound)
         case .methodNotAllowed:
             return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed)
         case .contentTooLarge:
-            return (APIError(.validation, "request body is too large"), .contentTooLarge)
+            return (APIError(.validation, "request body is too large; the limit is \(maximumBodyBytes) bytes"), .contentTooLarge)
         default:
-            let message = error.body ?? error.status.reasonPhrase
+            let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             return (APIError(error.status.code >= 500 ? .internalError : .validation, message), error.status)
         }
     }

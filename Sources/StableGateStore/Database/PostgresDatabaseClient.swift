@@ -30,7 +30,7 @@ public final class PostgresDatabaseClient: DatabaseClient {
         var clientConfiguration = PostgresClient.Configuration(
             host: host, port: port, username: core.username, password: core.password, database: core.database, tls: tls)
         clientConfiguration.options.maximumConnections = maximumConnections
-        clientConfiguration.options.minimumConnections = 2
+        clientConfiguration.options.minimumConnections = min(2, maximumConnections)
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.client = client
         self.logger = logger

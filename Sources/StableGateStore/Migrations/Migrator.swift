@@ -23,14 +23,19 @@ public struct Migrator: Sendable {
     /// Applies what is missing and returns the versions applied now.
     @discardableResult
     public func migrate(now: Int64) async throws -> [Int] {
+        let dialect = database.dialect
         try await database.transaction { db in
+            // Concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL's catalog,
+            // so even this takes the lock.
+            if dialect == .postgres {
+                try await db.raw("SELECT pg_advisory_xact_lock(\(bind: Self.advisoryLockId))").run()
+            }
             try await db.raw(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
             ).run()
         }
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
-            let dialect = database.dialect
             let didApply = try await database.transaction { db -> Bool in
                 if dialect == .postgres {
                     try await db.raw("SELECT pg_advisory_xact_lock(\(bind: Self.advisoryLockId))").run()

@@ -1,0 +1,57 @@
+import Foundation
+import StableGateApp
+import StableGateTestSupport
+import Testing
+
+@Suite("Configuration and modes")
+struct GatewayConfigurationTests {
+    @Test("Production refuses to start without a master key, a live rate provider and an https public URL, naming each")
+    func productionRefusal() async throws {
+        var configuration = GatewayConfiguration()
+        configuration.mode = .production
+        configuration.publicURL = "http://pay.example.com"
+        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sg-prod-\(UUID())").path
+        do {
+            _ = try await buildApplication(configuration, dependencies: .init(logger: testLogger))
+            Issue.record("production started with an unsafe configuration")
+        } catch let error as ConfigurationError {
+            #expect(error.problems.count == 3)
+            #expect(error.problems[0].contains("master key"))
+            #expect(error.problems[1].contains("rate provider"))
+            #expect(error.problems[2].contains("https"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory), "nothing may be created when refusing")
+    }
+
+    @Test("Flags beat environment variables, which beat the config file, which beats the defaults")
+    func precedence() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sg-config-\(UUID()).json").path
+        try #"{"http": {"port": "9001", "host": "0.0.0.0"}, "mode": "sandbox", "fx": {"max": {"age": "120"}}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try await ConfigurationLoader.load(
+            overrides: ["http.port": "9003"],
+            environment: ["STABLEGATE_HTTP_PORT": "9002", "STABLEGATE_HTTP_HOST": "127.0.0.2", "STABLEGATE_DATABASE_URL": "sqlite:/tmp/x.sqlite"],
+            configFile: file)
+        #expect(configuration.port == 9003)
+        #expect(configuration.host == "127.0.0.2")
+        #expect(configuration.rateMaximumAge == 120)
+        #expect(configuration.resolvedDatabaseURL == "sqlite:/tmp/x.sqlite")
+        let defaults = try await ConfigurationLoader.load(overrides: [:], environment: [:], configFile: nil)
+        #expect(defaults.port == 8080)
+        #expect(defaults.host == "127.0.0.1")
+        #expect(defaults.mode == .sandbox)
+        #expect(defaults.resolvedDatabaseURL == "sqlite:.stablegate/stablegate.sqlite")
+        #expect(defaults.resolvedPublicURL == "http://127.0.0.1:8080")
+    }
+
+    @Test("Bad values are refused with every reason")
+    func badValues() async throws {
+        do {
+            _ = try await ConfigurationLoader.load(
+                overrides: ["mode": "staging", "http.port": "eighty", "fx.provider": "http"], environment: [:], configFile: nil)
+            Issue.record("accepted a bad configuration")
+        } catch let error as ConfigurationError {
+            #expect(error.problems.count == 3, "\(error.problems)")
+        }
+    }
+}

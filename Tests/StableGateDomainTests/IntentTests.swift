@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import StableGateDomain
+
+@Suite("Intents: pricing and the state machine")
+struct IntentTests {
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+
+    func request(_ body: String) throws -> CreateCheckoutIntentRequest {
+        try CreateCheckoutIntentRequest.parse(body: Array(body.utf8), policy: .init(allowsInsecureRedirect: false))
+    }
+
+    @Test("A fiat intent records the rate and its time, and rounds the coin amount up")
+    func fiatIntent() throws {
+        let rate = ExchangeRate(currency: .eur, fiatPerCoin: try #require(DecimalAmount("0.8528")), asOf: now.addingTimeInterval(-60), source: "test")
+        let (intent, transition) = try IntentFactory.makeIntent(
+            request: try request(#"{"currency": 44, "amount_cents": 1000}"#), rate: rate, id: "6a5f0c2e9b1d4e7f8a9b0c1d",
+            storeId: "s", settlementWallet: "0xabc", now: now)
+        #expect(intent.amountCoins == DecimalAmount("11.726079"))
+        #expect(intent.pricing == .fiat(currency: .eur, amountCents: 1000, rate: try #require(DecimalAmount("0.8528")), rateAsOf: rate.asOf))
+        #expect(intent.status == .created)
+        #expect(intent.payment.txTo == "0xabc")
+        #expect(intent.payment.paymentMethodType == .unknown)
+        #expect(transition == StatusTransition(from: nil, to: .created, reason: "created through the Open API", at: now))
+    }
+
+    @Test("Amounts at or below 0.1 coin fail with 50002", arguments: [
+        (#"{"stable_coin": 1, "amount_cents": 10}"#, true),
+        (#"{"stable_coin": 1, "amount_cents": 11}"#, false),
+        (#"{"currency": 72, "amount_cents": 1479}"#, true),  // 14.79 JPY = 0.1 USDT exactly
+        (#"{"currency": 72, "amount_cents": 1480}"#, false),
+    ])
+    func floor(body: String, rejected: Bool) throws {
+        let rate = ExchangeRate(currency: .jpy, fiatPerCoin: try #require(DecimalAmount("147.9")), asOf: now, source: "test")
+        do {
+            _ = try IntentFactory.makeIntent(request: try request(body), rate: rate, id: "x", storeId: "s", settlementWallet: nil, now: now)
+            #expect(!rejected)
+        } catch let error as APIError {
+            #expect(rejected)
+            #expect(error.code == .createFailed)
+            #expect(error.message.contains("greater than 0.1"))
+        }
+    }
+
+    @Test("A fiat request without a matching rate is a 50002, not a crash")
+    func missingRate() throws {
+        #expect(throws: APIError(.createFailed, "no exchange rate is available for EUR", field: "currency")) {
+            try IntentFactory.makeIntent(
+                request: try request(#"{"currency": 44, "amount_cents": 1000}"#), rate: nil, id: "x", storeId: "s", settlementWallet: nil, now: now)
+        }
+    }
+
+    @Test("The lifecycle follows seed 002, and terminal statuses never move")
+    func stateMachine() throws {
+        var (intent, _) = try IntentFactory.makeIntent(
+            request: try request(#"{"stable_coin": 1, "amount_cents": 1000}"#), rate: nil, id: "x", storeId: "s", settlementWallet: nil, now: now)
+        for next in [CheckoutStatus.viewed, .tempWalletReceived, .tempWalletReceived, .onChain, .confirmed] {
+            let record = try IntentStateMachine.transition(&intent, to: next, reason: "test", at: now)
+            #expect(record.to == next)
+        }
+        for status in CheckoutStatus.allCases where status.isTerminal {
+            #expect(IntentStateMachine.successors(of: status).isEmpty)
+        }
+        #expect(throws: IllegalTransition(from: .confirmed, to: .canceled)) {
+            try IntentStateMachine.transition(&intent, to: .canceled, reason: "too late", at: now)
+        }
+        #expect(intent.status == .confirmed)
+        #expect(!IntentStateMachine.canTransition(from: .created, to: .confirmed))
+        #expect(!IntentStateMachine.canTransition(from: .viewed, to: .created))
+        #expect(IntentStateMachine.canTransition(from: .onChain, to: .tempWalletReceived))
+    }
+
+    @Test("Object ids are 24 lower-case hex characters and unique")
+    func objectIds() {
+        let generator = SystemIdentifierGenerator()
+        let ids = (0..<1000).map { _ in generator.objectId(at: now) }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy(ObjectIdFormat.isValid))
+        #expect(ids[0].hasPrefix(String(UInt32(now.timeIntervalSince1970), radix: 16)))
+        #expect(!ObjectIdFormat.isValid("6A5F0C2E9B1D4E7F8A9B0C1D"))
+        #expect(!ObjectIdFormat.isValid("6a5f0c2e9b1d4e7f8a9b0c1"))
+        #expect(!ObjectIdFormat.isValid("6a5f0c2e9b1d4e7f8a9b0c1g"))
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StableGateStore
+import Testing
+
+/// The databases the store and API suites run on: SQLite always, PostgreSQL when
+/// `STABLEGATE_TEST_POSTGRES_URL` is set (the README's test command always sets it).
+public enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    public var testDescription: String { rawValue }
+
+    /// The URL of a PostgreSQL database whose role may create databases.
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["STABLEGATE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The backends to run on in this process.
+    public static var available: [Backend] {
+        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+}
+
+/// A logger that stays quiet unless a test fails loudly.
+public let testLogger: Logger = {
+    var logger = Logger(label: "stablegate.test")
+    logger.logLevel = ProcessInfo.processInfo.environment["STABLEGATE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// A fresh, empty database for one test, removed afterwards.
+public struct TestDatabase: Sendable {
+    /// The URL to hand to the gateway (`sqlite:…` or `postgres://…`).
+    public let url: String
+    /// A scratch directory for this test (data dir, master key).
+    public let directory: String
+    private let cleanup: @Sendable () async -> Void
+
+    /// Creates a fresh database, runs `body`, then drops it.
+    public static func with<T: Sendable>(_ backend: Backend, _ body: (TestDatabase) async throws -> T) async throws -> T {
+        let database = try await make(backend)
+        do {
+            let result = try await body(database)
+            await database.cleanup()
+            return result
+        } catch {
+            await database.cleanup()
+            throw error
+        }
+    }
+
+    /// Opens a client on this database (migrated when `migrate` is true).
+    public func open(migrate: Bool = true) async throws -> any DatabaseClient {
+        let client = try await DatabaseFactory.open(try DatabaseLocation(url: url), logger: testLogger)
+        if migrate {
+            try await Migrator(database: client, logger: testLogger).migrate(now: 0)
+        }
+        return client
+    }
+
+    static func make(_ backend: Backend) async throws -> TestDatabase {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stablegate-test-\(UUID().uuidString.prefix(12))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let removeDirectory: @Sendable () -> Void = { try? FileManager.default.removeItem(atPath: directory) }
+        switch backend {
+        case .sqlite:
+            return TestDatabase(url: "sqlite:\(directory)/test.sqlite", directory: directory, cleanup: removeDirectory)
+        case .postgres:
+            guard let base = Backend.postgresURL, let slash = base.lastIndex(of: "/") else {
+                throw TestSetupError("STABLEGATE_TEST_POSTGRES_URL is not set; run the README's test command")
+            }
+            let name = "sgtest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            try await adminExecute(base, "CREATE DATABASE \(name)")
+            let url = String(base[..<slash]) + "/" + name
+            return TestDatabase(url: url, directory: directory) {
+                removeDirectory()
+                try? await adminExecute(base, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            }
+        }
+    }
+
+    private static func adminExecute(_ url: String, _ sql: String) async throws {
+        let admin = try PostgresDatabaseClient(url: url, maximumConnections: 1, logger: testLogger)
+        do {
+            try await admin.read { db in try await db.raw(.init(sql)).run() }
+            await admin.shutdown()
+        } catch {
+            await admin.shutdown()
+            throw error
+        }
+    }
+
+    private init(url: String, directory: String, cleanup: @escaping @Sendable () async -> Void) {
+        self.url = url
+        self.directory = directory
+        self.cleanup = cleanup
+    }
+}
+
+/// A test environment that is not set up as the README says.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
