@@ -145,6 +145,40 @@ struct StoreTests {
         }
     }
 
+    @Test("Concurrent creates are batched; a bad row in a batch fails alone", arguments: Backend.available)
+    func batchedCreates(backend: Backend) async throws {
+        try await TestDatabase.with(backend) { test in
+            let database = try await test.open()
+            try await Fixtures.onboard(database)
+            let repository = CheckoutIntentRepository(database: database)
+            let (existing, transition) = Fixtures.intent(id: "6a5f0c2e9b1d4e7f8a9b0000")
+            _ = try await repository.create(existing, transition: transition, idempotency: nil)
+            // 40 concurrent creates, one of which reuses the existing id.
+            let results = await withTaskGroup(of: (Int, Bool).self) { group in
+                for index in 1...40 {
+                    group.addTask {
+                        let id = index == 20 ? "6a5f0c2e9b1d4e7f8a9b0000" : String(format: "6a5f0c2e9b1d4e7f8a9b%04x", index)
+                        let (intent, transition) = Fixtures.intent(id: id, fiat: index.isMultiple(of: 2))
+                        do {
+                            return (index, try await repository.create(intent, transition: transition, idempotency: nil) == .created)
+                        } catch {
+                            return (index, false)
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(results.filter { !$0.value }.map(\.key) == [20])
+            #expect(try await repository.count() == 40)
+            for index in [1, 2, 39, 40] {
+                let id = String(format: "6a5f0c2e9b1d4e7f8a9b%04x", index)
+                #expect(try await repository.find(id: id) == Fixtures.intent(id: id, fiat: index.isMultiple(of: 2)).0)
+                #expect(try await repository.transitions(intentId: id).count == 1)
+            }
+            await database.shutdown()
+        }
+    }
+
     @Test("An idempotency key writes one intent, even under concurrent repeats", arguments: Backend.available)
     func idempotency(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in

@@ -84,7 +84,8 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         rates: RateService(provider: rateProvider, maximumAge: configuration.rateMaximumAge, clock: clock),
         clock: clock, identifiers: environment.identifiers,
         policy: ValidationPolicy(allowsInsecureRedirect: configuration.mode == .sandbox),
-        publicURL: configuration.resolvedPublicURL, idempotencyTTL: configuration.idempotencyTTL)
+        publicURL: configuration.resolvedPublicURL, idempotencyTTL: configuration.idempotencyTTL,
+        stores: ExpiringCache(ttl: configuration.apiKeyCacheTTL))
     let ledger = RequestLedger(database: environment.database, logger: logger)
     let keys = APIKeyCache(repository: environment.apiKeys, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
 

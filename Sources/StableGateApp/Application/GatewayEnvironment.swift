@@ -20,7 +20,8 @@ public struct GatewayEnvironment: Sendable {
 
     public var merchants: MerchantRepository { MerchantRepository(database: database) }
     public var apiKeys: APIKeyRepository { APIKeyRepository(database: database) }
-    public var intents: CheckoutIntentRepository { CheckoutIntentRepository(database: database) }
+    /// One per environment, so concurrent creates share its write batches.
+    public let intents: CheckoutIntentRepository
 
     /// Checks the configuration, opens the database and applies pending migrations.
     public static func open(
@@ -44,7 +45,8 @@ public struct GatewayEnvironment: Sendable {
         }
         logger.debug("database ready", metadata: ["database": "\(location)"])
         return GatewayEnvironment(
-            configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger)
+            configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
+            intents: CheckoutIntentRepository(database: database))
     }
 
     /// Closes the database.

@@ -1,6 +1,5 @@
 import StableGateDomain
 import StableGateStore
-import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -20,37 +19,22 @@ struct ResolvedAPIKey: Sendable {
 /// Only keys that exist are cached; a revoked key is cached as revoked. A revocation made by
 /// another process is seen within the TTL.
 final class APIKeyCache: Sendable {
-    private struct Entry {
-        let key: ResolvedAPIKey
-        let expiresAt: Date
-    }
-
-    private static let maximumEntries = 10_000
     private let repository: APIKeyRepository
     private let secretBox: SecretBox
-    private let ttl: TimeInterval
-    private let entries = Mutex<[String: Entry]>([:])
+    private let cache: ExpiringCache<String, ResolvedAPIKey>
 
     init(repository: APIKeyRepository, secretBox: SecretBox, ttl: TimeInterval) {
         self.repository = repository
         self.secretBox = secretBox
-        self.ttl = ttl
+        self.cache = ExpiringCache(ttl: ttl)
     }
 
     /// The key with this id, or nil when there is none.
     func key(id: String, now: Date) async throws -> ResolvedAPIKey? {
-        if ttl > 0, let cached = entries.withLock({ $0[id] }), cached.expiresAt > now {
-            return cached.key
+        try await cache.value(for: id, now: now) {
+            guard let record = try await repository.find(id: id) else { return nil }
+            let secret = try secretBox.open(record.sealedSecret, purpose: APIKeyRecord.secretPurpose)
+            return ResolvedAPIKey(record: record, secret: secret)
         }
-        guard let record = try await repository.find(id: id) else { return nil }
-        let secret = try secretBox.open(record.sealedSecret, purpose: APIKeyRecord.secretPurpose)
-        let resolved = ResolvedAPIKey(record: record, secret: secret)
-        if ttl > 0 {
-            entries.withLock { entries in
-                if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
-                entries[id] = Entry(key: resolved, expiresAt: now.addingTimeInterval(ttl))
-            }
-        }
-        return resolved
     }
 }

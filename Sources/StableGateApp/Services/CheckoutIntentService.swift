@@ -18,6 +18,9 @@ public struct CheckoutIntentService: Sendable {
     let policy: ValidationPolicy
     let publicURL: String
     let idempotencyTTL: TimeInterval
+    /// Stores by id, reused like API keys: a changed settlement wallet reaches new intents
+    /// within the same TTL.
+    let stores: ExpiringCache<String, Store>
 
     /// Longest accepted `Idempotency-Key`.
     static let maximumIdempotencyKeyLength = 255
@@ -55,7 +58,7 @@ public struct CheckoutIntentService: Sendable {
         if case .fiat(let currency) = request.pricingMode {
             rate = try await rates.currentRate(for: currency)
         }
-        let store = try await merchants.store(id: storeId)
+        let store = try await stores.value(for: storeId, now: now) { try await merchants.store(id: storeId) }
         let id = identifiers.objectId(at: now)
         let (intent, transition) = try IntentFactory.makeIntent(
             request: request, rate: rate, id: id, storeId: storeId, settlementWallet: store?.walletAddress, now: now)

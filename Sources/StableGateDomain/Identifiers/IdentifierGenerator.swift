@@ -45,8 +45,15 @@ public final class SystemIdentifierGenerator: IdentifierGenerator {
     }
 
     public func randomBytes(_ count: Int) -> [UInt8] {
+        // Eight bytes per draw: each draw from the system generator is a getrandom call.
         var rng = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            withUnsafeBytes(of: rng.next() as UInt64) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 }
 

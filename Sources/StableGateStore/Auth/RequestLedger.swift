@@ -1,7 +1,6 @@
 import Logging
 import SQLKit
 import StableGateDomain
-import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -41,70 +40,33 @@ public enum ClaimVerdict: Sendable, Equatable {
 /// Replay protection and per-key rate limits, kept in the database so every gateway instance
 /// on one database sees the same nonces and counters.
 ///
-/// Requests are group-committed: while one batch is being written, new claims queue up and go
-/// in the next batch's single transaction. Under load this turns thousands of tiny writes per
-/// second into a few hundred transactions, without delaying a lone request at all.
+/// Claims are group-committed (``GroupCommitter``): concurrent requests share one transaction.
 ///
 /// Rate limits are fixed one-minute windows aligned to the Unix minute; every attempt counts,
 /// including rejected ones.
 public final class RequestLedger: Sendable {
-    private struct Pending {
-        let claim: RequestClaim
-        let continuation: CheckedContinuation<ClaimVerdict, any Error>
-    }
-
-    private struct State {
-        var queue: [Pending] = []
-        var isFlushing = false
-    }
-
     /// Most claims written in one transaction (keeps bind counts far below driver limits).
     static let maximumBatch = 256
     private let database: any DatabaseClient
-    private let state = Mutex(State())
+    private let committer: GroupCommitter<RequestClaim, ClaimVerdict>
     private let logger: Logger
 
     public init(database: any DatabaseClient, logger: Logger) {
         self.database = database
         self.logger = logger
+        self.committer = GroupCommitter(maximumBatch: Self.maximumBatch) { claims in
+            do {
+                return try await Self.write(claims, to: database)
+            } catch {
+                logger.error("request ledger write failed", metadata: ["error": "\(error)", "batch": "\(claims.count)"])
+                throw error
+            }
+        }
     }
 
     /// Records the claim and returns the verdict once it is durable.
     public func claim(_ claim: RequestClaim) async throws -> ClaimVerdict {
-        try await withCheckedThrowingContinuation { continuation in
-            let startFlushing = state.withLock { state -> Bool in
-                state.queue.append(Pending(claim: claim, continuation: continuation))
-                guard !state.isFlushing else { return false }
-                state.isFlushing = true
-                return true
-            }
-            if startFlushing {
-                Task { await self.drain() }
-            }
-        }
-    }
-
-    private func drain() async {
-        while true {
-            let batch = state.withLock { state -> [Pending] in
-                guard !state.queue.isEmpty else {
-                    state.isFlushing = false
-                    return []
-                }
-                let count = min(state.queue.count, Self.maximumBatch)
-                let batch = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                let verdicts = try await write(batch.map(\.claim))
-                for (pending, verdict) in zip(batch, verdicts) { pending.continuation.resume(returning: verdict) }
-            } catch {
-                logger.error("request ledger write failed", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
-                for pending in batch { pending.continuation.resume(throwing: error) }
-            }
-        }
+        try await committer.submit(claim)
     }
 
     private struct KeyWindow: Hashable {
@@ -113,7 +75,7 @@ public final class RequestLedger: Sendable {
     }
 
     /// Writes a batch in one transaction and decides each claim.
-    private func write(_ claims: [RequestClaim]) async throws -> [ClaimVerdict] {
+    private static func write(_ claims: [RequestClaim], to database: any DatabaseClient) async throws -> [ClaimVerdict] {
         try await database.transaction { db in
             // 1. Nonces: duplicates inside the batch are replays of the first; the database
             //    reports which of the rest are new.
@@ -135,13 +97,7 @@ public final class RequestLedger: Sendable {
                 for (position, index) in candidates.enumerated() {
                     let claim = claims[index]
                     if position > 0 { query.appendLiteral(", ") }
-                    query.appendInterpolation(unsafeRaw: "(")
-                    query.appendInterpolation(bind: claim.apiKeyId)
-                    query.appendLiteral(", ")
-                    query.appendInterpolation(bind: claim.nonce)
-                    query.appendLiteral(", ")
-                    query.appendInterpolation(bind: claim.nonceExpiresAt.unixMilliseconds)
-                    query.appendLiteral(")")
+                    query.appendTuple([claim.apiKeyId, claim.nonce, claim.nonceExpiresAt.unixMilliseconds])
                 }
                 query.appendLiteral(" ON CONFLICT (api_key_id, nonce) DO NOTHING RETURNING api_key_id, nonce")
                 for row in try await db.raw(query).all() {

@@ -1,4 +1,3 @@
-import BigInt
 import SQLKit
 import StableGateDomain
 
@@ -47,11 +46,43 @@ public struct IntentStatusRow: Sendable, Equatable {
 }
 
 /// Checkout intents and their status history.
+///
+/// Creates without an idempotency key are group-committed: concurrent creates share one
+/// transaction with one multi-row INSERT per table. Keep one repository per database so they
+/// share its batches.
 public struct CheckoutIntentRepository: Sendable {
     private let database: any DatabaseClient
+    private let creates: GroupCommitter<NewIntent, Result<Void, any Error>>
+
+    /// An intent and its creation record, as queued for insertion.
+    struct NewIntent: Sendable {
+        let intent: CheckoutIntent
+        let transition: StatusTransition
+    }
+
+    /// Most intents inserted by one statement (31 binds each, far below driver limits).
+    static let maximumBatch = 64
 
     public init(database: any DatabaseClient) {
         self.database = database
+        self.creates = GroupCommitter(maximumBatch: Self.maximumBatch) { batch in
+            do {
+                try await database.transaction { db in try await Self.insert(batch, on: db) }
+            } catch where batch.count > 1 {
+                // One bad row must not fail its neighbours: retry each on its own, and let
+                // only the failing one see its error.
+                var failures: [Int: any Error] = [:]
+                for (index, item) in batch.enumerated() {
+                    do {
+                        try await database.transaction { db in try await Self.insert([item], on: db) }
+                    } catch {
+                        failures[index] = error
+                    }
+                }
+                return batch.indices.map { index in failures[index].map { .failure($0) } ?? .success(()) }
+            }
+            return Array(repeating: .success(()), count: batch.count)
+        }
     }
 
     /// The live idempotency record of `key` for a store, if any (expired ones count as absent).
@@ -77,35 +108,32 @@ public struct CheckoutIntentRepository: Sendable {
     /// one transaction. When another request took the same idempotency key first (even
     /// concurrently, on another instance), nothing is written and its record is returned.
     public func create(_ intent: CheckoutIntent, transition: StatusTransition, idempotency: IdempotencyClaim?) async throws -> CreateIntentOutcome {
+        guard let idempotency else {
+            try await creates.submit(NewIntent(intent: intent, transition: transition)).get()
+            return .created
+        }
         do {
             return try await database.transaction { db in
-                if let idempotency {
-                    try await db.raw("""
-                        DELETE FROM idempotency_records
-                        WHERE store_id = \(bind: intent.storeId) AND idempotency_key = \(bind: idempotency.key)
-                          AND expires_at <= \(bind: intent.createdAt.unixMilliseconds)
-                        """).run()
-                    if let existing = try await Self.idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt, on: db) {
-                        return .alreadyRecorded(existing)
-                    }
+                try await db.raw("""
+                    DELETE FROM idempotency_records
+                    WHERE store_id = \(bind: intent.storeId) AND idempotency_key = \(bind: idempotency.key)
+                      AND expires_at <= \(bind: intent.createdAt.unixMilliseconds)
+                    """).run()
+                if let existing = try await Self.idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt, on: db) {
+                    return .alreadyRecorded(existing)
                 }
-                try await Self.insert(intent, on: db)
-                try await Self.appendTransition(intentId: intent.id, sequence: 1, transition, on: db)
-                if let idempotency {
-                    try await db.raw("""
-                        INSERT INTO idempotency_records (store_id, idempotency_key, request_hash, intent_id, response_payload, created_at, expires_at)
-                        VALUES (\(bind: intent.storeId), \(bind: idempotency.key), \(bind: idempotency.requestHash), \(bind: intent.id),
-                                \(bind: idempotency.responsePayload), \(bind: intent.createdAt.unixMilliseconds), \(bind: idempotency.expiresAt.unixMilliseconds))
-                        """).run()
-                }
+                try await Self.insert([NewIntent(intent: intent, transition: transition)], on: db)
+                try await db.raw("""
+                    INSERT INTO idempotency_records (store_id, idempotency_key, request_hash, intent_id, response_payload, created_at, expires_at)
+                    VALUES (\(bind: intent.storeId), \(bind: idempotency.key), \(bind: idempotency.requestHash), \(bind: intent.id),
+                            \(bind: idempotency.responsePayload), \(bind: intent.createdAt.unixMilliseconds), \(bind: idempotency.expiresAt.unixMilliseconds))
+                    """).run()
                 return .created
             }
         } catch {
             // A concurrent request with the same key committed first: its unique key made our
             // insert fail and roll back. Report what it recorded.
-            if let idempotency,
-                let existing = try await idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt)
-            {
+            if let existing = try await idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt) {
                 return .alreadyRecorded(existing)
             }
             throw error
@@ -155,14 +183,41 @@ public struct CheckoutIntentRepository: Sendable {
     }
 
     static func appendTransition(intentId: String, sequence: Int, _ transition: StatusTransition, on db: any SQLDatabase) async throws {
-        try await db.raw("""
-            INSERT INTO intent_transitions (intent_id, seq, from_status, to_status, reason, at)
-            VALUES (\(bind: intentId), \(bind: Int64(sequence)), \(bind: transition.from.map { Int64($0.rawValue) }),
-                    \(bind: Int64(transition.to.rawValue)), \(bind: transition.reason), \(bind: transition.at.unixMilliseconds))
-            """).run()
+        try await db.raw(transitionInsert([(intentId, sequence, transition)])).run()
     }
 
-    static func insert(_ intent: CheckoutIntent, on db: any SQLDatabase) async throws {
+    private static func transitionInsert(_ rows: [(intentId: String, sequence: Int, transition: StatusTransition)]) -> SQLQueryString {
+        var query = SQLQueryString("INSERT INTO intent_transitions (intent_id, seq, from_status, to_status, reason, at) VALUES ")
+        for (index, row) in rows.enumerated() {
+            if index > 0 { query.appendLiteral(", ") }
+            query.appendTuple([
+                row.intentId, Int64(row.sequence), row.transition.from.map { Int64($0.rawValue) }, Int64(row.transition.to.rawValue),
+                row.transition.reason, row.transition.at.unixMilliseconds,
+            ])
+        }
+        return query
+    }
+
+    /// Inserts intents and their creation records: one statement per table, whatever the count.
+    static func insert(_ batch: [NewIntent], on db: any SQLDatabase) async throws {
+        var query = SQLQueryString("""
+            INSERT INTO checkout_intents (
+                id, store_id, status, pricing_mode, currency, amount_cents, rate, rate_as_of, stable_coin, accepted_stable_coins,
+                amount_coins, amount_micro, order_id, order_description, user_id, user_name, redirect_url, extra,
+                chain_id, coin_contract, tx_hash, tx_hash_2, tx_from, tx_to, actual_paid_amount, service_fee_amount,
+                net_income_amount, payment_method_type, error_message, created_at, updated_at)
+            VALUES\u{20}
+            """)
+        for (index, item) in batch.enumerated() {
+            if index > 0 { query.appendLiteral(", ") }
+            query.appendTuple(try columnValues(item.intent))
+        }
+        try await db.raw(query).run()
+        try await db.raw(transitionInsert(batch.map { ($0.intent.id, 1, $0.transition) })).run()
+    }
+
+    /// The values of one `checkout_intents` row, in the column order of ``insert(_:on:)``.
+    private static func columnValues(_ intent: CheckoutIntent) throws -> [any Encodable & Sendable] {
         let currency: Int64?
         let rate: String?
         let rateAsOf: Int64?
@@ -184,24 +239,15 @@ public struct CheckoutIntentRepository: Sendable {
         }
         let order = intent.order
         let payment = intent.payment
-        try await db.raw("""
-            INSERT INTO checkout_intents (
-                id, store_id, status, pricing_mode, currency, amount_cents, rate, rate_as_of, stable_coin, accepted_stable_coins,
-                amount_coins, amount_micro, order_id, order_description, user_id, user_name, redirect_url, extra,
-                chain_id, coin_contract, tx_hash, tx_hash_2, tx_from, tx_to, actual_paid_amount, service_fee_amount,
-                net_income_amount, payment_method_type, error_message, created_at, updated_at)
-            VALUES (
-                \(bind: intent.id), \(bind: intent.storeId), \(bind: Int64(intent.status.rawValue)), \(bind: mode), \(bind: currency),
-                \(bind: intent.pricing.amountCents), \(bind: rate), \(bind: rateAsOf), \(bind: Int64(intent.settlementCoin.rawValue)),
-                \(bind: intent.acceptedStableCoins.map { String($0.rawValue) }.joined(separator: ",")),
-                \(bind: intent.amountCoins.plainString()), \(bind: amountMicro), \(bind: order.orderId), \(bind: order.orderDescription),
-                \(bind: order.userId), \(bind: order.userName), \(bind: order.redirectURL), \(bind: order.extra?.serialized),
-                \(bind: payment.chainId), \(bind: payment.coinContract), \(bind: payment.txHash), \(bind: payment.txHash2),
-                \(bind: payment.txFrom), \(bind: payment.txTo), \(bind: payment.actualPaidAmount?.plainString()),
-                \(bind: payment.serviceFeeAmount?.plainString()), \(bind: payment.netIncomeAmount?.plainString()),
-                \(bind: Int64(payment.paymentMethodType.rawValue)), \(bind: payment.errorMessage),
-                \(bind: intent.createdAt.unixMilliseconds), \(bind: intent.updatedAt.unixMilliseconds))
-            """).run()
+        return [
+            intent.id, intent.storeId, Int64(intent.status.rawValue), mode, currency, intent.pricing.amountCents, rate, rateAsOf,
+            Int64(intent.settlementCoin.rawValue), intent.acceptedStableCoins.map { String($0.rawValue) }.joined(separator: ","),
+            intent.amountCoins.plainString(), amountMicro, order.orderId, order.orderDescription, order.userId, order.userName,
+            order.redirectURL, order.extra?.serialized, payment.chainId, payment.coinContract, payment.txHash, payment.txHash2,
+            payment.txFrom, payment.txTo, payment.actualPaidAmount?.plainString(), payment.serviceFeeAmount?.plainString(),
+            payment.netIncomeAmount?.plainString(), Int64(payment.paymentMethodType.rawValue), payment.errorMessage,
+            intent.createdAt.unixMilliseconds, intent.updatedAt.unixMilliseconds,
+        ]
     }
 
     static func intent(from row: any SQLRow) throws -> CheckoutIntent {

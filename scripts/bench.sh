@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Measures signed status and create throughput and latency on SQLite and PostgreSQL.
+#   scripts/bench.sh [DURATION_SECONDS] [CONNECTIONS] [WRK_THREADS]
+# Builds a release binary, starts it per backend on a fresh database with one merchant whose
+# key allows unlimited rate, pre-signs requests (presign.py), replays them with wrk and prints
+# one RESULT line per run plus the server's peak resident memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+CONNECTIONS=${2:-32}
+THREADS=${3:-1}
+PORT=${STABLEGATE_BENCH_PORT:-18080}
+
+scripts/bootstrap.sh bench
+PG_BASE=$(scripts/setup-postgres.sh | tail -n 1)
+swift build -c release --product stablegate >&2
+BIN=.build/release/stablegate
+WORK=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+run_backend() {
+  local name=$1 url=$2
+  local dir="$WORK/$name"; mkdir -p "$dir"
+  local common=(--database "$url" --data-dir "$dir")
+  $BIN serve "${common[@]}" --port "$PORT" --log-level warning > "$dir/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  local creds store key secret
+  creds=$($BIN merchants create --name "Bench $name" --json "${common[@]}")
+  store=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["store_id"])')
+  local keyjson
+  keyjson=$($BIN keys create --store "$store" --rate-limit 1000000000 --json "${common[@]}")
+  key=$(echo "$keyjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+  secret=$(echo "$keyjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_secret"])')
+  # One intent to poll.
+  python3 scripts/bench/presign.py create "$key" "$secret" - 1 > "$dir/one.tsv"
+  IFS=$'\t' read -r _ _ ts nonce sig body < "$dir/one.tsv"
+  local intent
+  intent=$(curl -sf "http://127.0.0.1:$PORT/v1/checkout_intents" -H "Content-Type: application/json" -H "X-API-Key: $key" \
+    -H "X-Timestamp: $ts" -H "X-Nonce: $nonce" -H "X-Signature: $sig" -d "$body" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["payload"]["allscale_checkout_intent_id"])')
+  local count=$(( DURATION * 25000 ))
+  python3 scripts/bench/presign.py status "$key" "$secret" "$intent" "$count" > "$dir/status.tsv"
+  python3 scripts/bench/presign.py create "$key" "$secret" - "$count" > "$dir/create.tsv"
+  for kind in status create; do
+    local line
+    line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -H "X-API-Key: $key" -s scripts/bench/replay.lua \
+      "http://127.0.0.1:$PORT" -- "$dir/$kind.tsv" "$THREADS" | grep '^RESULT')
+    echo "$name $kind ${line#RESULT }"
+  done
+  local rss hwm
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+  echo "$name memory rss_mb=$(( rss / 1024 )) peak_rss_mb=$(( hwm / 1024 ))"
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+}
+
+PG_DB="sgbench_$(date +%s)"
+psql "$PG_BASE" -qc "CREATE DATABASE $PG_DB" 
+echo "# wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on $(nproc) cores"
+run_backend sqlite "sqlite:$WORK/sqlite/bench.sqlite"
+run_backend postgres "${PG_BASE%/*}/$PG_DB"
+psql "$PG_BASE" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Writes pre-signed AllScale requests for wrk: one per line, tab-separated
+METHOD, PATH, TIMESTAMP, NONCE, SIGNATURE, BODY (body JSON has no tabs or newlines).
+
+    presign.py status KEY SECRET INTENT_ID COUNT > status.tsv
+    presign.py create KEY SECRET - COUNT > create.tsv
+
+Signing happens before the run so the load generator spends nothing on HMAC; every request
+has its own nonce, so none is refused as a replay."""
+import base64
+import hashlib
+import hmac
+import sys
+import time
+import uuid
+
+kind, key, secret, intent, count = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4], int(sys.argv[5])
+timestamp = str(int(time.time()))
+out = sys.stdout
+for index in range(count):
+    nonce = uuid.uuid4().hex
+    if kind == "status":
+        method, path, body = "GET", f"/v1/checkout_intents/{intent}/status", ""
+    else:
+        method, path = "POST", "/v1/checkout_intents"
+        body = '{"currency":44,"amount_cents":%d,"order_id":"bench-%s","user_id":"u%d"}' % (1000 + index % 9000, nonce[:12], index % 1000)
+    canonical = "\n".join([method, path, "", timestamp, nonce, hashlib.sha256(body.encode()).hexdigest()])
+    signature = "v1=" + base64.b64encode(hmac.new(secret, canonical.encode(), hashlib.sha256).digest()).decode()
+    out.write("\t".join([method, path, timestamp, nonce, signature, body]) + "\n")

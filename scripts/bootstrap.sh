@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what StableGate needs on a fresh Debian machine, idempotently:
+#   bootstrap.sh run    — what `scripts/run.sh` needs
+#   bootstrap.sh test   — plus PostgreSQL, node's chai and the Python test venv
+#   bootstrap.sh bench  — plus wrk and PostgreSQL
+# Debian packages come from apt-get (only when one is missing); Python tools go into ./.venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose=${1:-run}
+
+packages=()
+need() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || packages+=("$p"); done; }
+
+case "$purpose" in
+  run) ;;
+  test) need postgresql postgresql-client chai ;;
+  bench) need postgresql postgresql-client wrk ;;
+  *) echo "usage: bootstrap.sh run|test|bench" >&2; exit 2 ;;
+esac
+command -v node >/dev/null 2>&1 || need nodejs
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need python3-venv
+
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${packages[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "bootstrap: the Swift 6 toolchain must be on PATH (swift build)" >&2
+  exit 1
+fi
+
+if [ "$purpose" = test ]; then
+  requirements=Tests/e2e/requirements.txt
+  stamp=.venv/.requirements.sha256
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "bootstrap: creating .venv with $(python3 --version)" >&2
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+    echo "$want" > "$stamp"
+  fi
+fi
