@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import StableGateStore
+import Synchronization
 import Testing
 
 /// The databases the store and API suites run on: SQLite always, PostgreSQL when
@@ -37,27 +38,38 @@ public struct TestDatabase: Sendable {
     /// A scratch directory for this test (data dir, master key).
     public let directory: String
     private let cleanup: @Sendable () async -> Void
+    private let clients = OpenedClients()
 
     /// Creates a fresh database, runs `body`, then drops it.
     public static func with<T: Sendable>(_ backend: Backend, _ body: (TestDatabase) async throws -> T) async throws -> T {
         let database = try await make(backend)
         do {
             let result = try await body(database)
+            await database.closeClients()
             await database.cleanup()
             return result
         } catch {
+            // Close what the test opened (shutting down twice is harmless), so the test's own
+            // error is what gets reported.
+            await database.closeClients()
             await database.cleanup()
             throw error
         }
     }
 
-    /// Opens a client on this database (migrated when `migrate` is true).
+    /// Opens a client on this database (migrated when `migrate` is true). It is closed when
+    /// the test ends, whether or not the test closed it.
     public func open(migrate: Bool = true) async throws -> any DatabaseClient {
         let client = try await DatabaseFactory.open(try DatabaseLocation(url: url), logger: testLogger)
+        clients.append(client)
         if migrate {
             try await Migrator(database: client, logger: testLogger).migrate(now: 0)
         }
         return client
+    }
+
+    private func closeClients() async {
+        for client in clients.all() { await client.shutdown() }
     }
 
     static func make(_ backend: Backend) async throws -> TestDatabase {
@@ -97,6 +109,13 @@ public struct TestDatabase: Sendable {
         self.directory = directory
         self.cleanup = cleanup
     }
+}
+
+/// The clients a test opened, shared between copies of its ``TestDatabase``.
+final class OpenedClients: Sendable {
+    private let clients = Mutex<[any DatabaseClient]>([])
+    func append(_ client: any DatabaseClient) { clients.withLock { $0.append(client) } }
+    func all() -> [any DatabaseClient] { clients.withLock { $0 } }
 }
 
 /// A test environment that is not set up as the README says.

@@ -10,40 +10,63 @@ import Synchronization
 /// turn (so writes never meet SQLITE_BUSY), and a few reader connections that see the last
 /// committed state concurrently.
 ///
+/// The writer has a thread of its own and the readers share their own pool, so a write never
+/// queues behind reads, and a writer waiting on SQLite's busy timeout (another process holds
+/// the lock) cannot starve the threads the lock holder needs to finish.
+///
 /// `synchronous=NORMAL` in WAL mode survives a killed process without losing a commit; only an
 /// operating-system crash or power cut can drop the last moments of commits.
 public final class SQLiteDatabaseClient: DatabaseClient {
     public let dialect = DatabaseDialect.sqlite
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
+    private let threadPools: [NIOThreadPool]
     private let writeLock = AsyncSerialLock()
     private let nextReader = Atomic<Int>(0)
+    private let isShutDown = Atomic<Bool>(false)
     private let logger: Logger
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPools: [NIOThreadPool], logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.threadPools = threadPools
         self.logger = logger
     }
 
     /// Opens or creates the database file and configures its connections.
     public static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabaseClient {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
-        func connect() async throws -> SQLiteConnection {
-            try await SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop).get()
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        let readerThreads = NIOThreadPool(numberOfThreads: 2)
+        writerThread.start()
+        readerThreads.start()
+        func connect(on pool: NIOThreadPool) async throws -> SQLiteConnection {
+            try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: eventLoop).get()
         }
-        let writer = try await connect()
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
-            try await writer.sql().raw(SQLQueryString(pragma)).run()
+        var opened: [SQLiteConnection] = []
+        do {
+            let writer = try await connect(on: writerThread)
+            opened.append(writer)
+            // busy_timeout first: it governs every statement after it, journal_mode included.
+            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+                try await writer.sql().raw(SQLQueryString(pragma)).run()
+            }
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<readerCount {
+                let reader = try await connect(on: readerThreads)
+                opened.append(reader)
+                try await reader.sql().raw("PRAGMA busy_timeout=10000").run()
+                try await reader.sql().raw("PRAGMA query_only=ON").run()
+                readers.append(reader)
+            }
+            return SQLiteDatabaseClient(writer: writer, readers: readers, threadPools: [writerThread, readerThreads], logger: logger)
+        } catch {
+            // sqlite-nio requires every connection to be closed, also when opening fails.
+            for connection in opened { try? await connection.close() }
+            try? await writerThread.shutdownGracefully()
+            try? await readerThreads.shutdownGracefully()
+            throw error
         }
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount {
-            let reader = try await connect()
-            try await reader.sql().raw("PRAGMA busy_timeout=5000").run()
-            try await reader.sql().raw("PRAGMA query_only=ON").run()
-            readers.append(reader)
-        }
-        return SQLiteDatabaseClient(writer: writer, readers: readers, logger: logger)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -70,9 +93,14 @@ public final class SQLiteDatabaseClient: DatabaseClient {
         }
     }
 
+    /// Closes the connections and stops their threads. Calling it again does nothing.
     public func shutdown() async {
+        guard !isShutDown.exchange(true, ordering: .relaxed) else { return }
         for connection in readers + [writer] {
             try? await connection.close()
+        }
+        for pool in threadPools {
+            try? await pool.shutdownGracefully()
         }
     }
 }
