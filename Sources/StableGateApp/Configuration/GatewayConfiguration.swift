@@ -75,8 +75,7 @@ public struct GatewayConfiguration: Sendable {
         if case .snapshot = rateSource {
             problems.append("no live rate provider: set STABLEGATE_FX_PROVIDER=http and STABLEGATE_FX_URL")
         }
-        if let url = publicURL, url.lowercased().hasPrefix("https://") {
-        } else {
+        if !(publicURL?.lowercased().hasPrefix("https://") ?? false) {
             problems.append("the public URL must be https: set --public-url or STABLEGATE_PUBLIC_URL to https://…")
         }
         return problems

@@ -166,9 +166,15 @@ public struct CheckoutIntentRepository: Sendable {
             try await db.raw("""
                 SELECT from_status, to_status, reason, at FROM intent_transitions WHERE intent_id = \(bind: intentId) ORDER BY seq
                 """).all().map { row in
-                StatusTransition(
-                    from: try row.decode(column: "from_status", as: Int64?.self).flatMap { CheckoutStatus(rawValue: Int($0)) },
-                    to: CheckoutStatus(rawValue: Int(try row.decode(column: "to_status", as: Int64.self))) ?? .failed,
+                func status(_ raw: Int64) throws -> CheckoutStatus {
+                    guard let status = CheckoutStatus(rawValue: Int(raw)) else {
+                        throw StoreDataError("intent \(intentId): a transition has unknown status \(raw)")
+                    }
+                    return status
+                }
+                return StatusTransition(
+                    from: try row.decode(column: "from_status", as: Int64?.self).map(status),
+                    to: try status(row.decode(column: "to_status", as: Int64.self)),
                     reason: try row.decode(column: "reason", as: String.self),
                     at: Date(unixMilliseconds: try row.decode(column: "at", as: Int64.self)))
             }
