@@ -49,11 +49,31 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .systemLibrary(
+            name: "CSecp256k1",
+            pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]
+        ),
+        .target(
+            name: "StableGateChain",
+            dependencies: [
+                "StableGateDomain",
+                "StableGateStore",
+                "CSecp256k1",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
+        ),
         .target(
             name: "StableGateApp",
             dependencies: [
                 "StableGateDomain",
                 "StableGateStore",
+                "StableGateChain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -89,6 +109,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/StableGateTestSupport"
+        ),
+        .testTarget(
+            name: "StableGateChainTests",
+            dependencies: ["StableGateChain", "StableGateDomain", "StableGateTestSupport", .product(name: "BigInt", package: "BigInt")]
         ),
         .testTarget(
             name: "StableGateStoreTests",
