@@ -91,6 +91,8 @@ let package = Package(
             dependencies: [
                 "StableGateApp",
                 "StableGateStore",
+                "StableGateChain",
+                .product(name: "BigInt", package: "BigInt"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -105,6 +107,9 @@ let package = Package(
             name: "StableGateTestSupport",
             dependencies: [
                 "StableGateStore",
+                "StableGateChain",
+                "StableGateDomain",
+                .product(name: "BigInt", package: "BigInt"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

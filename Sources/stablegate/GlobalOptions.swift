@@ -26,12 +26,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Option(help: "Chains file to watch (env STABLEGATE_CHAINS_FILE).")
+    var chains: String?
+
     /// Loads the configuration with these flags (and any extra ones) on top.
     func load(extra: [String: String?] = [:]) async throws -> GatewayConfiguration {
         var overrides: [String: String] = [:]
         if let database { overrides["database.url"] = database }
         if let dataDirectory { overrides["data.dir"] = dataDirectory }
         if let mode { overrides["mode"] = mode }
+        if let chains { overrides["chains.file"] = chains }
         for (key, value) in extra { if let value { overrides[key] = value } }
         return try await ConfigurationLoader.load(overrides: overrides, configFile: config)
     }

@@ -8,6 +8,9 @@ struct StableGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stablegate",
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, StoresCommand.self, IntentsCommand.self,
+            TransfersCommand.self, SandboxCommand.self,
+        ]
     )
 }

@@ -67,7 +67,7 @@ class RPCError(Exception):
 class Chain:
     """One EVM with its index, behind a lock."""
 
-    def __init__(self, chain_id, name, tokens):
+    def __init__(self, chain_id, name, tokens, deployer_index=0):
         self.chain_id = chain_id
         self.name = name
         self.backend = PyEVMBackend()
@@ -83,7 +83,8 @@ class Chain:
         self.tokens = []
         compiled = vyper.compile_code(TOKEN_SOURCE, output_formats=["bytecode"])
         bytecode = bytes.fromhex(compiled["bytecode"][2:])
-        deployer = self.accounts[0]["address"]
+        # Different deployers give the chains' tokens different addresses, as on real networks.
+        deployer = self.accounts[deployer_index]["address"]
         for token in tokens:
             supply = TOKENS_PER_ACCOUNT * 10 ** token["decimals"] * len(self.accounts)
             args = abi_encode(["string", "string", "uint8", "uint256"], [token["name"], token["symbol"], token["decimals"], supply])
@@ -91,7 +92,9 @@ class Chain:
             contract = to_checksum_address(self.tester.get_transaction_receipt(tx)["contract_address"])
             self.tokens.append({**token, "contract": contract})
             share = TOKENS_PER_ACCOUNT * 10 ** token["decimals"]
-            for account in self.accounts[1:]:
+            for account in self.accounts:
+                if account["address"] == deployer:
+                    continue
                 data = bytes.fromhex("a9059cbb") + abi_encode(["address", "uint256"], [account["address"], share])
                 self.tester.send_transaction({"from": deployer, "to": contract, "data": "0x" + data.hex(), "gas": 100_000, "value": 0})
         self.index()
@@ -216,8 +219,9 @@ class Chain:
             out["yParity"] = hexint(tx["y_parity"])
         return out
 
-    @staticmethod
-    def call_params(params):
+    def call_params(self, params):
+        """A node charges nothing for eth_call/eth_estimateGas; eth-tester bills the sender, so
+        calls without a sender run as a funded account, with a gas cap."""
         tx = params[0]
         out = {}
         for rpc, key in (("from", "from"), ("to", "to"), ("data", "data"), ("input", "data")):
@@ -227,8 +231,9 @@ class Chain:
             if tx.get(rpc):
                 out[key] = int(tx[rpc], 16)
         out.setdefault("value", 0)
+        out.setdefault("gas", 10_000_000)
         if "from" not in out:
-            out["from"] = "0x0000000000000000000000000000000000000000"
+            out["from"] = self.accounts[0]["address"]
         return out
 
     def dispatch(self, method, params):
@@ -395,21 +400,31 @@ def main():
     parser.add_argument("--state-file", required=True)
     parser.add_argument("--confirmations", type=int, default=3)
     parser.add_argument("--poll-interval-ms", type=int, default=500)
+    parser.add_argument("--exit-with-parent", action="store_true", help="exit when the process that started this one exits (test runs)")
     args = parser.parse_args()
+    if args.exit_with_parent:
+        parent = os.getppid()
+
+        def watch_parent():
+            while os.getppid() == parent:
+                threading.Event().wait(1)
+            os._exit(0)
+
+        threading.Thread(target=watch_parent, daemon=True).start()
 
     definitions = [
-        (131277322940537, "Sandbox", [
+        (131277322940537, "Sandbox", 0, [
             {"name": "Tether USD (sandbox)", "symbol": "USDT", "decimals": 6, "stable_coin": 1},
             {"name": "USD Coin (sandbox)", "symbol": "USDC", "decimals": 6, "stable_coin": 2},
             {"name": "Fake USD (not configured)", "symbol": "FAKEUSD", "decimals": 6, "stable_coin": None},
         ]),
-        (131277322940538, "Sandbox BSC", [
+        (131277322940538, "Sandbox BSC", 8, [
             {"name": "Binance-Peg BSC-USD (sandbox)", "symbol": "USDT", "decimals": 18, "stable_coin": 1},
         ]),
     ]
     chains, servers = [], []
-    for offset, (chain_id, name, tokens) in enumerate(definitions):
-        chain = Chain(chain_id, name, tokens)
+    for offset, (chain_id, name, deployer_index, tokens) in enumerate(definitions):
+        chain = Chain(chain_id, name, tokens, deployer_index)
         server = ThreadingHTTPServer((args.host, args.port + offset), make_handler(chain))
         server.daemon_threads = True
         chains.append((chain, server))

@@ -1,3 +1,4 @@
+import StableGateChain
 import StableGateDomain
 
 #if canImport(FoundationEssentials)
@@ -24,7 +25,8 @@ public enum CheckoutIntentWire {
     /// The `payload` of `GET /v1/checkout_intents/{id}` (seed 001), in the documented order,
     /// followed by StableGate's additions (documented in the README): `stable_coin_type`,
     /// `accepted_stable_coins`, `redirect_url`, `extra`, `checkout_url`, `created_at`,
-    /// `updated_at`. For stable-coin pricing the fiat fields are null (seed 003).
+    /// `updated_at`, `deposit_address`, `expires_at`, `settlement_status`, `overpaid_amount`,
+    /// `late_paid_amount`. For stable-coin pricing the fiat fields are null (seed 003).
     public static func fullPayload(_ intent: CheckoutIntent, checkoutURL: String) -> JSONValue {
         let payment = intent.payment
         var currency: JSONValue = .null
@@ -53,8 +55,8 @@ public enum CheckoutIntentWire {
             ("error_message", .stringOrNull(payment.errorMessage)),
             ("tx_hash", .stringOrNull(payment.txHash)),
             ("tx_hash_2", .stringOrNull(payment.txHash2)),
-            ("tx_from", .stringOrNull(payment.txFrom)),
-            ("tx_to", .stringOrNull(payment.txTo)),
+            ("tx_from", .stringOrNull(payment.txFrom.map(EthereumAddressText.checksummed))),
+            ("tx_to", .stringOrNull(payment.txTo.map(EthereumAddressText.checksummed))),
             ("actual_paid_amount", amount(payment.actualPaidAmount)),
             ("service_fee_amount", amount(payment.serviceFeeAmount)),
             ("net_income_amount", amount(payment.netIncomeAmount)),
@@ -66,6 +68,11 @@ public enum CheckoutIntentWire {
             ("checkout_url", .string(checkoutURL)),
             ("created_at", .string(timestamp(intent.createdAt))),
             ("updated_at", .string(timestamp(intent.updatedAt))),
+            ("deposit_address", .stringOrNull(intent.deposit.map { EthereumAddressText.checksummed($0.address) })),
+            ("expires_at", .stringOrNull(intent.deposit.map { timestamp($0.expiresAt) })),
+            ("settlement_status", .stringOrNull(intent.settlementStatus?.rawValue)),
+            ("overpaid_amount", amount(intent.overpaidAmount)),
+            ("late_paid_amount", amount(intent.latePaidAmount)),
         ])
     }
 
@@ -79,7 +86,12 @@ public enum CheckoutIntentWire {
     }
 
     /// RFC 3339 UTC with milliseconds.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
+}
+
+/// Address display for the wire: EIP-55 where the text is an address.
+enum EthereumAddressText {
+    static func checksummed(_ text: String) -> String { EthereumAddress(text)?.checksummed ?? text }
 }

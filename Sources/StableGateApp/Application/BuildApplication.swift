@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import StableGateChain
 import StableGateDomain
 import StableGateStore
 
@@ -38,6 +39,10 @@ public struct GatewayDependencies: Sendable {
 public struct Gateway: Sendable {
     public let application: Application<RouterResponder<GatewayRequestContext>>
     public let environment: GatewayEnvironment
+    /// Applies on-chain facts to intents (tests drive it directly).
+    public let processor: PaymentProcessor
+    /// One per configured chain; each is also a service of the application.
+    public let watchers: [ChainWatcher]
 
     /// Runs until SIGTERM/SIGINT (when run as a service group), then closes the database.
     public func run() async throws {
@@ -89,6 +94,42 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let ledger = RequestLedger(database: environment.database, logger: logger)
     let keys = APIKeyCache(repository: environment.apiKeys, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
 
+    // Chains: one RPC client, watcher and sweeper per chain, sharing the payment processor.
+    let payments = environment.payments
+    let processor = PaymentProcessor(
+        intents: environment.intents, clock: clock, identifiers: environment.identifiers,
+        defaultFeeBasisPoints: configuration.defaultFeeBasisPoints, checkoutLifetime: configuration.checkoutLifetime,
+        feeAddress: environment.wallets?.feeAddress.lowercased, logger: logger)
+    var rpcs: [Int64: EthereumRPC] = [:]
+    var watchers: [ChainWatcher] = []
+    var deposits: DepositService?
+    if let wallets = environment.wallets {
+        if configuration.mode == .sandbox {
+            FaultPoint.arm(fromEnvironment: ProcessInfo.processInfo.environment["STABLEGATE_FAULT_INJECTION"])
+        }
+        let screening = try makeScreening(configuration.screening)
+        let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(environment.identifiers.randomBytes(4).hexString)"
+        for chain in environment.chains {
+            let rpc = EthereumRPC(url: chain.rpcURL)
+            rpcs[chain.chainId] = rpc
+            try await ChainStartupCheck.verify(chain, rpc: rpc, logger: logger)
+            let sweeper = Sweeper(
+                chain: chain, rpc: rpc, payments: payments, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
+                clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
+            watchers.append(ChainWatcher(
+                chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper, holder: holder,
+                clock: clock, logger: logger))
+        }
+        deposits = DepositService(
+            intents: environment.intents, chains: environment.chains, wallets: wallets, clock: clock,
+            defaultPaymentWindow: configuration.paymentWindow, logger: logger)
+        logger.info("chains configured", metadata: [
+            "chains": "\(environment.chains.map { "\($0.name) (\($0.chainId))" }.joined(separator: ", "))",
+            "hot_wallet": "\(wallets.hotWallet.checksummed)", "fee_wallet": "\(wallets.feeAddress.checksummed)",
+            "kyt": "\(screening?.name ?? "off")",
+        ])
+    }
+
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
     router.add(middleware: MetricsMiddleware())
@@ -96,15 +137,61 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let api = router.group("v1").add(
         middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes))
     OpenAPIRoutes(intents: intents).register(on: api)
+    CheckoutRoutes(
+        checkout: CheckoutService(
+            intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,
+            heads: ChainHeadCache(rpcs: rpcs), clock: clock),
+        limiter: ClientRateLimiter(perMinute: 240, burst: 60), clock: clock, maximumBodyBytes: 4096
+    ).register(on: router)
 
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "StableGate"),
         logger: logger)
     application.addServices(ExpiredStateJanitor(ledger: ledger, clock: clock, interval: .seconds(60), logger: logger))
+    application.addServices(ExpiryService(
+        database: environment.database, processor: processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
+        interval: configuration.expiryInterval, logger: logger))
+    for watcher in watchers { application.addServices(watcher) }
     logger.info("gateway configured", metadata: [
         "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
         "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(rateProvider.name)",
     ])
-    return Gateway(application: application, environment: environment)
+    return Gateway(application: application, environment: environment, processor: processor, watchers: watchers)
+}
+
+/// The configured KYT provider.
+func makeScreening(_ source: GatewayConfiguration.ScreeningSource) throws -> (any AddressScreening)? {
+    switch source {
+    case .none: return nil
+    case .denylist(let path): return try DenylistScreening(path: path)
+    case .http(let url, let key): return HTTPScreening(url: url, apiKey: key)
+    }
+}
+
+/// Checks a chain against its node before watching it: the node must be the configured chain
+/// and every token must have the configured decimals — a wrong decimals value would price
+/// every payment wrong by orders of magnitude, so it stops the start. An unreachable node
+/// only warns: the watcher retries.
+enum ChainStartupCheck {
+    static func verify(_ chain: ChainConfiguration, rpc: EthereumRPC, logger: Logger) async throws {
+        let chainId: UInt64
+        do {
+            chainId = try await rpc.chainId()
+        } catch {
+            logger.warning("chain node unreachable at start; will keep trying", metadata: ["chain_id": "\(chain.chainId)", "error": "\(error)"])
+            return
+        }
+        guard chainId == UInt64(chain.chainId) else {
+            throw ConfigurationError(["\(chain.name): the node at \(chain.rpcURL) is chain \(chainId), not \(chain.chainId)"])
+        }
+        for token in chain.tokens {
+            guard let decimals = try? await rpc.tokenDecimals(token.contract) else {
+                throw ConfigurationError(["\(chain.name): \(token.contract.checksummed) does not answer decimals(); is it the \(token.symbol) contract?"])
+            }
+            guard decimals == token.decimals else {
+                throw ConfigurationError(["\(chain.name): \(token.symbol) at \(token.contract.checksummed) has \(decimals) decimals, the chains file says \(token.decimals)"])
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Logging
+import StableGateChain
 import StableGateDomain
 import StableGateStore
 
@@ -22,6 +23,11 @@ public struct GatewayEnvironment: Sendable {
     public var apiKeys: APIKeyRepository { APIKeyRepository(database: database) }
     /// One per environment, so concurrent creates share its write batches.
     public let intents: CheckoutIntentRepository
+    public var payments: PaymentStateRepository { PaymentStateRepository(database: database) }
+    /// The chains from the chains file (none without one).
+    public let chains: [ChainConfiguration]
+    /// The gateway's keys; nil when no chain is configured.
+    public let wallets: GatewayWallets?
 
     /// Checks the configuration, opens the database and applies pending migrations.
     public static func open(
@@ -44,14 +50,68 @@ public struct GatewayEnvironment: Sendable {
             throw error
         }
         logger.debug("database ready", metadata: ["database": "\(location)"])
-        return GatewayEnvironment(
-            configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
-            intents: CheckoutIntentRepository(database: database))
+        do {
+            var chains: [ChainConfiguration] = []
+            if let path = configuration.chainsFile {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw ConfigurationError(["cannot read the chains file \(path)"])
+                }
+                chains = try ChainsFile.parse(Array(data))
+            }
+            let wallets = chains.isEmpty
+                ? nil
+                : try await WalletLoader.wallets(
+                    configuration: configuration, payments: PaymentStateRepository(database: database), secretBox: secretBox, now: clock.now)
+            return GatewayEnvironment(
+                configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
+                intents: CheckoutIntentRepository(database: database), chains: chains, wallets: wallets)
+        } catch {
+            await database.shutdown()
+            throw error
+        }
     }
 
     /// Closes the database.
     public func close() async {
         await database.shutdown()
+    }
+}
+
+/// Resolves the gateway's keys: from configuration, or in the sandbox generated once and kept
+/// sealed (AES-GCM under the master key) in the database.
+enum WalletLoader {
+    static func wallets(configuration: GatewayConfiguration, payments: PaymentStateRepository, secretBox: SecretBox, now: Date) async throws -> GatewayWallets {
+        func secret(_ configured: String?, name: String, what: String, generate: @escaping @Sendable () -> [UInt8]) async throws -> [UInt8] {
+            if let configured, !configured.isEmpty {
+                guard let bytes = Hex.decode(configured) else { throw ConfigurationError(["\(what) must be hex"]) }
+                return bytes
+            }
+            guard configuration.mode == .sandbox else { throw ConfigurationError(["no \(what) configured"]) }
+            let sealed = try await payments.sealedSecret(name: name, now: now) {
+                try secretBox.seal(generate().hexString, purpose: name)
+            }
+            guard let bytes = Hex.decode(try secretBox.open(sealed, purpose: name)) else { throw ConfigurationError(["stored \(what) is unreadable"]) }
+            return bytes
+        }
+        let seed = try await secret(configuration.depositSeed, name: "deposit_seed", what: "deposit seed") {
+            SystemIdentifierGenerator().randomBytes(32)
+        }
+        let hotKey = try await secret(configuration.hotWalletKey, name: "hot_wallet_key", what: "hot wallet key") {
+            while true {
+                let candidate = SystemIdentifierGenerator().randomBytes(32)
+                if Secp256k1.isValidPrivateKey(candidate) { return candidate }
+            }
+        }
+        var fee: EthereumAddress?
+        if let text = configuration.feeWallet {
+            guard let address = EthereumAddress(text) else { throw ConfigurationError(["the fee wallet \(text) is not a valid address"]) }
+            fee = address
+        }
+        do {
+            return try GatewayWallets(depositSeed: seed, hotWalletKey: hotKey, feeAddress: fee)
+        } catch {
+            throw ConfigurationError(["wallet keys refused: \(error)"])
+        }
     }
 }
 

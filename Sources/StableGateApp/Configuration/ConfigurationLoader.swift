@@ -24,6 +24,11 @@ import Foundation
 /// | `api.max.body.bytes` | `STABLEGATE_API_MAX_BODY_BYTES` | request size limit |
 /// | `api.key.cache.ttl` | `STABLEGATE_API_KEY_CACHE_TTL` | seconds |
 /// | `api.default.rate.limit` | `STABLEGATE_API_DEFAULT_RATE_LIMIT` | requests per minute |
+/// | `chains.file` | `STABLEGATE_CHAINS_FILE` | the chains file |
+/// | `wallet.seed`, `wallet.hot.key`, `wallet.fee.address` | `STABLEGATE_WALLET_…` | key material (hex) and fee wallet |
+/// | `payments.fee.bps`, `payments.window`, `payments.checkout.lifetime` | `STABLEGATE_PAYMENTS_…` | fee and timing |
+/// | `kyt.provider`, `kyt.denylist`, `kyt.url`, `kyt.api.key` | `STABLEGATE_KYT_…` | sender screening |
+/// | `sweep.stuck.after` | `STABLEGATE_SWEEP_STUCK_AFTER` | seconds before a sweep is re-sent |
 public enum ConfigurationLoader {
     /// Builds the configuration from flags (already parsed into `overrides`, keyed as in the
     /// table), the process environment and an optional JSON file.
@@ -31,11 +36,13 @@ public enum ConfigurationLoader {
         overrides: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String?
     ) async throws -> GatewayConfiguration {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: key == "master.key") }
+        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key"].contains(key)) }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
             KeyMappingProvider(
-                upstream: EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["STABLEGATE_MASTER_KEY"]))
+                upstream: EnvironmentVariablesProvider(
+                    environmentVariables: environment,
+                    secretsSpecifier: .specific(["STABLEGATE_MASTER_KEY", "STABLEGATE_WALLET_SEED", "STABLEGATE_WALLET_HOT_KEY", "STABLEGATE_KYT_API_KEY"]))
             ) { $0.prepending(["stablegate"]) },
         ]
         if let configFile {
@@ -85,6 +92,27 @@ public enum ConfigurationLoader {
         integer("api.max.body.bytes") { configuration.maximumBodyBytes = $0 }
         integer("api.key.cache.ttl") { configuration.apiKeyCacheTTL = TimeInterval($0) }
         integer("api.default.rate.limit") { configuration.defaultRateLimitPerMinute = $0 }
+        configuration.chainsFile = reader.string(forKey: "chains.file")
+        configuration.depositSeed = reader.string(forKey: "wallet.seed", isSecret: true)
+        configuration.hotWalletKey = reader.string(forKey: "wallet.hot.key", isSecret: true)
+        configuration.feeWallet = reader.string(forKey: "wallet.fee.address")
+        integer("payments.fee.bps") { value in
+            if value <= 10_000 { configuration.defaultFeeBasisPoints = value } else { problems.append("payments.fee.bps must be 0–10000") }
+        }
+        integer("payments.window") { configuration.paymentWindow = TimeInterval($0) }
+        integer("payments.checkout.lifetime") { configuration.checkoutLifetime = TimeInterval($0) }
+        integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }
+        switch reader.string(forKey: "kyt.provider")?.lowercased() {
+        case nil, "none": configuration.screening = .none
+        case "denylist":
+            if let path = reader.string(forKey: "kyt.denylist") { configuration.screening = .denylist(path: path) }
+            else { problems.append("kyt.provider=denylist needs kyt.denylist (STABLEGATE_KYT_DENYLIST), a file of addresses") }
+        case "http":
+            if let url = reader.string(forKey: "kyt.url") {
+                configuration.screening = .http(url: url, apiKey: reader.string(forKey: "kyt.api.key", isSecret: true))
+            } else { problems.append("kyt.provider=http needs kyt.url (STABLEGATE_KYT_URL)") }
+        case let other?: problems.append("kyt.provider must be none, denylist or http, got \(other)")
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         return configuration
     }

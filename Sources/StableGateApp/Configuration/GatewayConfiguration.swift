@@ -51,6 +51,34 @@ public struct GatewayConfiguration: Sendable {
     /// How long an `Idempotency-Key` is remembered.
     public var idempotencyTTL: TimeInterval = 24 * 3600
 
+    /// The chains file (`--chains`); nil watches no chain.
+    public var chainsFile: String?
+    /// Hex of the 16–64 byte HD seed behind deposit addresses. Sandbox: generated and stored sealed.
+    public var depositSeed: String?
+    /// Hex of the hot wallet's private key (pays deposit wallets' gas). Sandbox: generated and stored sealed.
+    public var hotWalletKey: String?
+    /// The operator's fee wallet; defaults to the hot wallet.
+    public var feeWallet: String?
+    /// Service fee for stores without their own, in basis points (100 = 1 %).
+    public var defaultFeeBasisPoints = 100
+    /// Payment window from the customer's choice of network, for stores without their own.
+    public var paymentWindow: TimeInterval = 30 * 60
+    /// How long an intent waits for a network to be chosen before it expires.
+    public var checkoutLifetime: TimeInterval = 24 * 3600
+    /// How often expired intents are looked for.
+    public var expiryInterval: Duration = .seconds(5)
+    /// Broadcast sweep transactions not mined after this long are replaced with higher fees.
+    public var sweepStuckAfter: TimeInterval = 120
+
+    /// Who screens payment senders (KYT).
+    public enum ScreeningSource: Sendable, Equatable {
+        case none
+        case denylist(path: String)
+        case http(url: String, apiKey: String?)
+    }
+
+    public var screening: ScreeningSource = .none
+
     public init() {}
 
     /// The database URL in effect.
@@ -77,6 +105,11 @@ public struct GatewayConfiguration: Sendable {
         }
         if !(publicURL?.lowercased().hasPrefix("https://") ?? false) {
             problems.append("the public URL must be https: set --public-url or STABLEGATE_PUBLIC_URL to https://…")
+        }
+        if chainsFile != nil {
+            if depositSeed?.isEmpty ?? true { problems.append("no deposit seed: set STABLEGATE_WALLET_SEED (hex of 32 random bytes)") }
+            if hotWalletKey?.isEmpty ?? true { problems.append("no hot wallet key for gas top-ups: set STABLEGATE_WALLET_HOT_KEY") }
+            if feeWallet?.isEmpty ?? true { problems.append("no fee wallet: set STABLEGATE_WALLET_FEE_ADDRESS") }
         }
         return problems
     }

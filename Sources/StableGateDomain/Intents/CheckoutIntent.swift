@@ -1,3 +1,4 @@
+import BigInt
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -77,6 +78,39 @@ public struct PaymentDetails: Sendable, Equatable {
     }
 }
 
+/// Where and how much the customer pays, once they chose a network and coin.
+public struct DepositAssignment: Sendable, Equatable {
+    /// The intent's own deposit address (lower-case `0x`), the same on every EVM chain.
+    public var address: String
+    /// Decimals of the selected token.
+    public var tokenDecimals: Int
+    /// The amount due in the token's base units.
+    public var amountBaseUnits: BigUInt
+    /// End of the payment window.
+    public var expiresAt: Date
+
+    public init(address: String, tokenDecimals: Int, amountBaseUnits: BigUInt, expiresAt: Date) {
+        self.address = address
+        self.tokenDecimals = tokenDecimals
+        self.amountBaseUnits = amountBaseUnits
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Where the forwarding of received funds stands (StableGate's addition to the wire object).
+public enum SettlementStatus: String, Sendable, CaseIterable {
+    /// Waiting to be forwarded.
+    case pending
+    /// Held and not forwarded: KYT flagged the sender, or funds arrived on the wrong chain/coin.
+    case held
+    /// Forwarding transactions are on their way.
+    case sending
+    /// The net reached the merchant's wallet and the fee the operator's.
+    case settled
+    /// Forwarding failed for good; `error_message` says why and the funds stay in the deposit wallet.
+    case failed
+}
+
 /// A checkout intent: one order a merchant wants paid in a stable coin.
 public struct CheckoutIntent: Sendable, Equatable {
     /// 24 lower-case hex characters.
@@ -86,7 +120,7 @@ public struct CheckoutIntent: Sendable, Equatable {
     public var status: CheckoutStatus
     public let pricing: Pricing
     /// The coin the customer pays in (`stable_coin_type`).
-    public let settlementCoin: StableCoin
+    public var settlementCoin: StableCoin
     /// The coins the merchant accepts, settlement coin first.
     public let acceptedStableCoins: [StableCoin]
     /// The exact coin amount due (`amount_coins`), at most ``MoneyRules/quoteScale`` digits.
@@ -95,11 +129,21 @@ public struct CheckoutIntent: Sendable, Equatable {
     public var payment: PaymentDetails
     public let createdAt: Date
     public var updatedAt: Date
+    /// Set when the customer chose a network and coin.
+    public var deposit: DepositAssignment?
+    public var settlementStatus: SettlementStatus?
+    /// Received beyond the amount due.
+    public var overpaidAmount: DecimalAmount?
+    /// Received after the intent ended.
+    public var latePaidAmount: DecimalAmount?
+    /// Optimistic-lock counter: every stored change increments it.
+    public var version: Int64
 
     public init(
         id: String, storeId: String, status: CheckoutStatus, pricing: Pricing, settlementCoin: StableCoin,
         acceptedStableCoins: [StableCoin], amountCoins: DecimalAmount, order: OrderDetails, payment: PaymentDetails,
-        createdAt: Date, updatedAt: Date
+        createdAt: Date, updatedAt: Date, deposit: DepositAssignment? = nil, settlementStatus: SettlementStatus? = nil,
+        overpaidAmount: DecimalAmount? = nil, latePaidAmount: DecimalAmount? = nil, version: Int64 = 0
     ) {
         self.id = id
         self.storeId = storeId
@@ -112,5 +156,10 @@ public struct CheckoutIntent: Sendable, Equatable {
         self.payment = payment
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.deposit = deposit
+        self.settlementStatus = settlementStatus
+        self.overpaidAmount = overpaidAmount
+        self.latePaidAmount = latePaidAmount
+        self.version = version
     }
 }

@@ -1,3 +1,4 @@
+import BigInt
 import SQLKit
 import StableGateDomain
 
@@ -318,7 +319,86 @@ public struct CheckoutIntentRepository: Sendable {
                 paymentMethodType: try enumValue("payment_method_type", PaymentMethodType.self),
                 errorMessage: try row.decode(column: "error_message", as: String?.self)),
             createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(unixMilliseconds: try row.decode(column: "updated_at", as: Int64.self)))
+            updatedAt: Date(unixMilliseconds: try row.decode(column: "updated_at", as: Int64.self)),
+            deposit: try deposit(from: row, id: id),
+            settlementStatus: try row.decode(column: "settlement_status", as: String?.self).flatMap(SettlementStatus.init(rawValue:)),
+            overpaidAmount: try decimal("overpaid_amount"),
+            latePaidAmount: try decimal("late_paid_amount"),
+            version: try row.decode(column: "version", as: Int64.self))
+    }
+
+    private static func deposit(from row: any SQLRow, id: String) throws -> DepositAssignment? {
+        guard let address = try row.decode(column: "deposit_address", as: String?.self) else { return nil }
+        guard let decimals = try row.decode(column: "token_decimals", as: Int64?.self),
+            let unitsText = try row.decode(column: "amount_base_units", as: String?.self), let units = BigUInt(unitsText),
+            let expiresAt = try row.decode(column: "expires_at", as: Int64?.self)
+        else { throw StoreDataError("intent \(id): deposit address without token, amount or expiry") }
+        return DepositAssignment(address: address, tokenDecimals: Int(decimals), amountBaseUnits: units, expiresAt: Date(unixMilliseconds: expiresAt))
+    }
+
+    /// Why an optimistic update did not apply.
+    public struct ConcurrentUpdate: Error, Sendable, CustomStringConvertible {
+        public let intentId: String
+        public var description: String { "intent \(intentId) changed concurrently; re-read and retry" }
+    }
+
+    /// Writes every mutable field of `intent` and appends `transitions`, if the stored version
+    /// is still `intent.version`; the stored version becomes `intent.version + 1`.
+    ///
+    /// - Throws: ``ConcurrentUpdate`` when someone else changed the intent first.
+    public static func update(_ intent: CheckoutIntent, transitions: [StatusTransition], on db: any SQLDatabase) async throws {
+        let payment = intent.payment
+        let deposit = intent.deposit
+        let row = try await db.raw("""
+            UPDATE checkout_intents SET
+                status = \(bind: Int64(intent.status.rawValue)), stable_coin = \(bind: Int64(intent.settlementCoin.rawValue)),
+                chain_id = \(bind: payment.chainId), coin_contract = \(bind: payment.coinContract), tx_hash = \(bind: payment.txHash),
+                tx_hash_2 = \(bind: payment.txHash2), tx_from = \(bind: payment.txFrom), tx_to = \(bind: payment.txTo),
+                actual_paid_amount = \(bind: payment.actualPaidAmount?.plainString()),
+                service_fee_amount = \(bind: payment.serviceFeeAmount?.plainString()),
+                net_income_amount = \(bind: payment.netIncomeAmount?.plainString()),
+                payment_method_type = \(bind: Int64(payment.paymentMethodType.rawValue)), error_message = \(bind: payment.errorMessage),
+                deposit_address = \(bind: deposit?.address), token_decimals = \(bind: deposit.map { Int64($0.tokenDecimals) }),
+                amount_base_units = \(bind: deposit.map { String($0.amountBaseUnits) }), expires_at = \(bind: deposit?.expiresAt.unixMilliseconds),
+                settlement_status = \(bind: intent.settlementStatus?.rawValue), overpaid_amount = \(bind: intent.overpaidAmount?.plainString()),
+                late_paid_amount = \(bind: intent.latePaidAmount?.plainString()), updated_at = \(bind: intent.updatedAt.unixMilliseconds),
+                version = \(bind: intent.version + 1)
+            WHERE id = \(bind: intent.id) AND version = \(bind: intent.version)
+            RETURNING version
+            """).first()
+        guard row != nil else { throw ConcurrentUpdate(intentId: intent.id) }
+        guard !transitions.isEmpty else { return }
+        let last = try await db.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM intent_transitions WHERE intent_id = \(bind: intent.id)")
+            .first()?.decode(column: "seq", as: Int64.self) ?? 0
+        try await db.raw(transitionInsert(transitions.enumerated().map { (intent.id, Int(last) + 1 + $0.offset, $0.element) })).run()
+    }
+
+    /// The intent `id` read inside a transaction.
+    public static func find(id: String, on db: any SQLDatabase) async throws -> CheckoutIntent? {
+        try await db.raw("SELECT * FROM checkout_intents WHERE id = \(bind: id)").first().map(intent(from:))
+    }
+
+    /// Runs `change` on the current intent in a transaction and stores the result with its
+    /// transitions, retrying from a fresh read when another writer got there first.
+    /// `change` returns nil to leave the intent alone.
+    public func modify<T: Sendable>(
+        id: String, attempts: Int = 5,
+        _ change: @Sendable (inout CheckoutIntent, any SQLDatabase) async throws -> (transitions: [StatusTransition], result: T)?
+    ) async throws -> T? {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await database.transaction { db -> T? in
+                    guard var intent = try await Self.find(id: id, on: db) else { return nil }
+                    guard let outcome = try await change(&intent, db) else { return nil }
+                    try await Self.update(intent, transitions: outcome.transitions, on: db)
+                    return outcome.result
+                }
+            } catch is ConcurrentUpdate where attempt < attempts {
+                continue
+            }
+        }
     }
 }
 

@@ -34,9 +34,25 @@ public struct MerchantRepository: Sendable {
     /// The store with `id`, if any.
     public func store(id: String) async throws -> Store? {
         try await database.read { db in
-            try await db.raw("SELECT id, merchant_id, name, wallet_address, created_at FROM stores WHERE id = \(bind: id)")
-                .first()
-                .map(Self.store(from:))
+            try await Self.store(id: id, on: db)
+        }
+    }
+
+    /// The store with `id`, read inside a transaction.
+    public static func store(id: String, on db: any SQLDatabase) async throws -> Store? {
+        try await db.raw("SELECT * FROM stores WHERE id = \(bind: id)").first().map(store(from:))
+    }
+
+    /// Stores changed settings of a store. Returns false when there is no such store.
+    @discardableResult
+    public func update(_ store: Store) async throws -> Bool {
+        try await database.transaction { db in
+            try await db.raw("""
+                UPDATE stores SET name = \(bind: store.name), wallet_address = \(bind: store.walletAddress),
+                    fee_bps = \(bind: store.feeBasisPoints.map(Int64.init)), kyt_enabled = \(bind: store.kytEnabled ? Int64(1) : Int64(0)),
+                    payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init))
+                WHERE id = \(bind: store.id) RETURNING id
+                """).first() != nil
         }
     }
 
@@ -46,6 +62,9 @@ public struct MerchantRepository: Sendable {
             merchantId: try row.decode(column: "merchant_id", as: String.self),
             name: try row.decode(column: "name", as: String.self),
             walletAddress: try row.decode(column: "wallet_address", as: String?.self),
-            createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)))
+            createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            feeBasisPoints: try row.decode(column: "fee_bps", as: Int64?.self).map { Int($0) },
+            kytEnabled: try row.decode(column: "kyt_enabled", as: Int64.self) != 0,
+            paymentWindowSeconds: try row.decode(column: "payment_window_seconds", as: Int64?.self).map { Int($0) })
     }
 }

@@ -26,13 +26,25 @@ public struct Store: Sendable, Equatable {
     /// Where settled funds go (EIP-55 address), if set.
     public var walletAddress: String?
     public let createdAt: Date
+    /// Service fee in basis points; nil uses the gateway default.
+    public var feeBasisPoints: Int?
+    /// Whether senders are screened (KYT) before payments are accepted.
+    public var kytEnabled: Bool
+    /// Payment window in seconds; nil uses the gateway default.
+    public var paymentWindowSeconds: Int?
 
-    public init(id: String, merchantId: String, name: String, walletAddress: String?, createdAt: Date) {
+    public init(
+        id: String, merchantId: String, name: String, walletAddress: String?, createdAt: Date, feeBasisPoints: Int? = nil,
+        kytEnabled: Bool = true, paymentWindowSeconds: Int? = nil
+    ) {
         self.id = id
         self.merchantId = merchantId
         self.name = name
         self.walletAddress = walletAddress
         self.createdAt = createdAt
+        self.feeBasisPoints = feeBasisPoints
+        self.kytEnabled = kytEnabled
+        self.paymentWindowSeconds = paymentWindowSeconds
     }
 }
 

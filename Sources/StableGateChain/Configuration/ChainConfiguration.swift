@@ -1,0 +1,121 @@
+import StableGateDomain
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One token the gateway accepts on a chain.
+public struct TokenConfiguration: Sendable, Equatable {
+    public let stableCoin: StableCoin
+    public let contract: EthereumAddress
+    public let decimals: Int
+    /// The token's ticker as the chain calls it (BSC's USDT is "BSC-USD"); display only.
+    public let symbol: String
+}
+
+/// One EVM chain the gateway watches, from the chains file (`stablegate serve --chains FILE`).
+public struct ChainConfiguration: Sendable, Equatable {
+    /// EIP-155 chain id.
+    public let chainId: Int64
+    public let name: String
+    public let rpcURL: String
+    /// Blocks a transfer's block needs on top of it (itself included) before it counts.
+    public let confirmations: Int
+    /// Widest block range asked of `eth_getLogs` at once (providers cap it).
+    public let maxLogRange: Int
+    public let pollInterval: Duration
+    /// Explorer link pattern with `{tx}`, e.g. `https://etherscan.io/tx/{tx}`.
+    public let explorerTransactionURL: String?
+    public let tokens: [TokenConfiguration]
+
+    /// The token for a coin on this chain.
+    public func token(for coin: StableCoin) -> TokenConfiguration? {
+        tokens.first { $0.stableCoin == coin }
+    }
+
+    /// The token with this contract on this chain.
+    public func token(contract: EthereumAddress) -> TokenConfiguration? {
+        tokens.first { $0.contract == contract }
+    }
+
+    /// An explorer link for a transaction, when the chain has an explorer.
+    public func explorerLink(transaction hash: String) -> String? {
+        guard let pattern = explorerTransactionURL, !pattern.isEmpty else { return nil }
+        return pattern.replacingOccurrences(of: "{tx}", with: hash)
+    }
+}
+
+/// A chains file that cannot be used, with every problem found.
+public struct ChainConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { "chains file refused:\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
+}
+
+/// Parses the chains file: `{"chains": [{"chain_id", "name", "rpc_url", "confirmations",
+/// "max_log_range", "poll_interval_ms", "explorer_tx_url", "tokens": [{"stable_coin",
+/// "contract", "decimals", "symbol"}]}]}`. Keys and secrets never belong in it.
+public enum ChainsFile {
+    public static func parse(_ bytes: some Collection<UInt8>) throws -> [ChainConfiguration] {
+        let json: JSONValue
+        do { json = try JSONParser.parse(bytes) } catch { throw ChainConfigurationError(problems: ["not valid JSON: \(error)"]) }
+        guard case .array(let entries)? = json["chains"] else { throw ChainConfigurationError(problems: ["needs a \"chains\" array"]) }
+        var problems: [String] = []
+        var chains: [ChainConfiguration] = []
+        for (index, entry) in entries.enumerated() {
+            let label = "chains[\(index)]"
+            func int(_ key: String, default value: Int? = nil) -> Int? {
+                if case .number(let text)? = entry[key], let number = Int(text) { return number }
+                if entry[key] == nil, let value { return value }
+                problems.append("\(label).\(key) must be an integer")
+                return nil
+            }
+            func string(_ key: String, required: Bool = true) -> String? {
+                if case .string(let text)? = entry[key] { return text }
+                if required { problems.append("\(label).\(key) must be a string") }
+                return nil
+            }
+            guard let chainId = int("chain_id"), let name = string("name"), let rpcURL = string("rpc_url"),
+                let confirmations = int("confirmations", default: 12), let maxRange = int("max_log_range", default: 2000),
+                let pollMilliseconds = int("poll_interval_ms", default: 4000)
+            else { continue }
+            if chainId <= 0 { problems.append("\(label).chain_id must be positive") }
+            if !(rpcURL.hasPrefix("http://") || rpcURL.hasPrefix("https://")) { problems.append("\(label).rpc_url must be an http(s) URL") }
+            if confirmations < 1 { problems.append("\(label).confirmations must be at least 1") }
+            if maxRange < 1 { problems.append("\(label).max_log_range must be at least 1") }
+            if pollMilliseconds < 50 { problems.append("\(label).poll_interval_ms must be at least 50") }
+            if chains.contains(where: { $0.chainId == Int64(chainId) }) { problems.append("\(label).chain_id \(chainId) is listed twice") }
+            var tokens: [TokenConfiguration] = []
+            if case .array(let tokenEntries)? = entry["tokens"] {
+                for (tokenIndex, token) in tokenEntries.enumerated() {
+                    let tokenLabel = "\(label).tokens[\(tokenIndex)]"
+                    guard case .number(let coinText)? = token["stable_coin"], let coin = Int(coinText).flatMap(StableCoin.init(rawValue:)), coin.isEnabled else {
+                        problems.append("\(tokenLabel).stable_coin must be 1 (USDT) or 2 (USDC)")
+                        continue
+                    }
+                    guard case .string(let contractText)? = token["contract"], let contract = EthereumAddress(contractText) else {
+                        problems.append("\(tokenLabel).contract must be a 0x address (EIP-55 checksum if mixed case)")
+                        continue
+                    }
+                    guard case .number(let decimalsText)? = token["decimals"], let decimals = Int(decimalsText), (MoneyRules.quoteScale...36).contains(decimals) else {
+                        problems.append("\(tokenLabel).decimals must be an integer from \(MoneyRules.quoteScale) to 36")
+                        continue
+                    }
+                    if tokens.contains(where: { $0.stableCoin == coin }) { problems.append("\(tokenLabel): \(coin.code) is listed twice") }
+                    var symbol = coin.code
+                    if case .string(let text)? = token["symbol"] { symbol = text }
+                    tokens.append(TokenConfiguration(stableCoin: coin, contract: contract, decimals: decimals, symbol: symbol))
+                }
+            }
+            if tokens.isEmpty { problems.append("\(label) has no tokens") }
+            var explorer: String?
+            if case .string(let text)? = entry["explorer_tx_url"], !text.isEmpty { explorer = text }
+            chains.append(ChainConfiguration(
+                chainId: Int64(chainId), name: name, rpcURL: rpcURL, confirmations: confirmations, maxLogRange: maxRange,
+                pollInterval: .milliseconds(pollMilliseconds), explorerTransactionURL: explorer, tokens: tokens))
+        }
+        guard problems.isEmpty else { throw ChainConfigurationError(problems: problems) }
+        return chains
+    }
+}

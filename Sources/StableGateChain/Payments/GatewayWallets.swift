@@ -1,0 +1,37 @@
+import StableGateDomain
+
+/// The gateway's keys: the HD seed behind every deposit address, the hot wallet that pays
+/// deposit wallets' gas, and the operator's fee address. They come from configuration (or, in
+/// the sandbox, are generated and stored sealed under the master key) — never from the chains file.
+public struct GatewayWallets: Sendable {
+    private let deposits: HDWallet
+    private let hotWalletKey: [UInt8]
+    /// The hot wallet's address.
+    public let hotWallet: EthereumAddress
+    /// Where service fees go.
+    public let feeAddress: EthereumAddress
+
+    public init(depositSeed: [UInt8], hotWalletKey: [UInt8], feeAddress: EthereumAddress?) throws {
+        deposits = try HDWallet(seed: depositSeed)
+        guard Secp256k1.isValidPrivateKey(hotWalletKey) else { throw Secp256k1.KeyError(description: "the hot wallet key is not a valid secp256k1 private key") }
+        self.hotWalletKey = hotWalletKey
+        hotWallet = try EthereumAddress(privateKey: hotWalletKey)
+        self.feeAddress = feeAddress ?? hotWallet
+    }
+
+    /// The key of deposit address number `index`.
+    public func depositKey(index: Int64) throws -> [UInt8] {
+        guard let index = UInt32(exactly: index), index < HDWallet.hardened else {
+            throw Secp256k1.KeyError(description: "deposit index \(index) is out of range")
+        }
+        return try deposits.depositKey(index: index)
+    }
+
+    /// Deposit address number `index`.
+    public func depositAddress(index: Int64) throws -> EthereumAddress {
+        try EthereumAddress(privateKey: depositKey(index: index))
+    }
+
+    /// The hot wallet's key, for signing gas top-ups.
+    var hotKey: [UInt8] { hotWalletKey }
+}

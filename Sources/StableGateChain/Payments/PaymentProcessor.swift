@@ -1,0 +1,159 @@
+import BigInt
+import Logging
+import SQLKit
+import StableGateDomain
+import StableGateStore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Applies what happened on chain to an intent: in one transaction, the caller's transfer
+/// changes are written, ``PaymentRules`` decide the status steps, each step goes through the
+/// state machine and is recorded, confirmed money is credited exactly once, and a settlement
+/// is queued for the sweeper. A crash anywhere leaves either all of it or none of it.
+public struct PaymentProcessor: Sendable {
+    let intents: CheckoutIntentRepository
+    let clock: any WallClock
+    let identifiers: any IdentifierGenerator
+    let defaultFeeBasisPoints: Int
+    /// How long an intent may wait for a network to be chosen before it expires.
+    let checkoutLifetime: TimeInterval
+    /// The operator's fee wallet (lower-case), nil when fees stay in the deposit wallet.
+    let feeAddress: String?
+    let logger: Logger
+
+    public init(
+        intents: CheckoutIntentRepository, clock: any WallClock, identifiers: any IdentifierGenerator, defaultFeeBasisPoints: Int,
+        checkoutLifetime: TimeInterval, feeAddress: String?, logger: Logger
+    ) {
+        self.intents = intents
+        self.clock = clock
+        self.identifiers = identifiers
+        self.defaultFeeBasisPoints = defaultFeeBasisPoints
+        self.checkoutLifetime = checkoutLifetime
+        self.feeAddress = feeAddress
+        self.logger = logger
+    }
+
+    /// Runs `changes` (writes to transfers, idempotent: it may run again after a concurrent
+    /// update) and re-evaluates the intent, all in one transaction. Returns the transitions made.
+    @discardableResult
+    public func process(
+        intentId: String, _ changes: @escaping @Sendable (CheckoutIntent, any SQLDatabase) async throws -> Void = { _, _ in }
+    ) async throws -> [StatusTransition] {
+        let now = clock.now
+        let result = try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: [StatusTransition])? in
+            try await changes(intent, db)
+            let before = intent
+            let transitions = try await evaluate(&intent, now: now, on: db)
+            // Unchanged: commit the transfer changes without rewriting the intent.
+            guard intent != before else { return nil }
+            intent.updatedAt = now
+            return (transitions, transitions)
+        }
+        for transition in result ?? [] {
+            logger.info("intent status changed", metadata: [
+                "intent_id": "\(intentId)", "from": "\(transition.from?.name ?? "-")", "to": "\(transition.to.name)", "reason": "\(transition.reason)",
+            ])
+        }
+        return result ?? []
+    }
+
+    private func evaluate(_ intent: inout CheckoutIntent, now: Date, on db: any SQLDatabase) async throws -> [StatusTransition] {
+        let store = try await MerchantRepository.store(id: intent.storeId, on: db)
+        var transfers = try await PaymentStateRepository.transfers(intentId: intent.id, on: db)
+        let payments = transfers.filter { $0.kind == .payment && $0.state != .dropped }
+        let accepted = payments.filter { $0.state == .confirmed && $0.screening.isClear }
+        let expired: Bool =
+            if let deposit = intent.deposit { deposit.expiresAt <= now } else { intent.createdAt.addingTimeInterval(checkoutLifetime) <= now }
+        let lastDropped = transfers.last { $0.state == .dropped && $0.kind == .payment }
+        let snapshot = PaymentSnapshot(
+            status: intent.status, required: intent.deposit?.amountBaseUnits ?? 0,
+            confirmedPaid: accepted.reduce(BigUInt(0)) { $0 + $1.amount },
+            pendingCount: payments.filter { $0.state == .seen || $0.screening == .pending }.count,
+            activeCount: payments.count, flaggedSender: payments.first { $0.screening == .flagged }?.from, windowExpired: expired,
+            lastDropped: lastDropped.map { "transfer \($0.transactionHash) from block \($0.blockNumber)" })
+
+        var transitions: [StatusTransition] = []
+        for decision in PaymentRules.steps(snapshot) {
+            transitions.append(try IntentStateMachine.transition(&intent, to: decision.status, reason: decision.reason, at: now))
+            switch decision.status {
+            case .onChain:
+                if let first = payments.first {
+                    intent.payment.txHash = first.transactionHash
+                    intent.payment.txFrom = first.from
+                }
+                if intent.payment.paymentMethodType == .unknown { intent.payment.paymentMethodType = .walletScan }
+            case .tempWalletReceived:
+                intent.payment.txHash = nil
+                intent.payment.txFrom = nil
+            case .confirmed, .underpaid:
+                try await settle(&intent, credit: accepted, store: store, isLate: false, now: now, on: db)
+                for index in transfers.indices where accepted.contains(where: { $0.id == transfers[index].id }) {
+                    transfers[index].credited = true
+                }
+            case .rejected:
+                intent.settlementStatus = .held
+                intent.payment.errorMessage = decision.reason
+            case .failed:
+                intent.payment.errorMessage = decision.reason
+            default:
+                break
+            }
+        }
+
+        // Money arriving for an intent that has ended (or confirmed beyond what settled it) is
+        // a late payment: credited once and forwarded, never lost and never counted as the order's.
+        if intent.status.isTerminal, intent.status != .rejected {
+            let late = transfers.filter { !$0.credited && $0.kind != .mismatched && $0.state == .confirmed && $0.screening.isClear }
+            if !late.isEmpty {
+                for var transfer in late where transfer.kind == .payment {
+                    transfer.kind = .late
+                    try await PaymentStateRepository.update(transfer, on: db)
+                }
+                try await settle(&intent, credit: late, store: store, isLate: true, now: now, on: db)
+                logger.notice("late payment credited", metadata: ["intent_id": "\(intent.id)", "transfers": "\(late.count)"])
+            }
+        }
+        return transitions
+    }
+
+    /// Credits `transfers` (all on one chain and token) and queues their forwarding.
+    private func settle(
+        _ intent: inout CheckoutIntent, credit transfers: [ChainTransfer], store: Store?, isLate: Bool, now: Date, on db: any SQLDatabase
+    ) async throws {
+        guard let first = transfers.first else { return }
+        let gross = transfers.reduce(BigUInt(0)) { $0 + $1.amount }
+        let split = Settlement(paid: gross, required: isLate ? gross : (intent.deposit?.amountBaseUnits ?? gross), feeBasisPoints: store?.feeBasisPoints ?? defaultFeeBasisPoints)
+        for var transfer in transfers {
+            transfer.credited = true
+            try await PaymentStateRepository.update(transfer, on: db)
+        }
+        let decimals = first.decimals
+        func amount(_ units: BigUInt) -> DecimalAmount { DecimalAmount(units: units, scale: decimals) }
+        if isLate {
+            intent.latePaidAmount = (intent.latePaidAmount ?? .zero) + amount(gross)
+        } else {
+            intent.payment.actualPaidAmount = amount(split.paid)
+            intent.payment.serviceFeeAmount = amount(split.fee)
+            intent.payment.netIncomeAmount = amount(split.net)
+            intent.overpaidAmount = split.overpaid > 0 ? amount(split.overpaid) : nil
+            intent.payment.txTo = store?.walletAddress ?? intent.payment.txTo
+        }
+        let settlement = SettlementRecord(
+            id: identifiers.objectId(at: now), intentId: intent.id, chainId: first.chainId, tokenContract: first.tokenContract,
+            decimals: decimals, depositAddress: first.to, gross: split.paid, fee: split.fee, net: split.net,
+            merchantAddress: store?.walletAddress?.lowercased(), feeAddress: feeAddress, state: .pending, nextAttemptAt: now,
+            createdAt: now, updatedAt: now)
+        try await PaymentStateRepository.insert(settlement, on: db)
+        if intent.settlementStatus != .sending { intent.settlementStatus = .pending }
+    }
+}
+
+extension ScreeningState {
+    /// Cleared by KYT, or not screened because the store has KYT off.
+    var isClear: Bool { self == .clear || self == .skipped }
+}

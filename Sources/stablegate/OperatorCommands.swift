@@ -1,0 +1,153 @@
+import ArgumentParser
+import StableGateApp
+import StableGateChain
+import StableGateDomain
+import StableGateStore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `stablegate stores set`: a store's settlement wallet, fee, KYT switch and payment window.
+struct StoresCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stores", abstract: "Configure stores.", subcommands: [Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a store's settings.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Store id.") var store: String
+        @Option(help: "Store name.") var name: String?
+        @Option(help: "Settlement wallet (0x…, EIP-55 checked).") var wallet: String?
+        @Option(name: .customLong("fee-bps"), help: "Service fee in basis points (100 = 1 %); 'default' for the gateway's.") var feeBps: String?
+        @Option(help: "KYT screening of payment senders: on or off.") var kyt: String?
+        @Option(name: .customLong("payment-window"), help: "Payment window in seconds; 'default' for the gateway's.") var paymentWindow: String?
+
+        func run() async throws {
+            let updated = try await global.withEnvironment { environment -> Store in
+                var record = try await environment.merchants.store(id: store).orThrow("no store with id \(store)")
+                if let name { record.name = name }
+                if let wallet {
+                    guard let address = EthereumAddress(wallet) else { throw ValidationError("--wallet \(wallet) is not a valid address (check its EIP-55 capitalisation)") }
+                    record.walletAddress = address.checksummed
+                }
+                if let feeBps {
+                    if feeBps == "default" { record.feeBasisPoints = nil }
+                    else if let value = Int(feeBps), (0...10_000).contains(value) { record.feeBasisPoints = value }
+                    else { throw ValidationError("--fee-bps must be 0–10000 or 'default'") }
+                }
+                if let kyt {
+                    guard ["on", "off"].contains(kyt) else { throw ValidationError("--kyt must be on or off") }
+                    record.kytEnabled = kyt == "on"
+                }
+                if let paymentWindow {
+                    if paymentWindow == "default" { record.paymentWindowSeconds = nil }
+                    else if let value = Int(paymentWindow), value >= 60 { record.paymentWindowSeconds = value }
+                    else { throw ValidationError("--payment-window must be at least 60 seconds or 'default'") }
+                }
+                try await environment.merchants.update(record)
+                return record
+            }
+            print("""
+                store_id        \(updated.id)
+                name            \(updated.name)
+                wallet          \(updated.walletAddress ?? "none — settlements wait until one is set")
+                fee             \(updated.feeBasisPoints.map { "\($0) bps" } ?? "gateway default")
+                kyt             \(updated.kytEnabled ? "on" : "off")
+                payment window  \(updated.paymentWindowSeconds.map { "\($0) s" } ?? "gateway default")
+                """)
+        }
+    }
+}
+
+/// `stablegate intents show ID`: everything the operator knows about an intent.
+struct IntentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "intents", abstract: "Inspect checkout intents.", subcommands: [Show.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print an intent with its status history, transfers and settlements, as JSON.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The checkout intent id.") var intentId: String
+
+        func run() async throws {
+            let json = try await global.withEnvironment { environment -> JSONValue in
+                let intent = try await environment.intents.find(id: intentId).orThrow("no checkout intent \(intentId)")
+                let transitions = try await environment.intents.transitions(intentId: intentId)
+                let transfers = try await environment.payments.transfers(intentId: intentId)
+                let settlements = try await environment.payments.settlements(intentId: intentId)
+                var sweeps: [JSONValue] = []
+                for settlement in settlements {
+                    for sweep in try await environment.payments.sweeps(settlementId: settlement.id) {
+                        sweeps.append(.object([
+                            ("settlement_id", .string(settlement.id)), ("kind", .string(sweep.kind.rawValue)), ("attempt", .int(sweep.attempt)),
+                            ("nonce", .int(sweep.nonce)), ("tx_hash", .string(sweep.hash)), ("state", .string(sweep.state.rawValue)),
+                            ("from", .string(sweep.from)), ("to", .string(sweep.to)),
+                        ]))
+                    }
+                }
+                return .object([
+                    ("intent", CheckoutIntentWire.fullPayload(intent, checkoutURL: "\(environment.configuration.resolvedPublicURL)/checkout/\(intent.id)")),
+                    ("transitions", .array(transitions.map { transition in
+                        .object([
+                            ("at", .string(CheckoutIntentWire.timestamp(transition.at))), ("from", .stringOrNull(transition.from?.name)),
+                            ("to", .string(transition.to.name)), ("reason", .string(transition.reason)),
+                        ])
+                    })),
+                    ("transfers", .array(transfers.map(TransferJSON.render))),
+                    ("settlements", .array(settlements.map { settlement in
+                        .object([
+                            ("id", .string(settlement.id)), ("chain_id", .int(settlement.chainId)), ("gross", .string(String(settlement.gross))),
+                            ("fee", .string(String(settlement.fee))), ("net", .string(String(settlement.net))), ("state", .string(settlement.state.rawValue)),
+                            ("merchant_address", .stringOrNull(settlement.merchantAddress)), ("fee_address", .stringOrNull(settlement.feeAddress)),
+                            ("attempts", .int(settlement.attempts)), ("last_error", .stringOrNull(settlement.lastError)),
+                        ])
+                    })),
+                    ("sweep_transactions", .array(sweeps)),
+                ])
+            }
+            print(json.serialized)
+        }
+    }
+}
+
+/// `stablegate transfers list`: money the operator must look at.
+struct TransfersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "transfers", abstract: "Inspect transfers to deposit addresses.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List transfers: held ones (KYT-flagged senders, wrong chain or coin) and late payments, or all.")
+
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Only held money: flagged senders and mismatched transfers.") var held = false
+        @Flag(help: "Only late payments.") var late = false
+
+        func run() async throws {
+            let transfers = try await global.withEnvironment { environment -> [ChainTransfer] in
+                if held {
+                    let flagged = try await environment.payments.transfers(screening: [.flagged])
+                    let mismatched = try await environment.payments.transfers(kinds: [.mismatched])
+                    return flagged + mismatched.filter { transfer in !flagged.contains { $0.id == transfer.id } }
+                }
+                return try await environment.payments.transfers(kinds: late ? [.late] : nil)
+            }
+            for transfer in transfers { print(TransferJSON.render(transfer).serialized) }
+        }
+    }
+}
+
+enum TransferJSON {
+    static func render(_ transfer: ChainTransfer) -> JSONValue {
+        .object([
+            ("intent_id", .string(transfer.intentId)), ("chain_id", .int(transfer.chainId)), ("tx_hash", .string(transfer.transactionHash)),
+            ("log_index", .int(transfer.logIndex)), ("block_number", .int(transfer.blockNumber)), ("token", .string(transfer.tokenContract)),
+            ("from", .string(transfer.from)), ("to", .string(transfer.to)),
+            ("amount", .string(MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)))),
+            ("kind", .string(transfer.kind.rawValue)), ("state", .string(transfer.state.rawValue)), ("kyt", .string(transfer.screening.rawValue)),
+            ("kyt_detail", .stringOrNull(transfer.screeningDetail)), ("credited", .bool(transfer.credited)),
+        ])
+    }
+}

@@ -1,0 +1,279 @@
+import BigInt
+import Foundation
+import HummingbirdTesting
+import StableGateApp
+import StableGateChain
+import StableGateDomain
+import StableGateStore
+import StableGateTestSupport
+import Testing
+
+/// Payments end to end, in process: the gateway built by `buildApplication` with its chain
+/// watchers and sweepers running against a real EVM (the sandbox chain), on SQLite and
+/// PostgreSQL. Customers pay with transactions signed by their own keys; outcomes are checked
+/// on chain (balances) and through the API.
+@Suite("Payments on chain", .serialized)
+struct PaymentFlowTests {
+    static let chain = Result { try SandboxChain.start(confirmations: 2, pollIntervalMilliseconds: 100) }
+
+    /// Everything a payment test needs.
+    struct Context {
+        let harness: GatewayHarness
+        let chain: SandboxChain
+        let merchantWallet: String
+        let feeWallet: String
+    }
+
+    static func randomAddress() -> String {
+        EthereumAddress(bytes: SystemIdentifierGenerator().randomBytes(20))!.checksummed
+    }
+
+    /// A gateway watching the sandbox chain, whose store forwards to a fresh wallet.
+    func with(
+        _ backend: Backend, clock: any WallClock = SystemClock(), kytDenylist: [String]? = nil, paymentWindow: TimeInterval = 1800,
+        _ body: (Context) async throws -> Void
+    ) async throws {
+        let chain = try Self.chain.get()
+        let feeWallet = Self.randomAddress()
+        let denylistPath = FileManager.default.temporaryDirectory.appendingPathComponent("sg-denylist-\(UUID()).txt").path
+        if let kytDenylist { try kytDenylist.joined(separator: "\n").write(toFile: denylistPath, atomically: true, encoding: .utf8) }
+        defer { try? FileManager.default.removeItem(atPath: denylistPath) }
+        try await GatewayHarness.with(backend, configure: { configuration in
+            configuration.chainsFile = chain.chainsFile
+            configuration.hotWalletKey = chain.chains[0].accounts[9].privateKey
+            configuration.feeWallet = feeWallet
+            configuration.paymentWindow = paymentWindow
+            configuration.expiryInterval = .milliseconds(100)
+            if kytDenylist != nil { configuration.screening = .denylist(path: denylistPath) }
+        }, clock: clock) { harness in
+            let wallet = Self.randomAddress()
+            var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+            store.walletAddress = wallet
+            try await harness.environment.merchants.update(store)
+            try await body(Context(harness: harness, chain: chain, merchantWallet: wallet, feeWallet: feeWallet))
+        }
+    }
+
+    /// Creates an intent and picks its network and coin, as the checkout page does.
+    func intent(_ context: Context, client: any TestClientProtocol, body: String = #"{"stable_coin": 1, "amount_cents": 1000}"#, chain index: Int = 0) async throws -> (id: String, deposit: String) {
+        let created = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: body, as: context.harness.merchant, at: context.harness.clock))
+        let id = try #require(created.string("allscale_checkout_intent_id"), "\(created.text)")
+        let chainId = context.chain.chains[index].chainId
+        let selected = try await client.send(uri: "/checkout/\(id)/deposit", method: .post, body: #"{"chain_id": \#(chainId), "stable_coin": 1}"#)
+        let deposit = try #require(selected.string("deposit_address"), "\(selected.text)")
+        #expect(selected.string("payment_uri")?.hasPrefix("ethereum:") == true)
+        return (id, deposit)
+    }
+
+    /// A customer's transfer, signed with their own key.
+    func pay(_ context: Context, to deposit: String, amount: String, token: String = "USDT", chain index: Int = 0, account: Int = 1) async throws -> String {
+        let served = context.chain.chains[index]
+        let contract = try #require(served.tokens[token])
+        let units = try #require(DecimalAmount(amount)?.baseUnits(decimals: contract.decimals))
+        return try await TokenTransferSender(rpc: EthereumRPC(url: served.rpcURL), chainId: UInt64(served.chainId)).send(
+            token: try #require(EthereumAddress(contract.contract)), to: try #require(EthereumAddress(deposit)), amount: units,
+            privateKey: try #require(Hex.decode(served.accounts[account].privateKey)))
+    }
+
+    /// Polls `probe` until it returns a value, for up to `seconds`.
+    func eventually<T>(_ what: String, seconds: Double = 30, _ probe: () async throws -> T?) async throws -> T {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let value = try await probe() { return value }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSetupError("timed out waiting for \(what)")
+    }
+
+    func intentNow(_ context: Context, _ id: String) async throws -> CheckoutIntent {
+        try #require(try await context.harness.environment.intents.find(id: id))
+    }
+
+    func waitFor(_ status: CheckoutStatus, settled: Bool = false, _ context: Context, _ id: String) async throws -> CheckoutIntent {
+        try await eventually("\(status.name)\(settled ? " and settled" : "")") {
+            let intent = try await intentNow(context, id)
+            return intent.status == status && (!settled || intent.settlementStatus == .settled) ? intent : nil
+        }
+    }
+
+    @Test("An exact payment is detected, confirmed, credited once and swept to the merchant", arguments: Backend.available)
+    func exactPayment(backend: Backend) async throws {
+        try await with(backend) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client, body: #"{"currency": 1, "amount_cents": 1000, "order_id": "chain-1"}"#)
+                let feeBefore = try await context.chain.tokenBalance("USDT", of: context.feeWallet)
+                let tx = try await pay(context, to: deposit, amount: "10.00")
+                let onChain = try await eventually("ON_CHAIN") { try await intentNow(context, id).status == .onChain ? true : nil }
+                #expect(onChain)
+                try await context.chain.mine(2)
+                let done = try await waitFor(.confirmed, settled: true, context, id)
+                #expect(done.payment.txHash == tx)
+                #expect(done.payment.txFrom == context.chain.chains[0].accounts[1].address.lowercased())
+                #expect(done.payment.paymentMethodType == .walletScan)
+                #expect(done.payment.actualPaidAmount == DecimalAmount("10"))
+                #expect(done.payment.serviceFeeAmount == DecimalAmount("0.1"))
+                #expect(done.payment.netIncomeAmount == DecimalAmount("9.9"))
+                // On chain: the merchant got the net, the operator the fee, the deposit wallet is empty.
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 9_900_000)
+                #expect(try await context.chain.tokenBalance("USDT", of: context.feeWallet) - feeBefore == 100_000)
+                #expect(try await context.chain.tokenBalance("USDT", of: deposit) == 0)
+                // The wire object tells the same story.
+                let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
+                #expect(full.payload?["status"] == .number("20"))
+                #expect(full.string("tx_hash") == tx)
+                #expect(full.string("tx_hash_2")?.hasPrefix("0x") == true)
+                #expect(full.string("tx_to") == context.merchantWallet)
+                #expect(full.string("actual_paid_amount") == "10.00")
+                #expect(full.string("service_fee_amount") == "0.10")
+                #expect(full.string("net_income_amount") == "9.90")
+                #expect(full.payload?["chain_id"] == .number(String(context.chain.chains[0].chainId)))
+                #expect(full.string("coin_contract") == context.chain.chains[0].tokens["USDT"]!.contract)
+                #expect(full.payload?["payment_method_type"] == .number("1"))
+                #expect(full.string("settlement_status") == "settled")
+                let merchantTx = try #require(full.string("tx_hash_2"))
+                #expect(try await EthereumRPC(url: context.chain.chains[0].rpcURL).receipt(merchantTx)?.succeeded == true)
+                // Counted once: one transfer row, one settlement.
+                #expect(try await context.harness.environment.payments.transfers(intentId: id).count == 1)
+                #expect(try await context.harness.environment.payments.settlements(intentId: id).count == 1)
+                let transitions = try await context.harness.environment.intents.transitions(intentId: id).map(\.to)
+                #expect(transitions == [.created, .tempWalletReceived, .onChain, .confirmed])
+            }
+        }
+    }
+
+    @Test("An 18-decimal token (BSC-style USDT) is priced and credited exactly", arguments: Backend.available)
+    func eighteenDecimals(backend: Backend) async throws {
+        try await with(backend) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client, body: #"{"stable_coin": 1, "amount_cents": 1234}"#, chain: 1)
+                let state = try await client.send(uri: "/checkout/\(id)/state", method: .get)
+                #expect(state.payload?["selected"]?["amount_base_units"] == .string("12340000000000000000"))
+                _ = try await pay(context, to: deposit, amount: "12.34", chain: 1)
+                try await eventually("ON_CHAIN") { try await intentNow(context, id).status == .onChain ? true : nil }
+                try await context.chain.mine(2, chain: 1)
+                let done = try await waitFor(.confirmed, settled: true, context, id)
+                #expect(done.payment.actualPaidAmount == DecimalAmount("12.34"))
+                #expect(done.payment.netIncomeAmount == DecimalAmount("12.2166"))
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet, chain: 1) == BigUInt(12_216_600) * BigUInt(10).power(12))
+            }
+        }
+    }
+
+    @Test("Two partial payments add up; an overpayment is recorded; a late payment is credited and forwarded", arguments: Backend.available)
+    func partialsOverpaymentAndLate(backend: Backend) async throws {
+        try await with(backend) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "4.00")
+                try await context.chain.mine(2)
+                try await eventually("first part confirmed") {
+                    try await context.harness.environment.payments.transfers(intentId: id).first?.state == .confirmed ? true : nil
+                }
+                #expect(try await intentNow(context, id).status == .onChain, "a partial payment must not confirm")
+                _ = try await pay(context, to: deposit, amount: "6.50")
+                try await context.chain.mine(2)
+                let done = try await waitFor(.confirmed, settled: true, context, id)
+                #expect(done.payment.actualPaidAmount == DecimalAmount("10.5"))
+                #expect(done.overpaidAmount == DecimalAmount("0.5"))
+                #expect(done.payment.netIncomeAmount == DecimalAmount("10.395"))
+                // Money after the end: a late payment.
+                _ = try await pay(context, to: deposit, amount: "1.00")
+                try await context.chain.mine(2)
+                let late = try await eventually("late payment settled") {
+                    let intent = try await intentNow(context, id)
+                    return intent.latePaidAmount != nil && intent.settlementStatus == .settled ? intent : nil
+                }
+                #expect(late.latePaidAmount == DecimalAmount("1"))
+                #expect(late.status == .confirmed)
+                #expect(late.payment.actualPaidAmount == DecimalAmount("10.5"), "the order's amount does not change")
+                #expect(try await context.harness.environment.payments.settlements(intentId: id).count == 2)
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 10_395_000 + 990_000)
+                let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
+                #expect(full.string("overpaid_amount") == "0.50")
+                #expect(full.string("late_paid_amount") == "1.00")
+            }
+        }
+    }
+
+    @Test("Short at the window's end: UNDERPAID with what was received, which is still forwarded", arguments: Backend.available)
+    func underpaid(backend: Backend) async throws {
+        let clock = ManualClock(Date())
+        try await with(backend, clock: clock) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "4.00")
+                try await context.chain.mine(2)
+                try await eventually("partial confirmed") {
+                    try await context.harness.environment.payments.transfers(intentId: id).first?.state == .confirmed ? true : nil
+                }
+                clock.advance(by: 1801)
+                let done = try await waitFor(.underpaid, settled: true, context, id)
+                #expect(done.payment.actualPaidAmount == DecimalAmount("4"))
+                #expect(done.payment.netIncomeAmount == DecimalAmount("3.96"))
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 3_960_000)
+                let state = try await client.send(uri: "/checkout/\(id)/state", method: .get)
+                #expect(state.string("missing_amount") == "6.00")
+            }
+        }
+    }
+
+    @Test("Nothing paid by the window's end: FAILED, saying so", arguments: Backend.available)
+    func expiredWithNothing(backend: Backend) async throws {
+        let clock = ManualClock(Date())
+        try await with(backend, clock: clock) { context in
+            try await context.harness.test { client in
+                let (id, _) = try await intent(context, client: client)
+                clock.advance(by: 1801)
+                let failed = try await waitFor(.failed, context, id)
+                #expect(failed.payment.errorMessage == "payment window expired with nothing received")
+                let again = try await client.send(uri: "/checkout/\(id)/deposit", method: .post, body: #"{"chain_id": \#(context.chain.chains[0].chainId), "stable_coin": 1}"#)
+                #expect(again.code == 10001)
+            }
+        }
+    }
+
+    @Test("A sender on the KYT denylist: REJECTED, funds held in the deposit wallet", arguments: Backend.available)
+    func kytRejection(backend: Backend) async throws {
+        let chain = try Self.chain.get()
+        let flagged = chain.chains[0].accounts[2].address
+        try await with(backend, kytDenylist: ["# test list", flagged]) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "10.00", account: 2)
+                try await context.chain.mine(2)
+                let rejected = try await waitFor(.rejected, context, id)
+                #expect(rejected.settlementStatus == .held)
+                #expect(rejected.payment.errorMessage?.contains(flagged.lowercased()) == true)
+                try await context.chain.mine(3)
+                try await Task.sleep(for: .milliseconds(800))
+                #expect(try await context.chain.tokenBalance("USDT", of: deposit) == 10_000_000, "held funds are not forwarded")
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 0)
+                let transfer = try #require(try await context.harness.environment.payments.transfers(intentId: id).first)
+                #expect(transfer.screening == .flagged)
+                #expect(try await context.harness.environment.payments.settlements(intentId: id).isEmpty)
+            }
+        }
+    }
+
+    @Test("The wrong chain or an unconfigured token does not pay the order; wrong-chain money is held, visible", arguments: Backend.available)
+    func wrongChainAndToken(backend: Backend) async throws {
+        try await with(backend) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "10.00", chain: 1)  // USDT, but on the other chain
+                _ = try await pay(context, to: deposit, amount: "10.00", token: "FAKEUSD")  // a token nobody configured
+                try await context.chain.mine(2, chain: 1)
+                try await context.chain.mine(2)
+                let mismatched = try await eventually("mismatched transfer recorded") {
+                    try await context.harness.environment.payments.transfers(intentId: id).first { $0.state == .confirmed }
+                }
+                #expect(mismatched.kind == .mismatched)
+                #expect(mismatched.chainId == context.chain.chains[1].chainId)
+                #expect(try await context.harness.environment.payments.transfers(intentId: id).count == 1, "the decoy token is ignored")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await intentNow(context, id).status == .tempWalletReceived)
+                #expect(try await context.harness.environment.payments.transfers(kinds: [.mismatched]).map(\.intentId) == [id])
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Testing
+@testable import StableGateChain
+
+@Suite("Chains file")
+struct ChainsFileTests {
+    @Test("A mainnet-style file parses, with defaults for optional numbers")
+    func parses() throws {
+        let text = """
+            {"chains": [
+              {"chain_id": 1, "name": "Ethereum", "rpc_url": "https://eth.example/rpc", "confirmations": 12, "max_log_range": 2000,
+               "poll_interval_ms": 4000, "explorer_tx_url": "https://etherscan.io/tx/{tx}",
+               "tokens": [{"stable_coin": 1, "contract": "0xdAC17F958D2ee523a2206206994597C13D831ec7", "decimals": 6},
+                          {"stable_coin": 2, "contract": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "decimals": 6}]},
+              {"chain_id": 56, "name": "BNB Smart Chain", "rpc_url": "https://bsc.example/rpc",
+               "tokens": [{"stable_coin": 1, "contract": "0x55d398326f99059fF775485246999027B3197955", "decimals": 18, "symbol": "BSC-USD"}]}
+            ]}
+            """
+        let chains = try ChainsFile.parse(Array(text.utf8))
+        #expect(chains.map(\.chainId) == [1, 56])
+        #expect(chains[0].token(for: .usdc)?.decimals == 6)
+        #expect(chains[0].explorerLink(transaction: "0xabc") == "https://etherscan.io/tx/0xabc")
+        #expect(chains[1].confirmations == 12)
+        #expect(chains[1].maxLogRange == 2000)
+        #expect(chains[1].token(for: .usdt)?.symbol == "BSC-USD")
+        #expect(chains[1].explorerLink(transaction: "0xabc") == nil)
+    }
+
+    @Test("Every problem is reported, not just the first")
+    func problems() {
+        let text = """
+            {"chains": [
+              {"chain_id": 1, "name": "A", "rpc_url": "ftp://x", "confirmations": 0,
+               "tokens": [{"stable_coin": 3, "contract": "0xdAC17F958D2ee523a2206206994597C13D831ec7", "decimals": 6},
+                          {"stable_coin": 1, "contract": "0xdac17F958D2ee523a2206206994597C13D831ec7", "decimals": 6},
+                          {"stable_coin": 2, "contract": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "decimals": 2}]},
+              {"chain_id": 1, "name": "B", "rpc_url": "https://b", "tokens": []}
+            ]}
+            """
+        do {
+            _ = try ChainsFile.parse(Array(text.utf8))
+            Issue.record("accepted a broken chains file")
+        } catch let error as ChainConfigurationError {
+            let joined = error.problems.joined(separator: "\n")
+            #expect(joined.contains("rpc_url"))
+            #expect(joined.contains("confirmations"))
+            #expect(joined.contains("stable_coin must be 1 (USDT) or 2 (USDC)"))
+            #expect(joined.contains("EIP-55"))  // a wrongly capitalised contract is refused
+            #expect(joined.contains("decimals"))
+            #expect(joined.contains("listed twice"))
+            #expect(joined.contains("has no tokens"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}

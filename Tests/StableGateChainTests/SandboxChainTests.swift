@@ -1,0 +1,50 @@
+import BigInt
+import StableGateDomain
+import StableGateTestSupport
+import Testing
+@testable import StableGateChain
+
+/// Transactions signed by this code, sent to a real EVM (py-evm), must be accepted and do
+/// what they say.
+@Suite("Against the sandbox chain", .serialized)
+struct SandboxChainTests {
+    static let chain = Result { try SandboxChain.start() }
+
+    @Test("EIP-1559 and legacy token transfers signed here are mined, move balances and emit Transfer logs")
+    func transactionsAreAccepted() async throws {
+        let chain = try Self.chain.get()
+        for (index, legacy) in [(0, false), (1, true)] {
+            let served = chain.chains[index]
+            let rpc = EthereumRPC(url: served.rpcURL)
+            #expect(try await rpc.chainId() == UInt64(served.chainId))
+            let key = try #require(Hex.decode(served.accounts[3].privateKey))
+            let sender = try EthereumAddress(privateKey: key)
+            let recipient = try #require(EthereumAddress(bytes: SystemIdentifierGenerator().randomBytes(20)))
+            let token = try #require(EthereumAddress(served.tokens["USDT"]!.contract))
+            let decimals = served.tokens["USDT"]!.decimals
+            #expect(try await rpc.tokenDecimals(token) == decimals)
+            let amount = BigUInt(1_234_567) * BigUInt(10).power(decimals - 6)
+            let head = try await rpc.latestBlock()
+            let fees: EthereumTransaction.Fees = legacy
+                ? .legacy(gasPrice: try await rpc.gasPrice())
+                : .eip1559(maxFeePerGas: (head.baseFeePerGas ?? 0) * 2 + 1_000_000_000, maxPriorityFeePerGas: 1_000_000_000)
+            let transaction = EthereumTransaction(
+                chainId: UInt64(served.chainId), nonce: try await rpc.transactionCount(sender), fees: fees, gasLimit: 80_000, to: token,
+                data: ERC20.transferCall(to: recipient, amount: amount))
+            let signed = try transaction.signed(with: key)
+            let hash = try await rpc.sendRawTransaction(signed)
+            #expect(hash == signed.hashHex)
+            // Sending the same bytes again is harmless: already mined, so refused, never doubled.
+            _ = try? await rpc.sendRawTransaction(signed)
+            let receipt = try #require(try await rpc.receipt(hash))
+            #expect(receipt.succeeded)
+            #expect(try await rpc.tokenBalance(token: token, owner: recipient) == amount)
+            let logs = try await rpc.logs(from: receipt.blockNumber, to: receipt.blockNumber + 1000, addresses: [token], topic0: ERC20.transferTopic)
+            #expect(logs.count == 1)
+            let transfer = try #require(logs.first.flatMap { ERC20.decodeTransfer(token: $0.address, topics: $0.topics, data: $0.data) })
+            #expect(transfer == ERC20.Transfer(token: token, from: sender, to: recipient, amount: amount))
+            #expect(logs.first?.blockHash == receipt.blockHash)
+            #expect(try await rpc.block(receipt.blockNumber)?.hash == receipt.blockHash)
+        }
+    }
+}

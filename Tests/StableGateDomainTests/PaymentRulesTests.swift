@@ -1,0 +1,76 @@
+import BigInt
+import Testing
+@testable import StableGateDomain
+
+@Suite("Payment rules")
+struct PaymentRulesTests {
+    func steps(_ snapshot: PaymentSnapshot) -> [CheckoutStatus] {
+        PaymentRules.steps(snapshot).map(\.status)
+    }
+
+    @Test("A payment seen on chain moves to ON_CHAIN; confirmed in full, to CONFIRMED")
+    func happyPath() {
+        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10_000_000, pendingCount: 1, activeCount: 1)) == [.onChain])
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10_000_000, confirmedPaid: 10_000_000, activeCount: 1)) == [.confirmed])
+        // Detected and confirmed between two passes: both steps, in order.
+        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10_000_000, confirmedPaid: 10_000_000, activeCount: 1)) == [.onChain, .confirmed])
+        let overpaid = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 11, activeCount: 1))
+        #expect(overpaid.last?.reason.contains("overpaid") == true)
+        #expect(overpaid.last?.settles == true)
+    }
+
+    @Test("Partial payments wait; the window's end makes them UNDERPAID, but never while one is pending")
+    func partial() {
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 4, activeCount: 1)) == [])
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 4, pendingCount: 1, activeCount: 2, windowExpired: true)) == [])
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 4, activeCount: 1, windowExpired: true)) == [.underpaid])
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 10, pendingCount: 1, activeCount: 2)) == [.confirmed])
+    }
+
+    @Test("Nothing paid by the end of the window: FAILED with a reason; before any choice too")
+    func expiry() {
+        let failed = PaymentRules.steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, windowExpired: true))
+        #expect(failed.map(\.status) == [.failed])
+        #expect(failed.first?.reason == "payment window expired with nothing received")
+        #expect(steps(PaymentSnapshot(status: .viewed, required: 0, windowExpired: true)) == [.failed])
+        #expect(steps(PaymentSnapshot(status: .viewed, required: 0)) == [])
+    }
+
+    @Test("A reorg that drops every payment goes back to TEMP_WALLET_RECEIVED, naming the transfer")
+    func reorg() {
+        let back = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, lastDropped: "transfer 0xabc from block 42"))
+        #expect(back.map(\.status) == [.tempWalletReceived])
+        #expect(back.first?.reason.contains("0xabc") == true)
+    }
+
+    @Test("A KYT-flagged sender REJECTS, even with the full amount confirmed")
+    func kyt() {
+        let rejected = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad"))
+        #expect(rejected.map(\.status) == [.rejected])
+        #expect(rejected.first?.reason.contains("0xbad") == true)
+        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, activeCount: 1, flaggedSender: "0xbad")) == [.onChain, .rejected])
+    }
+
+    @Test("Terminal intents never move")
+    func terminal() {
+        for status in CheckoutStatus.allCases where status.isTerminal {
+            #expect(steps(PaymentSnapshot(status: status, required: 10, confirmedPaid: 50, activeCount: 3, flaggedSender: "0x1", windowExpired: true)) == [])
+        }
+    }
+
+    @Test("Settlements split exactly: fee rounds down, net + fee == paid")
+    func settlement() {
+        let split = Settlement(paid: 10_000_001, required: 10_000_000, feeBasisPoints: 100)
+        #expect(split.fee == 100_000)
+        #expect(split.net == 9_900_001)
+        #expect(split.net + split.fee == split.paid)
+        #expect(split.overpaid == 1)
+        #expect(Settlement(paid: 5, required: 10, feeBasisPoints: 100).overpaid == 0)
+    }
+
+    @Test("EIP-681 payment URIs")
+    func paymentURI() {
+        #expect(PaymentURI.erc20Transfer(token: "0xTok", chainId: 56, recipient: "0xDep", baseUnits: 10_000_000_000_000_000_000)
+            == "ethereum:0xTok@56/transfer?address=0xDep&uint256=10000000000000000000")
+    }
+}
