@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what StableGate needs on a fresh Debian machine, idempotently:
-#   bootstrap.sh run    — what `scripts/run.sh` needs
-#   bootstrap.sh test   — plus PostgreSQL, node's chai and the Python test venv
+#   bootstrap.sh run    — what `scripts/run.sh` needs: libsecp256k1 and the sandbox chain's venv
+#   bootstrap.sh test   — plus PostgreSQL, node's chai and the test tools in the venv
 #   bootstrap.sh bench  — plus wrk and PostgreSQL
 # Debian packages come from apt-get (only when one is missing); Python tools go into ./.venv.
 set -euo pipefail
@@ -10,6 +10,7 @@ purpose=${1:-run}
 
 packages=()
 need() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || packages+=("$p"); done; }
+need libsecp256k1-dev pkg-config
 
 case "$purpose" in
   run) ;;
@@ -33,14 +34,13 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-if [ "$purpose" = test ]; then
-  requirements=Tests/e2e/requirements.txt
-  stamp=.venv/.requirements.sha256
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
-  if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "bootstrap: creating .venv with $(python3 --version)" >&2
-    python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
-    echo "$want" > "$stamp"
-  fi
+# One venv for the sandbox chain (py-evm, web3, vyper) and the test tools (pytest).
+requirements=(tools/sandbox-chain/requirements.txt Tests/e2e/requirements.txt)
+stamp=.venv/.requirements.sha256
+want=$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: preparing .venv with $(python3 --version)" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check $(printf -- '-r %s ' "${requirements[@]}")
+  echo "$want" > "$stamp"
 fi

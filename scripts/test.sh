@@ -9,10 +9,12 @@ started=$(date +%s)
 scripts/bootstrap.sh test
 STABLEGATE_TEST_POSTGRES_URL=$(scripts/setup-postgres.sh | tail -n 1)
 export STABLEGATE_TEST_POSTGRES_URL
+# Suites that need the sandbox chain start their own, with this Python.
+export STABLEGATE_TEST_PYTHON="$PWD/.venv/bin/python"
 
 echo "== build"
 swift build --build-tests
-echo "== swift test (SQLite and PostgreSQL)"
+echo "== swift test (SQLite and PostgreSQL, sandbox chain)"
 swift test --skip-build
 echo "== end-to-end (built binary, real databases, vendor Postman collection)"
 .venv/bin/python -m pytest -q -p no:cacheprovider Tests/e2e

@@ -10,7 +10,7 @@ struct StableGateCommand: AsyncParsableCommand {
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, StoresCommand.self, IntentsCommand.self,
-            TransfersCommand.self, SandboxCommand.self,
+            TransfersCommand.self, SandboxCommand.self, BenchWatcherCommand.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import StableGateChain
 
@@ -51,5 +52,20 @@ struct ChainsFileTests {
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+}
+
+@Suite("The README's mainnet example")
+struct MainnetExampleTests {
+    @Test("docs/chains.mainnet.example.json parses, with BSC's 18-decimal tokens and no unofficial USDT on Base")
+    func mainnetExample() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/chains.mainnet.example.json")
+        let chains = try ChainsFile.parse(Array(try Data(contentsOf: url)))
+        #expect(chains.map(\.chainId) == [1, 56, 137, 42161, 8453])
+        #expect(chains[1].tokens.map(\.decimals) == [18, 18])
+        #expect(chains.filter { $0.chainId != 56 }.flatMap(\.tokens).allSatisfy { $0.decimals == 6 })
+        #expect(chains[4].token(for: .usdt) == nil)
+        #expect(chains[0].token(for: .usdt)?.contract.checksummed == "0xdAC17F958D2ee523a2206206994597C13D831ec7")
     }
 }

@@ -118,7 +118,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(ChainWatcher(
                 chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper, holder: holder,
-                clock: clock, logger: logger))
+                clock: clock, leaseTTL: configuration.chainLeaseTTL, logger: logger))
         }
         deposits = DepositService(
             intents: environment.intents, chains: environment.chains, wallets: wallets, clock: clock,

@@ -29,6 +29,7 @@ import Foundation
 /// | `payments.fee.bps`, `payments.window`, `payments.checkout.lifetime` | `STABLEGATE_PAYMENTS_…` | fee and timing |
 /// | `kyt.provider`, `kyt.denylist`, `kyt.url`, `kyt.api.key` | `STABLEGATE_KYT_…` | sender screening |
 /// | `sweep.stuck.after` | `STABLEGATE_SWEEP_STUCK_AFTER` | seconds before a sweep is re-sent |
+/// | `chains.lease.ttl` | `STABLEGATE_CHAINS_LEASE_TTL` | seconds before another instance takes a chain over |
 public enum ConfigurationLoader {
     /// Builds the configuration from flags (already parsed into `overrides`, keyed as in the
     /// table), the process environment and an optional JSON file.
@@ -102,6 +103,7 @@ public enum ConfigurationLoader {
         integer("payments.window") { configuration.paymentWindow = TimeInterval($0) }
         integer("payments.checkout.lifetime") { configuration.checkoutLifetime = TimeInterval($0) }
         integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }
+        integer("chains.lease.ttl") { configuration.chainLeaseTTL = TimeInterval($0) }
         switch reader.string(forKey: "kyt.provider")?.lowercased() {
         case nil, "none": configuration.screening = .none
         case "denylist":

@@ -69,6 +69,9 @@ public struct GatewayConfiguration: Sendable {
     public var expiryInterval: Duration = .seconds(5)
     /// Broadcast sweep transactions not mined after this long are replaced with higher fees.
     public var sweepStuckAfter: TimeInterval = 120
+    /// How long a chain's watcher lease lasts without renewal: another instance takes the
+    /// chain over this long after its watcher died (at least three poll intervals).
+    public var chainLeaseTTL: TimeInterval = 15
 
     /// Who screens payment senders (KYT).
     public enum ScreeningSource: Sendable, Equatable {

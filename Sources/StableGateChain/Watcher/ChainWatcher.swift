@@ -43,13 +43,15 @@ public final class ChainWatcher: Service {
     let logger: Logger
     /// Blocks scanned back from the head when a chain is watched for the first time.
     let initialLookback: Int64
+    /// How long the lease lasts without renewal.
+    let leaseTTL: TimeInterval
     /// At most this many log ranges per pass, so confirmations keep flowing while catching up.
     let maximumRangesPerPass = 20
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, payments: PaymentStateRepository, processor: PaymentProcessor,
         screening: (any AddressScreening)?, sweeper: Sweeper, holder: String, clock: any WallClock, initialLookback: Int64 = 1000,
-        logger: Logger
+        leaseTTL: TimeInterval = 15, logger: Logger
     ) {
         self.chain = chain
         self.rpc = rpc
@@ -60,6 +62,8 @@ public final class ChainWatcher: Service {
         self.holder = holder
         self.clock = clock
         self.initialLookback = initialLookback
+        let poll = Double(chain.pollInterval.components.seconds) + Double(chain.pollInterval.components.attoseconds) / 1e18
+        self.leaseTTL = max(leaseTTL, 3 * poll)
         var logger = logger
         logger[metadataKey: "chain_id"] = "\(chain.chainId)"
         self.logger = logger
@@ -82,7 +86,6 @@ public final class ChainWatcher: Service {
     /// One pass: lease, reorg and confirmation checks, scanning, screening, catch-up, sweeping.
     public func pass() async throws -> WatchReport {
         var report = WatchReport()
-        let leaseTTL = max(15, 5 * Double(chain.pollInterval.components.seconds) + Double(chain.pollInterval.components.attoseconds) / 2e17)
         guard try await payments.acquireLease(chainId: chain.chainId, holder: holder, ttl: leaseTTL, now: clock.now) else {
             report.isLeader = false
             return report

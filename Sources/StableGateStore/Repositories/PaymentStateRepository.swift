@@ -38,6 +38,19 @@ public struct PaymentStateRepository: Sendable {
             """).run()
     }
 
+    /// Records many deposit addresses at once (bulk loads and benchmarks).
+    public func insertDepositAddresses(_ rows: [(address: String, intentId: String, index: Int64)], at date: Date) async throws {
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            var query = SQLQueryString("INSERT INTO deposit_addresses (address, intent_id, derivation_index, created_at) VALUES ")
+            for (offset, row) in rows[start..<min(start + 500, rows.count)].enumerated() {
+                if offset > 0 { query.appendLiteral(", ") }
+                query.appendTuple([row.address, row.intentId, row.index, date.unixMilliseconds])
+            }
+            let statement = query
+            try await database.transaction { db in try await db.raw(statement).run() }
+        }
+    }
+
     /// The derivation index of an intent's deposit address.
     public func derivationIndex(intentId: String) async throws -> Int64? {
         try await database.read { db in

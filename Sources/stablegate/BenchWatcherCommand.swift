@@ -1,0 +1,48 @@
+import ArgumentParser
+import StableGateApp
+import StableGateChain
+import StableGateDomain
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `stablegate bench-watcher`: the cost per block of watching many open intents (used by
+/// scripts/bench-watcher.sh; needs the sandbox chain).
+struct BenchWatcherCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-watcher", abstract: "Measure the chain watcher's cost per block with many open intents.", shouldDisplay: false)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Open intents to load.") var intents = 100_000
+    @Option(help: "Token transfers to send (one block each on the sandbox chain).") var transfers = 200
+    @Option(name: .customLong("state-file"), help: "The sandbox chain's state file.") var stateFile: String
+
+    func run() async throws {
+        let result = try await global.withEnvironment { environment -> WatcherBenchmark.Result in
+            guard let chain = environment.chains.first else { throw ValidationError("pass --chains with the sandbox chains file") }
+            guard let data = FileManager.default.contents(atPath: stateFile), let json = try? JSONParser.parse(Array(data)),
+                case .array(let accounts)? = json["chains"]?.arrayFirst?["accounts"]
+            else { throw ValidationError("cannot read \(stateFile)") }
+            let keys = accounts[1...4].compactMap { account -> [UInt8]? in
+                if case .string(let key)? = account["private_key"] { return Hex.decode(key) }
+                return nil
+            }
+            return try await WatcherBenchmark.run(
+                environment: environment, chain: chain, payerKeys: keys, openIntents: intents, transfers: transfers, logger: environment.logger)
+        }
+        print(String(
+            format: "open_intents=%d blocks=%d transfers_to_intents=%d load_s=%.1f scan_s=%.3f scan_ms_per_block=%.2f confirm_s=%.3f",
+            result.openIntents, result.blocks, result.transfersToIntents, result.loadSeconds, result.scanSeconds, result.scanMillisecondsPerBlock,
+            result.confirmSeconds))
+    }
+}
+
+extension JSONValue {
+    fileprivate var arrayFirst: JSONValue? {
+        if case .array(let values) = self { return values.first }
+        return nil
+    }
+}

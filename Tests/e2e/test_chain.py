@@ -1,0 +1,302 @@
+"""Payments on the sandbox chain through the built binary: CLI test payments, a reorg, crashes
+at the worst moments (SIGKILL), and two instances sharing one database and chain.
+
+Customers' transfers are signed here with eth-account, independently of the gateway's code."""
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from conftest import ROOT, Gateway, backends, free_port, psql, signed_request
+
+CHAIN_SCRIPT = ROOT / "tools" / "sandbox-chain" / "sandbox_chain.py"
+
+
+class SandboxChain:
+    """tools/sandbox-chain on free ports, 2 confirmations, 200 ms polling."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            self.port = free_port()
+            if self.port < 65000:
+                break
+        self.chains_file = self.directory / "chains.json"
+        self.state_file = self.directory / "state.json"
+        self.process = subprocess.Popen(
+            [sys.executable, str(CHAIN_SCRIPT), "--port", str(self.port), "--chains-file", str(self.chains_file),
+             "--state-file", str(self.state_file), "--confirmations", "2", "--poll-interval-ms", "200", "--exit-with-parent"],
+            stdout=open(self.directory / "chain.log", "w"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while not self.state_file.exists():
+            assert self.process.poll() is None and time.time() < deadline, (self.directory / "chain.log").read_text()
+            time.sleep(0.1)
+        self.state = json.loads(self.state_file.read_text())
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def chain(self, index=0):
+        return self.state["chains"][index]
+
+    def rpc(self, method, params=(), index=0):
+        import urllib.request
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+        request = urllib.request.Request(self.chain(index)["rpc_url"], data=body, headers={"Content-Type": "application/json"})
+        reply = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def mine(self, count, index=0):
+        self.rpc("evm_mine", [count], index)
+
+    def token(self, symbol="USDT", index=0):
+        return next(t for t in self.chain(index)["tokens"] if t["symbol"] == symbol)
+
+    def balance(self, owner, symbol="USDT", index=0):
+        data = "0x70a08231" + "0" * 24 + owner.lower()[2:]
+        return int(self.rpc("eth_call", [{"to": self.token(symbol, index)["contract"], "data": data}, "latest"], index), 16)
+
+    def nonce(self, address, index=0):
+        return int(self.rpc("eth_getTransactionCount", [address, "latest"], index), 16)
+
+    def pay(self, to, units, account=1, symbol="USDT", index=0):
+        """A customer's ERC-20 transfer, signed with eth-account."""
+        key = self.chain(index)["accounts"][account]["private_key"]
+        sender = Account.from_key(key)
+        data = "0xa9059cbb" + "0" * 24 + to.lower()[2:] + format(units, "064x")
+        tx = {"chainId": self.chain(index)["chain_id"], "nonce": self.nonce(sender.address), "to": self.token(symbol, index)["contract"],
+              "value": 0, "data": data, "gas": 100_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "type": 2}
+        return self.rpc("eth_sendRawTransaction", ["0x" + Account.sign_transaction(tx, key).raw_transaction.hex()], index)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    instance = SandboxChain(tmp_path_factory.mktemp("chain"))
+    yield instance
+    instance.stop()
+
+
+def random_address():
+    return Account.create().address
+
+
+def start_gateway(database, directory, chain, extra_env=None):
+    env = dict(os.environ)
+    env.update({
+        "STABLEGATE_WALLET_HOT_KEY": chain.chain(0)["accounts"][9]["private_key"],
+        "STABLEGATE_WALLET_FEE_ADDRESS": chain.fee_wallet,
+        "STABLEGATE_CHAINS_LEASE_TTL": "2",
+        "STABLEGATE_API_KEY_CACHE_TTL": "0",
+    })
+    env.update(extra_env or {})
+    return Gateway(database, directory, extra_args=["--chains", str(chain.chains_file)], env=env)
+
+
+def setup_merchant(gateway, wallet):
+    merchant = gateway.merchant()
+    gateway.cli("stores", "set", "--store", merchant["store_id"], "--wallet", wallet)
+    return merchant
+
+
+def create_intent(gateway, merchant, amount_cents=1000):
+    body = json.dumps({"stable_coin": 1, "amount_cents": amount_cents, "order_id": "e2e-" + uuid.uuid4().hex[:8]}).encode()
+    status, _, reply = signed_request(gateway.base_url, "POST", "/v1/checkout_intents", merchant["api_key"], merchant["api_secret"], body=body)
+    assert reply["code"] == 0, reply
+    return reply["payload"]["allscale_checkout_intent_id"]
+
+
+def select_deposit(gateway, intent_id, chain, index=0):
+    import urllib.request
+    body = json.dumps({"chain_id": chain.chain(index)["chain_id"], "stable_coin": 1}).encode()
+    request = urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/deposit", data=body, method="POST")
+    reply = json.loads(urllib.request.urlopen(request, timeout=10).read())
+    assert reply["code"] == 0, reply
+    return reply["payload"]["deposit_address"]
+
+
+def show(gateway, intent_id):
+    return json.loads(gateway.cli("intents", "show", intent_id).stdout)
+
+
+def wait_for(what, probe, seconds=40):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def settled(gateway, intent_id, status=20):
+    def probe():
+        data = show(gateway, intent_id)
+        intent = data["intent"]
+        return data if intent["status"] == status and intent["settlement_status"] == "settled" else None
+    return probe
+
+
+@pytest.mark.parametrize("database", backends(), indirect=True)
+def test_sandbox_pay_cli_pays_an_intent_end_to_end(database, tmp_path, chain):
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(database, tmp_path, chain).start()
+    try:
+        wallet = random_address()
+        merchant = setup_merchant(gateway, wallet)
+        intent_id = create_intent(gateway, merchant, 2500)
+        paid = gateway.cli("sandbox", "pay", intent_id, "--chains", str(chain.chains_file), "--state-file", str(chain.state_file))
+        assert "sent 25.00 USDT on Sandbox" in paid.stdout, paid.stdout
+        chain.mine(2)
+        data = wait_for("CONFIRMED and settled", settled(gateway, intent_id))
+        assert data["intent"]["actual_paid_amount"] == "25.00"
+        assert data["intent"]["net_income_amount"] == "24.75"
+        assert chain.balance(wallet) == 24_750_000
+        assert [t["to"] for t in data["transitions"]] == ["CREATED", "TEMP_WALLET_RECEIVED", "ON_CHAIN", "CONFIRMED"]
+    finally:
+        gateway.stop()
+
+
+def test_a_reorg_that_drops_the_payment_takes_the_intent_back(tmp_path):
+    chain = SandboxChain(tmp_path / "reorg-chain")  # its own chain: the revert rewinds everything
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(f"sqlite:{tmp_path}/db.sqlite", tmp_path, chain).start()
+    try:
+        wallet = random_address()
+        merchant = setup_merchant(gateway, wallet)
+        intent_id = create_intent(gateway, merchant)
+        deposit = select_deposit(gateway, intent_id, chain)
+        snapshot = chain.rpc("evm_snapshot")
+        dropped_tx = chain.pay(deposit, 10_000_000)
+        wait_for("ON_CHAIN", lambda: show(gateway, intent_id)["intent"]["status"] == 10)
+        chain.rpc("evm_revert", [snapshot])
+        chain.mine(1)  # a different block at the payment's height
+        data = wait_for("back to TEMP_WALLET_RECEIVED", lambda: (d := show(gateway, intent_id))["intent"]["status"] == 3 and d)
+        reason = data["transitions"][-1]["reason"]
+        assert "reorganisation" in reason and dropped_tx in reason, reason
+        assert data["intent"]["tx_hash"] is None
+        assert [t["state"] for t in data["transfers"]] == ["dropped"]
+        # Paying again completes the order, counting only the new transfer.
+        chain.pay(deposit, 10_000_000)
+        chain.mine(2)
+        data = wait_for("CONFIRMED", settled(gateway, intent_id))
+        assert data["intent"]["actual_paid_amount"] == "10.00"
+        assert chain.balance(wallet) == 9_900_000
+    finally:
+        gateway.stop()
+        chain.stop()
+
+
+@pytest.mark.parametrize("database", backends(), indirect=True)
+def test_sigkill_between_detection_and_confirmation_loses_nothing(database, tmp_path, chain):
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(database, tmp_path, chain).start()
+    wallet = random_address()
+    merchant = setup_merchant(gateway, wallet)
+    intent_id = create_intent(gateway, merchant)
+    deposit = select_deposit(gateway, intent_id, chain)
+    chain.pay(deposit, 10_000_000)
+    wait_for("ON_CHAIN", lambda: show(gateway, intent_id)["intent"]["status"] == 10)
+    gateway.process.send_signal(signal.SIGKILL)
+    gateway.process.wait()
+    chain.mine(3)
+    gateway.start()
+    try:
+        data = wait_for("CONFIRMED and settled after restart", settled(gateway, intent_id))
+        assert len(data["transfers"]) == 1 and data["transfers"][0]["credited"]
+        assert len(data["settlements"]) == 1
+        assert chain.balance(wallet) == 9_900_000
+        assert chain.balance(deposit) == 0
+    finally:
+        gateway.stop()
+
+
+@pytest.mark.parametrize("database", backends(), indirect=True)
+def test_sigkill_right_after_each_sweep_broadcast_sends_nothing_twice(database, tmp_path, chain):
+    chain.fee_wallet = random_address()
+    fee_before = chain.balance(chain.fee_wallet)
+    gateway = start_gateway(database, tmp_path, chain, {"STABLEGATE_FAULT_INJECTION": "after-sweep-broadcast"})
+    gateway.start()
+    wallet = random_address()
+    merchant = setup_merchant(gateway, wallet)
+    intent_id = create_intent(gateway, merchant)
+    deposit = select_deposit(gateway, intent_id, chain)
+    chain.pay(deposit, 10_000_000)
+    chain.mine(2)
+    # Each life of the gateway dies right after broadcasting a sweep transaction, before
+    # recording it; the next life must rebroadcast that same transaction, never a new one.
+    kills = 0
+    is_settled = settled(gateway, intent_id)
+    while kills < 8:
+        deadline = time.time() + 60
+        while gateway.process.poll() is None and not is_settled() and time.time() < deadline:
+            time.sleep(0.2)
+        if gateway.process.poll() is None:
+            break  # alive and settled (or out of time: the checks below say which)
+        assert gateway.process.returncode == -signal.SIGKILL, gateway.logs()
+        kills += 1
+        gateway.stop()
+        try:
+            gateway.start()
+        except AssertionError:
+            pass  # killed again before it answered its health check: the loop handles it
+    gateway.stop()
+    clean = start_gateway(database, tmp_path, chain).start()  # fault injection off
+    try:
+        data = wait_for("settled", settled(clean, intent_id))
+        assert kills >= 2, f"expected the sweeper to be killed at several broadcasts, got {kills}"
+        assert chain.balance(wallet) == 9_900_000, "the merchant got the net exactly once"
+        assert chain.balance(chain.fee_wallet) - fee_before == 100_000, "the fee was paid exactly once"
+        assert chain.balance(deposit) == 0
+        assert chain.nonce(deposit) == 2, "exactly two transactions ever left the deposit wallet"
+        mined = [s for s in data["sweep_transactions"] if s["state"] == "mined"]
+        assert sorted(s["kind"] for s in mined) == ["fee", "gas", "merchant"]
+    finally:
+        clean.stop()
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_two_instances_watch_a_chain_once_and_take_over_from_a_dead_one(database, tmp_path, chain):
+    chain.fee_wallet = random_address()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = start_gateway(database, tmp_path / "a", chain).start()
+    (tmp_path / "b" / "master.key").write_bytes((tmp_path / "a" / "master.key").read_bytes())
+    second = start_gateway(database, tmp_path / "b", chain).start()
+    try:
+        wallet = random_address()
+        merchant = setup_merchant(first, wallet)
+        intent_id = create_intent(first, merchant)
+        deposit = select_deposit(second, intent_id, chain)
+        chain.pay(deposit, 10_000_000)
+        chain.mine(2)
+        data = wait_for("settled", settled(first, intent_id))
+        assert len(data["transfers"]) == 1 and len(data["settlements"]) == 1
+        assert [s["kind"] for s in data["sweep_transactions"]].count("merchant") == 1
+        assert chain.balance(wallet) == 9_900_000
+        # Kill whichever instance holds the lease; the other takes the chain over.
+        holder = subprocess.run(["psql", database, "-tAc", "SELECT holder FROM chain_leases WHERE chain_id = %d" % chain.chain(0)["chain_id"]],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        leader, survivor = (first, second) if f"/{first.process.pid}/" in holder else (second, first)
+        assert f"/{leader.process.pid}/" in holder, holder
+        leader.process.send_signal(signal.SIGKILL)
+        leader.process.wait()
+        second_intent = create_intent(survivor, merchant)
+        second_deposit = select_deposit(survivor, second_intent, chain)
+        chain.pay(second_deposit, 10_000_000)
+        chain.mine(2)
+        wait_for("settled by the surviving instance", settled(survivor, second_intent))
+        assert chain.balance(wallet) == 19_800_000
+    finally:
+        first.stop()
+        second.stop()
