@@ -255,6 +255,35 @@ struct PaymentFlowTests {
         }
     }
 
+    @Test("Without a store wallet the money waits, saying why; setting a wallet releases it", arguments: Backend.available)
+    func waitsForStoreWallet(backend: Backend) async throws {
+        try await with(backend) { context in
+            var store = try #require(try await context.harness.environment.merchants.store(id: context.harness.merchant.storeId))
+            store.walletAddress = nil
+            try await context.harness.environment.merchants.update(store)
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "10.00")
+                try await context.chain.mine(2)
+                let waiting = try await eventually("a settlement waiting for a wallet") {
+                    try await context.harness.environment.payments.settlements(intentId: id).first { $0.lastError != nil }
+                }
+                #expect(waiting.lastError == "the store has no settlement wallet; set one to release the funds")
+                #expect(waiting.attempts == 0, "waiting for a wallet is not a failed attempt")
+                #expect(try await intentNow(context, id).status == .confirmed)
+                var withWallet = try #require(try await context.harness.environment.merchants.store(id: context.harness.merchant.storeId))
+                withWallet.walletAddress = context.merchantWallet
+                try await context.harness.environment.merchants.update(withWallet)
+                // The sweeper looks again within its minute; bring the retry forward instead of waiting.
+                var due = waiting
+                due.nextAttemptAt = Date()
+                try await context.harness.environment.payments.update(due)
+                _ = try await waitFor(.confirmed, settled: true, context, id)
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 9_900_000)
+            }
+        }
+    }
+
     @Test("The wrong chain or an unconfigured token does not pay the order; wrong-chain money is held, visible", arguments: Backend.available)
     func wrongChainAndToken(backend: Backend) async throws {
         try await with(backend) { context in

@@ -300,3 +300,36 @@ def test_two_instances_watch_a_chain_once_and_take_over_from_a_dead_one(database
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_stuck_sweep_transaction_is_replaced_and_only_one_is_mined(tmp_path):
+    chain = SandboxChain(tmp_path / "mempool-chain")
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(f"sqlite:{tmp_path}/db.sqlite", tmp_path, chain, {"STABLEGATE_SWEEP_STUCK_AFTER": "1"}).start()
+    try:
+        wallet = random_address()
+        merchant = setup_merchant(gateway, wallet)
+        intent_id = create_intent(gateway, merchant)
+        deposit = select_deposit(gateway, intent_id, chain)
+        chain.pay(deposit, 10_000_000)
+        wait_for("ON_CHAIN", lambda: show(gateway, intent_id)["intent"]["status"] == 10)
+        chain.rpc("sandbox_holdTransactions", [True])  # the node stops mining what it receives
+        chain.mine(2)
+        # The gas top-up is broadcast, stays unmined, and after 1 s is replaced: same nonce, higher fee.
+        data = wait_for("a replacement", lambda: (d := show(gateway, intent_id)) and
+                        len([s for s in d["sweep_transactions"] if s["kind"] == "gas"]) >= 2 and d)
+        gas = [s for s in data["sweep_transactions"] if s["kind"] == "gas"]
+        assert len({s["nonce"] for s in gas}) == 1, gas
+        assert len({s["tx_hash"] for s in gas}) == len(gas)
+        held = chain.rpc("sandbox_heldTransactions")
+        assert len(held) == 1 and held[0] == gas[-1]["tx_hash"], "the node keeps only the replacement"
+        chain.rpc("sandbox_holdTransactions", [False])
+        chain.rpc("sandbox_releaseTransactions")
+        data = wait_for("settled", settled(gateway, intent_id))
+        states = {s["tx_hash"]: s["state"] for s in data["sweep_transactions"] if s["kind"] == "gas"}
+        assert sorted(states.values()).count("mined") == 1 and "replaced" in states.values(), states
+        assert chain.balance(wallet) == 9_900_000
+        assert chain.nonce(deposit) == 2
+    finally:
+        gateway.stop()
+        chain.stop()

@@ -30,7 +30,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import rlp
 from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
+from eth_utils import keccak
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
 from eth_utils import to_checksum_address
@@ -76,6 +81,10 @@ class Chain:
         self.receipts = {}   # tx hash -> receipt (JSON-RPC shape)
         self.blocks = {}     # number -> list of logs (JSON-RPC shape)
         self.indexed_to = -1
+        # A tiny mempool for tests of stuck transactions: while holding, sent transactions wait
+        # here, keyed by (sender, nonce); a replacement with >= 10 % higher fees supersedes.
+        self.holding = False
+        self.held = {}
         self.accounts = [
             {"address": to_checksum_address(a), "private_key": "0x" + bytes(k.to_bytes()).hex()}
             for a, k in zip(self.tester.get_accounts(), self.backend.account_keys)
@@ -253,7 +262,11 @@ class Chain:
         if method == "eth_getBalance":
             return hexint(t.get_balance(params[0]))
         if method == "eth_getTransactionCount":
-            return hexint(t.get_nonce(params[0]))
+            nonce = t.get_nonce(params[0])
+            if len(params) > 1 and params[1] == "pending":
+                while (params[0].lower(), nonce) in self.held:
+                    nonce += 1
+            return hexint(nonce)
         if method == "eth_getCode":
             return hexbytes(t.get_code(params[0]))
         if method in ("eth_getBlockByNumber", "eth_getBlockByHash"):
@@ -287,6 +300,20 @@ class Chain:
                 return hexint(t.estimate_gas(self.call_params(params)))
             except TransactionFailed as error:
                 raise RPCError(3, f"execution reverted: {error}")
+        if method == "sandbox_holdTransactions":
+            self.holding = bool(params[0])
+            return self.holding
+        if method == "sandbox_releaseTransactions":
+            released = []
+            for (_, _), (raw, _, _) in sorted(self.held.items(), key=lambda item: item[0][1]):
+                released.append(hexbytes(t.send_raw_transaction(raw)))
+            self.held.clear()
+            self.index()
+            return released
+        if method == "sandbox_heldTransactions":
+            return [tx_hash for (_, (_, tx_hash, _)) in self.held.items()]
+        if method == "eth_sendRawTransaction" and self.holding:
+            return self.hold(params[0])
         if method == "eth_sendRawTransaction":
             raw = params[0]
             try:
@@ -311,6 +338,29 @@ class Chain:
             self.forget_above(self.head())
             return True
         raise RPCError(-32601, f"method {method} not supported")
+
+    def hold(self, raw):
+        """Keeps a transaction pending, as a congested node would."""
+        data = bytes.fromhex(raw[2:])
+        sender = Account.recover_transaction(raw)
+        if data[0] < 0x80:  # typed (EIP-2718)
+            fields = TypedTransaction.from_bytes(HexBytes(data)).as_dict()
+            nonce, fee = fields["nonce"], fields.get("maxFeePerGas", fields.get("gasPrice", 0))
+        else:
+            decoded = rlp.decode(data)
+            nonce, fee = int.from_bytes(decoded[0], "big"), int.from_bytes(decoded[1], "big")
+        if nonce < self.tester.get_nonce(sender):
+            raise RPCError(-32000, "nonce too low")
+        tx_hash = "0x" + keccak(data).hex()
+        key = (sender.lower(), nonce)
+        if key in self.held:
+            _, existing_hash, existing_fee = self.held[key]
+            if existing_hash == tx_hash:
+                raise RPCError(-32000, "already known")
+            if fee * 10 < existing_fee * 11:
+                raise RPCError(-32000, "replacement transaction underpriced")
+        self.held[key] = (raw, tx_hash, fee)
+        return tx_hash
 
     def get_logs(self, criteria):
         head = self.head()
