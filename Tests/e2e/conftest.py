@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import base64
 import json
+import sys
 import os
 import signal
 import socket
@@ -129,3 +130,143 @@ def signed_request(base_url, method, path, key, secret, body=b"", query="", nonc
             return reply.status, dict(reply.headers), json.loads(reply.read())
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), json.loads(error.read())
+
+
+# ---- the sandbox chain and payment helpers (tools/sandbox-chain) ----------------------------
+
+from eth_account import Account  # noqa: E402  (the venv has it: the sandbox chain needs it)
+
+CHAIN_SCRIPT = ROOT / "tools" / "sandbox-chain" / "sandbox_chain.py"
+
+
+class SandboxChain:
+    """tools/sandbox-chain on free ports, 2 confirmations, 200 ms polling."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            self.port = free_port()
+            if self.port < 65000:
+                break
+        self.chains_file = self.directory / "chains.json"
+        self.state_file = self.directory / "state.json"
+        self.process = subprocess.Popen(
+            [sys.executable, str(CHAIN_SCRIPT), "--port", str(self.port), "--chains-file", str(self.chains_file),
+             "--state-file", str(self.state_file), "--confirmations", "2", "--poll-interval-ms", "200", "--exit-with-parent"],
+            stdout=open(self.directory / "chain.log", "w"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while not self.state_file.exists():
+            assert self.process.poll() is None and time.time() < deadline, (self.directory / "chain.log").read_text()
+            time.sleep(0.1)
+        self.state = json.loads(self.state_file.read_text())
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def chain(self, index=0):
+        return self.state["chains"][index]
+
+    def rpc(self, method, params=(), index=0):
+        import urllib.request
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+        request = urllib.request.Request(self.chain(index)["rpc_url"], data=body, headers={"Content-Type": "application/json"})
+        reply = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def mine(self, count, index=0):
+        self.rpc("evm_mine", [count], index)
+
+    def token(self, symbol="USDT", index=0):
+        return next(t for t in self.chain(index)["tokens"] if t["symbol"] == symbol)
+
+    def balance(self, owner, symbol="USDT", index=0):
+        data = "0x70a08231" + "0" * 24 + owner.lower()[2:]
+        return int(self.rpc("eth_call", [{"to": self.token(symbol, index)["contract"], "data": data}, "latest"], index), 16)
+
+    def nonce(self, address, index=0):
+        return int(self.rpc("eth_getTransactionCount", [address, "latest"], index), 16)
+
+    def pay(self, to, units, account=1, symbol="USDT", index=0):
+        """A customer's ERC-20 transfer, signed with eth-account."""
+        key = self.chain(index)["accounts"][account]["private_key"]
+        sender = Account.from_key(key)
+        data = "0xa9059cbb" + "0" * 24 + to.lower()[2:] + format(units, "064x")
+        tx = {"chainId": self.chain(index)["chain_id"], "nonce": self.nonce(sender.address), "to": self.token(symbol, index)["contract"],
+              "value": 0, "data": data, "gas": 100_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "type": 2}
+        return self.rpc("eth_sendRawTransaction", ["0x" + Account.sign_transaction(tx, key).raw_transaction.hex()], index)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    instance = SandboxChain(tmp_path_factory.mktemp("chain"))
+    yield instance
+    instance.stop()
+
+
+def random_address():
+    return Account.create().address
+
+
+def start_gateway(database, directory, chain, extra_env=None):
+    env = dict(os.environ)
+    env.update({
+        "STABLEGATE_WALLET_HOT_KEY": chain.chain(0)["accounts"][9]["private_key"],
+        "STABLEGATE_WALLET_FEE_ADDRESS": chain.fee_wallet,
+        "STABLEGATE_CHAINS_LEASE_TTL": "2",
+        "STABLEGATE_API_KEY_CACHE_TTL": "0",
+    })
+    env.update(extra_env or {})
+    return Gateway(database, directory, extra_args=["--chains", str(chain.chains_file)], env=env)
+
+
+def setup_merchant(gateway, wallet):
+    merchant = gateway.merchant()
+    gateway.cli("stores", "set", "--store", merchant["store_id"], "--wallet", wallet)
+    return merchant
+
+
+def create_intent(gateway, merchant, amount_cents=1000, **fields):
+    request = {"stable_coin": 1, "amount_cents": amount_cents, "order_id": "e2e-" + uuid.uuid4().hex[:8]}
+    request.update(fields)
+    if "currency" in fields:
+        request.pop("stable_coin")
+    body = json.dumps(request).encode()
+    status, _, reply = signed_request(gateway.base_url, "POST", "/v1/checkout_intents", merchant["api_key"], merchant["api_secret"], body=body)
+    assert reply["code"] == 0, reply
+    return reply["payload"]["allscale_checkout_intent_id"]
+
+
+def select_deposit(gateway, intent_id, chain, index=0):
+    import urllib.request
+    body = json.dumps({"chain_id": chain.chain(index)["chain_id"], "stable_coin": 1}).encode()
+    request = urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/deposit", data=body, method="POST")
+    reply = json.loads(urllib.request.urlopen(request, timeout=10).read())
+    assert reply["code"] == 0, reply
+    return reply["payload"]["deposit_address"]
+
+
+def show(gateway, intent_id):
+    return json.loads(gateway.cli("intents", "show", intent_id).stdout)
+
+
+def wait_for(what, probe, seconds=40):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def settled(gateway, intent_id, status=20):
+    def probe():
+        data = show(gateway, intent_id)
+        intent = data["intent"]
+        return data if intent["status"] == status and intent["settlement_status"] == "settled" else None
+    return probe
+
+

@@ -300,6 +300,12 @@ class Chain:
                 return hexint(t.estimate_gas(self.call_params(params)))
             except TransactionFailed as error:
                 raise RPCError(3, f"execution reverted: {error}")
+        if method == "eth_accounts":
+            return [a["address"] for a in self.accounts]
+        if method == "eth_sendTransaction":
+            # Like dev nodes (Hardhat, Anvil): the funded test accounts are unlocked, so a test
+            # wallet in a browser can ask the node to sign for them.
+            return self.send_as_test_account(params[0])
         if method == "sandbox_holdTransactions":
             self.holding = bool(params[0])
             return self.holding
@@ -338,6 +344,22 @@ class Chain:
             self.forget_above(self.head())
             return True
         raise RPCError(-32601, f"method {method} not supported")
+
+    def send_as_test_account(self, request):
+        sender = to_checksum_address(request["from"])
+        account = next((a for a in self.accounts if a["address"] == sender), None)
+        if account is None:
+            raise RPCError(-32000, f"{sender} is not an unlocked sandbox account")
+        latest = self.tester.get_block_by_number("latest")
+        tx = {
+            "type": 2, "chainId": self.chain_id, "nonce": self.tester.get_nonce(sender), "to": to_checksum_address(request["to"]),
+            "value": int(request.get("value", "0x0"), 16), "data": request.get("data") or request.get("input") or "0x",
+            "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * (latest.get("base_fee_per_gas") or 10**9) + 10**9,
+        }
+        tx["gas"] = int(request["gas"], 16) if request.get("gas") else self.tester.estimate_gas({
+            "from": sender, "to": tx["to"], "data": tx["data"], "value": tx["value"]}) * 5 // 4
+        raw = "0x" + Account.sign_transaction(tx, account["private_key"]).raw_transaction.hex()
+        return self.dispatch("eth_sendRawTransaction", [raw])
 
     def hold(self, raw):
         """Keeps a transaction pending, as a congested node would."""
@@ -409,6 +431,16 @@ def make_handler(chain):
         def log_message(self, *args):
             pass
 
+        def do_OPTIONS(self):
+            # CORS preflight: browser test wallets call the node from the page's origin, as
+            # dev nodes allow.
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "content-type")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length", 0))
             try:
@@ -435,6 +467,7 @@ def make_handler(chain):
             body = json.dumps(payload).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Access-Control-Allow-Origin", "*")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -137,11 +137,14 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let api = router.group("v1").add(
         middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes))
     OpenAPIRoutes(intents: intents).register(on: api)
-    CheckoutRoutes(
-        checkout: CheckoutService(
-            intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,
-            heads: ChainHeadCache(rpcs: rpcs), clock: clock),
-        limiter: ClientRateLimiter(perMinute: 240, burst: 60), clock: clock, maximumBodyBytes: 4096
+    let checkout = CheckoutService(
+        intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,
+        heads: ChainHeadCache(rpcs: rpcs), clock: clock)
+    let publicLimiter = ClientRateLimiter(perMinute: 240, burst: 60)
+    CheckoutRoutes(checkout: checkout, limiter: publicLimiter, clock: clock, maximumBodyBytes: 4096).register(on: router)
+    CheckoutPageRoutes(
+        checkout: checkout, renderer: try await CheckoutPageRenderer(), limiter: publicLimiter, clock: clock,
+        identifiers: environment.identifiers, secureCookies: configuration.resolvedPublicURL.hasPrefix("https://")
     ).register(on: router)
 
     var application = Application(

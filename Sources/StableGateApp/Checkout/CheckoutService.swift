@@ -27,15 +27,79 @@ struct CheckoutService: Sendable {
         return intent
     }
 
-    /// `GET /checkout/{id}/state`.
-    func state(id: String) async throws -> JSONValue {
+    /// A public transaction toward the order, as the page shows it.
+    struct TransactionView: Sendable {
+        let transfer: ChainTransfer
+        let confirmations: Int64
+        let explorerURL: String?
+    }
+
+    /// Everything public about an intent at one moment; the JSON state and the HTML page are
+    /// both drawn from it.
+    struct Snapshot: Sendable {
+        let intent: CheckoutIntent
+        let storeName: String
+        let options: [(chain: ChainConfiguration, token: TokenConfiguration)]
+        /// The chosen chain, once the customer chose.
+        let chain: ChainConfiguration?
+        let depositAddress: String?
+        let paymentURI: String?
+        let secondsLeft: Int?
+        let transactions: [TransactionView]
+        let paid: BigUInt
+        let pending: BigUInt
+        let missing: BigUInt
+        let decimals: Int
+        let confirmationsCurrent: Int64?
+        let confirmationsRequired: Int
+
+        func amount(_ units: BigUInt) -> String { MoneyRules.wireString(DecimalAmount(units: units, scale: decimals)) }
+        /// The first payment toward the order, for "transaction" lines.
+        var firstPayment: TransactionView? { transactions.first { $0.transfer.kind == .payment } }
+        var windowEnded: Bool { secondsLeft == 0 }
+    }
+
+    func snapshot(id: String) async throws -> Snapshot {
         let intent = try await intent(id)
         let store = try await merchants.store(id: intent.storeId)
         let transfers = try await payments.transfers(intentId: id)
         let now = clock.now
         let chain = intent.payment.chainId.flatMap { deposits?.chain($0) }
         let decimals = intent.deposit?.tokenDecimals ?? MoneyRules.quoteScale
+        let relevant = transfers.filter { $0.kind == .payment && $0.state != .dropped }
+        var head: Int64?
+        if let chainId = intent.payment.chainId, !relevant.isEmpty { head = await heads.head(chainId: chainId, now: now) }
+        let required = chain?.confirmations ?? 0
+        let transactions = transfers.filter { $0.state != .dropped }.map { transfer in
+            let depth = head.map { max(0, min(Int64(required), $0 - transfer.blockNumber + 1)) } ?? 0
+            return TransactionView(
+                transfer: transfer, confirmations: transfer.state == .confirmed ? Int64(required) : depth,
+                explorerURL: deposits?.chain(transfer.chainId)?.explorerLink(transaction: transfer.transactionHash))
+        }
+        let paid = relevant.filter { $0.state == .confirmed }.reduce(BigUInt(0)) { $0 + $1.amount }
+        let pending = relevant.filter { $0.state == .seen }.reduce(BigUInt(0)) { $0 + $1.amount }
+        let due = intent.deposit?.amountBaseUnits ?? 0
+        var depositAddress: String?
+        var paymentURI: String?
+        if let deposit = intent.deposit, let chain, let contract = intent.payment.coinContract {
+            let recipient = EthereumAddress(deposit.address)?.checksummed ?? deposit.address
+            depositAddress = recipient
+            paymentURI = PaymentURI.erc20Transfer(token: contract, chainId: chain.chainId, recipient: recipient, baseUnits: deposit.amountBaseUnits)
+        }
+        return Snapshot(
+            intent: intent, storeName: store?.name ?? "", options: deposits?.options(for: intent) ?? [], chain: chain,
+            depositAddress: depositAddress, paymentURI: paymentURI,
+            secondsLeft: intent.deposit.map { max(0, Int($0.expiresAt.timeIntervalSince(now).rounded(.up))) },
+            transactions: transactions, paid: paid, pending: pending, missing: due > paid + pending ? due - paid - pending : 0,
+            decimals: decimals,
+            confirmationsCurrent: relevant.filter { $0.state == .seen }.compactMap { transfer in head.map { max(0, $0 - transfer.blockNumber + 1) } }.min(),
+            confirmationsRequired: required)
+    }
 
+    /// `GET /checkout/{id}/state`.
+    func state(id: String) async throws -> JSONValue {
+        let snapshot = try await snapshot(id: id)
+        let intent = snapshot.intent
         var fiat: JSONValue = .null
         if case .fiat(let currency, let cents, let rate, _) = intent.pricing {
             fiat = .object([
@@ -44,7 +108,7 @@ struct CheckoutService: Sendable {
                 ("rate", .string(rate.plainString())),
             ])
         }
-        let options: [JSONValue] = (deposits?.options(for: intent) ?? []).map { option in
+        let options: [JSONValue] = snapshot.options.map { option in
             .object([
                 ("chain_id", .int(option.chain.chainId)), ("chain_name", .string(option.chain.name)), ("stable_coin", .int(option.token.stableCoin.rawValue)),
                 ("coin_symbol", .string(option.token.stableCoin.code)), ("token_symbol", .string(option.token.symbol)),
@@ -52,54 +116,48 @@ struct CheckoutService: Sendable {
             ])
         }
         var selected: JSONValue = .null
-        if let deposit = intent.deposit, let chain, let contract = intent.payment.coinContract {
-            let recipient = EthereumAddress(deposit.address)?.checksummed ?? deposit.address
+        if let deposit = intent.deposit, let chain = snapshot.chain, let contract = intent.payment.coinContract,
+            let address = snapshot.depositAddress, let uri = snapshot.paymentURI
+        {
             selected = .object([
                 ("chain_id", .int(chain.chainId)), ("chain_name", .string(chain.name)), ("stable_coin", .int(intent.settlementCoin.rawValue)),
                 ("coin_symbol", .string(intent.settlementCoin.code)), ("token_contract", .string(contract)), ("decimals", .int(deposit.tokenDecimals)),
-                ("deposit_address", .string(recipient)), ("amount_base_units", .string(String(deposit.amountBaseUnits))),
-                ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))),
-                ("payment_uri", .string(PaymentURI.erc20Transfer(token: contract, chainId: chain.chainId, recipient: recipient, baseUnits: deposit.amountBaseUnits))),
-                ("expires_at", .string(CheckoutIntentWire.timestamp(deposit.expiresAt))),
-                ("seconds_left", .int(max(0, Int(deposit.expiresAt.timeIntervalSince(now))))),
+                ("deposit_address", .string(address)), ("amount_base_units", .string(String(deposit.amountBaseUnits))),
+                ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))), ("payment_uri", .string(uri)),
+                ("expires_at", .string(CheckoutIntentWire.timestamp(deposit.expiresAt))), ("seconds_left", .intOrNull(snapshot.secondsLeft)),
             ])
         }
-        // Payments toward the order on the selected chain, with their confirmations.
-        let relevant = transfers.filter { $0.kind == .payment && $0.state != .dropped }
-        var head: Int64?
-        if let chainId = intent.payment.chainId, !relevant.isEmpty { head = await heads.head(chainId: chainId, now: now) }
-        let required = chain?.confirmations ?? 0
-        let transactions: [JSONValue] = transfers.filter { $0.state != .dropped }.map { transfer in
-            let depth = head.map { max(0, min(Int64(required), $0 - transfer.blockNumber + 1)) } ?? 0
-            let confirmations = transfer.state == .confirmed ? Int64(required) : depth
+        let transactions: [JSONValue] = snapshot.transactions.map { view in
+            let transfer = view.transfer
             return .object([
                 ("tx_hash", .string(transfer.transactionHash)), ("from", .string(EthereumAddress(transfer.from)?.checksummed ?? transfer.from)),
                 ("amount", .string(MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)))),
-                ("kind", .string(transfer.kind.rawValue)), ("state", .string(transfer.state.rawValue)), ("confirmations", .int(confirmations)),
-                ("explorer_url", .stringOrNull(deposits?.chain(transfer.chainId)?.explorerLink(transaction: transfer.transactionHash))),
+                ("kind", .string(transfer.kind.rawValue)), ("state", .string(transfer.state.rawValue)), ("confirmations", .int(view.confirmations)),
+                ("explorer_url", .stringOrNull(view.explorerURL)),
             ])
         }
-        let paid = relevant.filter { $0.state == .confirmed }.reduce(BigUInt(0)) { $0 + $1.amount }
-        let pending = relevant.filter { $0.state == .seen }.reduce(BigUInt(0)) { $0 + $1.amount }
-        let confirmationsSoFar = relevant.filter { $0.state == .seen }.compactMap { transfer in head.map { max(0, $0 - transfer.blockNumber + 1) } }.min()
-        let missing = (intent.deposit?.amountBaseUnits ?? 0) > paid ? (intent.deposit?.amountBaseUnits ?? 0) - paid : 0
-
         return .object([
             ("id", .string(intent.id)), ("status", .int(intent.status.rawValue)), ("status_name", .string(intent.status.name)),
-            ("store_name", .string(store?.name ?? "")), ("order_id", .stringOrNull(intent.order.orderId)),
+            ("store_name", .string(snapshot.storeName)), ("order_id", .stringOrNull(intent.order.orderId)),
             ("order_description", .stringOrNull(intent.order.orderDescription)),
             ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))), ("coin_symbol", .string(intent.settlementCoin.code)),
             ("fiat", fiat), ("options", .array(options)), ("selected", selected),
-            ("paid_amount", .string(MoneyRules.wireString(DecimalAmount(units: paid, scale: decimals)))),
-            ("pending_amount", .string(MoneyRules.wireString(DecimalAmount(units: pending, scale: decimals)))),
-            ("missing_amount", .string(MoneyRules.wireString(DecimalAmount(units: missing, scale: decimals)))),
-            ("confirmations", .object([("current", .intOrNull(confirmationsSoFar)), ("required", .int(required))])),
+            ("paid_amount", .string(snapshot.amount(snapshot.paid))), ("pending_amount", .string(snapshot.amount(snapshot.pending))),
+            ("missing_amount", .string(snapshot.amount(snapshot.missing))),
+            ("confirmations", .object([("current", .intOrNull(snapshot.confirmationsCurrent)), ("required", .int(snapshot.confirmationsRequired))])),
             ("transactions", .array(transactions)),
             ("tx_hash", .stringOrNull(intent.payment.txHash)), ("tx_hash_2", .stringOrNull(intent.payment.txHash2)),
             ("redirect_url", .stringOrNull(intent.order.redirectURL)),
             ("expires_at", .stringOrNull(intent.deposit.map { CheckoutIntentWire.timestamp($0.expiresAt) })),
             ("error_message", .stringOrNull(intent.payment.errorMessage)),
         ])
+    }
+
+    /// Assigns the deposit for a network and coin (the page's form and the JSON endpoint).
+    func selectDeposit(id: String, chainId: Int64, coin: StableCoin) async throws -> DepositQuote {
+        _ = try await intent(id)
+        guard let deposits else { throw APIError(.validation, "this gateway has no payment network configured") }
+        return try await deposits.select(intentId: id, chainId: chainId, coin: coin)
     }
 
     /// `POST /checkout/{id}/deposit` with `{"chain_id": int, "stable_coin": int}`.
@@ -118,7 +176,7 @@ struct CheckoutService: Sendable {
         guard case .number(let coinText)? = json["stable_coin"], let coin = Int(coinText).flatMap(StableCoin.init(rawValue:)) else {
             throw APIError.invalid("stable_coin", "must be an integer stable coin enum value (1 USDT, 2 USDC)")
         }
-        let quote = try await deposits.select(intentId: id, chainId: chainId, coin: coin)
+        let quote = try await selectDeposit(id: id, chainId: chainId, coin: coin)
         return .object([
             ("deposit_address", .string(quote.depositAddress)), ("amount_coins", .string(MoneyRules.wireString(quote.amountCoins))),
             ("amount_base_units", .string(String(quote.amountBaseUnits))), ("token_contract", .string(quote.tokenContract)),
@@ -126,5 +184,56 @@ struct CheckoutService: Sendable {
             ("chain_name", .string(quote.chainName)), ("expires_at", .string(CheckoutIntentWire.timestamp(quote.expiresAt))),
             ("payment_uri", .string(quote.paymentURI)),
         ])
+    }
+}
+
+extension CheckoutService {
+    /// Opening the page moves CREATED → VIEWED, once.
+    func markViewed(id: String) async throws {
+        let now = clock.now
+        _ = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+            guard intent.status == .created else { return nil }
+            let transition = try IntentStateMachine.transition(&intent, to: .viewed, reason: "checkout page opened", at: now)
+            return ([transition], true)
+        }
+    }
+
+    /// The customer cancels (after confirming on the page). Only before money arrived.
+    func cancel(id: String) async throws {
+        let now = clock.now
+        let outcome = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+            guard IntentStateMachine.canTransition(from: intent.status, to: .canceled) else {
+                throw APIError(.validation, "this payment can no longer be canceled: it is \(intent.status.name)", field: "status")
+            }
+            let transition = try IntentStateMachine.transition(&intent, to: .canceled, reason: "customer canceled on the checkout page", at: now)
+            return ([transition], true)
+        }
+        guard outcome != nil else { throw APIError(.notFound, "checkout not found") }
+    }
+
+    /// The page reports a transaction its browser wallet sent: the intent records
+    /// WALLET_CONNECT and the sender at once; detection on chain confirms (or corrects) the rest.
+    func recordWalletPayment(id: String, body: [UInt8]) async throws {
+        let json: JSONValue
+        do { json = try JSONParser.parse(body) } catch { throw APIError(.validation, "request body is not valid JSON") }
+        guard case .string(let hash)? = json["tx_hash"], hash.count == 66, Hex.decode(hash)?.count == 32 else {
+            throw APIError.invalid("tx_hash", "must be a 0x-prefixed 32-byte transaction hash")
+        }
+        guard case .string(let fromText)? = json["from"], let from = EthereumAddress(fromText) ?? EthereumAddress(fromText.lowercased()) else {
+            throw APIError.invalid("from", "must be the paying wallet's address")
+        }
+        let now = clock.now
+        _ = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+            guard [.tempWalletReceived, .onChain].contains(intent.status) else {
+                throw APIError(.validation, "this payment is \(intent.status.name) and takes no wallet transaction", field: "status")
+            }
+            intent.payment.paymentMethodType = .walletConnect
+            if intent.payment.txHash == nil {
+                intent.payment.txHash = hash.lowercased()
+                intent.payment.txFrom = from.lowercased
+            }
+            intent.updatedAt = now
+            return ([], true)
+        }
     }
 }

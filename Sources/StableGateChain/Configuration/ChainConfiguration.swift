@@ -29,6 +29,12 @@ public struct ChainConfiguration: Sendable, Equatable {
     /// Explorer link pattern with `{tx}`, e.g. `https://etherscan.io/tx/{tx}`.
     public let explorerTransactionURL: String?
     public let tokens: [TokenConfiguration]
+    /// A public RPC URL browser wallets may add (`wallet_addEthereumChain`); never the
+    /// gateway's own, which may carry a provider key.
+    public var walletRPCURL: String? = nil
+    /// The native coin's symbol and name, for wallets adding the chain.
+    public var nativeCurrencySymbol: String? = nil
+    public var nativeCurrencyName: String? = nil
 
     /// The token for a coin on this chain.
     public func token(for coin: StableCoin) -> TokenConfiguration? {
@@ -111,9 +117,17 @@ public enum ChainsFile {
             if tokens.isEmpty { problems.append("\(label) has no tokens") }
             var explorer: String?
             if case .string(let text)? = entry["explorer_tx_url"], !text.isEmpty { explorer = text }
-            chains.append(ChainConfiguration(
+            var chain = ChainConfiguration(
                 chainId: Int64(chainId), name: name, rpcURL: rpcURL, confirmations: confirmations, maxLogRange: maxRange,
-                pollInterval: .milliseconds(pollMilliseconds), explorerTransactionURL: explorer, tokens: tokens))
+                pollInterval: .milliseconds(pollMilliseconds), explorerTransactionURL: explorer, tokens: tokens)
+            if case .string(let text)? = entry["wallet_rpc_url"], !text.isEmpty {
+                if text.hasPrefix("https://") || text.hasPrefix("http://") { chain.walletRPCURL = text } else { problems.append("\(label).wallet_rpc_url must be an http(s) URL") }
+            }
+            if case .object? = entry["native_currency"] {
+                if case .string(let symbol)? = entry["native_currency"]?["symbol"] { chain.nativeCurrencySymbol = symbol }
+                if case .string(let currencyName)? = entry["native_currency"]?["name"] { chain.nativeCurrencyName = currencyName }
+            }
+            chains.append(chain)
         }
         guard problems.isEmpty else { throw ChainConfigurationError(problems: problems) }
         return chains

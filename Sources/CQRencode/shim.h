@@ -1,0 +1,2 @@
+// Debian's libqrencode-dev (4.x).
+#include <qrencode.h>

@@ -1,0 +1,218 @@
+import BigInt
+import Foundation
+import Mustache
+import StableGateChain
+import StableGateDomain
+
+/// Renders the hosted checkout page (swift-mustache templates in `Resources/templates`).
+struct CheckoutPageRenderer: Sendable {
+    /// What the customer asked to see.
+    enum Mode: Sendable {
+        case normal
+        /// Choose another network or coin.
+        case changeNetwork
+        /// Show the deposit address again to pay what is missing.
+        case topUp
+        /// "Cancel this payment?"
+        case confirmCancel
+    }
+
+    private let library: MustacheLibrary
+    /// Changes when the CSS or JS changes, so browsers may cache them forever.
+    let assetsVersion: String
+    let stylesheet: [UInt8]
+    let script: [UInt8]
+
+    init() async throws {
+        guard let templates = Bundle.module.url(forResource: "templates", withExtension: nil, subdirectory: "Resources"),
+            let assets = Bundle.module.url(forResource: "assets", withExtension: nil, subdirectory: "Resources")
+        else { throw ConfigurationError(["the checkout templates are missing from the build"]) }
+        library = try await MustacheLibrary(directory: templates.path)
+        stylesheet = Array(try Data(contentsOf: assets.appendingPathComponent("checkout.css")))
+        script = Array(try Data(contentsOf: assets.appendingPathComponent("checkout.js")))
+        assetsVersion = String(RequestSigning.bodyHash(stylesheet + script).prefix(12))
+    }
+
+    func notFound(locale: CheckoutLocale, path: String) -> String {
+        library.render(["lang": locale.languageTag, "t": texts(locale), "assetsVersion": assetsVersion, "languages": languages(locale, path: path)],
+                       withTemplate: "not-found") ?? ""
+    }
+
+    func page(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, csrf: String, mode: Mode, error: String?) -> String {
+        let intent = snapshot.intent
+        let t = texts(locale)
+        var model: [String: Any] = [
+            "lang": locale.languageTag, "t": t, "assetsVersion": assetsVersion, "intentId": intent.id, "status": intent.status.rawValue,
+            "csrf": csrf, "title": "\(t["pageTitle"]!) · \(snapshot.storeName)",
+            "store": ["name": snapshot.storeName, "initials": initials(snapshot.storeName)],
+            "order": ["description": intent.order.orderDescription as Any, "id": intent.order.orderId as Any],
+            "languages": languages(locale, path: "/checkout/\(intent.id)"),
+        ]
+        if let error { model["error"] = error }
+        var amount: [String: Any] = ["coins": grouped(MoneyRules.wireString(intent.amountCoins)), "coin": intent.settlementCoin.code]
+        if case .fiat(let currency, let cents, let rate, _) = intent.pricing {
+            amount["fiat"] = "\(grouped(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2))) \(currency.code)"
+            amount["rate"] = locale.text(.rate, ["coin": intent.settlementCoin.code, "rate": rate.plainString(), "fiat": currency.code])
+        }
+        model["amount"] = amount
+
+        let status = intent.status
+        let network = snapshot.chain?.name ?? ""
+        let coin = intent.settlementCoin.code
+        let cancelable = [.created, .viewed, .tempWalletReceived].contains(status) && !snapshot.windowEnded
+        if mode == .confirmCancel && cancelable {
+            model["confirmCancel"] = true
+        } else {
+            switch status {
+            case .created, .viewed:
+                model["choose"] = true
+            case .tempWalletReceived where mode == .changeNetwork:
+                model["choose"] = true
+            case .tempWalletReceived where snapshot.windowEnded:
+                model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
+            case .tempWalletReceived:
+                model["pay"] = payModel(snapshot, locale: locale, network: network, coin: coin, units: intent.deposit?.amountBaseUnits ?? 0)
+            case .onChain where mode == .topUp && !snapshot.windowEnded && snapshot.missing > 0:
+                model["pay"] = payModel(snapshot, locale: locale, network: network, coin: coin, units: snapshot.missing)
+            case .onChain:
+                let current = snapshot.confirmationsCurrent ?? Int64(snapshot.confirmationsRequired)
+                var detected: [String: Any] = [
+                    "body": locale.text(.detectedBody, ["network": network]),
+                    "confirmations": locale.text(.confirmations, ["current": String(current), "required": String(snapshot.confirmationsRequired)]),
+                    "confirmationsTemplate": locale.text(.confirmations, ["current": "{current}", "required": "{required}"]),
+                    "current": current, "required": snapshot.confirmationsRequired,
+                ]
+                if snapshot.missing > 0 && !snapshot.windowEnded {
+                    detected["partial"] = true
+                    detected["received"] = "\(snapshot.amount(snapshot.paid + snapshot.pending)) \(coin)"
+                    detected["remaining"] = "\(snapshot.amount(snapshot.missing)) \(coin)"
+                }
+                if let tx = snapshot.firstPayment { detected["tx"] = txModel(tx) }
+                model["detected"] = detected
+            case .confirmed:
+                let paid = intent.payment.actualPaidAmount.map(MoneyRules.wireString) ?? MoneyRules.wireString(intent.amountCoins)
+                var done: [String: Any] = ["body": locale.text(.fundSentBody, ["amount": grouped(paid), "coin": coin, "network": network])]
+                if let tx = snapshot.firstPayment { done["tx"] = txModel(tx) }
+                if let over = intent.overpaidAmount { done["note"] = locale.text(.overpaidNote, ["amount": MoneyRules.wireString(over), "coin": coin]) }
+                if let late = intent.latePaidAmount { done["note"] = locale.text(.lateNote, ["amount": MoneyRules.wireString(late), "coin": coin]) }
+                model["fundSent"] = done
+            case .underpaid:
+                let received = intent.payment.actualPaidAmount.map(MoneyRules.wireString) ?? snapshot.amount(snapshot.paid)
+                let missing = intent.deposit.map { deposit -> String in
+                    let paidUnits = intent.payment.actualPaidAmount?.baseUnits(decimals: deposit.tokenDecimals) ?? snapshot.paid
+                    return snapshot.amount(deposit.amountBaseUnits > paidUnits ? deposit.amountBaseUnits - paidUnits : 0)
+                } ?? "0.00"
+                model["ended"] = ended(
+                    "underpaid", locale.text(.underpaidTitle), locale.text(.underpaidBody, ["received": received, "missing": missing, "coin": coin]), snapshot)
+            case .rejected:
+                model["ended"] = ended("rejected", locale.text(.rejectedTitle), locale.text(.rejectedBody), snapshot)
+            case .canceled:
+                model["ended"] = ended("canceled", locale.text(.canceledTitle), locale.text(.canceledBody), snapshot)
+            case .failed:
+                if intent.payment.errorMessage?.contains("expired") == true {
+                    model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
+                } else {
+                    model["ended"] = ended("failed", locale.text(.failedTitle), locale.text(.failedBody), snapshot)
+                }
+            }
+        }
+        if model["choose"] != nil {
+            let selected = intent.payment.chainId.map { "\($0):\(intent.settlementCoin.rawValue)" }
+            let options: [[String: Any]] = snapshot.options.enumerated().map { index, option in
+                let value = "\(option.chain.chainId):\(option.token.stableCoin.rawValue)"
+                return ["value": value, "coin": option.token.stableCoin.code, "network": option.chain.name,
+                        "checked": selected.map { $0 == value } ?? (index == 0)]
+            }
+            model["options"] = options
+            model["hasOptions"] = !options.isEmpty
+        }
+        if status.isTerminal || (status == .tempWalletReceived && snapshot.windowEnded), let redirect = intent.order.redirectURL {
+            model["returnURL"] = Self.returnURL(redirect, intentId: intent.id)
+        }
+        model["cancelable"] = cancelable && model["confirmCancel"] == nil
+        if !status.isTerminal {
+            model["live"] = true
+            model["autoRefresh"] = model["pay"] != nil ? 15 : 8
+        }
+        return library.render(model, withTemplate: "checkout") ?? ""
+    }
+
+    private func payModel(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, network: String, coin: String, units: BigUInt) -> [String: Any] {
+        let intent = snapshot.intent
+        let address = snapshot.depositAddress ?? ""
+        let amount = snapshot.amount(units)
+        let contract = intent.payment.coinContract ?? ""
+        let uri = PaymentURI.erc20Transfer(token: contract, chainId: snapshot.chain?.chainId ?? 0, recipient: address, baseUnits: units)
+        let label = locale.text(.qrLabel, ["amount": amount, "coin": coin, "network": network, "address": address])
+        let seconds = snapshot.secondsLeft ?? 0
+        var model: [String: Any] = [
+            "address": address, "amount": amount, "coin": coin, "network": network, "qr": QRCode(uri)?.svg(label: label) ?? "",
+            "sendOnly": locale.text(.sendOnly, ["coin": coin, "network": network]), "secondsLeft": seconds,
+            "timeLeft": String(format: "%d:%02d", seconds / 60, seconds % 60),
+            "payBefore": locale.text(.payBefore, ["time": intent.deposit.map { Self.time($0.expiresAt) } ?? ""]),
+            "chainIdHex": "0x" + String(snapshot.chain?.chainId ?? 0, radix: 16), "tokenContract": contract,
+            "unitsHex": String(units, radix: 16), "expiresEpoch": intent.deposit.map { Int64($0.expiresAt.timeIntervalSince1970) } ?? 0,
+            "walletPay": locale.text(.walletPay, ["amount": amount, "coin": coin]),
+            "walletSwitch": locale.text(.walletSwitch, ["network": network]),
+        ]
+        if let rpc = snapshot.chain?.walletRPCURL { model["walletRPC"] = rpc }
+        if let symbol = snapshot.chain?.nativeCurrencySymbol {
+            model["nativeSymbol"] = symbol
+            model["nativeName"] = snapshot.chain?.nativeCurrencyName ?? symbol
+        }
+        return model
+    }
+
+    private func ended(_ kind: String, _ title: String, _ body: String, _ snapshot: CheckoutService.Snapshot) -> [String: Any] {
+        var model: [String: Any] = ["kind": kind, "title": title, "body": body]
+        if let tx = snapshot.firstPayment { model["tx"] = txModel(tx) }
+        return model
+    }
+
+    private func txModel(_ view: CheckoutService.TransactionView) -> [String: Any] {
+        var model: [String: Any] = ["hash": view.transfer.transactionHash]
+        if let explorer = view.explorerURL { model["explorer"] = explorer }
+        return model
+    }
+
+    private func texts(_ locale: CheckoutLocale) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: CheckoutText.allCases.map { ($0.rawValue, locale.text($0)) })
+    }
+
+    private func languages(_ current: CheckoutLocale, path: String) -> [[String: Any]] {
+        CheckoutLocale.allCases.map { ["code": $0.languageTag, "name": $0.nativeName, "current": $0 == current, "href": "\(path)?lang=\($0.rawValue)"] }
+    }
+
+    /// The merchant's return link with the intent id added as a query parameter.
+    static func returnURL(_ redirect: String, intentId: String) -> String {
+        guard var components = URLComponents(string: redirect) else { return redirect }
+        components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "allscale_checkout_intent_id", value: intentId)]
+        return components.string ?? redirect
+    }
+
+    private func initials(_ name: String) -> String {
+        let words = name.split(whereSeparator: { $0 == " " || $0 == "-" }).prefix(2)
+        return words.compactMap { $0.first.map { String($0).uppercased() } }.joined()
+    }
+
+    /// 12345.67 → 12,345.67 (display only; copy buttons copy the plain number).
+    func grouped(_ plain: String) -> String {
+        let parts = plain.split(separator: ".", maxSplits: 1)
+        var integer = String(parts[0])
+        var groups: [String] = []
+        while integer.count > 3 {
+            groups.insert(String(integer.suffix(3)), at: 0)
+            integer.removeLast(3)
+        }
+        groups.insert(integer, at: 0)
+        return groups.joined(separator: ",") + (parts.count > 1 ? "." + parts[1] : "")
+    }
+
+    private static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,179 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StableGateDomain
+
+/// The hosted checkout page: `GET /checkout/{id}` (HTML), its forms
+/// (`POST /checkout/{id}/select`, `/cancel`), the wallet report (`POST /checkout/{id}/wallet-tx`)
+/// and its two static assets under `/assets/`.
+///
+/// Forms carry a double-submit CSRF token: a random value in a SameSite=Strict cookie, echoed in
+/// the form; a cross-site form post arrives without the cookie and is refused.
+struct CheckoutPageRoutes {
+    let checkout: CheckoutService
+    let renderer: CheckoutPageRenderer
+    let limiter: ClientRateLimiter
+    let clock: any WallClock
+    let identifiers: any IdentifierGenerator
+    /// Cookies get `Secure` when the gateway is served over https.
+    let secureCookies: Bool
+
+    static let csrfCookie = "sg_csrf"
+    static let languageCookie = "sg_lang"
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("checkout/:id") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            let locale = locale(request)
+            var mode = CheckoutPageRenderer.Mode.normal
+            let query = request.uri.queryParameters
+            if query["cancel"] != nil { mode = .confirmCancel } else if query["change"] != nil { mode = .changeNetwork } else if query["topup"] != nil { mode = .topUp }
+            return try await render(id: id, request: request, locale: locale, mode: mode, error: nil, status: .ok)
+        }
+        router.post("checkout/:id/select") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            var request = request
+            let form = Self.parseForm(try await request.collectBody(upTo: 4096))
+            let locale = locale(request)
+            guard csrfValid(request, form["csrf"]) else {
+                return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: Self.staleForm(locale), status: .forbidden)
+            }
+            let parts = (form["option"] ?? "").split(separator: ":")
+            guard parts.count == 2, let chainId = Int64(parts[0]), let coin = Int(parts[1]).flatMap(StableCoin.init(rawValue:)) else {
+                return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: nil, status: .badRequest)
+            }
+            do {
+                _ = try await checkout.selectDeposit(id: id, chainId: chainId, coin: coin)
+            } catch let error as APIError where error.code != .notFound {
+                return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .badRequest)
+            }
+            return Self.seeOther("/checkout/\(id)")
+        }
+        router.post("checkout/:id/cancel") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            var request = request
+            let form = Self.parseForm(try await request.collectBody(upTo: 4096))
+            let locale = locale(request)
+            guard csrfValid(request, form["csrf"]) else {
+                return try await render(id: id, request: request, locale: locale, mode: .confirmCancel, error: Self.staleForm(locale), status: .forbidden)
+            }
+            do {
+                try await checkout.cancel(id: id)
+            } catch let error as APIError where error.code != .notFound {
+                return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .conflict)
+            }
+            return Self.seeOther("/checkout/\(id)")
+        }
+        router.post("checkout/:id/wallet-tx") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            guard csrfValid(request, request.headers[HTTPField.Name("X-CSRF-Token")!]) else {
+                throw APIError(.forbidden, "missing or stale CSRF token; reload the page")
+            }
+            var request = request
+            try await checkout.recordWalletPayment(id: id, body: Array(try await request.collectBody(upTo: 4096).readableBytesView))
+            return Envelope.success(.object([("recorded", .bool(true))]), requestId: context.requestId)
+        }
+        router.get("assets/:file") { _, context in
+            let file = try context.parameters.require("file")
+            let (bytes, type): ([UInt8], String)
+            switch file {
+            case "checkout.css": (bytes, type) = (renderer.stylesheet, "text/css; charset=utf-8")
+            case "checkout.js": (bytes, type) = (renderer.script, "text/javascript; charset=utf-8")
+            default: throw HTTPError(.notFound)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = type
+            headers[.cacheControl] = "public, max-age=31536000, immutable"
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    private func render(
+        id: String, request: Request, locale: CheckoutLocale, mode: CheckoutPageRenderer.Mode, error: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let csrf = request.cookies[Self.csrfCookie]?.value.nilIfBlank ?? identifiers.randomBytes(16).hexString
+        let html: String
+        var status = status
+        do {
+            try await checkout.markViewed(id: id)
+            html = renderer.page(try await checkout.snapshot(id: id), locale: locale, csrf: csrf, mode: mode, error: error)
+        } catch let failure as APIError where failure.code == .notFound {
+            html = renderer.notFound(locale: locale, path: request.uri.path)
+            status = .notFound
+        }
+        var response = Self.html(html, status: status)
+        response.setCookie(Cookie(name: Self.csrfCookie, value: csrf, path: "/checkout", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        if let chosen = request.uri.queryParameters["lang"], let locale = CheckoutLocale(rawValue: String(chosen)) {
+            response.setCookie(Cookie(
+                name: Self.languageCookie, value: locale.rawValue, maxAge: 365 * 86_400, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+        }
+        return response
+    }
+
+    private func locale(_ request: Request) -> CheckoutLocale {
+        let explicit = request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value
+        return CheckoutLocale.negotiate(explicit: explicit, acceptLanguage: request.headers[.acceptLanguage])
+    }
+
+    private func csrfValid(_ request: Request, _ submitted: String?) -> Bool {
+        guard let cookie = request.cookies[Self.csrfCookie]?.value, !cookie.isEmpty, let submitted else { return false }
+        // Constant time: HMAC comparison of the two values.
+        let key = SymmetricKey(size: .bits256)
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            HMAC<SHA256>.authenticationCode(for: Array(cookie.utf8), using: key), authenticating: Array(submitted.utf8), using: key)
+    }
+
+    private func limit(_ context: GatewayRequestContext) throws {
+        if let wait = limiter.take(client: context.remoteAddress?.ipAddress ?? "unknown", now: clock.now) {
+            throw APIError(.rateLimited, "too many requests from this address; retry in \(wait) s", retryAfterSeconds: wait)
+        }
+    }
+
+    private static func staleForm(_ locale: CheckoutLocale) -> String {
+        locale == .simplifiedChinese ? "页面已过期，请再试一次。" : "This page was open too long; please try again."
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func seeOther(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// `application/x-www-form-urlencoded` → fields (the first value of each name wins).
+    static func parseForm(_ body: ByteBuffer) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            let name = decode(parts[0])
+            if fields[name] == nil { fields[name] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return fields
+    }
+}
+
+extension String {
+    fileprivate var nilIfBlank: String? { isEmpty ? nil : self }
+}

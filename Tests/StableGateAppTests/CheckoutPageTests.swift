@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import StableGateApp
+import StableGateDomain
+import StableGateStore
+import StableGateTestSupport
+import Testing
+
+@Suite("Hosted checkout page, rendered in process")
+struct CheckoutPageTests {
+    /// Creates an intent and drives it to `path` of statuses through the state machine.
+    func intent(_ harness: GatewayHarness, client: any TestClientProtocol, through path: [CheckoutStatus], error: String? = nil) async throws -> String {
+        let created = try await client.send(SignedRequest(
+            .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "redirect_url": "https://shop.example/r"}"#,
+            as: harness.merchant, at: harness.clock))
+        let id = try #require(created.string("allscale_checkout_intent_id"))
+        _ = try await harness.environment.intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+            var transitions: [StatusTransition] = []
+            for status in path { transitions.append(try IntentStateMachine.transition(&intent, to: status, reason: "test", at: Date())) }
+            intent.payment.errorMessage = error
+            return (transitions, true)
+        }
+        return id
+    }
+
+    @Test("Every status has its own screen, with the security headers", arguments: [
+        ([CheckoutStatus](), "Choose how to pay", 2),
+        ([.viewed, .tempWalletReceived, .onChain, .rejected], "Payment not accepted", -2),
+        ([.viewed, .failed], "Payment failed", -1),
+        ([.viewed, .canceled], "Payment canceled", -4),
+    ])
+    func screens(path: [CheckoutStatus], heading: String, status: Int) async throws {
+        try await GatewayHarness.with(.sqlite) { harness in
+            try await harness.test { client in
+                let id = try await intent(harness, client: client, through: path)
+                let response = try await client.execute(uri: "/checkout/\(id)", method: .get)
+                let html = String(buffer: response.body)
+                #expect(response.status == .ok)
+                #expect(html.contains(heading), "\(heading) missing")
+                #expect(html.contains(#"data-status="\#(status)""#))
+                #expect(response.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                #expect(!html.contains("<script>") && !html.contains("style="), "no inline script or style")
+                if CheckoutStatus(rawValue: status)!.isTerminal {
+                    #expect(html.contains("https://shop.example/r?allscale_checkout_intent_id=\(id)"))
+                    #expect(!html.contains("Cancel payment"))
+                }
+            }
+        }
+    }
+
+    @Test("A FAILED intent that expired says the window ended")
+    func expiredScreen() async throws {
+        try await GatewayHarness.with(.sqlite) { harness in
+            try await harness.test { client in
+                let id = try await intent(harness, client: client, through: [.viewed, .failed], error: "payment window expired with nothing received")
+                let html = String(buffer: try await client.execute(uri: "/checkout/\(id)", method: .get).body)
+                #expect(html.contains("Payment window ended"))
+            }
+        }
+    }
+
+    @Test("Forms need the CSRF cookie: a cross-site post cancels nothing")
+    func csrf() async throws {
+        try await GatewayHarness.with(.sqlite) { harness in
+            try await harness.test { client in
+                let id = try await intent(harness, client: client, through: [])
+                var headers = HTTPFields()
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                let forged = try await client.execute(uri: "/checkout/\(id)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=guess"))
+                #expect(forged.status == .forbidden)
+                #expect(try await harness.environment.intents.find(id: id)?.status == .viewed, "the forged form only rendered the page")
+                headers[.cookie] = "sg_csrf=token123"
+                let genuine = try await client.execute(uri: "/checkout/\(id)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
+                #expect(genuine.status == .seeOther)
+                #expect(try await harness.environment.intents.find(id: id)?.status == .canceled)
+                let wallet = try await client.execute(
+                    uri: "/checkout/\(id)/wallet-tx", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"tx_hash": "0x\#(String(repeating: "ab", count: 32))", "from": "0x52908400098527886E0F7030069857D2E4169EE7"}"#))
+                #expect(wallet.status == .forbidden)
+            }
+        }
+    }
+
+    @Test("Languages: Accept-Language picks Chinese, ?lang= overrides and is remembered")
+    func languages() {
+        #expect(CheckoutLocale.negotiate(explicit: nil, acceptLanguage: "zh-CN,zh;q=0.9,en;q=0.8") == .simplifiedChinese)
+        #expect(CheckoutLocale.negotiate(explicit: nil, acceptLanguage: "fr-FR,en;q=0.5,zh;q=0.4") == .english)
+        #expect(CheckoutLocale.negotiate(explicit: nil, acceptLanguage: "de, zh-Hans;q=0.7") == .simplifiedChinese)
+        #expect(CheckoutLocale.negotiate(explicit: "en", acceptLanguage: "zh-CN") == .english)
+        #expect(CheckoutLocale.negotiate(explicit: nil, acceptLanguage: nil) == .english)
+        for text in CheckoutText.allCases {
+            #expect(!CheckoutLocale.simplifiedChinese.text(text).isEmpty && CheckoutLocale.simplifiedChinese.text(text) != CheckoutLocale.english.text(text) || text == .rate,
+                    "\(text) is not translated")
+        }
+    }
+
+    @Test("QR codes round-trip their text size and draw without inline styles")
+    func qr() throws {
+        let uri = "ethereum:0xF2E246BB76DF876Cef8b38ae84130F4F55De395b@131277322940537/transfer?address=0x206782073284336124a8d0B783E4fD91f31cc83d&uint256=10000000"
+        let code = try #require(QRCode(uri))
+        #expect(code.size >= 21 && (code.size - 17) % 4 == 0, "a valid QR size is 17 + 4 × version")
+        // The three finder patterns: dark 7×7 outlines at three corners.
+        for (x, y) in [(0, 0), (code.size - 7, 0), (0, code.size - 7)] {
+            #expect(code.isDark(x: x, y: y) && code.isDark(x: x + 6, y: y + 6) && !code.isDark(x: x + 1, y: y + 1) && code.isDark(x: x + 3, y: y + 3))
+        }
+        let svg = code.svg(label: "pay <me>")
+        #expect(svg.hasPrefix("<svg") && !svg.contains("style="))
+        #expect(svg.contains("aria-label=\"pay &lt;me>\""))
+    }
+}
