@@ -44,6 +44,7 @@ struct CheckoutPageTests {
                 #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
                 #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
                 #expect(!html.contains("<script>") && !html.contains("style="), "no inline script or style")
+                #expect(!html.contains(">nil<") && !html.contains("Optional("), "absent fields render as nothing")
                 if CheckoutStatus(rawValue: status)!.isTerminal {
                     #expect(html.contains("https://shop.example/r?allscale_checkout_intent_id=\(id)"))
                     #expect(!html.contains("Cancel payment"))

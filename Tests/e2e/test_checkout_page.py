@@ -208,6 +208,10 @@ def test_underpaid_and_expired_screens(tmp_path, chain):
         driver.get(f"{gateway.base_url}/checkout/{short}")
         wait_text(driver, "Still to pay")
         assert "6.00 USDT" in text(driver)
+        driver.find_element(By.LINK_TEXT, "Pay the rest").click()
+        wait_text(driver, "Scan or copy")
+        assert driver.find_element(By.ID, "exact-amount").text == "6.00", "topping up asks for what is missing"
+        driver.get(f"{gateway.base_url}/checkout/{short}")
         screenshot(driver, "09-partial-payment")
         wait_text(driver, "Payment incomplete", seconds=40)
         assert "We received 4.00 USDT, but 6.00 USDT was missing" in text(driver)

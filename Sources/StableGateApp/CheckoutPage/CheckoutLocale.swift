@@ -53,7 +53,7 @@ public enum CheckoutText: String, CaseIterable, Sendable {
     case pageTitle, order, orderId, amount, rate, chooseTitle, chooseHint, network, coin, continueButton, noNetworks
     case scanTitle, scanHint, depositAddress, exactAmount, copy, copied, qrLabel, timeLeft, payBefore, changeNetwork, sendOnly
     case walletTitle, walletHint, connectWallet, walletPay, walletConfirm, walletSent, walletNoProvider, walletSwitch, walletError
-    case detectedTitle, detectedBody, confirmations, received, remaining, topUpHint
+    case detectedTitle, detectedBody, confirmations, received, remaining, topUpHint, topUpLink
     case fundSentTitle, fundSentBody, transaction, viewOnExplorer, returnToMerchant
     case cancel, cancelTitle, cancelBody, cancelYes, cancelNo, canceledTitle, canceledBody
     case underpaidTitle, underpaidBody, rejectedTitle, rejectedBody, failedTitle, failedBody, expiredTitle, expiredBody
@@ -98,6 +98,7 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .received: "Received"
         case .remaining: "Still to pay"
         case .topUpHint: "The amount received is short. Send the rest to the same address before the time runs out."
+        case .topUpLink: "Pay the rest"
         case .fundSentTitle: "Fund Sent"
         case .fundSentBody: "{amount} {coin} on {network} is confirmed. Thank you!"
         case .transaction: "Transaction"
@@ -169,6 +170,7 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .received: "已收到"
         case .remaining: "尚需支付"
         case .topUpHint: "收到的金额不足。请在时间结束前将余额发送到同一地址。"
+        case .topUpLink: "支付余额"
         case .fundSentTitle: "付款成功"
         case .fundSentBody: "{network} 网络上的 {amount} {coin} 已确认。谢谢！"
         case .transaction: "交易"

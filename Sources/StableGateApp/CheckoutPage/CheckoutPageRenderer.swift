@@ -45,7 +45,9 @@ struct CheckoutPageRenderer: Sendable {
             "lang": locale.languageTag, "t": t, "assetsVersion": assetsVersion, "intentId": intent.id, "status": intent.status.rawValue,
             "csrf": csrf, "title": "\(t["pageTitle"]!) · \(snapshot.storeName)",
             "store": ["name": snapshot.storeName, "initials": initials(snapshot.storeName)],
-            "order": ["description": intent.order.orderDescription as Any, "id": intent.order.orderId as Any],
+            // Only present values: an Optional boxed in Any would render as "nil".
+            "order": [String: String](uniqueKeysWithValues: [("description", intent.order.orderDescription), ("id", intent.order.orderId)]
+                .compactMap { key, value in value.map { (key, $0) } }),
             "languages": languages(locale, path: "/checkout/\(intent.id)"),
         ]
         if let error { model["error"] = error }
