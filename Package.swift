@@ -56,6 +56,11 @@ let package = Package(
             providers: [.apt(["libsecp256k1-dev"])]
         ),
         .systemLibrary(
+            name: "CCrypt",
+            pkgConfig: "libxcrypt",
+            providers: [.apt(["libcrypt-dev"])]
+        ),
+        .systemLibrary(
             name: "CQRencode",
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
@@ -81,6 +86,7 @@ let package = Package(
                 "StableGateStore",
                 "StableGateChain",
                 "CQRencode",
+                "CCrypt",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

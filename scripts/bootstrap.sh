@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what StableGate needs on a fresh Debian machine, idempotently:
-#   bootstrap.sh run    — what `scripts/run.sh` needs: libsecp256k1, libqrencode and the sandbox chain's venv
+#   bootstrap.sh run    — what `scripts/run.sh` needs: libsecp256k1, libqrencode, libcrypt (bcrypt) and the sandbox chain's venv
 #   bootstrap.sh test   — plus PostgreSQL, node's chai, Chromium with its driver, zbar (QR decoding),
 #                         a CJK font for screenshots, and the test tools in the venv
-#   bootstrap.sh bench  — plus wrk and PostgreSQL
+#   bootstrap.sh bench  — plus wrk, curl and PostgreSQL
 # Debian packages come from apt-get (only when one is missing); Python tools go into ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,12 +11,12 @@ purpose=${1:-run}
 
 packages=()
 need() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || packages+=("$p"); done; }
-need libsecp256k1-dev libqrencode-dev pkg-config
+need libsecp256k1-dev libqrencode-dev libcrypt-dev pkg-config
 
 case "$purpose" in
   run) ;;
   test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei ;;
-  bench) need postgresql postgresql-client wrk ;;
+  bench) need postgresql postgresql-client wrk curl ;;
   *) echo "usage: bootstrap.sh run|test|bench" >&2; exit 2 ;;
 esac
 command -v node >/dev/null 2>&1 || need nodejs

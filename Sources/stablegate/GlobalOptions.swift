@@ -48,8 +48,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the environment for an administrative command, runs `body`, closes it.
-    func withEnvironment<T>(_ body: (GatewayEnvironment) async throws -> T) async throws -> T {
-        let environment = try await GatewayEnvironment.open(try await load(), logger: logger(fallback: .warning))
+    func withEnvironment<T>(extra: [String: String?] = [:], _ body: (GatewayEnvironment) async throws -> T) async throws -> T {
+        let environment = try await GatewayEnvironment.open(try await load(extra: extra), logger: logger(fallback: .warning))
         do {
             let result = try await body(environment)
             await environment.close()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StableGateApp
+import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -105,7 +106,11 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let found = try await global.withEnvironment { environment in
-                try await environment.apiKeys.revoke(id: key, at: environment.clock.now)
+                guard let record = try await environment.apiKeys.find(id: key) else { return false }
+                let now = environment.clock.now
+                return try await environment.apiKeys.revoke(id: key, at: now, audit: AuditEntry(
+                    id: environment.identifiers.objectId(at: now), storeId: record.storeId, actor: .operatorCLI, at: now, action: "api_key.revoked",
+                    detail: JSONValue.object([("api_key", .string(key)), ("label", .stringOrNull(record.label))]).serialized))
             }
             guard found else { throw ValidationError("no API key \(key)") }
             print("revoked \(key)")

@@ -47,7 +47,12 @@ struct StoresCommand: AsyncParsableCommand {
                     else if let value = Int(paymentWindow), value >= 60 { record.paymentWindowSeconds = value }
                     else { throw ValidationError("--payment-window must be at least 60 seconds or 'default'") }
                 }
-                try await environment.merchants.update(record)
+                let before = try await environment.merchants.store(id: store).orThrow("no store with id \(store)")
+                let changes = StoreSettingsDiff.between(before, record)
+                let now = environment.clock.now
+                try await environment.merchants.update(record, audit: AuditEntry(
+                    id: environment.identifiers.objectId(at: now), storeId: record.id, actor: .operatorCLI, at: now,
+                    action: "settings.updated", detail: changes.serialized))
                 return record
             }
             print("""

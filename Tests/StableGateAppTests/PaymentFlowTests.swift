@@ -44,6 +44,7 @@ struct PaymentFlowTests {
             configuration.feeWallet = feeWallet
             configuration.paymentWindow = paymentWindow
             configuration.expiryInterval = .milliseconds(100)
+            configuration.passwordHashCost = 4
             if kytDenylist != nil { configuration.screening = .denylist(path: denylistPath) }
         }, clock: clock) { harness in
             let wallet = Self.randomAddress()
@@ -137,6 +138,13 @@ struct PaymentFlowTests {
                 #expect(try await context.harness.environment.payments.settlements(intentId: id).count == 1)
                 let transitions = try await context.harness.environment.intents.transitions(intentId: id).map(\.to)
                 #expect(transitions == [.created, .tempWalletReceived, .onChain, .confirmed])
+                // The merchant's dashboard tells it too: the payment, the forwarding, the money.
+                let browser = try await DashboardStoreTests.owner(context.harness, client)
+                let page = try await browser.get("/dashboard/orders/\(id)")
+                #expect(page.html.contains(tx) && page.html.contains(merchantTx))
+                #expect(page.html.contains(">9.90<") && page.html.contains(">0.10<"))
+                let csv = DashboardOrdersTests.parseCSV(try await browser.get("/dashboard/orders.csv?q=\(tx)").html)
+                #expect(csv.count == 2 && csv.last?.first == id, "the payment's hash finds the order")
             }
         }
     }

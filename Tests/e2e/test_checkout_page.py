@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+
+import browsers
+from browsers import chromium, csp_violations, text, wait_text
 
 from conftest import ROOT, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
 
@@ -21,43 +21,11 @@ TEST_WALLET = (Path(__file__).parent / "checkout" / "test-wallet.js").read_text(
 
 
 def browser(language="en-US", width=1280, height=900, javascript=True):
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--lang={language}",
-                     f"--window-size={width},{height}"):
-        options.add_argument(argument)
-    prefs = {"intl.accept_languages": language}
-    if not javascript:
-        prefs["profile.managed_default_content_settings.javascript"] = 2
-    options.add_experimental_option("prefs", prefs)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    driver.set_page_load_timeout(30)
-    return driver
+    return chromium(language, width, height, javascript)
 
 
 def screenshot(driver, name, full_page=True):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    if full_page:  # the whole screen in the picture
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(driver.get_window_size()["width"], max(600, min(height + 20, 3000)))
-    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-
-
-def text(driver):
-    """The visible text; empty while the page is between two loads (it reloads on status changes)."""
-    try:
-        return driver.find_element(By.TAG_NAME, "body").text
-    except (NoSuchElementException, StaleElementReferenceException):
-        return ""
-
-
-def wait_text(driver, needle, seconds=40):
-    return wait_for(f"“{needle}” on the page", lambda: needle in text(driver), seconds)
-
-
-def csp_violations(driver):
-    return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+    browsers.screenshot(driver, "checkout", name, full_page)
 
 
 class Merchant(BaseHTTPRequestHandler):

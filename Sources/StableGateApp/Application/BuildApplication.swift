@@ -142,16 +142,36 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         heads: ChainHeadCache(rpcs: rpcs), clock: clock)
     let publicLimiter = ClientRateLimiter(perMinute: 240, burst: 60)
     CheckoutRoutes(checkout: checkout, limiter: publicLimiter, clock: clock, maximumBodyBytes: 4096).register(on: router)
+    let pages = try await PageTemplates()
+    pages.register(on: router)
+    let secureCookies = configuration.resolvedPublicURL.hasPrefix("https://")
     CheckoutPageRoutes(
-        checkout: checkout, renderer: try await CheckoutPageRenderer(), limiter: publicLimiter, clock: clock,
-        identifiers: environment.identifiers, secureCookies: configuration.resolvedPublicURL.hasPrefix("https://")
+        checkout: checkout, renderer: CheckoutPageRenderer(templates: pages), limiter: publicLimiter, clock: clock,
+        identifiers: environment.identifiers, secureCookies: secureCookies
     ).register(on: router)
+    StoreLogoRoute(merchants: environment.merchants).register(on: router)
+
+    // The merchant dashboard.
+    let accounts = AccountRepository(database: environment.database)
+    let dashboard = DashboardPages(
+        templates: pages,
+        sessions: SessionManager(
+            realm: "dashboard", cookieName: "sg_session", cookiePath: "/dashboard", accounts: accounts, identifiers: environment.identifiers,
+            clock: clock, secureCookies: secureCookies),
+        throttle: LoginThrottle(accounts: accounts, clock: clock), accounts: accounts, merchants: environment.merchants, apiKeys: environment.apiKeys,
+        intents: environment.intents, payments: payments, orders: OrderQueryRepository(database: environment.database), chains: environment.chains,
+        hasher: PasswordHasher(cost: configuration.passwordHashCost), onboarding: MerchantOnboarding(environment: environment),
+        keyCache: keys, configuration: configuration, clock: clock, identifiers: environment.identifiers, notifications: nil)
+    DashboardAuthRoutes(pages: dashboard).register(on: router)
+    let dashboardGroup = router.group("dashboard").add(middleware: DashboardSessionMiddleware(pages: dashboard))
+    DashboardOrderRoutes(pages: dashboard).register(on: dashboardGroup)
+    DashboardStoreRoutes(pages: dashboard).register(on: dashboardGroup)
 
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "StableGate"),
         logger: logger)
-    application.addServices(ExpiredStateJanitor(ledger: ledger, clock: clock, interval: .seconds(60), logger: logger))
+    application.addServices(ExpiredStateJanitor(ledger: ledger, accounts: accounts, clock: clock, interval: .seconds(60), logger: logger))
     application.addServices(ExpiryService(
         database: environment.database, processor: processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
         interval: configuration.expiryInterval, logger: logger))

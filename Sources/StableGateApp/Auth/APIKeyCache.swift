@@ -16,8 +16,9 @@ struct ResolvedAPIKey: Sendable {
 /// Looks up API keys and decrypts their secrets, reusing each for ``GatewayConfiguration/apiKeyCacheTTL``
 /// so the hot path neither reads the key row nor runs AES-GCM on every request.
 ///
-/// Only keys that exist are cached; a revoked key is cached as revoked. A revocation made by
-/// another process is seen within the TTL.
+/// Only keys that exist are cached; a revoked key is cached as revoked. A revocation or edit
+/// made in this process's dashboard takes effect at once (``invalidate(id:)``); one made by
+/// another process (the CLI, another instance) is seen within the TTL.
 final class APIKeyCache: Sendable {
     private let repository: APIKeyRepository
     private let secretBox: SecretBox
@@ -36,5 +37,10 @@ final class APIKeyCache: Sendable {
             let secret = try secretBox.open(record.sealedSecret, purpose: APIKeyRecord.secretPurpose)
             return ResolvedAPIKey(record: record, secret: secret)
         }
+    }
+
+    /// Drops the cached copy of key `id` after it was revoked or edited.
+    func invalidate(id: String) {
+        cache.invalidate(id)
     }
 }

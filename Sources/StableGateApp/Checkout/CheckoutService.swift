@@ -39,6 +39,8 @@ struct CheckoutService: Sendable {
     struct Snapshot: Sendable {
         let intent: CheckoutIntent
         let storeName: String
+        /// The store's uploaded logo, if any.
+        let storeLogoURL: String?
         let options: [(chain: ChainConfiguration, token: TokenConfiguration)]
         /// The chosen chain, once the customer chose.
         let chain: ChainConfiguration?
@@ -87,7 +89,8 @@ struct CheckoutService: Sendable {
             paymentURI = PaymentURI.erc20Transfer(token: contract, chainId: chain.chainId, recipient: recipient, baseUnits: deposit.amountBaseUnits)
         }
         return Snapshot(
-            intent: intent, storeName: store?.name ?? "", options: deposits?.options(for: intent) ?? [], chain: chain,
+            intent: intent, storeName: store?.name ?? "",
+            storeLogoURL: store.flatMap { $0.logoContentType == nil ? nil : "/stores/\($0.id)/logo?v=\($0.logoVersion)" }, options: deposits?.options(for: intent) ?? [], chain: chain,
             depositAddress: depositAddress, paymentURI: paymentURI,
             secondsLeft: intent.deposit.map { max(0, Int($0.expiresAt.timeIntervalSince(now).rounded(.up))) },
             transactions: transactions, paid: paid, pending: pending, missing: due > paid + pending ? due - paid - pending : 0,
@@ -162,8 +165,6 @@ struct CheckoutService: Sendable {
 
     /// `POST /checkout/{id}/deposit` with `{"chain_id": int, "stable_coin": int}`.
     func selectDeposit(id: String, body: [UInt8]) async throws -> JSONValue {
-        _ = try await intent(id)
-        guard let deposits else { throw APIError(.validation, "this gateway has no payment network configured") }
         let json: JSONValue
         do { json = try JSONParser.parse(body) } catch { throw APIError(.validation, "request body is not valid JSON: \(error)") }
         guard case .object(let members) = json else { throw APIError(.validation, "request body must be a JSON object") }

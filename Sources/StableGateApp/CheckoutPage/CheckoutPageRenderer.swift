@@ -1,6 +1,5 @@
 import BigInt
 import Foundation
-import Mustache
 import StableGateChain
 import StableGateDomain
 
@@ -17,34 +16,20 @@ struct CheckoutPageRenderer: Sendable {
         case confirmCancel
     }
 
-    private let library: MustacheLibrary
-    /// Changes when the CSS or JS changes, so browsers may cache them forever.
-    let assetsVersion: String
-    let stylesheet: [UInt8]
-    let script: [UInt8]
-
-    init() async throws {
-        guard let templates = Bundle.module.url(forResource: "templates", withExtension: nil, subdirectory: "Resources"),
-            let assets = Bundle.module.url(forResource: "assets", withExtension: nil, subdirectory: "Resources")
-        else { throw ConfigurationError(["the checkout templates are missing from the build"]) }
-        library = try await MustacheLibrary(directory: templates.path)
-        stylesheet = Array(try Data(contentsOf: assets.appendingPathComponent("checkout.css")))
-        script = Array(try Data(contentsOf: assets.appendingPathComponent("checkout.js")))
-        assetsVersion = String(RequestSigning.bodyHash(stylesheet + script).prefix(12))
-    }
+    let templates: PageTemplates
 
     func notFound(locale: CheckoutLocale, path: String) -> String {
-        library.render(["lang": locale.languageTag, "t": texts(locale), "assetsVersion": assetsVersion, "languages": languages(locale, path: path)],
-                       withTemplate: "not-found") ?? ""
+        templates.render(["lang": locale.languageTag, "t": texts(locale), "languages": languages(locale, path: path)], "not-found")
     }
 
     func page(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, csrf: String, mode: Mode, error: String?) -> String {
         let intent = snapshot.intent
         let t = texts(locale)
         var model: [String: Any] = [
-            "lang": locale.languageTag, "t": t, "assetsVersion": assetsVersion, "intentId": intent.id, "status": intent.status.rawValue,
+            "lang": locale.languageTag, "t": t, "intentId": intent.id, "status": intent.status.rawValue,
             "csrf": csrf, "title": "\(t["pageTitle"]!) · \(snapshot.storeName)",
-            "store": ["name": snapshot.storeName, "initials": initials(snapshot.storeName)],
+            "store": ["name": snapshot.storeName, "initials": initials(snapshot.storeName)].merging(
+                snapshot.storeLogoURL.map { ["logoURL": $0] } ?? [:]) { first, _ in first },
             // Only present values: an Optional boxed in Any would render as "nil".
             "order": [String: String](uniqueKeysWithValues: [("description", intent.order.orderDescription), ("id", intent.order.orderId)]
                 .compactMap { key, value in value.map { (key, $0) } }),
@@ -136,7 +121,7 @@ struct CheckoutPageRenderer: Sendable {
             model["live"] = true
             model["autoRefresh"] = model["pay"] != nil ? 15 : 8
         }
-        return library.render(model, withTemplate: "checkout") ?? ""
+        return templates.render(model, "checkout")
     }
 
     private func payModel(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, network: String, coin: String, units: BigUInt) -> [String: Any] {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,8 +20,6 @@ struct CheckoutPageRoutes {
 
     static let csrfCookie = "sg_csrf"
     static let languageCookie = "sg_lang"
-    static let contentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("checkout/:id") { request, context in
@@ -38,7 +35,7 @@ struct CheckoutPageRoutes {
             try limit(context)
             let id = try context.parameters.require("id")
             var request = request
-            let form = Self.parseForm(try await request.collectBody(upTo: 4096))
+            let form = PageTemplates.parseForm(String(buffer: try await request.collectBody(upTo: 4096)))
             let locale = locale(request)
             guard csrfValid(request, form["csrf"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: Self.staleForm(locale), status: .forbidden)
@@ -52,13 +49,13 @@ struct CheckoutPageRoutes {
             } catch let error as APIError where error.code != .notFound {
                 return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .badRequest)
             }
-            return Self.seeOther("/checkout/\(id)")
+            return PageTemplates.seeOther("/checkout/\(id)")
         }
         router.post("checkout/:id/cancel") { request, context in
             try limit(context)
             let id = try context.parameters.require("id")
             var request = request
-            let form = Self.parseForm(try await request.collectBody(upTo: 4096))
+            let form = PageTemplates.parseForm(String(buffer: try await request.collectBody(upTo: 4096)))
             let locale = locale(request)
             guard csrfValid(request, form["csrf"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .confirmCancel, error: Self.staleForm(locale), status: .forbidden)
@@ -68,7 +65,7 @@ struct CheckoutPageRoutes {
             } catch let error as APIError where error.code != .notFound {
                 return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .conflict)
             }
-            return Self.seeOther("/checkout/\(id)")
+            return PageTemplates.seeOther("/checkout/\(id)")
         }
         router.post("checkout/:id/wallet-tx") { request, context in
             try limit(context)
@@ -79,20 +76,6 @@ struct CheckoutPageRoutes {
             var request = request
             try await checkout.recordWalletPayment(id: id, body: Array(try await request.collectBody(upTo: 4096).readableBytesView))
             return Envelope.success(.object([("recorded", .bool(true))]), requestId: context.requestId)
-        }
-        router.get("assets/:file") { _, context in
-            let file = try context.parameters.require("file")
-            let (bytes, type): ([UInt8], String)
-            switch file {
-            case "checkout.css": (bytes, type) = (renderer.stylesheet, "text/css; charset=utf-8")
-            case "checkout.js": (bytes, type) = (renderer.script, "text/javascript; charset=utf-8")
-            default: throw HTTPError(.notFound)
-            }
-            var headers = HTTPFields()
-            headers[.contentType] = type
-            headers[.cacheControl] = "public, max-age=31536000, immutable"
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
     }
 
@@ -109,7 +92,7 @@ struct CheckoutPageRoutes {
             html = renderer.notFound(locale: locale, path: request.uri.path)
             status = .notFound
         }
-        var response = Self.html(html, status: status)
+        var response = PageTemplates.html(html, status: status)
         response.setCookie(Cookie(name: Self.csrfCookie, value: csrf, path: "/checkout", secure: secureCookies, httpOnly: true, sameSite: .strict))
         if let chosen = request.uri.queryParameters["lang"], let locale = CheckoutLocale(rawValue: String(chosen)) {
             response.setCookie(Cookie(
@@ -125,10 +108,7 @@ struct CheckoutPageRoutes {
 
     private func csrfValid(_ request: Request, _ submitted: String?) -> Bool {
         guard let cookie = request.cookies[Self.csrfCookie]?.value, !cookie.isEmpty, let submitted else { return false }
-        // Constant time: HMAC comparison of the two values.
-        let key = SymmetricKey(size: .bits256)
-        return HMAC<SHA256>.isValidAuthenticationCode(
-            HMAC<SHA256>.authenticationCode(for: Array(cookie.utf8), using: key), authenticating: Array(submitted.utf8), using: key)
+        return ConstantTime.equals(cookie, submitted)
     }
 
     private func limit(_ context: GatewayRequestContext) throws {
@@ -141,37 +121,6 @@ struct CheckoutPageRoutes {
         locale == .simplifiedChinese ? "页面已过期，请再试一次。" : "This page was open too long; please try again."
     }
 
-    static func html(_ text: String, status: HTTPResponse.Status) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func seeOther(_ location: String) -> Response {
-        var headers = HTTPFields()
-        headers[.location] = location
-        headers[.cacheControl] = "no-store"
-        return Response(status: .seeOther, headers: headers)
-    }
-
-    /// `application/x-www-form-urlencoded` → fields (the first value of each name wins).
-    static func parseForm(_ body: ByteBuffer) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            let name = decode(parts[0])
-            if fields[name] == nil { fields[name] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
-        return fields
-    }
 }
 
 extension String {

@@ -30,6 +30,7 @@ import Foundation
 /// | `kyt.provider`, `kyt.denylist`, `kyt.url`, `kyt.api.key` | `STABLEGATE_KYT_…` | sender screening |
 /// | `sweep.stuck.after` | `STABLEGATE_SWEEP_STUCK_AFTER` | seconds before a sweep is re-sent |
 /// | `chains.lease.ttl` | `STABLEGATE_CHAINS_LEASE_TTL` | seconds before another instance takes a chain over |
+/// | `passwords.bcrypt.cost` | `STABLEGATE_PASSWORDS_BCRYPT_COST` | bcrypt cost for dashboard passwords (default 12) |
 public enum ConfigurationLoader {
     /// Builds the configuration from flags (already parsed into `overrides`, keyed as in the
     /// table), the process environment and an optional JSON file.
@@ -104,6 +105,9 @@ public enum ConfigurationLoader {
         integer("payments.checkout.lifetime") { configuration.checkoutLifetime = TimeInterval($0) }
         integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }
         integer("chains.lease.ttl") { configuration.chainLeaseTTL = TimeInterval($0) }
+        integer("passwords.bcrypt.cost") { value in
+            if (4...31).contains(value) { configuration.passwordHashCost = value } else { problems.append("passwords.bcrypt.cost must be 4–31") }
+        }
         switch reader.string(forKey: "kyt.provider")?.lowercased() {
         case nil, "none": configuration.screening = .none
         case "denylist":

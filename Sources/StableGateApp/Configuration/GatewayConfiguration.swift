@@ -82,6 +82,11 @@ public struct GatewayConfiguration: Sendable {
 
     public var screening: ScreeningSource = .none
 
+    /// bcrypt cost (log2 rounds) for dashboard and account passwords.
+    public var passwordHashCost = 12
+    /// How long a dashboard setup link works.
+    public var setupLinkLifetime: TimeInterval = 72 * 3600
+
     public init() {}
 
     /// The database URL in effect.

@@ -19,6 +19,8 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
     public var caller: AuthenticatedCaller?
     /// The raw request body, read once by the middleware that needed it first.
     public var body: ByteBuffer?
+    /// The logged-in dashboard user and their store, on `/dashboard` pages.
+    var dashboard: DashboardIdentity?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

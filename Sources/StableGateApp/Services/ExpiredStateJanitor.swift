@@ -3,10 +3,11 @@ import ServiceLifecycle
 import StableGateDomain
 import StableGateStore
 
-/// Deletes nonces past their replay window, old rate-limit windows and expired idempotency
-/// records, once a minute, so those tables stay small.
+/// Deletes nonces past their replay window, old rate-limit windows, expired idempotency
+/// records, expired sessions and day-old login attempts, once a minute, so those tables stay small.
 struct ExpiredStateJanitor: Service {
     let ledger: RequestLedger
+    let accounts: AccountRepository
     let clock: any WallClock
     let interval: Duration
     let logger: Logger
@@ -18,6 +19,7 @@ struct ExpiredStateJanitor: Service {
                 do {
                     let removed = try await ledger.purgeExpired(now: clock.now)
                     if removed > 0 { logger.debug("purged expired request state", metadata: ["rows": "\(removed)"]) }
+                    try await accounts.purge(before: clock.now.addingTimeInterval(-86_400), now: clock.now)
                 } catch {
                     logger.warning("purging expired request state failed", metadata: ["error": "\(error)"])
                 }

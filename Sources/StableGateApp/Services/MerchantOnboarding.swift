@@ -55,7 +55,10 @@ public struct MerchantOnboarding: Sendable {
 
     /// Creates another API key for a store (rotation: create the new one, deploy, then revoke
     /// the old one; both work in between).
-    public func createKey(storeId: String, label: String?, allowedCIDRs: [String], rateLimitPerMinute: Int?) async throws -> IssuedKey {
+    /// The creation is audited as done by `actor`, in the key's own transaction.
+    public func createKey(
+        storeId: String, label: String?, allowedCIDRs: [String], rateLimitPerMinute: Int?, actor: AuditActor = .operatorCLI
+    ) async throws -> IssuedKey {
         guard try await environment.merchants.store(id: storeId) != nil else {
             throw InputError(description: "no store with id \(storeId)")
         }
@@ -69,8 +72,15 @@ public struct MerchantOnboarding: Sendable {
         if let rateLimitPerMinute, rateLimitPerMinute < 1 {
             throw InputError(description: "--rate-limit must be at least 1 request per minute")
         }
-        let key = try issueKey(storeId: storeId, label: label, allowedRanges: ranges, rateLimitPerMinute: rateLimitPerMinute, now: environment.clock.now)
-        try await environment.apiKeys.create(key.record)
+        let now = environment.clock.now
+        let key = try issueKey(storeId: storeId, label: label, allowedRanges: ranges, rateLimitPerMinute: rateLimitPerMinute, now: now)
+        let audit = AuditEntry(
+            id: environment.identifiers.objectId(at: now), storeId: storeId, actor: actor, at: now, action: "api_key.created",
+            detail: JSONValue.object([
+                ("api_key", .string(key.record.id)), ("label", .stringOrNull(label)),
+                ("allowed_ips", .string(ranges.map(\.description).joined(separator: ","))), ("rate_limit_per_minute", .int(key.record.rateLimitPerMinute)),
+            ]).serialized)
+        try await environment.apiKeys.create(key.record, audit: audit)
         return key
     }
 

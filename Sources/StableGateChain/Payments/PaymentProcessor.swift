@@ -141,12 +141,12 @@ public struct PaymentProcessor: Sendable {
             intent.payment.serviceFeeAmount = amount(split.fee)
             intent.payment.netIncomeAmount = amount(split.net)
             intent.overpaidAmount = split.overpaid > 0 ? amount(split.overpaid) : nil
-            intent.payment.txTo = store?.walletAddress ?? intent.payment.txTo
+            intent.payment.txTo = store?.settlementWallet(chainId: first.chainId) ?? intent.payment.txTo
         }
         let settlement = SettlementRecord(
             id: identifiers.objectId(at: now), intentId: intent.id, chainId: first.chainId, tokenContract: first.tokenContract,
             decimals: decimals, depositAddress: first.to, gross: split.paid, fee: split.fee, net: split.net,
-            merchantAddress: store?.walletAddress?.lowercased(), feeAddress: feeAddress, state: .pending, nextAttemptAt: now,
+            merchantAddress: store?.settlementWallet(chainId: first.chainId)?.lowercased(), feeAddress: feeAddress, state: .pending, nextAttemptAt: now,
             createdAt: now, updatedAt: now)
         try await PaymentStateRepository.insert(settlement, on: db)
         if intent.settlementStatus != .sending { intent.settlementStatus = .pending }

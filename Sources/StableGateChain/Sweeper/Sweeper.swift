@@ -72,7 +72,7 @@ public struct Sweeper: Sendable {
         let now = clock.now
         if settlement.merchantAddress == nil {
             guard let intent = try await intents.find(id: settlement.intentId),
-                let wallet = try await merchants.store(id: intent.storeId)?.walletAddress
+                let wallet = try await merchants.store(id: intent.storeId)?.settlementWallet(chainId: settlement.chainId)
             else {
                 try await postpone(settlement, because: "the store has no settlement wallet; set one to release the funds", countsAsAttempt: false)
                 return

@@ -88,9 +88,22 @@ public struct IPAddressRange: Sendable, Hashable, CustomStringConvertible {
         return bytes
     }
 
+    /// Dotted IPv4, or IPv6 in the RFC 5952 form: lower-case hex, the longest run of two or
+    /// more zero groups (the first, on a tie) written as `::`.
     private static func format(_ bytes: [UInt8]) -> String {
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        var best: Range<Int>?
+        var index = 0
+        while index < groups.count {
+            guard groups[index] == 0 else { index += 1; continue }
+            var end = index
+            while end < groups.count && groups[end] == 0 { end += 1 }
+            if end - index >= 2 && end - index > (best?.count ?? 0) { best = index..<end }
+            index = end
+        }
+        let hex = { (slice: ArraySlice<UInt16>) in slice.map { String($0, radix: 16) }.joined(separator: ":") }
+        guard let best else { return hex(groups[...]) }
+        return hex(groups[..<best.lowerBound]) + "::" + hex(groups[best.upperBound...])
     }
 }

@@ -51,12 +51,14 @@ public final class SQLiteDatabaseClient: DatabaseClient {
             for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
                 try await writer.sql().raw(SQLQueryString(pragma)).run()
             }
+            try await writer.install(customFunction: ExactDecimalSum.function)
             var readers: [SQLiteConnection] = []
             for _ in 0..<readerCount {
                 let reader = try await connect(on: readerThreads)
                 opened.append(reader)
                 try await reader.sql().raw("PRAGMA busy_timeout=10000").run()
                 try await reader.sql().raw("PRAGMA query_only=ON").run()
+                try await reader.install(customFunction: ExactDecimalSum.function)
                 readers.append(reader)
             }
             return SQLiteDatabaseClient(writer: writer, readers: readers, threadPools: [writerThread, readerThreads], logger: logger)

@@ -15,9 +15,12 @@ public struct APIKeyRepository: Sendable {
         self.database = database
     }
 
-    /// Stores a new key.
-    public func create(_ key: APIKeyRecord) async throws {
-        try await database.transaction { db in try await Self.insert(key, on: db) }
+    /// Stores a new key, with its audit entry in the same transaction.
+    public func create(_ key: APIKeyRecord, audit: AuditEntry? = nil) async throws {
+        try await database.transaction { db in
+            try await Self.insert(key, on: db)
+            if let audit { try await AccountRepository.audit(audit, on: db) }
+        }
     }
 
     static func insert(_ key: APIKeyRecord, on db: any SQLDatabase) async throws {
@@ -44,13 +47,25 @@ public struct APIKeyRepository: Sendable {
         }
     }
 
+    /// Stores a key's label, allowlist and rate limit.
+    public func update(_ key: APIKeyRecord, audit: AuditEntry? = nil) async throws {
+        try await database.transaction { db in
+            try await db.raw("""
+                UPDATE api_keys SET label = \(bind: key.label), allowed_cidrs = \(bind: key.allowedRanges.map(\.description).joined(separator: ",")),
+                    rate_limit_per_minute = \(bind: Int64(key.rateLimitPerMinute)) WHERE id = \(bind: key.id)
+                """).run()
+            if let audit { try await AccountRepository.audit(audit, on: db) }
+        }
+    }
+
     /// Revokes a key. Returns false when no such key exists; revoking twice keeps the first time.
     @discardableResult
-    public func revoke(id: String, at date: Date) async throws -> Bool {
+    public func revoke(id: String, at date: Date, audit: AuditEntry? = nil) async throws -> Bool {
         try await database.transaction { db in
             let row = try await db.raw("""
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(bind: date.unixMilliseconds)) WHERE id = \(bind: id) RETURNING id
                 """).first()
+            if row != nil, let audit { try await AccountRepository.audit(audit, on: db) }
             return row != nil
         }
     }

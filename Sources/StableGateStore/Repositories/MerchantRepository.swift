@@ -40,19 +40,82 @@ public struct MerchantRepository: Sendable {
 
     /// The store with `id`, read inside a transaction.
     public static func store(id: String, on db: any SQLDatabase) async throws -> Store? {
-        try await db.raw("SELECT * FROM stores WHERE id = \(bind: id)").first().map(store(from:))
+        guard var store = try await db.raw("""
+            SELECT id, merchant_id, name, wallet_address, created_at, fee_bps, kyt_enabled, payment_window_seconds, webhook_url,
+                   notification_emails, logo_content_type, logo_version FROM stores WHERE id = \(bind: id)
+            """).first().map(store(from:)) else { return nil }
+        for row in try await db.raw("SELECT chain_id, address FROM store_wallets WHERE store_id = \(bind: id)").all() {
+            store.chainWallets[try row.decode(column: "chain_id", as: Int64.self)] = try row.decode(column: "address", as: String.self)
+        }
+        return store
     }
 
-    /// Stores changed settings of a store. Returns false when there is no such store.
-    @discardableResult
-    public func update(_ store: Store) async throws -> Bool {
+    /// The stores of a merchant, oldest first.
+    public func stores(merchantId: String) async throws -> [Store] {
+        try await database.read { db in
+            var stores: [Store] = []
+            for id in try await db.raw("SELECT id FROM stores WHERE merchant_id = \(bind: merchantId) ORDER BY created_at, id")
+                .all(decodingColumn: "id", as: String.self)
+            {
+                if let store = try await Self.store(id: id, on: db) { stores.append(store) }
+            }
+            return stores
+        }
+    }
+
+    /// The merchant with `id`.
+    public func merchant(id: String) async throws -> Merchant? {
+        try await database.read { db in
+            try await db.raw("SELECT id, name, created_at FROM merchants WHERE id = \(bind: id)").first().map { row in
+                Merchant(
+                    id: try row.decode(column: "id", as: String.self), name: try row.decode(column: "name", as: String.self),
+                    createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)))
+            }
+        }
+    }
+
+    /// Replaces the store's logo (validated by the caller) and bumps its version.
+    public func setLogo(storeId: String, contentType: String?, data: [UInt8]?, audit: AuditEntry? = nil) async throws {
         try await database.transaction { db in
             try await db.raw("""
+                UPDATE stores SET logo_content_type = \(bind: contentType), logo_data = \(bind: data.map { Data($0).base64EncodedString() }),
+                    logo_version = logo_version + 1 WHERE id = \(bind: storeId)
+                """).run()
+            if let audit { try await AccountRepository.audit(audit, on: db) }
+        }
+    }
+
+    /// The store's logo bytes and content type.
+    public func logo(storeId: String) async throws -> (contentType: String, data: [UInt8])? {
+        try await database.read { db in
+            guard let row = try await db.raw("SELECT logo_content_type, logo_data FROM stores WHERE id = \(bind: storeId)").first(),
+                let type = try row.decode(column: "logo_content_type", as: String?.self),
+                let text = try row.decode(column: "logo_data", as: String?.self), let data = Data(base64Encoded: text)
+            else { return nil }
+            return (type, Array(data))
+        }
+    }
+
+    /// Stores changed settings of a store, with their audit entry in the same transaction.
+    /// Returns false when there is no such store.
+    @discardableResult
+    public func update(_ store: Store, audit: AuditEntry? = nil) async throws -> Bool {
+        try await database.transaction { db in
+            guard try await db.raw("""
                 UPDATE stores SET name = \(bind: store.name), wallet_address = \(bind: store.walletAddress),
                     fee_bps = \(bind: store.feeBasisPoints.map(Int64.init)), kyt_enabled = \(bind: store.kytEnabled ? Int64(1) : Int64(0)),
-                    payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init))
+                    payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init)), webhook_url = \(bind: store.webhookURL),
+                    notification_emails = \(bind: store.notificationEmails.joined(separator: ","))
                 WHERE id = \(bind: store.id) RETURNING id
-                """).first() != nil
+                """).first() != nil else { return false }
+            try await db.raw("DELETE FROM store_wallets WHERE store_id = \(bind: store.id)").run()
+            for (chainId, address) in store.chainWallets.sorted(by: { $0.key < $1.key }) {
+                try await db.raw("""
+                    INSERT INTO store_wallets (store_id, chain_id, address) VALUES (\(bind: store.id), \(bind: chainId), \(bind: address))
+                    """).run()
+            }
+            if let audit { try await AccountRepository.audit(audit, on: db) }
+            return true
         }
     }
 
@@ -65,6 +128,10 @@ public struct MerchantRepository: Sendable {
             createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
             feeBasisPoints: try row.decode(column: "fee_bps", as: Int64?.self).map { Int($0) },
             kytEnabled: try row.decode(column: "kyt_enabled", as: Int64.self) != 0,
-            paymentWindowSeconds: try row.decode(column: "payment_window_seconds", as: Int64?.self).map { Int($0) })
+            paymentWindowSeconds: try row.decode(column: "payment_window_seconds", as: Int64?.self).map { Int($0) },
+            webhookURL: try row.decode(column: "webhook_url", as: String?.self),
+            notificationEmails: (try row.decode(column: "notification_emails", as: String?.self) ?? "").split(separator: ",").map(String.init),
+            logoContentType: try row.decode(column: "logo_content_type", as: String?.self),
+            logoVersion: Int(try row.decode(column: "logo_version", as: Int64.self)))
     }
 }

@@ -32,10 +32,25 @@ public struct Store: Sendable, Equatable {
     public var kytEnabled: Bool
     /// Payment window in seconds; nil uses the gateway default.
     public var paymentWindowSeconds: Int?
+    /// Where order events are POSTed, if set.
+    public var webhookURL: String?
+    /// Who gets order e-mails and reports.
+    public var notificationEmails: [String]
+    /// The logo's content type when one was uploaded, and a counter that changes with it.
+    public var logoContentType: String?
+    public var logoVersion: Int
+    /// Settlement wallets by chain (EIP-155 id); ``walletAddress`` is used for chains not listed.
+    public var chainWallets: [Int64: String]
+
+    /// The wallet that receives settlements on `chainId`.
+    public func settlementWallet(chainId: Int64) -> String? {
+        chainWallets[chainId] ?? walletAddress
+    }
 
     public init(
         id: String, merchantId: String, name: String, walletAddress: String?, createdAt: Date, feeBasisPoints: Int? = nil,
-        kytEnabled: Bool = true, paymentWindowSeconds: Int? = nil
+        kytEnabled: Bool = true, paymentWindowSeconds: Int? = nil, webhookURL: String? = nil, notificationEmails: [String] = [],
+        logoContentType: String? = nil, logoVersion: Int = 0, chainWallets: [Int64: String] = [:]
     ) {
         self.id = id
         self.merchantId = merchantId
@@ -45,6 +60,11 @@ public struct Store: Sendable, Equatable {
         self.feeBasisPoints = feeBasisPoints
         self.kytEnabled = kytEnabled
         self.paymentWindowSeconds = paymentWindowSeconds
+        self.webhookURL = webhookURL
+        self.notificationEmails = notificationEmails
+        self.logoContentType = logoContentType
+        self.logoVersion = logoVersion
+        self.chainWallets = chainWallets
     }
 }
 

@@ -1,0 +1,111 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+import StableGateDomain
+import StableGateStore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Login sessions for one realm (`dashboard`, or `account` for shoppers): a random token in a
+/// Secure (over https), HttpOnly, SameSite=Strict cookie; only its SHA-256 is stored, with a
+/// per-session CSRF token that every form must echo. Sessions expire after `idleTimeout`
+/// without use and never live longer than `maximumLifetime`.
+struct SessionManager: Sendable {
+    let realm: String
+    let cookieName: String
+    let cookiePath: String
+    let accounts: AccountRepository
+    let identifiers: any IdentifierGenerator
+    let clock: any WallClock
+    let secureCookies: Bool
+    var idleTimeout: TimeInterval = 8 * 3600
+    var maximumLifetime: TimeInterval = 7 * 86_400
+
+    /// Starts a session and returns the cookie to set.
+    func start(userId: String) async throws -> (session: SessionRecord, cookie: Cookie) {
+        let token = identifiers.randomBytes(32).hexString
+        let now = clock.now
+        let session = SessionRecord(
+            id: Self.digest(token), userId: userId, realm: realm, csrfToken: identifiers.randomBytes(16).hexString, createdAt: now,
+            lastSeenAt: now, expiresAt: now.addingTimeInterval(idleTimeout))
+        try await accounts.createSession(session)
+        return (session, cookie(token))
+    }
+
+    /// The live session of the request, sliding its idle expiry (written at most once a minute).
+    func resolve(_ request: Request) async throws -> SessionRecord? {
+        guard let token = request.cookies[cookieName]?.value, token.utf8.count == 64 else { return nil }
+        let now = clock.now
+        guard let session = try await accounts.session(id: Self.digest(token), realm: realm, now: now),
+            now.timeIntervalSince(session.createdAt) < maximumLifetime
+        else { return nil }
+        if now.timeIntervalSince(session.lastSeenAt) > 60 {
+            let expiry = min(now.addingTimeInterval(idleTimeout), session.createdAt.addingTimeInterval(maximumLifetime))
+            try await accounts.touch(sessionId: session.id, now: now, expiresAt: expiry)
+        }
+        return session
+    }
+
+    /// Ends this session; the returned cookie clears the browser's copy.
+    func end(_ session: SessionRecord) async throws -> Cookie {
+        try await accounts.deleteSession(id: session.id)
+        return clearingCookie
+    }
+
+    /// Ends every session of the user (log out everywhere).
+    func endAll(userId: String) async throws -> Cookie {
+        try await accounts.deleteSessions(userId: userId, realm: realm)
+        return clearingCookie
+    }
+
+    /// Constant-time check of a submitted CSRF token.
+    static func csrfMatches(_ session: SessionRecord, _ submitted: String?) -> Bool {
+        guard let submitted else { return false }
+        return ConstantTime.equals(session.csrfToken, submitted)
+    }
+
+    private func cookie(_ token: String) -> Cookie {
+        Cookie(name: cookieName, value: token, maxAge: Int(maximumLifetime), path: cookiePath, secure: secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    private var clearingCookie: Cookie {
+        Cookie(name: cookieName, value: "", maxAge: 0, path: cookiePath, secure: secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    /// SHA-256 hex: what is stored instead of the token.
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).hexString
+    }
+}
+
+/// Throttles password guessing: after `maximumFailures` failed logins for one e-mail address
+/// within `window`, or `maximumFailuresPerAddress` from one client address, logins for it are
+/// refused until the window has passed — without checking the password, so guessing stops.
+struct LoginThrottle: Sendable {
+    let accounts: AccountRepository
+    let clock: any WallClock
+    var window: TimeInterval = 15 * 60
+    var maximumFailures = 5
+    var maximumFailuresPerAddress = 20
+
+    func keys(email: String, client: String) -> [String] {
+        ["email:" + email.lowercased(), "ip:" + client]
+    }
+
+    /// Whether a login for `email` from `client` may be tried now.
+    func allows(email: String, client: String) async throws -> Bool {
+        let since = clock.now.addingTimeInterval(-window)
+        let keys = keys(email: email, client: client)
+        let byEmail = try await accounts.failedAttempts(key: keys[0], since: since)
+        let byAddress = try await accounts.failedAttempts(key: keys[1], since: since)
+        return byEmail < maximumFailures && byAddress < maximumFailuresPerAddress
+    }
+
+    func record(email: String, client: String, succeeded: Bool) async throws {
+        try await accounts.recordLoginAttempt(keys: keys(email: email, client: client), succeeded: succeeded, at: clock.now)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import StableGateDomain
+import StableGateStore
+
+/// `/dashboard/login`, `/dashboard/setup` (the operator's one-time link), logout and
+/// logout-everywhere. Before a session exists, forms are protected by a double-submit cookie.
+struct DashboardAuthRoutes {
+    let pages: DashboardPages
+
+    static let preSessionCookie = "sg_dcsrf"
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("dashboard/login") { request, _ in
+            let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
+            if try await pages.sessions.resolve(request) != nil { return PageTemplates.seeOther(next) }
+            return loginPage(request: request, next: next, email: "", error: nil, status: .ok)
+        }
+        router.post("dashboard/login") { request, context in
+            let form = try await DashboardPages.form(request)
+            let next = Self.safeNext(form["next"])
+            let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            guard preSessionTokenValid(request, form["csrf"]) else {
+                return loginPage(request: request, next: next, email: email, error: "The login form expired. Please try again.", status: .forbidden)
+            }
+            let client = context.remoteAddress?.ipAddress ?? "unknown"
+            guard try await pages.throttle.allows(email: email, client: client) else {
+                context.logger.warning("dashboard login throttled", metadata: ["email": "\(email)", "client": "\(client)"])
+                return loginPage(request: request, next: next, email: email, error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
+            }
+            let password = form["password"] ?? ""
+            let user = try await pages.accounts.user(email: email)
+            var valid = false
+            if let hash = user?.passwordHash, user?.disabledAt == nil {
+                valid = try await pages.hasher.verify(password, hash: hash)
+            } else {
+                await pages.hasher.dummyVerify(password)  // same cost whether or not the account exists
+            }
+            try await pages.throttle.record(email: email, client: client, succeeded: valid)
+            guard valid, let user else {
+                return loginPage(request: request, next: next, email: email, error: "The e-mail or the password is not right.", status: .unauthorized)
+            }
+            let (_, cookie) = try await pages.sessions.start(userId: user.id)
+            context.logger.info("dashboard login", metadata: ["user_id": "\(user.id)"])
+            var response = PageTemplates.seeOther(next)
+            response.setCookie(cookie)
+            return response
+        }
+        router.get("dashboard/setup") { request, _ in
+            let token = request.uri.queryParameters["token"].map(String.init) ?? ""
+            guard let user = try await pages.accounts.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
+                return expiredLink()
+            }
+            return setupPage(request: request, token: token, email: user.email, error: nil, status: .ok)
+        }
+        router.post("dashboard/setup") { request, context in
+            let form = try await DashboardPages.form(request)
+            let token = form["token"] ?? ""
+            guard let user = try await pages.accounts.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
+                return expiredLink()
+            }
+            guard preSessionTokenValid(request, form["csrf"]) else {
+                return setupPage(request: request, token: token, email: user.email, error: "The form expired. Please try again.", status: .forbidden)
+            }
+            let password = form["password"] ?? ""
+            if let problem = PasswordHasher.problem(with: password) {
+                return setupPage(request: request, token: token, email: user.email, error: "Not set: \(problem).", status: .badRequest)
+            }
+            guard password == form["password2"] else {
+                return setupPage(request: request, token: token, email: user.email, error: "Not set: the two passwords differ.", status: .badRequest)
+            }
+            try await pages.accounts.setPassword(userId: user.id, hash: try await pages.hasher.hash(password))
+            context.logger.info("dashboard password set", metadata: ["user_id": "\(user.id)"])
+            return PageTemplates.seeOther("/dashboard/login?set=1")
+        }
+        router.post("dashboard/logout") { request, context in
+            let form = try await DashboardPages.form(request)
+            guard let session = try await pages.sessions.resolve(request), SessionManager.csrfMatches(session, form["csrf"]) else {
+                return PageTemplates.seeOther("/dashboard/login")
+            }
+            var response = PageTemplates.seeOther("/dashboard/login")
+            response.setCookie(try await pages.sessions.end(session))
+            return response
+        }
+        router.post("dashboard/logout-everywhere") { request, context in
+            let form = try await DashboardPages.form(request)
+            guard let session = try await pages.sessions.resolve(request), SessionManager.csrfMatches(session, form["csrf"]) else {
+                return PageTemplates.seeOther("/dashboard/login")
+            }
+            var response = PageTemplates.seeOther("/dashboard/login?everywhere=1")
+            response.setCookie(try await pages.sessions.endAll(userId: session.userId))
+            context.logger.info("dashboard logout everywhere", metadata: ["user_id": "\(session.userId)"])
+            return response
+        }
+    }
+
+    private func loginPage(request: Request, next: String, email: String, error: String?, status: HTTPResponse.Status) -> Response {
+        let token = request.cookies[Self.preSessionCookie]?.value ?? pages.identifiers.randomBytes(16).hexString
+        let query = request.uri.queryParameters
+        let notice = query["set"] != nil ? "Your password is set. Log in." : query["everywhere"] != nil ? "You are logged out on every device." : nil
+        var response = pages.page("login", title: "Log in", identity: nil, status: status, notice: notice, error: error,
+                                  ["csrf": token, "next": next, "email": email, "mainClass": "centered"])
+        response.setCookie(preSessionCookie(token))
+        return response
+    }
+
+    private func setupPage(request: Request, token: String, email: String, error: String?, status: HTTPResponse.Status) -> Response {
+        let csrf = request.cookies[Self.preSessionCookie]?.value ?? pages.identifiers.randomBytes(16).hexString
+        var response = pages.page("setup", title: "Choose your password", identity: nil, status: status, error: error,
+                                  ["csrf": csrf, "token": token, "email": email])
+        response.setCookie(preSessionCookie(csrf))
+        return response
+    }
+
+    private func expiredLink() -> Response {
+        pages.page("message", title: "Link expired", identity: nil, status: .notFound,
+                   ["heading": "This link is not valid any more", "body": "Setup links work once and expire after 72 hours. Ask your operator for a new one."])
+    }
+
+    private func preSessionCookie(_ value: String) -> Cookie {
+        Cookie(name: Self.preSessionCookie, value: value, path: "/dashboard", secure: pages.sessions.secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    private func preSessionTokenValid(_ request: Request, _ submitted: String?) -> Bool {
+        guard let cookie = request.cookies[Self.preSessionCookie]?.value, !cookie.isEmpty, let submitted else { return false }
+        return ConstantTime.equals(cookie, submitted)
+    }
+
+    /// Only local dashboard paths: never an open redirect.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/dashboard"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"), !next.contains("\n") else {
+            return "/dashboard"
+        }
+        return next
+    }
+}

@@ -1,0 +1,238 @@
+import BigInt
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StableGateDomain
+import StableGateStore
+
+/// Overview, orders (filter, search, keyset pages, totals, CSV) and order detail.
+struct DashboardOrderRoutes {
+    let pages: DashboardPages
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.get("") { _, context in try await overview(try identity(context)) }
+        group.get("orders") { request, context in try await orders(request, try identity(context)) }
+        group.get("orders.csv") { request, context in try await export(request, try identity(context)) }
+        group.get("orders/:id") { _, context in
+            let identity = try identity(context)
+            return try await detail(try context.parameters.require("id"), identity)
+        }
+        group.post("orders/:id/redeliver") { request, context in
+            let identity = try identity(context)
+            let id = try context.parameters.require("id")
+            let form = try await DashboardPages.form(request)
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity) }
+            guard let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else { return pages.notFound(identity) }
+            guard let source = pages.notifications, let event = form["event"], try await source.redeliver(eventId: event, storeId: identity.store.id) else {
+                return pages.notFound(identity)
+            }
+            try await pages.audit(identity, "webhook.redelivered", .object([("intent_id", .string(id)), ("event_id", .string(event))]))
+            return PageTemplates.seeOther("/dashboard/orders/\(id)")
+        }
+    }
+
+    private func identity(_ context: GatewayRequestContext) throws -> DashboardIdentity {
+        guard let identity = context.dashboard else { throw HTTPError(.unauthorized) }
+        return identity
+    }
+
+    // MARK: Overview
+
+    private func overview(_ identity: DashboardIdentity) async throws -> Response {
+        let now = pages.clock.now
+        let today = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        var periods: [[String: Any]] = []
+        for (label, since) in [("Today", today), ("Last 7 days", today.addingTimeInterval(-6 * 86_400)), ("Last 30 days", today.addingTimeInterval(-29 * 86_400))] {
+            let rows = try await pages.orders.summary(storeId: identity.store.id, since: since)
+            let confirmed = rows.filter { $0.status == .confirmed }
+            periods.append([
+                "label": label, "count": rows.reduce(0) { $0 + $1.count }, "confirmedCount": confirmed.reduce(0) { $0 + $1.count },
+                "confirmedAmount": MoneyRules.wireString(confirmed.reduce(DecimalAmount.zero) { $0 + $1.amountDue }),
+            ])
+        }
+        let monthStart = today.addingTimeInterval(-29 * 86_400)
+        let summary = try await pages.orders.summary(storeId: identity.store.id, since: monthStart).map { row -> [String: Any] in
+            ["status": row.status.name, "statusValue": row.status.rawValue, "network": pages.chainName(row.chainId), "count": row.count,
+             "amount": MoneyRules.wireString(row.amountDue)]
+        }
+        let daily = try await pages.orders.dailyConfirmedVolume(storeId: identity.store.id, since: monthStart)
+        let chart = VolumeChart.svg(days: daily.map { ($0.day, $0.amount) }, firstDay: Int64(monthStart.timeIntervalSince1970 / 86_400), dayCount: 30)
+        return pages.page("overview", title: "Overview", identity: identity, nav: "overview", ["periods": periods, "summary": summary, "chart": chart])
+    }
+
+    // MARK: Orders
+
+    /// The filter in the query string, with what to echo back into the form and any problem.
+    private struct ParsedFilter {
+        var filter = OrderFilter()
+        var echo: [String: String] = [:]
+        var problems: [String] = []
+        /// The query string of the filter (no cursor), for links.
+        var query = ""
+    }
+
+    private func parseFilter(_ request: Request) -> ParsedFilter {
+        var parsed = ParsedFilter()
+        let fields = PageTemplates.parseForm(request.uri.query ?? "")
+        var kept: [URLQueryItem] = []
+        func keep(_ name: String, _ value: String) {
+            parsed.echo[name] = value
+            kept.append(URLQueryItem(name: name, value: value))
+        }
+        if let status = fields["status"], !status.isEmpty {
+            if let value = Int(status).flatMap(CheckoutStatus.init(rawValue:)) { parsed.filter.statuses = [value]; keep("status", status) }
+            else { parsed.problems.append("unknown status \(status)") }
+        }
+        for (name, assign) in [("from", { (date: Date) in parsed.filter.createdFrom = date }), ("to", { (date: Date) in parsed.filter.createdBefore = date.addingTimeInterval(86_400) })] {
+            guard let text = fields[name], !text.isEmpty else { continue }
+            if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) { assign(date); keep(name, text) }
+            else { parsed.problems.append("\(name) must be a date like 2026-11-21") }
+        }
+        if let chain = fields["chain"], !chain.isEmpty {
+            if let value = Int64(chain) { parsed.filter.chainId = value; keep("chain", chain) } else { parsed.problems.append("unknown network") }
+        }
+        if let coin = fields["coin"], !coin.isEmpty {
+            if let value = Int(coin).flatMap(StableCoin.init(rawValue:)) { parsed.filter.coin = value; keep("coin", coin) } else { parsed.problems.append("unknown coin") }
+        }
+        for name in ["min", "max"] {
+            guard let text = fields[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { continue }
+            if let amount = DecimalAmount(text), amount.baseUnits(decimals: MoneyRules.quoteScale) != nil {
+                if name == "min" { parsed.filter.minimumAmount = amount } else { parsed.filter.maximumAmount = amount }
+                keep(name, text)
+            } else { parsed.problems.append("\(name) amount must be a number like 12.50") }
+        }
+        if let search = fields["q"]?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            parsed.filter.search = String(search.prefix(200))
+            keep("q", String(search.prefix(200)))
+        }
+        var components = URLComponents()
+        components.queryItems = kept
+        parsed.query = components.percentEncodedQuery ?? ""
+        return parsed
+    }
+
+    private func orders(_ request: Request, _ identity: DashboardIdentity) async throws -> Response {
+        let parsed = parseFilter(request)
+        let cursor = request.uri.queryParameters["after"].flatMap { OrderCursor(String($0)) }
+        let page = try await pages.orders.page(storeId: identity.store.id, filter: parsed.filter, after: cursor, limit: 50)
+        let totals = try await totals(identity, parsed, paging: cursor != nil)
+        let rows = page.rows.map { intent -> [String: Any] in
+            var fiat = "—"
+            if case .fiat(let currency, let cents, _, _) = intent.pricing {
+                fiat = "\(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2)) \(currency.code)"
+            }
+            return [
+                "id": intent.id, "orderId": intent.order.orderId ?? "(no order id)", "created": DashboardPages.time(intent.createdAt), "fiat": fiat,
+                "coins": "\(MoneyRules.wireString(intent.amountCoins)) \(intent.settlementCoin.code)", "network": pages.chainName(intent.payment.chainId),
+                "status": intent.status.name, "statusValue": intent.status.rawValue,
+            ]
+        }
+        let selectedStatus = parsed.echo["status"]
+        let model: [String: Any] = [
+            "rows": rows, "filter": parsed.echo, "query": parsed.query,
+            "next": page.next.map { (parsed.query.isEmpty ? "" : parsed.query + "&") + "after=\($0)" } as Any,
+            "totals": [
+                "countText": totals.totals.count == 1 ? "1 order" : "\(totals.totals.count) orders", "due": MoneyRules.wireString(totals.totals.amountDue),
+                "paid": MoneyRules.wireString(totals.totals.paid), "fees": MoneyRules.wireString(totals.totals.fees), "net": MoneyRules.wireString(totals.totals.net),
+                "asOf": DashboardPages.time(totals.computedAt),
+            ],
+            "statuses": CheckoutStatus.allCases.map { ["value": String($0.rawValue), "name": $0.name, "selected": String($0.rawValue) == selectedStatus] },
+            "chains": pages.chains.map { ["value": String($0.chainId), "name": $0.name, "selected": String($0.chainId) == parsed.echo["chain"]] },
+            "coins": StableCoin.allCases.filter(\.isEnabled).map { ["value": String($0.rawValue), "name": $0.code, "selected": String($0.rawValue) == parsed.echo["coin"]] },
+        ]
+        var cleaned = model
+        if page.next == nil { cleaned.removeValue(forKey: "next") }
+        return pages.page("orders", title: "Orders", identity: identity, nav: "orders",
+                          error: parsed.problems.isEmpty ? nil : "Some filters were ignored: " + parsed.problems.joined(separator: "; "), cleaned)
+    }
+
+    /// Exact totals of the filter: computed afresh on its first page, reused (for a minute) by
+    /// the pages after it — the keyset page itself costs the same at any depth, the totals scan
+    /// every matching order.
+    private func totals(_ identity: DashboardIdentity, _ parsed: ParsedFilter, paging: Bool) async throws -> DashboardPages.CachedTotals {
+        let key = identity.store.id + "?" + parsed.query
+        let now = pages.clock.now
+        let compute = { DashboardPages.CachedTotals(totals: try await pages.orders.totals(storeId: identity.store.id, filter: parsed.filter), computedAt: now) }
+        if paging, let cached = try await pages.totalsCache.value(for: key, now: now, load: compute) { return cached }
+        let fresh = try await compute()
+        pages.totalsCache.set(fresh, for: key, now: now)
+        return fresh
+    }
+
+    /// Streams the CSV of the current filter, 1,000 rows at a time: memory stays flat however
+    /// many orders there are.
+    private func export(_ request: Request, _ identity: DashboardIdentity) async throws -> Response {
+        let parsed = parseFilter(request)
+        let orders = pages.orders
+        let storeId = identity.store.id
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"orders-\(DashboardPages.time(pages.clock.now).prefix(10)).csv\""
+        headers[.cacheControl] = "no-store"
+        try await pages.audit(identity, "orders.exported", .object([("filter", .string(parsed.query))]))
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: OrdersCSV.header))
+            try await orders.forEachBatch(storeId: storeId, filter: parsed.filter) { batch in
+                var chunk = ""
+                chunk.reserveCapacity(batch.count * 400)
+                for intent in batch { chunk += OrdersCSV.row(intent) }
+                try await writer.write(ByteBuffer(string: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    // MARK: Detail
+
+    private func detail(_ id: String, _ identity: DashboardIdentity) async throws -> Response {
+        guard ObjectIdFormat.isValid(id), let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else {
+            return pages.notFound(identity)
+        }
+        let wire = CheckoutIntentWire.fullPayload(intent, checkoutURL: "\(pages.configuration.resolvedPublicURL)/checkout/\(id)")
+        var fields: [[String: String]] = []
+        var money: [[String: String]] = []
+        let moneyFields: Set<String> = ["amount_cents", "amount_coins", "currency_rate", "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount"]
+        if case .object(let members) = wire {
+            for (name, value) in members {
+                let text: String
+                switch value {
+                case .null: text = "—"
+                case .string(let string): text = string
+                case .number(let number): text = number
+                default: text = value.serialized
+                }
+                if moneyFields.contains(name) { money.append(["name": name, "value": text]) } else { fields.append(["name": name, "value": text]) }
+            }
+        }
+        let timeline = try await pages.intents.transitions(intentId: id).map { transition -> [String: Any] in
+            ["at": DashboardPages.time(transition.at), "to": transition.to.name, "value": transition.to.rawValue, "reason": transition.reason]
+        }
+        let transfers = try await pages.payments.transfers(intentId: id).map { transfer -> [String: Any] in
+            var row: [String: Any] = [
+                "hash": transfer.transactionHash, "from": EthereumAddressText.checksummed(transfer.from),
+                "amount": MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)), "kind": transfer.kind.rawValue,
+                "state": transfer.state.rawValue, "kyt": transfer.screening.rawValue,
+            ]
+            if let link = pages.explorerLink(chainId: transfer.chainId, hash: transfer.transactionHash) { row["explorer"] = link }
+            return row
+        }
+        var sweeps: [[String: Any]] = []
+        for settlement in try await pages.payments.settlements(intentId: id) {
+            for sweep in try await pages.payments.sweeps(settlementId: settlement.id) {
+                var row: [String: Any] = ["hash": sweep.hash, "kind": sweep.kind.rawValue, "state": sweep.state.rawValue]
+                if let link = pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash) { row["explorer"] = link }
+                sweeps.append(row)
+            }
+        }
+        var model: [String: Any] = [
+            "title": intent.order.orderId ?? id, "status": intent.status.name, "statusValue": intent.status.rawValue, "fields": fields, "money": money,
+            "timeline": timeline, "transfers": transfers, "sweeps": sweeps, "orderIntentId": id,
+        ]
+        if let source = pages.notifications {
+            model["hasNotifications"] = true
+            model["deliveries"] = try await source.deliveries(intentId: id)
+            model["emails"] = try await source.emails(intentId: id)
+        }
+        return pages.page("order", title: "Order \(intent.order.orderId ?? id)", identity: identity, nav: "orders", model)
+    }
+}

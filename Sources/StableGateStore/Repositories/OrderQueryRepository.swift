@@ -1,0 +1,220 @@
+import BigInt
+import SQLKit
+import StableGateDomain
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What the merchant filters the order list by.
+public struct OrderFilter: Sendable, Equatable {
+    public var statuses: [CheckoutStatus] = []
+    /// Created at or after.
+    public var createdFrom: Date?
+    /// Created before.
+    public var createdBefore: Date?
+    public var chainId: Int64?
+    public var coin: StableCoin?
+    /// Coin amount due, inclusive bounds.
+    public var minimumAmount: DecimalAmount?
+    public var maximumAmount: DecimalAmount?
+    /// Exact order id, intent id, user id or transaction hash.
+    public var search: String?
+
+    public init() {}
+}
+
+/// Where a page of orders ends: the last row's creation time and id (keyset pagination, so a
+/// page costs the same at the millionth order as at the first).
+public struct OrderCursor: Sendable, Equatable, CustomStringConvertible {
+    public let createdAt: Int64
+    public let id: String
+
+    public init(createdAt: Int64, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    /// `1767225600000-6a5f…` as used in URLs.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", maxSplits: 1)
+        guard parts.count == 2, let time = Int64(parts[0]), ObjectIdFormat.isValid(parts[1]) else { return nil }
+        self.init(createdAt: time, id: String(parts[1]))
+    }
+
+    public var description: String { "\(createdAt)-\(id)" }
+}
+
+/// Totals of the orders matching a filter. Exact: coin amounts due are summed as integers of
+/// micro-units, paid amounts as decimals (`decimal_sum` / NUMERIC).
+public struct OrderTotals: Sendable, Equatable {
+    public let count: Int
+    public let amountDue: DecimalAmount
+    public let paid: DecimalAmount
+    public let fees: DecimalAmount
+    public let net: DecimalAmount
+}
+
+/// One row of the overview: orders of one status on one chain (nil before a chain was chosen).
+public struct OrderSummaryRow: Sendable, Equatable {
+    public let status: CheckoutStatus
+    public let chainId: Int64?
+    public let count: Int
+    public let amountDue: DecimalAmount
+}
+
+/// Orders for the dashboard, always within one store.
+public struct OrderQueryRepository: Sendable {
+    private let database: any DatabaseClient
+
+    public init(database: any DatabaseClient) {
+        self.database = database
+    }
+
+    /// `FROM … WHERE …` for the store's orders matching `filter`.
+    ///
+    /// A search is a union of exact lookups, each on its own index (intent id, order id, user
+    /// id, transaction hashes), joined to the intents: it costs a few index probes however many
+    /// orders the store has, where an `OR` across columns would scan them all.
+    private func fromWhere(storeId: String, filter: OrderFilter) -> SQLQueryString {
+        var query = SQLQueryString("FROM ")
+        let term = filter.search?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !term.isEmpty {
+            let lowered = term.lowercased()
+            let lookups: [(sql: String, binds: [String])] = [
+                ("SELECT id AS match_id FROM checkout_intents WHERE id = ?", [lowered]),
+                ("SELECT id FROM checkout_intents WHERE store_id = ? AND order_id = ?", [storeId, term]),
+                ("SELECT id FROM checkout_intents WHERE store_id = ? AND user_id = ?", [storeId, term]),
+                ("SELECT id FROM checkout_intents WHERE tx_hash = ?", [lowered]),
+                ("SELECT id FROM checkout_intents WHERE tx_hash_2 = ?", [lowered]),
+                ("SELECT intent_id FROM chain_transfers WHERE tx_hash = ?", [lowered]),
+            ]
+            query.appendLiteral("(")
+            for (index, lookup) in lookups.enumerated() {
+                if index > 0 { query.appendLiteral(" UNION ") }
+                for (position, piece) in lookup.sql.split(separator: "?", omittingEmptySubsequences: false).enumerated() {
+                    query.appendLiteral(String(piece))
+                    if position < lookup.binds.count { query.appendInterpolation(bind: lookup.binds[position]) }
+                }
+            }
+            // CROSS JOIN keeps SQLite from scanning the store first; PostgreSQL plans it freely.
+            query.appendLiteral(") AS matches CROSS JOIN checkout_intents WHERE checkout_intents.id = matches.match_id AND store_id = ")
+        } else {
+            query.appendLiteral("checkout_intents WHERE store_id = ")
+        }
+        query.appendInterpolation(bind: storeId)
+        if !filter.statuses.isEmpty {
+            query.appendLiteral(" AND status IN ")
+            query.appendTuple(filter.statuses.map { Int64($0.rawValue) })
+        }
+        if let from = filter.createdFrom {
+            query.appendLiteral(" AND created_at >= ")
+            query.appendInterpolation(bind: from.unixMilliseconds)
+        }
+        if let before = filter.createdBefore {
+            query.appendLiteral(" AND created_at < ")
+            query.appendInterpolation(bind: before.unixMilliseconds)
+        }
+        if let chain = filter.chainId {
+            query.appendLiteral(" AND chain_id = ")
+            query.appendInterpolation(bind: chain)
+        }
+        if let coin = filter.coin {
+            query.appendLiteral(" AND stable_coin = ")
+            query.appendInterpolation(bind: Int64(coin.rawValue))
+        }
+        for (bound, comparison) in [(filter.minimumAmount, " >= "), (filter.maximumAmount, " <= ")] {
+            guard let micro = bound?.baseUnits(decimals: MoneyRules.quoteScale).flatMap({ Int64(exactly: $0) }) else { continue }
+            query.appendLiteral(" AND amount_micro" + comparison)
+            query.appendInterpolation(bind: micro)
+        }
+        return query
+    }
+
+    /// Up to `limit` orders, newest first, after `cursor`; and the cursor of the next page.
+    public func page(storeId: String, filter: OrderFilter, after cursor: OrderCursor?, limit: Int) async throws -> (rows: [CheckoutIntent], next: OrderCursor?) {
+        var query = SQLQueryString("SELECT checkout_intents.* ")
+        query += fromWhere(storeId: storeId, filter: filter)
+        if let cursor {
+            // A row-value comparison, which both databases turn into an index range: the
+            // equivalent `a < x OR (a = x AND b < y)` makes SQLite walk the index from the top.
+            query.appendLiteral(" AND (created_at, checkout_intents.id) < (")
+            query.appendInterpolation(bind: cursor.createdAt)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: cursor.id)
+            query.appendLiteral(")")
+        }
+        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, checkout_intents.id DESC LIMIT \(limit + 1)")
+        let statement = query
+        let rows = try await database.read { db in try await db.raw(statement).all().map(CheckoutIntentRepository.intent(from:)) }
+        let page = Array(rows.prefix(limit))
+        let next = rows.count > limit ? page.last.map { OrderCursor(createdAt: $0.createdAt.unixMilliseconds, id: $0.id) } : nil
+        return (page, next)
+    }
+
+    /// Every matching order, newest first, `batchSize` at a time (for streaming exports).
+    public func forEachBatch(storeId: String, filter: OrderFilter, batchSize: Int = 1000, _ body: ([CheckoutIntent]) async throws -> Void) async throws {
+        var cursor: OrderCursor?
+        repeat {
+            let page = try await page(storeId: storeId, filter: filter, after: cursor, limit: batchSize)
+            if !page.rows.isEmpty { try await body(page.rows) }
+            cursor = page.next
+        } while cursor != nil
+    }
+
+    /// Exact totals of the matching orders.
+    public func totals(storeId: String, filter: OrderFilter) async throws -> OrderTotals {
+        let dialect = database.dialect
+        var query = SQLQueryString("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due, ")
+        query.appendInterpolation(unsafeRaw: """
+            \(dialect.decimalSum("actual_paid_amount")) AS paid, \(dialect.decimalSum("service_fee_amount")) AS fees, \
+            \(dialect.decimalSum("net_income_amount")) AS net\u{20}
+            """)
+        query += fromWhere(storeId: storeId, filter: filter)
+        let statement = query
+        return try await database.read { db in
+            guard let row = try await db.raw(statement).first() else { return OrderTotals(count: 0, amountDue: .zero, paid: .zero, fees: .zero, net: .zero) }
+            func decimal(_ column: String) throws -> DecimalAmount {
+                guard let text = try row.decode(column: column, as: String?.self) else { return .zero }
+                guard let value = DecimalAmount(text) else { throw StoreDataError("total \(column) is not a decimal: \(text)") }
+                return value
+            }
+            return OrderTotals(
+                count: try row.decode(column: "n", as: Int.self),
+                amountDue: DecimalAmount(units: BigUInt(max(0, try row.decode(column: "due", as: Int64.self))), scale: MoneyRules.quoteScale),
+                paid: try decimal("paid"), fees: try decimal("fees"), net: try decimal("net"))
+        }
+    }
+
+    /// Counts and amounts due by status and chain, for orders created since `since`.
+    public func summary(storeId: String, since: Date) async throws -> [OrderSummaryRow] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT status, chain_id, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due FROM checkout_intents
+                WHERE store_id = \(bind: storeId) AND created_at >= \(bind: since.unixMilliseconds)
+                GROUP BY status, chain_id ORDER BY status DESC, chain_id
+                """).all().compactMap { row in
+                guard let status = CheckoutStatus(rawValue: Int(try row.decode(column: "status", as: Int64.self))) else { return nil }
+                return OrderSummaryRow(
+                    status: status, chainId: try row.decode(column: "chain_id", as: Int64?.self), count: try row.decode(column: "n", as: Int.self),
+                    amountDue: DecimalAmount(units: BigUInt(try row.decode(column: "due", as: Int64.self)), scale: MoneyRules.quoteScale))
+            }
+        }
+    }
+
+    /// Confirmed volume (amount due, exact) per UTC day since `since`.
+    public func dailyConfirmedVolume(storeId: String, since: Date) async throws -> [(day: Int64, count: Int, amount: DecimalAmount)] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT CAST(created_at / 86400000 AS BIGINT) AS day, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due FROM checkout_intents
+                WHERE store_id = \(bind: storeId) AND created_at >= \(bind: since.unixMilliseconds) AND status = 20
+                GROUP BY created_at / 86400000 ORDER BY day
+                """).all().map { row in
+                (try row.decode(column: "day", as: Int64.self), try row.decode(column: "n", as: Int.self),
+                 DecimalAmount(units: BigUInt(try row.decode(column: "due", as: Int64.self)), scale: MoneyRules.quoteScale))
+            }
+        }
+    }
+}
