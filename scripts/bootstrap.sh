@@ -15,7 +15,7 @@ need libsecp256k1-dev libqrencode-dev libcrypt-dev pkg-config
 
 case "$purpose" in
   run) ;;
-  test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei ;;
+  test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei openssl ;;  # openssl: the SMTP sink's test CA
   bench) need postgresql postgresql-client wrk curl ;;
   *) echo "usage: bootstrap.sh run|test|bench" >&2; exit 2 ;;
 esac

@@ -24,6 +24,8 @@ struct StoresCommand: AsyncParsableCommand {
         @Option(name: .customLong("fee-bps"), help: "Service fee in basis points (100 = 1 %); 'default' for the gateway's.") var feeBps: String?
         @Option(help: "KYT screening of payment senders: on or off.") var kyt: String?
         @Option(name: .customLong("payment-window"), help: "Payment window in seconds; 'default' for the gateway's.") var paymentWindow: String?
+        @Option(name: .customLong("webhook-url"), help: "Where webhook events are posted (https outside the sandbox); 'none' to stop them.") var webhookURL: String?
+        @Option(help: "Notification e-mail addresses, comma-separated (at most 10); 'none' for no e-mails.") var emails: String?
 
         func run() async throws {
             let updated = try await global.withEnvironment { environment -> Store in
@@ -47,6 +49,18 @@ struct StoresCommand: AsyncParsableCommand {
                     else if let value = Int(paymentWindow), value >= 60 { record.paymentWindowSeconds = value }
                     else { throw ValidationError("--payment-window must be at least 60 seconds or 'default'") }
                 }
+                if let webhookURL {
+                    if webhookURL == "none" { record.webhookURL = nil }
+                    else if let problem = WebhookURLRule.problem(webhookURL, sandbox: environment.configuration.mode == .sandbox) {
+                        throw ValidationError("--webhook-url: \(problem)")
+                    } else { record.webhookURL = webhookURL }
+                }
+                if let emails {
+                    let list = emails == "none" ? [] : emails.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+                    if let bad = list.first(where: { !EmailAddress.isValid($0) }) { throw ValidationError("--emails: \(bad) is not an e-mail address") }
+                    guard list.count <= 10 else { throw ValidationError("--emails: at most 10 notification addresses") }
+                    record.notificationEmails = list
+                }
                 let before = try await environment.merchants.store(id: store).orThrow("no store with id \(store)")
                 let changes = StoreSettingsDiff.between(before, record)
                 let now = environment.clock.now
@@ -62,6 +76,8 @@ struct StoresCommand: AsyncParsableCommand {
                 fee             \(updated.feeBasisPoints.map { "\($0) bps" } ?? "gateway default")
                 kyt             \(updated.kytEnabled ? "on" : "off")
                 payment window  \(updated.paymentWindowSeconds.map { "\($0) s" } ?? "gateway default")
+                webhook URL     \(updated.webhookURL ?? "none")
+                e-mails         \(updated.notificationEmails.isEmpty ? "none" : updated.notificationEmails.joined(separator: ", "))
                 """)
         }
     }

@@ -9,7 +9,7 @@ struct StableGateCommand: AsyncParsableCommand {
         commandName: "stablegate",
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, StoresCommand.self, IntentsCommand.self,
+            ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, WebhooksCommand.self, ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
             TransfersCommand.self, SandboxCommand.self, BenchWatcherCommand.self, BenchSeedOrdersCommand.self,
         ]
     )

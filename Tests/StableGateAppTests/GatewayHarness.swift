@@ -37,7 +37,7 @@ struct GatewayHarness: Sendable {
             configuration.publicURL = "https://pay.example.test"
             configure(&configuration)
             let gateway = try await buildApplication(
-                configuration, dependencies: GatewayDependencies(clock: clock, rateProvider: rateProvider, logger: testLogger))
+                configuration, dependencies: GatewayDependencies(clock: clock, rateProvider: rateProvider, logger: testLogger, runsNotificationServices: false))
             do {
                 let merchant = try await MerchantOnboarding(environment: gateway.environment).createMerchant(
                     name: "Test Shop", wallet: "0x52908400098527886E0F7030069857D2E4169EE7")

@@ -87,7 +87,8 @@ public enum CheckoutIntentWire {
 
     /// RFC 3339 UTC with milliseconds.
     public static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        // Whole milliseconds, as stored: the same instant prints the same before and after a round trip.
+        Date(unixMilliseconds: date.unixMilliseconds).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
 

@@ -21,17 +21,22 @@ public struct GatewayDependencies: Sendable {
     public var logger: Logger
     /// Where `/metrics` reads from; `serve` also bootstraps swift-metrics with it.
     public var metrics: PrometheusCollectorRegistry
+    /// Whether the webhook dispatcher, mailer and report scheduler run as services of the
+    /// application. Tests that drive them pass by pass (`deliverWebhooks()`…) turn this off so a
+    /// background pass never races the one under test.
+    public var runsNotificationServices: Bool
 
     public init(
         clock: any WallClock = SystemClock(), identifiers: any IdentifierGenerator = SystemIdentifierGenerator(),
         rateProvider: (any RateProvider)? = nil, logger: Logger = Logger(label: "stablegate"),
-        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), runsNotificationServices: Bool = true
     ) {
         self.clock = clock
         self.identifiers = identifiers
         self.rateProvider = rateProvider
         self.logger = logger
         self.metrics = metrics
+        self.runsNotificationServices = runsNotificationServices
     }
 }
 
@@ -43,6 +48,23 @@ public struct Gateway: Sendable {
     public let processor: PaymentProcessor
     /// One per configured chain; each is also a service of the application.
     public let watchers: [ChainWatcher]
+    /// Webhook dispatcher, mailer, report scheduler (also services of the application).
+    let notifications: NotificationServices
+
+    /// Makes one webhook pass now (tests, the CLI): returns the attempts made.
+    public func deliverWebhooks() async -> Int {
+        await notifications.dispatcher.runOnce()
+    }
+
+    /// Makes one mail pass now: returns the e-mails tried (0 without a mail server).
+    public func sendEmails() async -> Int {
+        await notifications.mailer?.runOnce() ?? 0
+    }
+
+    /// Queues the reports that are due now: returns how many.
+    public func queueDueReports() async -> Int {
+        await notifications.scheduler?.runOnce() ?? 0
+    }
 
     /// Runs until SIGTERM/SIGINT (when run as a service group), then closes the database.
     public func run() async throws {
@@ -75,15 +97,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let logger = dependencies.logger
     let clock = environment.clock
 
-    let rateProvider: any RateProvider
-    if let injected = dependencies.rateProvider {
-        rateProvider = injected
-    } else {
-        switch configuration.rateSource {
-        case .snapshot: rateProvider = try SnapshotRateProvider()
-        case .http(let url): rateProvider = HTTPRateProvider(url: url, ttl: configuration.rateCacheTTL, clock: clock, logger: logger)
-        }
-    }
+    let rateProvider = try dependencies.rateProvider ?? makeRateProvider(configuration, clock: clock, logger: logger)
     let intents = CheckoutIntentService(
         intents: environment.intents, merchants: environment.merchants,
         rates: RateService(provider: rateProvider, maximumAge: configuration.rateMaximumAge, clock: clock),
@@ -161,7 +175,9 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         throttle: LoginThrottle(accounts: accounts, clock: clock), accounts: accounts, merchants: environment.merchants, apiKeys: environment.apiKeys,
         intents: environment.intents, payments: payments, orders: OrderQueryRepository(database: environment.database), chains: environment.chains,
         hasher: PasswordHasher(cost: configuration.passwordHashCost), onboarding: MerchantOnboarding(environment: environment),
-        keyCache: keys, configuration: configuration, clock: clock, identifiers: environment.identifiers, notifications: nil)
+        keyCache: keys, configuration: configuration, clock: clock, identifiers: environment.identifiers,
+        notifications: DashboardNotifications(
+            webhooks: environment.webhooks, emails: environment.emails, operations: WebhookOperations(environment: environment)))
     DashboardAuthRoutes(pages: dashboard).register(on: router)
     let dashboardGroup = router.group("dashboard").add(middleware: DashboardSessionMiddleware(pages: dashboard))
     DashboardOrderRoutes(pages: dashboard).register(on: dashboardGroup)
@@ -176,11 +192,25 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         database: environment.database, processor: processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
         interval: configuration.expiryInterval, logger: logger))
     for watcher in watchers { application.addServices(watcher) }
+    // Webhooks, e-mail and reports.
+    let notifications = NotificationServices(environment: environment, templates: pages, rates: rateProvider, logger: logger)
+    if dependencies.runsNotificationServices {
+        for service in notifications.all { application.addServices(service) }
+    }
     logger.info("gateway configured", metadata: [
         "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
         "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(rateProvider.name)",
+        "smtp": "\(configuration.smtp.map { "\($0.host):\($0.port) (\($0.security.rawValue))" } ?? "off")",
     ])
-    return Gateway(application: application, environment: environment, processor: processor, watchers: watchers)
+    return Gateway(application: application, environment: environment, processor: processor, watchers: watchers, notifications: notifications)
+}
+
+/// The configured FX provider.
+func makeRateProvider(_ configuration: GatewayConfiguration, clock: any WallClock, logger: Logger) throws -> any RateProvider {
+    switch configuration.rateSource {
+    case .snapshot: return try SnapshotRateProvider()
+    case .http(let url): return HTTPRateProvider(url: url, ttl: configuration.rateCacheTTL, clock: clock, logger: logger)
+    }
 }
 
 /// The configured KYT provider.

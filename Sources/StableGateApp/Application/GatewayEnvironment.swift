@@ -21,8 +21,11 @@ public struct GatewayEnvironment: Sendable {
 
     public var merchants: MerchantRepository { MerchantRepository(database: database) }
     public var apiKeys: APIKeyRepository { APIKeyRepository(database: database) }
-    /// One per environment, so concurrent creates share its write batches.
+    /// One per environment, so concurrent creates share its write batches. Every create and
+    /// change through it writes its webhook events and e-mails in the same transaction.
     public let intents: CheckoutIntentRepository
+    public var webhooks: WebhookRepository { WebhookRepository(database: database) }
+    public var emails: EmailOutboxRepository { EmailOutboxRepository(database: database) }
     public var payments: PaymentStateRepository { PaymentStateRepository(database: database) }
     /// The chains from the chains file (none without one).
     public let chains: [ChainConfiguration]
@@ -64,7 +67,10 @@ public struct GatewayEnvironment: Sendable {
                     configuration: configuration, payments: PaymentStateRepository(database: database), secretBox: secretBox, now: clock.now)
             return GatewayEnvironment(
                 configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
-                intents: CheckoutIntentRepository(database: database), chains: chains, wallets: wallets)
+                intents: CheckoutIntentRepository(
+                    database: database, observer: NotificationRecorder(
+                        identifiers: identifiers, publicURL: configuration.resolvedPublicURL, emailsEnabled: configuration.smtp != nil)),
+                chains: chains, wallets: wallets)
         } catch {
             await database.shutdown()
             throw error

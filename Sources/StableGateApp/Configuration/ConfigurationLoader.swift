@@ -1,11 +1,9 @@
 import Configuration
+import StableGateDomain
 import SystemPackage
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
+// Full Foundation: TimeZone(identifier:) must know named zones.
 import Foundation
-#endif
 
 /// Reads ``GatewayConfiguration`` with swift-configuration, highest priority first:
 /// command-line flags, then `STABLEGATE_*` environment variables, then a JSON config file,
@@ -31,6 +29,11 @@ import Foundation
 /// | `sweep.stuck.after` | `STABLEGATE_SWEEP_STUCK_AFTER` | seconds before a sweep is re-sent |
 /// | `chains.lease.ttl` | `STABLEGATE_CHAINS_LEASE_TTL` | seconds before another instance takes a chain over |
 /// | `passwords.bcrypt.cost` | `STABLEGATE_PASSWORDS_BCRYPT_COST` | bcrypt cost for dashboard passwords (default 12) |
+/// | `webhooks.timeout`, `webhooks.retry.delays` | `STABLEGATE_WEBHOOKS_…` | seconds per attempt; retry delays (`5,300,…`) |
+/// | `notifications.poll.ms`, `notifications.lease` | `STABLEGATE_NOTIFICATIONS_…` | outbox polling; claim lease seconds |
+/// | `smtp.host`, `smtp.port`, `smtp.security`, `smtp.username`, `smtp.password`, `smtp.from`, `smtp.from.name`, `smtp.helo`, `smtp.timeout`, `smtp.ca.file` | `STABLEGATE_SMTP_…` | the mail server |
+/// | `email.retry.delays` | `STABLEGATE_EMAIL_RETRY_DELAYS` | e-mail retry delays |
+/// | `reports.time`, `reports.timezone`, `reports.attachment.max.bytes` | `STABLEGATE_REPORTS_…` | when and in which zone reports go out |
 public enum ConfigurationLoader {
     /// Builds the configuration from flags (already parsed into `overrides`, keyed as in the
     /// table), the process environment and an optional JSON file.
@@ -38,13 +41,15 @@ public enum ConfigurationLoader {
         overrides: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String?
     ) async throws -> GatewayConfiguration {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key"].contains(key)) }
+        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key", "smtp.password"].contains(key)) }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
             KeyMappingProvider(
                 upstream: EnvironmentVariablesProvider(
                     environmentVariables: environment,
-                    secretsSpecifier: .specific(["STABLEGATE_MASTER_KEY", "STABLEGATE_WALLET_SEED", "STABLEGATE_WALLET_HOT_KEY", "STABLEGATE_KYT_API_KEY"]))
+                    secretsSpecifier: .specific([
+                        "STABLEGATE_MASTER_KEY", "STABLEGATE_WALLET_SEED", "STABLEGATE_WALLET_HOT_KEY", "STABLEGATE_KYT_API_KEY", "STABLEGATE_SMTP_PASSWORD",
+                    ]))
             ) { $0.prepending(["stablegate"]) },
         ]
         if let configFile {
@@ -107,6 +112,55 @@ public enum ConfigurationLoader {
         integer("chains.lease.ttl") { configuration.chainLeaseTTL = TimeInterval($0) }
         integer("passwords.bcrypt.cost") { value in
             if (4...31).contains(value) { configuration.passwordHashCost = value } else { problems.append("passwords.bcrypt.cost must be 4–31") }
+        }
+        integer("webhooks.timeout") { value in
+            if (1...120).contains(value) { configuration.webhookTimeout = TimeInterval(value) } else { problems.append("webhooks.timeout must be 1–120 seconds") }
+        }
+        for (key, assign) in [("webhooks.retry.delays", { (schedule: RetrySchedule) in configuration.webhookRetrySchedule = schedule }),
+                              ("email.retry.delays", { (schedule: RetrySchedule) in configuration.emailRetrySchedule = schedule })] {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { continue }
+            if let schedule = RetrySchedule(text: text) { assign(schedule) } else { problems.append("\(key) must be seconds separated by commas, like 5,300,1800") }
+        }
+        integer("notifications.poll.ms") { value in
+            if value >= 10 { configuration.notificationPollInterval = .milliseconds(value) } else { problems.append("notifications.poll.ms must be at least 10") }
+        }
+        integer("notifications.lease") { configuration.outboxLease = TimeInterval($0) }
+        if let host = reader.string(forKey: "smtp.host"), !host.isEmpty {
+            if let from = reader.string(forKey: "smtp.from"), EmailAddress.isValid(from) {
+                var smtp = SMTPConfiguration(host: host, from: from)
+                integer("smtp.port") { smtp.port = $0 }
+                if let text = reader.string(forKey: "smtp.security") {
+                    if let security = SMTPConfiguration.Security(rawValue: text.lowercased()) { smtp.security = security }
+                    else { problems.append("smtp.security must be starttls, tls or none, got \(text)") }
+                } else if smtp.port == 465 {
+                    smtp.security = .tls
+                }
+                smtp.username = reader.string(forKey: "smtp.username")
+                smtp.password = reader.string(forKey: "smtp.password", isSecret: true)
+                if let name = reader.string(forKey: "smtp.from.name") { smtp.fromName = name }
+                if let helo = reader.string(forKey: "smtp.helo") { smtp.heloName = helo }
+                integer("smtp.timeout") { smtp.timeout = TimeInterval(max($0, 1)) }
+                smtp.caFile = reader.string(forKey: "smtp.ca.file")
+                configuration.smtp = smtp
+            } else {
+                problems.append("smtp.host needs smtp.from (STABLEGATE_SMTP_FROM), the sender's e-mail address")
+            }
+        }
+        if let time = reader.string(forKey: "reports.time") {
+            let parts = time.split(separator: ":")
+            if parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) {
+                configuration.reportHour = hour
+                configuration.reportMinute = minute
+            } else {
+                problems.append("reports.time must be HH:MM (24-hour), got \(time)")
+            }
+        }
+        if let zone = reader.string(forKey: "reports.timezone") {
+            if TimeZone(identifier: zone) != nil { configuration.reportTimeZone = zone } else { problems.append("reports.timezone must be an IANA time zone such as Europe/Berlin, got \(zone)") }
+        }
+        integer("reports.attachment.max.bytes") { configuration.reportAttachmentLimit = $0 }
+        if configuration.outboxLease <= configuration.webhookTimeout + 5 {
+            problems.append("notifications.lease must be longer than webhooks.timeout + 5 s")
         }
         switch reader.string(forKey: "kyt.provider")?.lowercased() {
         case nil, "none": configuration.screening = .none

@@ -1,3 +1,4 @@
+import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -86,6 +87,28 @@ public struct GatewayConfiguration: Sendable {
     public var passwordHashCost = 12
     /// How long a dashboard setup link works.
     public var setupLinkLifetime: TimeInterval = 72 * 3600
+
+    /// A webhook attempt that has no 2xx answer within this many seconds failed.
+    public var webhookTimeout: TimeInterval = 10
+    /// When failed webhook attempts are retried.
+    public var webhookRetrySchedule: RetrySchedule = .webhooks
+    /// How often the webhook and e-mail outboxes are polled when idle.
+    public var notificationPollInterval: Duration = .seconds(1)
+    /// How long a claimed webhook or e-mail belongs to the instance sending it; after that a
+    /// stopped instance's claim is taken over. Must exceed the send timeouts.
+    public var outboxLease: TimeInterval = 60
+
+    /// The mail server; nil sends no e-mail (and queues none).
+    public var smtp: SMTPConfiguration?
+    /// When failed e-mails are retried.
+    public var emailRetrySchedule: RetrySchedule = .email
+    /// Local time of day reports are sent, in ``reportTimeZone``.
+    public var reportHour = 8
+    public var reportMinute = 0
+    /// An IANA time zone such as `Asia/Shanghai`: report periods are its local days and months.
+    public var reportTimeZone = "UTC"
+    /// Reports whose CSV is larger are sent without it (with a note).
+    public var reportAttachmentLimit = 10 * 1_048_576
 
     public init() {}
 

@@ -23,7 +23,7 @@ struct DashboardOrderRoutes {
             let form = try await DashboardPages.form(request)
             guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity) }
             guard let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else { return pages.notFound(identity) }
-            guard let source = pages.notifications, let event = form["event"], try await source.redeliver(eventId: event, storeId: identity.store.id) else {
+            guard let event = form["event"], try await pages.notifications.redeliver(eventId: event, storeId: identity.store.id) else {
                 return pages.notFound(identity)
             }
             try await pages.audit(identity, "webhook.redelivered", .object([("intent_id", .string(id)), ("event_id", .string(event))]))
@@ -228,11 +228,8 @@ struct DashboardOrderRoutes {
             "title": intent.order.orderId ?? id, "status": intent.status.name, "statusValue": intent.status.rawValue, "fields": fields, "money": money,
             "timeline": timeline, "transfers": transfers, "sweeps": sweeps, "orderIntentId": id,
         ]
-        if let source = pages.notifications {
-            model["hasNotifications"] = true
-            model["deliveries"] = try await source.deliveries(intentId: id)
-            model["emails"] = try await source.emails(intentId: id)
-        }
+        model["deliveries"] = try await pages.notifications.deliveries(intentId: id)
+        model["emails"] = try await pages.notifications.emails(intentId: id)
         return pages.page("order", title: "Order \(intent.order.orderId ?? id)", identity: identity, nav: "orders", model)
     }
 }

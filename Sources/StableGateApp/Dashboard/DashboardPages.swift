@@ -36,8 +36,8 @@ struct DashboardPages: Sendable {
     let configuration: GatewayConfiguration
     let clock: any WallClock
     let identifiers: any IdentifierGenerator
-    /// Loaded by issue 6's notification services; nil until they exist.
-    let notifications: (any DashboardNotificationSource)?
+    /// Webhook deliveries and e-mails.
+    let notifications: DashboardNotifications
     /// Order totals per store and filter, computed on a filter's first page and reused for a
     /// minute by its later pages, so paging stays cheap however many orders match.
     let totalsCache = ExpiringCache<String, CachedTotals>(ttl: 60)
@@ -110,11 +110,60 @@ struct DashboardPages: Sendable {
     }
 }
 
-/// Webhook deliveries and e-mails of an order, shown on its dashboard page (issue 6).
-protocol DashboardNotificationSource: Sendable {
-    func deliveries(intentId: String) async throws -> [[String: Any]]
-    func emails(intentId: String) async throws -> [[String: Any]]
-    func redeliver(eventId: String, storeId: String) async throws -> Bool
+/// Webhook deliveries and e-mails, as the dashboard shows them, and the merchant's webhook
+/// actions (test event, redelivery), always within one store.
+struct DashboardNotifications: Sendable {
+    let webhooks: WebhookRepository
+    let emails: EmailOutboxRepository
+    let operations: WebhookOperations
+
+    /// An intent's webhook events with their attempts, in order.
+    func deliveries(intentId: String) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for event in try await webhooks.events(intentId: intentId) { rows.append(try await Self.row(event, attempts: webhooks.attempts(eventId: event.id))) }
+        return rows
+    }
+
+    /// A store's newest webhook events (test events included).
+    func recent(storeId: String) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for event in try await webhooks.events(storeId: storeId, limit: 20) { rows.append(try await Self.row(event, attempts: [])) }
+        return rows
+    }
+
+    /// The e-mails about an intent.
+    func emails(intentId: String) async throws -> [[String: Any]] {
+        try await emails.emails(intentId: intentId).map { email in
+            var row: [String: Any] = [
+                "subject": email.subject ?? (email.kind == .orderCreated ? "Order created" : "Order confirmed"), "to": email.recipients.joined(separator: ", "),
+                "state": email.state.rawValue, "created": DashboardPages.time(email.createdAt),
+            ]
+            if let sent = email.sentAt { row["sent"] = DashboardPages.time(sent) }
+            if let error = email.lastError { row["error"] = error }
+            return row
+        }
+    }
+
+    func redeliver(eventId: String, storeId: String) async throws -> Bool {
+        try await operations.redeliver(eventId: eventId, storeId: storeId)
+    }
+
+    private static func row(_ event: WebhookEventRecord, attempts: [WebhookAttemptRecord]) -> [String: Any] {
+        var row: [String: Any] = [
+            "eventId": event.id, "type": event.type, "state": event.state.rawValue, "attempts": event.attempts, "created": DashboardPages.time(event.createdAt),
+            "attemptList": attempts.map { attempt -> [String: Any] in
+                var item: [String: Any] = ["number": attempt.attempt, "at": DashboardPages.time(attempt.startedAt)]
+                item["outcome"] = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight"
+                if let duration = attempt.durationMilliseconds { item["duration"] = "\(duration) ms" }
+                if let excerpt = attempt.responseExcerpt { item["excerpt"] = String(excerpt.prefix(200)) }
+                return item
+            },
+        ]
+        if let status = event.lastStatus { row["lastStatus"] = status }
+        if let error = event.lastError { row["lastError"] = error }
+        if event.state == .pending && event.attempts > 0 { row["retryAt"] = DashboardPages.time(event.nextAttemptAt) }
+        return row
+    }
 }
 
 /// Lets only logged-in users through to `/dashboard` pages, with their store in the context;

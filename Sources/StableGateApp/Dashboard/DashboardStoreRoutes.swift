@@ -11,9 +11,35 @@ struct DashboardStoreRoutes {
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.get("settings") { request, context in
-            try settingsPage(try identity(context), notice: request.uri.queryParameters["saved"] != nil ? "Settings saved." : nil)
+            let query = request.uri.queryParameters
+            let notice = query["saved"] != nil ? "Settings saved."
+                : query["test"].map { "Test event \($0) queued; it is sent within a few seconds." }
+                ?? query["redelivered"].map { "Event \($0) queued for redelivery." }
+            return try await settingsPage(try identity(context), notice: notice)
         }
         group.post("settings") { request, context in try await saveSettings(request, try identity(context)) }
+        group.post("webhooks/test") { request, context in
+            let identity = try identity(context)
+            guard SessionManager.csrfMatches(identity.session, try await DashboardPages.form(request)["csrf"]) else { return pages.staleForm(identity) }
+            let eventId: String
+            do {
+                eventId = try await pages.notifications.operations.queueTestEvent(storeId: identity.store.id)
+            } catch let error as MerchantOnboarding.InputError {
+                return try await settingsPage(identity, error: error.description, status: .badRequest)
+            }
+            try await pages.audit(identity, "webhook.test_sent", .object([("event_id", .string(eventId))]))
+            return PageTemplates.seeOther("/dashboard/settings?test=\(eventId)")
+        }
+        group.post("webhooks/redeliver") { request, context in
+            let identity = try identity(context)
+            let form = try await DashboardPages.form(request)
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity) }
+            guard let event = form["event"], try await pages.notifications.redeliver(eventId: event, storeId: identity.store.id) else {
+                return pages.notFound(identity)
+            }
+            try await pages.audit(identity, "webhook.redelivered", .object([("event_id", .string(event))]))
+            return PageTemplates.seeOther("/dashboard/settings?redelivered=\(event)")
+        }
         group.post("settings/logo") { request, context in try await uploadLogo(request, try identity(context)) }
         group.post("settings/logo/remove") { request, context in
             let identity = try identity(context)
@@ -80,7 +106,7 @@ struct DashboardStoreRoutes {
     // MARK: Settings
 
     private func settingsPage(_ identity: DashboardIdentity, store override: Store? = nil, notice: String? = nil, error: String? = nil,
-                              status: HTTPResponse.Status = .ok) throws -> Response {
+                              status: HTTPResponse.Status = .ok) async throws -> Response {
         let store = override ?? identity.store
         let feeBasisPoints = store.feeBasisPoints ?? pages.configuration.defaultFeeBasisPoints
         var storeModel: [String: Any] = [
@@ -90,8 +116,9 @@ struct DashboardStoreRoutes {
         ]
         if store.logoContentType != nil { storeModel["logoURL"] = "/stores/\(store.id)/logo?v=\(store.logoVersion)" }
         let chains = pages.chains.map { ["chainId": String($0.chainId), "name": $0.name, "wallet": store.chainWallets[$0.chainId] ?? ""] }
+        let recent = try await pages.notifications.recent(storeId: store.id)
         return pages.page("settings", title: "Settings", identity: identity, nav: "settings", status: status, notice: notice, error: error,
-                          ["store": storeModel, "chains": chains, "defaultWindow": String(Int(pages.configuration.paymentWindow / 60))])
+                          ["store": storeModel, "chains": chains, "defaultWindow": String(Int(pages.configuration.paymentWindow / 60)), "recentEvents": recent])
     }
 
     private func saveSettings(_ request: Request, _ identity: DashboardIdentity) async throws -> Response {
@@ -137,7 +164,7 @@ struct DashboardStoreRoutes {
         else { problems.append("the payment window must be 1–1440 minutes") }
         store.kytEnabled = form["kyt"] == "on"
         guard problems.isEmpty else {
-            return try settingsPage(identity, store: store, error: "Not saved: " + problems.joined(separator: "; ") + ".", status: .badRequest)
+            return try await settingsPage(identity, store: store, error: "Not saved: " + problems.joined(separator: "; ") + ".", status: .badRequest)
         }
         let before = identity.store
         try await pages.merchants.update(store, audit: pages.auditEntry(identity, "settings.updated", StoreSettingsDiff.between(before, store)))
@@ -148,14 +175,14 @@ struct DashboardStoreRoutes {
         var request = request
         let body = Array(try await request.collectBody(upTo: LogoImage.maximumBytes + 64 * 1024).readableBytesView)
         guard let form = MultipartForm(body: body, contentType: request.headers[.contentType] ?? "") else {
-            return try settingsPage(identity, error: "The upload could not be read.", status: .badRequest)
+            return try await settingsPage(identity, error: "The upload could not be read.", status: .badRequest)
         }
         guard SessionManager.csrfMatches(identity.session, form.field("csrf")) else { return pages.staleForm(identity) }
         let image: LogoImage
         do {
             image = try LogoImage(form.part("logo")?.body ?? [])
         } catch {
-            return try settingsPage(identity, error: "Logo not saved: \(error.reason).", status: .badRequest)
+            return try await settingsPage(identity, error: "Logo not saved: \(error.reason).", status: .badRequest)
         }
         try await pages.merchants.setLogo(
             storeId: identity.store.id, contentType: image.contentType, data: image.bytes,
@@ -227,19 +254,6 @@ struct DashboardStoreRoutes {
             storeId: identity.store.id, label: settings.label, allowedCIDRs: settings.ranges.map(\.description), rateLimitPerMinute: settings.rate,
             actor: identity.actor)
         return pages.page("key-created", title: "New API key", identity: identity, nav: "keys", ["key": issued.record.id, "secret": issued.secret])
-    }
-}
-
-/// Where webhooks may be sent: an absolute URL without credentials; `https` outside the
-/// sandbox (connect-time checks against private addresses come with the webhook sender).
-enum WebhookURLRule {
-    static func problem(_ text: String, sandbox: Bool) -> String? {
-        guard text.count <= 2048, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty
-        else { return "must be an absolute URL such as https://shop.example/webhook" }
-        if components.user != nil || components.password != nil { return "must not contain credentials" }
-        if scheme == "https" || (scheme == "http" && sandbox) { return nil }
-        return scheme == "http" ? "must use https" : "must use https, not \(scheme)"
     }
 }
 

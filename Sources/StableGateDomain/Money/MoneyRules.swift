@@ -44,6 +44,17 @@ public enum MoneyRules {
         return DecimalAmount(units: units, scale: quoteScale)
     }
 
+    /// What `coins` are worth in fiat at `rate` (fiat units per coin), rounded half up to
+    /// cents: the "fiat equivalent" shown in e-mails and reports, never used to price anything.
+    public static func fiatEquivalent(coins: DecimalAmount, rate: DecimalAmount) -> DecimalAmount {
+        let product = coins.units * rate.units
+        let scale = coins.scale + rate.scale
+        guard scale > 2 else { return DecimalAmount(units: product * BigUInt(10).power(2 - scale), scale: 2) }
+        let divisor = BigUInt(10).power(scale - 2)
+        let (quotient, remainder) = product.quotientAndRemainder(dividingBy: divisor)
+        return DecimalAmount(units: remainder * 2 >= divisor ? quotient + 1 : quotient, scale: 2)
+    }
+
     /// Whether a coin amount clears the 0.1 floor (strictly greater).
     public static func isAboveMinimum(_ amount: DecimalAmount) -> Bool {
         amount > minimumCoinAmount

@@ -46,6 +46,15 @@ public struct IntentStatusRow: Sendable, Equatable {
     public let status: CheckoutStatus
 }
 
+/// Writes what must commit together with an intent's change — the notification outboxes —
+/// inside the transaction that changes the intent. If it throws, the change rolls back.
+public protocol IntentChangeObserver: Sendable {
+    /// New intents with their creation records.
+    func intentsCreated(_ created: [(intent: CheckoutIntent, transition: StatusTransition)], on db: any SQLDatabase) async throws
+    /// An intent changed from `before` to `after`, moving through `transitions` (maybe none).
+    func intentChanged(from before: CheckoutIntent, to after: CheckoutIntent, transitions: [StatusTransition], on db: any SQLDatabase) async throws
+}
+
 /// Checkout intents and their status history.
 ///
 /// Creates without an idempotency key are group-committed: concurrent creates share one
@@ -54,6 +63,8 @@ public struct IntentStatusRow: Sendable, Equatable {
 public struct CheckoutIntentRepository: Sendable {
     private let database: any DatabaseClient
     private let creates: GroupCommitter<NewIntent, Result<Void, any Error>>
+    /// Told of every create and change, in its transaction (bulk loads excepted).
+    private let observer: (any IntentChangeObserver)?
 
     /// An intent and its creation record, as queued for insertion.
     struct NewIntent: Sendable {
@@ -64,18 +75,23 @@ public struct CheckoutIntentRepository: Sendable {
     /// Most intents inserted by one statement (39 binds each, far below driver limits).
     static let maximumBatch = 64
 
-    public init(database: any DatabaseClient) {
+    public init(database: any DatabaseClient, observer: (any IntentChangeObserver)? = nil) {
         self.database = database
+        self.observer = observer
+        let insert = { @Sendable (batch: [NewIntent], db: any SQLDatabase) async throws in
+            try await Self.insert(batch, on: db)
+            try await observer?.intentsCreated(batch.map { ($0.intent, $0.transition) }, on: db)
+        }
         self.creates = GroupCommitter(maximumBatch: Self.maximumBatch) { batch in
             do {
-                try await database.transaction { db in try await Self.insert(batch, on: db) }
+                try await database.transaction { db in try await insert(batch, db) }
             } catch where batch.count > 1 {
                 // One bad row must not fail its neighbours: retry each on its own, and let
                 // only the failing one see its error.
                 var failures: [Int: any Error] = [:]
                 for (index, item) in batch.enumerated() {
                     do {
-                        try await database.transaction { db in try await Self.insert([item], on: db) }
+                        try await database.transaction { db in try await insert([item], db) }
                     } catch {
                         failures[index] = error
                     }
@@ -124,6 +140,7 @@ public struct CheckoutIntentRepository: Sendable {
                     return .alreadyRecorded(existing)
                 }
                 try await Self.insert([NewIntent(intent: intent, transition: transition)], on: db)
+                try await observer?.intentsCreated([(intent, transition)], on: db)
                 try await db.raw("""
                     INSERT INTO idempotency_records (store_id, idempotency_key, request_hash, intent_id, response_payload, created_at, expires_at)
                     VALUES (\(bind: intent.storeId), \(bind: idempotency.key), \(bind: idempotency.requestHash), \(bind: intent.id),
@@ -377,7 +394,8 @@ public struct CheckoutIntentRepository: Sendable {
         try await db.raw(transitionInsert(transitions.enumerated().map { (intent.id, Int(last) + 1 + $0.offset, $0.element) })).run()
     }
 
-    /// Inserts many intents in one transaction (bulk loads and benchmarks).
+    /// Inserts many intents, 64 to a transaction (bulk loads and benchmarks). Bulk loads are
+    /// not observed: they notify nobody.
     public func insertAll(_ intents: [(CheckoutIntent, StatusTransition)]) async throws {
         for start in stride(from: 0, to: intents.count, by: Self.maximumBatch) {
             let batch = intents[start..<min(start + Self.maximumBatch, intents.count)].map { NewIntent(intent: $0.0, transition: $0.1) }
@@ -403,8 +421,10 @@ public struct CheckoutIntentRepository: Sendable {
             do {
                 return try await database.transaction { db -> T? in
                     guard var intent = try await Self.find(id: id, on: db) else { return nil }
+                    let before = intent
                     guard let outcome = try await change(&intent, db) else { return nil }
                     try await Self.update(intent, transitions: outcome.transitions, on: db)
+                    try await observer?.intentChanged(from: before, to: intent, transitions: outcome.transitions, on: db)
                     return outcome.result
                 }
             } catch is ConcurrentUpdate where attempt < attempts {

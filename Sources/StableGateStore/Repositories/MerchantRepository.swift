@@ -50,6 +50,34 @@ public struct MerchantRepository: Sendable {
         return store
     }
 
+    /// Where each store wants to be told of its orders: its webhook URL and notification
+    /// e-mail addresses, read inside a transaction (one query for any number of stores).
+    public static func notificationTargets(storeIds: Set<String>, on db: any SQLDatabase) async throws -> [String: NotificationTargets] {
+        guard !storeIds.isEmpty else { return [:] }
+        var query = SQLQueryString("SELECT id, webhook_url, notification_emails FROM stores WHERE id IN ")
+        query.appendTuple(storeIds.sorted())
+        var targets: [String: NotificationTargets] = [:]
+        for row in try await db.raw(query).all() {
+            let emails = (try row.decode(column: "notification_emails", as: String?.self) ?? "").split(separator: ",").map(String.init)
+            targets[try row.decode(column: "id", as: String.self)] = NotificationTargets(
+                webhookURL: try row.decode(column: "webhook_url", as: String?.self).flatMap { $0.isEmpty ? nil : $0 }, emails: emails)
+        }
+        return targets
+    }
+
+    /// Every store with notification e-mail addresses (the report scheduler's list).
+    public func storesWithNotificationEmails() async throws -> [(id: String, emails: [String], createdAt: Date)] {
+        try await database.read { db in
+            try await db.raw("""
+                SELECT id, notification_emails, created_at FROM stores WHERE notification_emails IS NOT NULL AND notification_emails <> '' ORDER BY id
+                """).all().map { row in
+                (try row.decode(column: "id", as: String.self),
+                 try row.decode(column: "notification_emails", as: String.self).split(separator: ",").map(String.init),
+                 Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)))
+            }
+        }
+    }
+
     /// The stores of a merchant, oldest first.
     public func stores(merchantId: String) async throws -> [Store] {
         try await database.read { db in
@@ -133,5 +161,16 @@ public struct MerchantRepository: Sendable {
             notificationEmails: (try row.decode(column: "notification_emails", as: String?.self) ?? "").split(separator: ",").map(String.init),
             logoContentType: try row.decode(column: "logo_content_type", as: String?.self),
             logoVersion: Int(try row.decode(column: "logo_version", as: Int64.self)))
+    }
+}
+
+/// A store's notification destinations.
+public struct NotificationTargets: Sendable, Equatable {
+    public let webhookURL: String?
+    public let emails: [String]
+
+    public init(webhookURL: String?, emails: [String]) {
+        self.webhookURL = webhookURL
+        self.emails = emails
     }
 }

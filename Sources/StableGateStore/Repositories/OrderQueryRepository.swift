@@ -65,6 +65,18 @@ public struct OrderSummaryRow: Sendable, Equatable {
     public let amountDue: DecimalAmount
 }
 
+/// Orders of one status, chain and coin in a report period, with exact sums.
+public struct OrderPeriodRow: Sendable, Equatable {
+    public let status: CheckoutStatus
+    public let chainId: Int64?
+    public let coin: StableCoin
+    public let count: Int
+    public let amountDue: DecimalAmount
+    public let paid: DecimalAmount
+    public let fees: DecimalAmount
+    public let net: DecimalAmount
+}
+
 /// Orders for the dashboard, always within one store.
 public struct OrderQueryRepository: Sendable {
     private let database: any DatabaseClient
@@ -185,6 +197,36 @@ public struct OrderQueryRepository: Sendable {
                 count: try row.decode(column: "n", as: Int.self),
                 amountDue: DecimalAmount(units: BigUInt(max(0, try row.decode(column: "due", as: Int64.self))), scale: MoneyRules.quoteScale),
                 paid: try decimal("paid"), fees: try decimal("fees"), net: try decimal("net"))
+        }
+    }
+
+    /// Orders created in `[from, to)` grouped by status, chain and coin, with exact sums: what a
+    /// report tabulates.
+    public func periodSummary(storeId: String, from: Date, to: Date) async throws -> [OrderPeriodRow] {
+        let dialect = database.dialect
+        return try await database.read { db in
+            try await db.raw("""
+                SELECT status, chain_id, stable_coin, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due,
+                       \(unsafeRaw: dialect.decimalSum("actual_paid_amount")) AS paid, \(unsafeRaw: dialect.decimalSum("service_fee_amount")) AS fees,
+                       \(unsafeRaw: dialect.decimalSum("net_income_amount")) AS net
+                FROM checkout_intents
+                WHERE store_id = \(bind: storeId) AND created_at >= \(bind: from.unixMilliseconds) AND created_at < \(bind: to.unixMilliseconds)
+                GROUP BY status, chain_id, stable_coin ORDER BY status DESC, chain_id, stable_coin
+                """).all().compactMap { row in
+                guard let status = CheckoutStatus(rawValue: Int(try row.decode(column: "status", as: Int64.self))),
+                    let coin = StableCoin(rawValue: Int(try row.decode(column: "stable_coin", as: Int64.self)))
+                else { return nil }
+                func decimal(_ column: String) throws -> DecimalAmount {
+                    guard let text = try row.decode(column: column, as: String?.self) else { return .zero }
+                    guard let value = DecimalAmount(text) else { throw StoreDataError("sum \(column) is not a decimal: \(text)") }
+                    return value
+                }
+                return OrderPeriodRow(
+                    status: status, chainId: try row.decode(column: "chain_id", as: Int64?.self), coin: coin,
+                    count: try row.decode(column: "n", as: Int.self),
+                    amountDue: DecimalAmount(units: BigUInt(try row.decode(column: "due", as: Int64.self)), scale: MoneyRules.quoteScale),
+                    paid: try decimal("paid"), fees: try decimal("fees"), net: try decimal("net"))
+            }
         }
     }
 
