@@ -1,7 +1,7 @@
 """Debian's Chromium, headless, driven by Selenium: shared by the checkout page and dashboard
 browser tests."""
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -45,6 +45,11 @@ def text(driver):
         return driver.find_element(By.TAG_NAME, "body").text
     except (NoSuchElementException, StaleElementReferenceException):
         return ""
+    except WebDriverException as error:
+        # Chromium reports a body replaced mid-read as an inspector error, not as stale.
+        if "does not belong to the document" in str(error):
+            return ""
+        raise
 
 
 def wait_text(driver, needle, seconds=40):

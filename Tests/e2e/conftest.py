@@ -145,20 +145,28 @@ class SandboxChain:
     def __init__(self, directory):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        while True:
-            self.port = free_port()
-            if self.port < 65000:
-                break
         self.chains_file = self.directory / "chains.json"
         self.state_file = self.directory / "state.json"
-        self.process = subprocess.Popen(
-            [sys.executable, str(CHAIN_SCRIPT), "--port", str(self.port), "--chains-file", str(self.chains_file),
-             "--state-file", str(self.state_file), "--confirmations", "2", "--poll-interval-ms", "200", "--exit-with-parent"],
-            stdout=open(self.directory / "chain.log", "w"), stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while not self.state_file.exists():
-            assert self.process.poll() is None and time.time() < deadline, (self.directory / "chain.log").read_text()
-            time.sleep(0.1)
+        # The chains listen on PORT and PORT+1; PORT is free when picked, PORT+1 may be some
+        # client's ephemeral port. Then the process exits at once: pick again.
+        for _ in range(5):
+            self.port = free_port()
+            if self.port >= 65000:
+                continue
+            self.process = subprocess.Popen(
+                [sys.executable, str(CHAIN_SCRIPT), "--port", str(self.port), "--chains-file", str(self.chains_file),
+                 "--state-file", str(self.state_file), "--confirmations", "2", "--poll-interval-ms", "200", "--exit-with-parent"],
+                stdout=open(self.directory / "chain.log", "w"), stderr=subprocess.STDOUT)
+            deadline = time.time() + 60
+            while not self.state_file.exists() and self.process.poll() is None:
+                assert time.time() < deadline, (self.directory / "chain.log").read_text()
+                time.sleep(0.1)
+            if self.state_file.exists():
+                break
+            log = (self.directory / "chain.log").read_text()
+            assert "Address already in use" in log, log
+        else:
+            raise AssertionError("the sandbox chain found no free pair of ports in 5 tries")
         self.state = json.loads(self.state_file.read_text())
 
     def stop(self):
