@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "stablegate", targets: ["stablegate"]),
         .library(name: "StableGateApp", targets: ["StableGateApp"]),
+        .library(name: "AllScaleKit", targets: ["AllScaleKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -31,6 +32,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
+        // The merchant SDK: no dependency on the gateway's own modules.
+        .target(
+            name: "AllScaleKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The README's integration example, compiled with everything else so it cannot rot.
+        .executableTarget(
+            name: "allscale-example",
+            dependencies: ["AllScaleKit", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Examples/MerchantIntegration"
+        ),
         .target(
             name: "StableGateDomain",
             dependencies: [
@@ -110,6 +127,7 @@ let package = Package(
             name: "stablegate",
             dependencies: [
                 "StableGateApp",
+                "AllScaleKit",
                 "StableGateStore",
                 "StableGateChain",
                 .product(name: "BigInt", package: "BigInt"),
@@ -118,6 +136,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
+        ),
+        .testTarget(
+            name: "AllScaleKitTests",
+            dependencies: ["AllScaleKit", "StableGateDomain"]
         ),
         .testTarget(
             name: "StableGateDomainTests",
@@ -149,6 +171,7 @@ let package = Package(
                 "StableGateApp",
                 "StableGateStore",
                 "StableGateTestSupport",
+                "AllScaleKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -42,6 +42,23 @@ struct IntentTests {
         }
     }
 
+    @Test("Amounts above 10^12 coins fail with 50002 — before FX for coin prices, after it for fiat", arguments: [
+        (#"{"stable_coin": 1, "amount_cents": 100000000000000}"#, false),  // 10^12 USDT exactly
+        (#"{"stable_coin": 1, "amount_cents": 100000000000001}"#, true),
+        (#"{"stable_coin": 1, "amount_cents": 999999999999999}"#, true),  // found by schemathesis: was a 500
+        (#"{"currency": 72, "amount_cents": 1000000000000000}"#, false),  // 10^13 JPY ≈ 6.8 × 10^10 USDT
+    ])
+    func ceiling(body: String, rejected: Bool) throws {
+        let rate = ExchangeRate(currency: .jpy, fiatPerCoin: try #require(DecimalAmount("147.9")), asOf: now, source: "test")
+        do {
+            _ = try IntentFactory.makeIntent(request: try request(body), rate: rate, id: "x", storeId: "s", settlementWallet: nil, now: now)
+            #expect(!rejected)
+        } catch let error as APIError {
+            #expect(rejected)
+            #expect(error.code == .createFailed && error.message.contains("at most 1000000000000 USDT"), "\(error.message)")
+        }
+    }
+
     @Test("A fiat request without a matching rate is a 50002, not a crash")
     func missingRate() throws {
         #expect(throws: APIError(.createFailed, "no exchange rate is available for EUR", field: "currency")) {

@@ -1,6 +1,9 @@
 """End-to-end fixtures: the built `stablegate` binary, real databases, a running gateway."""
 import hashlib
 import hmac
+import http.cookiejar
+import re
+import urllib.parse
 import base64
 import json
 import sys
@@ -55,7 +58,16 @@ def database(request, tmp_path):
     name = "sge2e_" + uuid.uuid4().hex[:16]
     psql(POSTGRES_URL, f"CREATE DATABASE {name}")
     yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    psql(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    # A gateway that was just stopped (or SIGKILLed) may still be closing connections; FORCE
+    # ends them, but a reconnect racing the drop fails it, so try a few times.
+    for attempt in range(5):
+        result = subprocess.run(["psql", POSTGRES_URL, "-v", "ON_ERROR_STOP=1", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode == 0:
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"could not drop {name}: {result.stderr}")
 
 
 class Gateway:
@@ -256,6 +268,15 @@ def select_deposit(gateway, intent_id, chain, index=0):
     return reply["payload"]["deposit_address"]
 
 
+def cancel(gateway, intent_id):
+    """Cancels like a shopper: open the page (CSRF cookie and field), confirm, post."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{gateway.base_url}/checkout/{intent_id}?cancel=1", timeout=10).read().decode()
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    opener.open(urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/cancel", method="POST",
+                                       data=urllib.parse.urlencode({"csrf": token}).encode()), timeout=10).read()
+
+
 def show(gateway, intent_id):
     return json.loads(gateway.cli("intents", "show", intent_id).stdout)
 
@@ -278,3 +299,10 @@ def settled(gateway, intent_id, status=20):
     return probe
 
 
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the schemathesis case count (test_contract.py) at the end of the run."""
+    module = sys.modules.get("test_contract")
+    if module is not None and module.CASES["count"]:
+        terminalreporter.write_line(module.pytest_terminal_summary_line())

@@ -10,26 +10,23 @@ import email
 import email.policy
 import hashlib
 import hmac
-import http.cookiejar
 import http.server
 import io
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import (ROOT, Gateway, backends, create_intent, free_port, random_address, settled, setup_merchant, show, start_gateway,
-                      wait_for)
+from conftest import (ROOT, Gateway, backends, cancel, create_intent, free_port, random_address, settled, setup_merchant, show,
+                      start_gateway, wait_for)
 
 FAST = {
     "STABLEGATE_NOTIFICATIONS_POLL_MS": "100",
@@ -137,15 +134,6 @@ def events(gateway, **selector):
 
 def view(gateway, intent_id):
     urllib.request.urlopen(f"{gateway.base_url}/checkout/{intent_id}", timeout=10).read()
-
-
-def cancel(gateway, intent_id):
-    """Cancels like a shopper: open the page (CSRF cookie and field), confirm, post."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{gateway.base_url}/checkout/{intent_id}?cancel=1", timeout=10).read().decode()
-    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    opener.open(urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/cancel", method="POST",
-                                       data=urllib.parse.urlencode({"csrf": token}).encode()), timeout=10).read()
 
 
 @pytest.mark.parametrize("database", backends(), indirect=True)

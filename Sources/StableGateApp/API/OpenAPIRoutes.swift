@@ -53,4 +53,18 @@ struct OpenAPIRoutes {
             return Envelope.success(CheckoutIntentWire.fullPayload(intent, checkoutURL: intents.checkoutURL(intentId: id)), requestId: context.requestId)
         }
     }
+
+    /// The one method an Open API path takes (trailing slash ignored), or nil for other paths:
+    /// lets the envelope answer a wrong method with 405 and `Allow` instead of 404.
+    static func allowedMethod(path: String) -> HTTPRequest.Method? {
+        let parts = path.split(separator: "/").map(String.init)
+        switch parts.count {
+        case 2 where parts == ["v1", "checkout_intents"]: return .post
+        case 3 where parts[0] == "v1" && parts[1] == "test":
+            return ["ping": .get, "fail": .get, "post": .post][parts[2]]
+        case 3 where parts[0] == "v1" && parts[1] == "checkout_intents": return .get
+        case 4 where parts[0] == "v1" && parts[1] == "checkout_intents" && parts[3] == "status": return .get
+        default: return nil
+        }
+    }
 }

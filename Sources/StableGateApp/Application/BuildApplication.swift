@@ -148,6 +148,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
     router.add(middleware: MetricsMiddleware())
     HealthRoutes(database: environment.database, metrics: dependencies.metrics).register(on: router)
+    try APIReference.load().register(on: router)
     let api = router.group("v1").add(
         middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes))
     OpenAPIRoutes(intents: intents).register(on: api)

@@ -34,7 +34,11 @@ public struct EnvelopeMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             let (apiError, status) = map(error, request: request)
             logRejection(apiError, request: request, context: context)
-            return Envelope.failure(apiError, requestId: requestId, httpStatus: status)
+            var response = Envelope.failure(apiError, requestId: requestId, httpStatus: status)
+            if status == .methodNotAllowed, let allowed = OpenAPIRoutes.allowedMethod(path: request.uri.path) {
+                response.headers[.allow] = allowed.rawValue  // RFC 9110: say which method works
+            }
+            return response
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return Envelope.failure(APIError(.internalError, "internal server error; quote request_id \(requestId) to support"), requestId: requestId)
@@ -52,6 +56,10 @@ public struct EnvelopeMiddleware: RouterMiddleware {
     func map(_ error: any HTTPResponseError, request: Request) -> (APIError, HTTPResponse.Status) {
         switch error.status {
         case .notFound:
+            // The router cannot tell "no such path" from "not with this method"; the API can.
+            if let allowed = OpenAPIRoutes.allowedMethod(path: request.uri.path), allowed != request.method {
+                return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path); use \(allowed)"), .methodNotAllowed)
+            }
             return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound)
         case .methodNotAllowed:
             return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed)

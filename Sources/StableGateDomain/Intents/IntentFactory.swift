@@ -8,7 +8,7 @@ import Foundation
 public enum IntentFactory {
     /// Prices and builds a CREATED intent with its creation record.
     ///
-    /// - Throws: 50002 when the coin amount is at or below the 0.1 floor, or when a fiat
+    /// - Throws: 50002 when the coin amount is at or below the 0.1 floor or above 10^12, or when a fiat
     ///   request comes without a rate for its currency.
     public static func makeIntent(
         request: CreateCheckoutIntentRequest, rate: ExchangeRate?, id: String, storeId: String,
@@ -31,6 +31,12 @@ public enum IntentFactory {
             throw APIError(
                 .createFailed,
                 "amount is \(MoneyRules.wireString(amountCoins)) \(request.settlementCoin.code); it must be greater than \(MoneyRules.minimumCoinAmount) \(request.settlementCoin.code)",
+                field: "amount_cents")
+        }
+        guard MoneyRules.isWithinMaximum(amountCoins) else {
+            throw APIError(
+                .createFailed,
+                "amount is \(MoneyRules.wireString(amountCoins)) \(request.settlementCoin.code); it must be at most \(MoneyRules.maximumCoinAmount) \(request.settlementCoin.code)",
                 field: "amount_cents")
         }
         let intent = CheckoutIntent(

@@ -20,9 +20,12 @@ public enum MoneyRules {
     public static let quoteScale = 6
     /// Coin amounts at or below this are rejected (50002).
     public static let minimumCoinAmount = DecimalAmount("0.1")!
-    /// Largest `amount_cents` accepted (10^15, i.e. ten trillion units of any currency); it keeps
-    /// every derived integer far from any storage limit.
+    /// Largest `amount_cents` accepted (10^15, i.e. ten trillion units of any currency).
     public static let maximumAmountCents: Int64 = 1_000_000_000_000_000
+    /// Largest coin amount an intent may ask for (10^12 coins). Quotes are stored as integer
+    /// micro-coins in 64 bits (at most ~9.2 × 10^12 coins), and a fiat price in a currency worth
+    /// more than a coin converts into more coins than cents, so this is checked after FX (50002).
+    public static let maximumCoinAmount = DecimalAmount("1000000000000")!
     /// Basis points in one whole.
     public static let basisPointsPerWhole = 10_000
 
@@ -58,6 +61,11 @@ public enum MoneyRules {
     /// Whether a coin amount clears the 0.1 floor (strictly greater).
     public static func isAboveMinimum(_ amount: DecimalAmount) -> Bool {
         amount > minimumCoinAmount
+    }
+
+    /// Whether `amount` is at most ``maximumCoinAmount``.
+    public static func isWithinMaximum(_ amount: DecimalAmount) -> Bool {
+        amount <= maximumCoinAmount
     }
 
     /// The service fee in base units: `paid × bps / 10 000`, rounded down.

@@ -1,0 +1,196 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A client for the AllScale Open API v1 — StableGate or any compatible endpoint.
+///
+/// ```swift
+/// let client = AllScaleClient(baseURL: "https://pay.example.com", apiKey: key, apiSecret: secret)
+/// let created = try await client.createCheckoutIntent(
+///     CreateCheckoutIntent(pricing: .fiat(.usd), amountCents: 1250, orderId: "A-1001"), idempotencyKey: "A-1001")
+/// // redirect the customer to created.checkoutURL; later:
+/// let intent = try await client.checkoutIntent(id: created.id)
+/// ```
+///
+/// Every request is signed afresh (new timestamp and nonce), including retries. GETs and
+/// requests that never reached the server are retried with back-off; a create is retried
+/// only when it carries an idempotency key, so a retry can never create a second intent.
+public struct AllScaleClient: Sendable {
+    public let baseURL: String
+    public let apiKey: String
+    private let apiSecret: String
+    public var transport: any AllScaleTransport
+    public var clock: any AllScaleClock
+    public var retry: RetryPolicy
+    /// Per request.
+    public var timeout: Duration = .seconds(30)
+
+    /// How often to try and how long to wait between tries.
+    public struct RetryPolicy: Sendable {
+        public var maxAttempts: Int
+        public var initialDelay: Duration
+        public var maximumDelay: Duration
+
+        public init(maxAttempts: Int = 3, initialDelay: Duration = .milliseconds(500), maximumDelay: Duration = .seconds(8)) {
+            self.maxAttempts = maxAttempts
+            self.initialDelay = initialDelay
+            self.maximumDelay = maximumDelay
+        }
+
+        /// Never retry.
+        public static let none = RetryPolicy(maxAttempts: 1)
+
+        func delay(afterAttempt attempt: Int) -> Duration {
+            var delay = initialDelay
+            for _ in 1..<max(attempt, 1) { delay *= 2 }
+            return min(delay, maximumDelay)
+        }
+    }
+
+    public init(
+        baseURL: String, apiKey: String, apiSecret: String, transport: any AllScaleTransport = AsyncHTTPClientTransport(),
+        clock: any AllScaleClock = SystemAllScaleClock(), retry: RetryPolicy = RetryPolicy()
+    ) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.apiKey = apiKey
+        self.apiSecret = apiSecret
+        self.transport = transport
+        self.clock = clock
+        self.retry = retry
+    }
+
+    // MARK: The API
+
+    /// `GET /v1/test/ping`: checks the base URL, the key and the signature.
+    public func ping() async throws {
+        _ = try await call("GET", "/v1/test/ping", retryable: true)
+    }
+
+    /// `POST /v1/checkout_intents`. With an `idempotencyKey` (your order id is a good one) a
+    /// repeat within 24 h returns the first intent instead of creating another, and network
+    /// failures are retried; without one nothing is retried.
+    public func createCheckoutIntent(_ request: CreateCheckoutIntent, idempotencyKey: String? = nil) async throws -> CreatedCheckoutIntent {
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
+        let payload = try await call("POST", "/v1/checkout_intents", body: Array(request.body().serialized.utf8), headers: headers, retryable: idempotencyKey != nil)
+        return try Self.decode(CreatedCheckoutIntent.self, payload)
+    }
+
+    /// `GET /v1/checkout_intents/{id}/status`.
+    public func status(id: String) async throws -> CheckoutStatus {
+        let payload = try await call("GET", "/v1/checkout_intents/\(Self.pathSegment(id))/status", retryable: true)
+        guard case .number(let text) = payload, let value = Int(text) else {
+            throw AllScaleError.unexpectedResponse(httpStatus: 200, excerpt: "status payload \(payload.serialized)")
+        }
+        return CheckoutStatus(rawValue: value)
+    }
+
+    /// `GET /v1/checkout_intents/{id}`: the full object.
+    public func checkoutIntent(id: String) async throws -> CheckoutIntent {
+        try Self.decode(CheckoutIntent.self, try await call("GET", "/v1/checkout_intents/\(Self.pathSegment(id))", retryable: true))
+    }
+
+    /// Polls the status — every second at first, backing off to every 10 s — until it is
+    /// terminal, then returns the full intent. Throws ``AllScaleError/timedOut(last:)`` after `timeout`.
+    public func waitForTerminalStatus(id: String, timeout: Duration, onChange: @Sendable (CheckoutStatus) -> Void = { _ in }) async throws -> CheckoutIntent {
+        let deadline = clock.now.addingTimeInterval(Self.seconds(timeout))
+        var interval = Duration.seconds(1)
+        var last: CheckoutStatus?
+        while true {
+            let status = try await status(id: id)
+            if status != last { onChange(status) }
+            last = status
+            if status.isTerminal { return try await checkoutIntent(id: id) }
+            let remaining = deadline.timeIntervalSince(clock.now)
+            guard remaining > 0 else { throw AllScaleError.timedOut(last: last) }
+            try await clock.sleep(for: min(interval, .milliseconds(Int64(remaining * 1000))))
+            interval = min(interval * 3 / 2, .seconds(10))
+        }
+    }
+
+    // MARK: Requests
+
+    /// Sends one signed request (re-signed for every attempt) and returns the envelope's payload.
+    func call(_ method: String, _ path: String, query: String = "", body: [UInt8] = [], headers extra: [(String, String)] = [], retryable: Bool) async throws -> JSONValue {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let signed = RequestSigner.headers(method: method, path: path, query: query, body: body, apiKey: apiKey, secret: apiSecret, timestamp: clock.now)
+            let request = TransportRequest(
+                method: method, url: baseURL + path + (query.isEmpty ? "" : "?" + query),
+                headers: signed.map { ($0.name, $0.value) } + extra.map { ($0.0, $0.1) } + [("Accept", "application/json"), ("User-Agent", "AllScaleKit/1")], body: body)
+            let outcome: Result<JSONValue, AllScaleError>
+            do {
+                let response = try await transport.send(request, timeout: timeout)
+                outcome = Self.payload(of: response)
+            } catch let error as AllScaleError {
+                outcome = .failure(error)
+            } catch {
+                outcome = .failure(.transport("\(error)"))
+            }
+            switch outcome {
+            case .success(let payload): return payload
+            case .failure(let error):
+                guard retryable, attempt < retry.maxAttempts, let wait = retryDelay(for: error, attempt: attempt) else { throw error }
+                try await clock.sleep(for: wait)
+            }
+        }
+    }
+
+    /// Whether an error is worth another try, and after how long: no answer, a server error, or
+    /// a rate limit (after its `Retry-After`, when that fits the policy).
+    private func retryDelay(for error: AllScaleError, attempt: Int) -> Duration? {
+        switch error {
+        case .transport: return retry.delay(afterAttempt: attempt)
+        case .api(let code, _, _, let status, let retryAfter):
+            if code == 40001 {
+                let wait = Duration.seconds(retryAfter ?? 1)
+                return wait <= retry.maximumDelay ? wait : nil
+            }
+            return code == 90000 || status >= 500 ? retry.delay(afterAttempt: attempt) : nil
+        case .unexpectedResponse(let status, _): return status >= 500 ? retry.delay(afterAttempt: attempt) : nil
+        case .timedOut: return nil
+        }
+    }
+
+    static func payload(of response: TransportResponse) -> Result<JSONValue, AllScaleError> {
+        let excerpt = String(decoding: response.body.prefix(200), as: UTF8.self)
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(response.body)) else {
+            return .failure(.unexpectedResponse(httpStatus: response.status, excerpt: excerpt))
+        }
+        if envelope.code == 0 { return .success(envelope.payload ?? .null) }
+        return .failure(.api(
+            code: envelope.code, message: envelope.error?.message ?? "(no message)", requestId: envelope.requestId ?? response.header("X-Request-Id"),
+            httpStatus: response.status, retryAfterSeconds: response.header("Retry-After").flatMap(Int.init)))
+    }
+
+    private struct Envelope: Decodable {
+        struct ErrorBody: Decodable { let message: String? }
+        let code: Int
+        let payload: JSONValue?
+        let error: ErrorBody?
+        let requestId: String?
+        enum CodingKeys: String, CodingKey { case code, payload, error, requestId = "request_id" }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ payload: JSONValue) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(payload.serialized.utf8))
+        } catch {
+            throw AllScaleError.unexpectedResponse(httpStatus: 200, excerpt: "payload is not a \(T.self): \(error)")
+        }
+    }
+
+    /// Ids are hex, but never let one smuggle a path separator or query into the URL.
+    static func pathSegment(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
+    }
+}
