@@ -125,13 +125,19 @@ def gateway(database, tmp_path):
     instance.stop()
 
 
+def signature(secret, method, path, query, timestamp, nonce, body):
+    """Seed 003's signature, implemented here independently of the gateway's code: used to sign
+    requests and to check webhooks."""
+    canonical = "\n".join([method, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
+    return "v1=" + base64.b64encode(hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
+
+
 def signed_request(base_url, method, path, key, secret, body=b"", query="", nonce=None, timestamp=None, headers=None):
     """Signs with an independent Python implementation of seed 003's scheme and sends."""
     timestamp = str(int(time.time())) if timestamp is None else timestamp
     nonce = nonce or str(uuid.uuid4())
-    canonical = "\n".join([method, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
-    signature = "v1=" + base64.b64encode(hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
-    all_headers = {"X-API-Key": key, "X-Timestamp": timestamp, "X-Nonce": nonce, "X-Signature": signature}
+    all_headers = {"X-API-Key": key, "X-Timestamp": timestamp, "X-Nonce": nonce,
+                   "X-Signature": signature(secret, method, path, query, timestamp, nonce, body)}
     if body:
         all_headers["Content-Type"] = "application/json"
     all_headers.update(headers or {})

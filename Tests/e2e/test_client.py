@@ -4,14 +4,16 @@ import os
 import subprocess
 import time
 
-from conftest import BINARY, ROOT, Gateway, cancel, run_cli, wait_for
+from conftest import BINARY, ROOT, Gateway, cancel, run_cli
+
+
+def credentials_env(gateway, merchant):
+    """The environment with the merchant's credentials where `stablegate client` looks for them."""
+    return {**os.environ, "ALLSCALE_BASE_URL": gateway.base_url, "ALLSCALE_API_KEY": merchant["api_key"], "ALLSCALE_API_SECRET": merchant["api_secret"]}
 
 
 def client(gateway, merchant, *args, check=True, env_credentials=True):
-    env = dict(os.environ)
-    if env_credentials:
-        env.update({"ALLSCALE_BASE_URL": gateway.base_url, "ALLSCALE_API_KEY": merchant["api_key"], "ALLSCALE_API_SECRET": merchant["api_secret"]})
-    return run_cli("client", *args, env=env, check=check)
+    return run_cli("client", *args, env=credentials_env(gateway, merchant) if env_credentials else dict(os.environ), check=check)
 
 
 def test_client_commands_against_a_live_gateway(tmp_path):
@@ -35,8 +37,8 @@ def test_client_commands_against_a_live_gateway(tmp_path):
         assert full["all_scale_checkout_intent_id"] == intent_id and full["order_id"] == "CLI-1" and full["status"] == 1
 
         # watch follows the intent until it ends; a cancel ends it (exit 1: not CONFIRMED).
-        env = {**os.environ, "ALLSCALE_BASE_URL": gateway.base_url, "ALLSCALE_API_KEY": merchant["api_key"], "ALLSCALE_API_SECRET": merchant["api_secret"]}
-        watch = subprocess.Popen([str(BINARY), "client", "watch", intent_id, "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        watch = subprocess.Popen([str(BINARY), "client", "watch", intent_id, "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=credentials_env(gateway, merchant))
         time.sleep(1.5)
         cancel(gateway, intent_id)
         out, err = watch.communicate(timeout=60)

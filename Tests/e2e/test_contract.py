@@ -1,9 +1,6 @@
 """The published contract: /openapi.json and /docs/api as served, known responses validated against
 the document with jsonschema, and a schemathesis run against a live gateway (every request signed
 here, with Python's hmac) that must find no server error and no schema violation."""
-import hashlib
-import hmac
-import base64
 import json
 import os
 import re
@@ -19,7 +16,7 @@ from jsonschema import Draft202012Validator
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
-from conftest import ROOT, Gateway, create_intent, signed_request
+from conftest import ROOT, Gateway, signature, signed_request
 
 DOCUMENT = ROOT / "Sources" / "StableGateApp" / "Resources" / "openapi.json"
 SPEC = json.loads(DOCUMENT.read_text())
@@ -119,9 +116,8 @@ class Signed(requests.auth.AuthBase):
         body = request.body or b""
         body = body.encode() if isinstance(body, str) else body
         timestamp, nonce = str(int(time.time())), str(uuid.uuid4())
-        canonical = "\n".join([request.method.upper(), split.path, split.query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
-        signature = "v1=" + base64.b64encode(hmac.new(self.secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
-        request.headers.update({"X-API-Key": self.key, "X-Timestamp": timestamp, "X-Nonce": nonce, "X-Signature": signature})
+        request.headers.update({"X-API-Key": self.key, "X-Timestamp": timestamp, "X-Nonce": nonce,
+                                "X-Signature": signature(self.secret, request.method.upper(), split.path, split.query, timestamp, nonce, body)})
         return request
 
 

@@ -4,11 +4,9 @@ Webhooks go to a Python HTTP receiver that verifies every signature with its own
 (seed 003's canonical string) and fails on purpose: down, 500, slow, 410. E-mail goes to a real
 SMTP server (aiosmtpd, tools/smtp-sink) over STARTTLS with AUTH, and is parsed with Python's
 `email` package, attachments included."""
-import base64
 import csv
 import email
 import email.policy
-import hashlib
 import hmac
 import http.server
 import io
@@ -26,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (ROOT, Gateway, backends, cancel, create_intent, free_port, random_address, settled, setup_merchant, show,
-                      start_gateway, wait_for)
+                      signature, start_gateway, wait_for)
 
 FAST = {
     "STABLEGATE_NOTIFICATIONS_POLL_MS": "100",
@@ -62,8 +60,7 @@ class Receiver:
         secret = self.secrets.get(key)
         if secret is None or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
             return False
-        canonical = "\n".join([method, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
-        expected = "v1=" + base64.b64encode(hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
+        expected = signature(secret, method, path, query, timestamp, nonce, body)
         with self.lock:
             fresh = nonce not in self.nonces
             self.nonces.add(nonce)

@@ -67,7 +67,7 @@ public struct AllScaleClient: Sendable {
 
     /// `GET /v1/test/ping`: checks the base URL, the key and the signature.
     public func ping() async throws {
-        _ = try await call("GET", "/v1/test/ping", retryable: true)
+        _ = try await call("GET", "/v1/test/ping", as: JSONValue.self, retryable: true)
     }
 
     /// `POST /v1/checkout_intents`. With an `idempotencyKey` (your order id is a good one) a
@@ -76,22 +76,19 @@ public struct AllScaleClient: Sendable {
     public func createCheckoutIntent(_ request: CreateCheckoutIntent, idempotencyKey: String? = nil) async throws -> CreatedCheckoutIntent {
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
-        let payload = try await call("POST", "/v1/checkout_intents", body: Array(request.body().serialized.utf8), headers: headers, retryable: idempotencyKey != nil)
-        return try Self.decode(CreatedCheckoutIntent.self, payload)
+        return try await call(
+            "POST", "/v1/checkout_intents", body: Array(request.body().serialized.utf8), headers: headers, as: CreatedCheckoutIntent.self,
+            retryable: idempotencyKey != nil)
     }
 
     /// `GET /v1/checkout_intents/{id}/status`.
     public func status(id: String) async throws -> CheckoutStatus {
-        let payload = try await call("GET", "/v1/checkout_intents/\(Self.pathSegment(id))/status", retryable: true)
-        guard case .number(let text) = payload, let value = Int(text) else {
-            throw AllScaleError.unexpectedResponse(httpStatus: 200, excerpt: "status payload \(payload.serialized)")
-        }
-        return CheckoutStatus(rawValue: value)
+        try await call("GET", "/v1/checkout_intents/\(Self.pathSegment(id))/status", as: CheckoutStatus.self, retryable: true)
     }
 
     /// `GET /v1/checkout_intents/{id}`: the full object.
     public func checkoutIntent(id: String) async throws -> CheckoutIntent {
-        try Self.decode(CheckoutIntent.self, try await call("GET", "/v1/checkout_intents/\(Self.pathSegment(id))", retryable: true))
+        try await call("GET", "/v1/checkout_intents/\(Self.pathSegment(id))", as: CheckoutIntent.self, retryable: true)
     }
 
     /// Polls the status — every second at first, backing off to every 10 s — until it is
@@ -114,8 +111,10 @@ public struct AllScaleClient: Sendable {
 
     // MARK: Requests
 
-    /// Sends one signed request (re-signed for every attempt) and returns the envelope's payload.
-    func call(_ method: String, _ path: String, query: String = "", body: [UInt8] = [], headers extra: [(String, String)] = [], retryable: Bool) async throws -> JSONValue {
+    /// Sends one signed request (re-signed for every attempt) and returns the envelope's payload as `P`.
+    func call<P: Decodable & Sendable>(
+        _ method: String, _ path: String, query: String = "", body: [UInt8] = [], headers extra: [(String, String)] = [], as _: P.Type, retryable: Bool
+    ) async throws -> P {
         var attempt = 0
         while true {
             attempt += 1
@@ -123,10 +122,10 @@ public struct AllScaleClient: Sendable {
             let request = TransportRequest(
                 method: method, url: baseURL + path + (query.isEmpty ? "" : "?" + query),
                 headers: signed.map { ($0.name, $0.value) } + extra.map { ($0.0, $0.1) } + [("Accept", "application/json"), ("User-Agent", "AllScaleKit/1")], body: body)
-            let outcome: Result<JSONValue, AllScaleError>
+            let outcome: Result<P, AllScaleError>
             do {
                 let response = try await transport.send(request, timeout: timeout)
-                outcome = Self.payload(of: response)
+                outcome = Self.payload(of: response, as: P.self)
             } catch let error as AllScaleError {
                 outcome = .failure(error)
             } catch {
@@ -157,32 +156,41 @@ public struct AllScaleClient: Sendable {
         }
     }
 
-    static func payload(of response: TransportResponse) -> Result<JSONValue, AllScaleError> {
+    /// The payload of a success envelope decoded straight from the body as `P` (one decode in the
+    /// usual case), or the error an error envelope, or anything else, stands for.
+    static func payload<P: Decodable>(of response: TransportResponse, as _: P.Type) -> Result<P, AllScaleError> {
+        let body = Data(response.body), decoder = JSONDecoder()
+        if let envelope = try? decoder.decode(Envelope<P>.self, from: body) {
+            guard envelope.code == 0 else { return .failure(envelope.failure(response)) }
+            if let payload = envelope.payload { return .success(payload) }
+        }
+        // Not an envelope of a `P`: say whether it is an envelope at all.
         let excerpt = String(decoding: response.body.prefix(200), as: UTF8.self)
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(response.body)) else {
+        guard let head = try? decoder.decode(Envelope<Skipped>.self, from: body) else {
             return .failure(.unexpectedResponse(httpStatus: response.status, excerpt: excerpt))
         }
-        if envelope.code == 0 { return .success(envelope.payload ?? .null) }
-        return .failure(.api(
-            code: envelope.code, message: envelope.error?.message ?? "(no message)", requestId: envelope.requestId ?? response.header("X-Request-Id"),
-            httpStatus: response.status, retryAfterSeconds: response.header("Retry-After").flatMap(Int.init)))
+        guard head.code == 0 else { return .failure(head.failure(response)) }
+        return .failure(.unexpectedResponse(httpStatus: response.status, excerpt: "payload is not a \(P.self): \(excerpt)"))
     }
 
-    private struct Envelope: Decodable {
+    private struct Envelope<Payload: Decodable>: Decodable {
         struct ErrorBody: Decodable { let message: String? }
         let code: Int
-        let payload: JSONValue?
+        let payload: Payload?
         let error: ErrorBody?
         let requestId: String?
         enum CodingKeys: String, CodingKey { case code, payload, error, requestId = "request_id" }
+
+        func failure(_ response: TransportResponse) -> AllScaleError {
+            .api(
+                code: code, message: error?.message ?? "(no message)", requestId: requestId ?? response.header("X-Request-Id"),
+                httpStatus: response.status, retryAfterSeconds: response.header("Retry-After").flatMap(Int.init))
+        }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ payload: JSONValue) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(payload.serialized.utf8))
-        } catch {
-            throw AllScaleError.unexpectedResponse(httpStatus: 200, excerpt: "payload is not a \(T.self): \(error)")
-        }
+    /// A payload whose content does not matter.
+    private struct Skipped: Decodable {
+        init(from decoder: any Decoder) {}
     }
 
     /// Ids are hex, but never let one smuggle a path separator or query into the URL.

@@ -125,11 +125,17 @@ public struct WebhookEvent: Sendable, Decodable {
     public let createdAt: String
     public let data: JSONValue
 
+    /// The intent in `data`, for `checkout_intent.*` events (decoded with the event).
+    public let intent: CheckoutIntent?
+
     enum CodingKeys: String, CodingKey { case eventId = "event_id", type, createdAt = "created_at", data }
 
-    /// The intent in `data`, for `checkout_intent.*` events.
-    public var intent: CheckoutIntent? {
-        guard type.hasPrefix("checkout_intent.") else { return nil }
-        return try? JSONDecoder().decode(CheckoutIntent.self, from: Data(data.serialized.utf8))
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        eventId = try container.decode(String.self, forKey: .eventId)
+        type = try container.decode(String.self, forKey: .type)
+        createdAt = try container.decode(String.self, forKey: .createdAt)
+        data = try container.decode(JSONValue.self, forKey: .data)
+        intent = type.hasPrefix("checkout_intent.") ? try? container.decode(CheckoutIntent.self, forKey: .data) : nil
     }
 }

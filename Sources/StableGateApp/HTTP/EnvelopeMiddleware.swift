@@ -32,12 +32,10 @@ public struct EnvelopeMiddleware: RouterMiddleware {
             logRejection(error, request: request, context: context)
             return Envelope.failure(error, requestId: requestId)
         } catch let error as any HTTPResponseError {
-            let (apiError, status) = map(error, request: request)
+            let (apiError, status, allowed) = map(error, request: request)
             logRejection(apiError, request: request, context: context)
             var response = Envelope.failure(apiError, requestId: requestId, httpStatus: status)
-            if status == .methodNotAllowed, let allowed = OpenAPIRoutes.allowedMethod(path: request.uri.path) {
-                response.headers[.allow] = allowed.rawValue  // RFC 9110: say which method works
-            }
+            if let allowed { response.headers[.allow] = allowed.rawValue }  // RFC 9110: say which method works
             return response
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
@@ -52,22 +50,24 @@ public struct EnvelopeMiddleware: RouterMiddleware {
             metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)", "method": "\(request.method)", "path": "\(request.uri.path)"])
     }
 
-    /// Maps framework errors (no route, body too large, …) to envelope errors.
-    func map(_ error: any HTTPResponseError, request: Request) -> (APIError, HTTPResponse.Status) {
+    /// Maps framework errors (no route, body too large, …) to envelope errors, with the method
+    /// to name in `Allow` for a 405 on an Open API path.
+    func map(_ error: any HTTPResponseError, request: Request) -> (APIError, HTTPResponse.Status, allow: HTTPRequest.Method?) {
         switch error.status {
         case .notFound:
             // The router cannot tell "no such path" from "not with this method"; the API can.
             if let allowed = OpenAPIRoutes.allowedMethod(path: request.uri.path), allowed != request.method {
-                return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path); use \(allowed)"), .methodNotAllowed)
+                return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path); use \(allowed)"), .methodNotAllowed, allowed)
             }
-            return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound)
+            return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound, nil)
         case .methodNotAllowed:
-            return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed)
+            return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed,
+                    OpenAPIRoutes.allowedMethod(path: request.uri.path))
         case .contentTooLarge:
-            return (APIError(.validation, "request body is too large; the limit is \(maximumBodyBytes) bytes"), .contentTooLarge)
+            return (APIError(.validation, "request body is too large; the limit is \(maximumBodyBytes) bytes"), .contentTooLarge, nil)
         default:
             let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
-            return (APIError(error.status.code >= 500 ? .internalError : .validation, message), error.status)
+            return (APIError(error.status.code >= 500 ? .internalError : .validation, message), error.status, nil)
         }
     }
 }

@@ -56,11 +56,11 @@ public struct OperatorNotifications: Sendable {
             guard let event = try await environment.webhooks.event(id: eventId) else {
                 throw MerchantOnboarding.InputError(description: "no webhook event \(eventId)")
             }
-            // Done when this attempt cycle has made an attempt and nobody holds the event.
-            if event.state != .delivering, event.cycleAttempts > 0 || event.state != .pending {
+            // Done when this attempt cycle has made an attempt and nobody holds the event (or time is up).
+            let settled = event.state != .delivering && (event.cycleAttempts > 0 || event.state != .pending)
+            if settled || Date() > deadline {
                 return EventReport(event: event, attempts: try await environment.webhooks.attempts(eventId: eventId))
             }
-            if Date() > deadline { return EventReport(event: event, attempts: try await environment.webhooks.attempts(eventId: eventId)) }
             if await services.dispatcher.runOnce() == 0 { try await Task.sleep(for: .milliseconds(200)) }
         }
     }
