@@ -10,7 +10,7 @@ struct StableGateCommand: AsyncParsableCommand {
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, WebhooksCommand.self, ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
-            TransfersCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self, BenchSeedOrdersCommand.self,
+            TransfersCommand.self, AccountsCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self, BenchSeedOrdersCommand.self,
         ]
     )
 }

@@ -135,6 +135,16 @@ struct CryptoVectorTests {
         #expect(try EthereumAddress(privateKey: wallet.depositKey(index: index)).checksummed == address)
     }
 
+    @Test("Shopper-account wallets follow m/44'/60'/1'/0/i like eth-account's HD wallets, apart from deposit addresses", arguments: [
+        (Int64(0), "0x43afA96F1DC56947626C5a951e0de99Ae0337020"), (Int64(1), "0x438424da4D51d1d4B9e41A60a149da91BaDF7511"),
+        (Int64(7), "0x0Cb2f36706989C5977364cC5295B9dD7397a58AE"),
+    ])
+    func accountAddresses(index: Int64, address: String) throws {
+        let wallets = try GatewayWallets(depositSeed: Array(0..<64), hotWalletKey: Array(repeating: 1, count: 32), feeAddress: nil)
+        #expect(try wallets.accountAddress(index: index).checksummed == address)
+        #expect(try wallets.accountAddress(index: index) != wallets.depositAddress(index: index))
+    }
+
     @Test("Transfer logs decode only with three topics and 32 bytes of data")
     func transferDecoding() throws {
         let token = try #require(EthereumAddress("0xF2E246BB76DF876Cef8b38ae84130F4F55De395b"))

@@ -91,9 +91,11 @@ struct LoginThrottle: Sendable {
     var window: TimeInterval = 15 * 60
     var maximumFailures = 5
     var maximumFailuresPerAddress = 20
+    /// Separates the realms' counters (`""` for the dashboard, `account:` for shoppers).
+    var keyPrefix = ""
 
     func keys(email: String, client: String) -> [String] {
-        ["email:" + email.lowercased(), "ip:" + client]
+        [keyPrefix + "email:" + email.lowercased(), keyPrefix + "ip:" + client]
     }
 
     /// Whether a login for `email` from `client` may be tried now.

@@ -114,6 +114,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         intents: environment.intents, clock: clock, identifiers: environment.identifiers,
         defaultFeeBasisPoints: configuration.defaultFeeBasisPoints, checkoutLifetime: configuration.checkoutLifetime,
         feeAddress: environment.wallets?.feeAddress.lowercased, logger: logger)
+    let shopperAccounts = ShopperAccountRepository(database: environment.database)
     var rpcs: [Int64: EthereumRPC] = [:]
     var watchers: [ChainWatcher] = []
     var deposits: DepositService?
@@ -130,9 +131,13 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             let sweeper = Sweeper(
                 chain: chain, rpc: rpc, payments: payments, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
+            let accountSender = AccountTransferSender(
+                chain: chain, rpc: rpc, accounts: shopperAccounts, payments: payments, wallets: wallets, clock: clock,
+                identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(ChainWatcher(
-                chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper, holder: holder,
-                clock: clock, leaseTTL: configuration.chainLeaseTTL, logger: logger))
+                chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper,
+                accounts: shopperAccounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
+                logger: logger))
         }
         deposits = DepositService(
             intents: environment.intents, chains: environment.chains, wallets: wallets, clock: clock,
@@ -154,7 +159,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     OpenAPIRoutes(intents: intents).register(on: api)
     let checkout = CheckoutService(
         intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,
-        heads: ChainHeadCache(rpcs: rpcs), clock: clock)
+        accounts: deposits == nil ? nil : shopperAccounts, heads: ChainHeadCache(rpcs: rpcs), clock: clock)
     let publicLimiter = ClientRateLimiter(perMinute: 240, burst: 60)
     CheckoutRoutes(checkout: checkout, limiter: publicLimiter, clock: clock, maximumBodyBytes: 4096).register(on: router)
     let pages = try await PageTemplates()
@@ -179,6 +184,21 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         keyCache: keys, configuration: configuration, clock: clock, identifiers: environment.identifiers,
         notifications: DashboardNotifications(
             webhooks: environment.webhooks, emails: environment.emails, operations: WebhookOperations(environment: environment)))
+    // Shopper accounts ("Pay with StableGate account").
+    let accountPages = AccountPages(
+        templates: pages,
+        sessions: SessionManager(
+            realm: "account", cookieName: "sg_account", cookiePath: "/", accounts: accounts, identifiers: environment.identifiers, clock: clock,
+            secureCookies: secureCookies),
+        throttle: LoginThrottle(accounts: accounts, clock: clock, keyPrefix: "account:"), accounts: shopperAccounts,
+        payments: AccountPaymentService(
+            accounts: shopperAccounts, ledger: LedgerRepository(database: environment.database), intents: environment.intents, deposits: deposits,
+            chains: environment.chains, rpcs: rpcs, clock: clock, identifiers: environment.identifiers),
+        wallets: environment.wallets, hasher: PasswordHasher(cost: configuration.passwordHashCost), clock: clock,
+        identifiers: environment.identifiers)
+    AccountAuthRoutes(pages: accountPages).register(on: router)
+    AccountHomeRoutes(pages: accountPages).register(on: router)
+    CheckoutAccountRoutes(pages: accountPages, checkout: checkout, limiter: publicLimiter).register(on: router)
     DashboardAuthRoutes(pages: dashboard).register(on: router)
     let dashboardGroup = router.group("dashboard").add(middleware: DashboardSessionMiddleware(pages: dashboard))
     DashboardOrderRoutes(pages: dashboard).register(on: dashboardGroup)

@@ -68,7 +68,7 @@ public enum WatcherBenchmark {
             wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
         let watcher = ChainWatcher(
             chain: chain, rpc: rpc, payments: environment.payments, processor: processor, screening: nil, sweeper: sweeper,
-            holder: "benchmark", clock: environment.clock, initialLookback: 0, logger: logger)
+            accounts: ShopperAccountRepository(database: environment.database), accountSender: nil, holder: "benchmark", clock: environment.clock, initialLookback: 0, logger: logger)
         _ = try await watcher.pass()
 
         // 3. Transfers: half to open intents (1 USDT each: partial payments), half elsewhere.

@@ -16,6 +16,8 @@ struct CheckoutService: Sendable {
     let merchants: MerchantRepository
     let payments: PaymentStateRepository
     let deposits: DepositService?
+    /// Shopper accounts, for "Pay with StableGate account"; nil without chains.
+    let accounts: ShopperAccountRepository?
     let heads: ChainHeadCache
     let clock: any WallClock
 
@@ -54,6 +56,10 @@ struct CheckoutService: Sendable {
         let decimals: Int
         let confirmationsCurrent: Int64?
         let confirmationsRequired: Int
+        /// The newest shopper-account payment of the intent (on its way, sent, or failed).
+        let accountPayment: AccountTransfer?
+        /// Whether "Pay with StableGate account" is offered.
+        let accountsEnabled: Bool
 
         func amount(_ units: BigUInt) -> String { MoneyRules.wireString(DecimalAmount(units: units, scale: decimals)) }
         /// The first payment toward the order, for "transaction" lines.
@@ -96,7 +102,8 @@ struct CheckoutService: Sendable {
             transactions: transactions, paid: paid, pending: pending, missing: due > paid + pending ? due - paid - pending : 0,
             decimals: decimals,
             confirmationsCurrent: relevant.filter { $0.state == .seen }.compactMap { transfer in head.map { max(0, $0 - transfer.blockNumber + 1) } }.min(),
-            confirmationsRequired: required)
+            confirmationsRequired: required, accountPayment: try await accounts?.latestPayment(intentId: id),
+            accountsEnabled: accounts != nil)
     }
 
     /// `GET /checkout/{id}/state`.

@@ -58,6 +58,7 @@ public enum CheckoutText: String, CaseIterable, Sendable {
     case cancel, cancelTitle, cancelBody, cancelYes, cancelNo, canceledTitle, canceledBody
     case underpaidTitle, underpaidBody, rejectedTitle, rejectedBody, failedTitle, failedBody, expiredTitle, expiredBody
     case notFoundTitle, notFoundBody, language, poweredBy, autoRefresh, refresh, overpaidNote, lateNote, errorTitle
+    case payWithAccount, payWithAccountHint, accountPayingTitle, accountPayingBody, accountPaymentFailed
 
     var english: String {
         switch self {
@@ -128,6 +129,11 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .overpaidNote: "You paid {amount} {coin} more than the order; the merchant has been told."
         case .lateNote: "{amount} {coin} arrived after the order ended; the merchant has been told."
         case .errorTitle: "Something went wrong"
+        case .payWithAccount: "Pay with StableGate account"
+        case .payWithAccountHint: "Have a StableGate balance? Log in and pay in two clicks."
+        case .accountPayingTitle: "Paying from your StableGate account"
+        case .accountPayingBody: "{amount} {coin} is on its way from your StableGate account on {network}. This page updates by itself."
+        case .accountPaymentFailed: "Your StableGate account payment could not be sent, and the amount is back in your balance. You can try again or pay another way."
         }
     }
 
@@ -200,6 +206,11 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .overpaidNote: "您比订单多支付了 {amount} {coin}，商家已收到通知。"
         case .lateNote: "{amount} {coin} 在订单结束后到账，商家已收到通知。"
         case .errorTitle: "出现问题"
+        case .payWithAccount: "使用 StableGate 账户支付"
+        case .payWithAccountHint: "已有 StableGate 余额？登录后两步完成支付。"
+        case .accountPayingTitle: "正在从您的 StableGate 账户付款"
+        case .accountPayingBody: "{amount} {coin} 正从您在 {network} 上的 StableGate 账户转出。本页会自动更新。"
+        case .accountPaymentFailed: "您的 StableGate 账户付款未能发送，款项已退回您的余额。您可以重试或使用其他方式支付。"
         }
     }
 }

@@ -55,6 +55,13 @@ struct CheckoutPageRenderer: Sendable {
                 model["choose"] = true
             case .tempWalletReceived where mode == .changeNetwork:
                 model["choose"] = true
+            case .tempWalletReceived where snapshot.accountPayment.map({ $0.state != .failed }) ?? false:
+                let payment = snapshot.accountPayment!
+                model["accountPaying"] = [
+                    "body": locale.text(.accountPayingBody, [
+                        "amount": grouped(MoneyRules.wireString(payment.decimalAmount)), "coin": coin, "network": network,
+                    ]),
+                ]
             case .tempWalletReceived where snapshot.windowEnded:
                 model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
             case .tempWalletReceived:
@@ -103,6 +110,12 @@ struct CheckoutPageRenderer: Sendable {
                 }
             }
         }
+        if snapshot.accountsEnabled, model["choose"] != nil || model["pay"] != nil, mode != .topUp, status != .onChain {
+            model["payWithAccount"] = "/checkout/\(intent.id)/account"
+        }
+        if error == nil, status == .tempWalletReceived, snapshot.accountPayment?.state == .failed, model["accountPaying"] == nil {
+            model["error"] = locale.text(.accountPaymentFailed)
+        }
         if model["choose"] != nil {
             let selected = intent.payment.chainId.map { "\($0):\(intent.settlementCoin.rawValue)" }
             let options: [[String: Any]] = snapshot.options.enumerated().map { index, option in
@@ -116,7 +129,8 @@ struct CheckoutPageRenderer: Sendable {
         if status.isTerminal || (status == .tempWalletReceived && snapshot.windowEnded), let redirect = intent.order.redirectURL {
             model["returnURL"] = Self.returnURL(redirect, intentId: intent.id)
         }
-        model["cancelable"] = cancelable && model["confirmCancel"] == nil
+        // Money already on its way from the shopper's account: canceling would only make it late.
+        model["cancelable"] = cancelable && model["confirmCancel"] == nil && model["accountPaying"] == nil
         if !status.isTerminal {
             model["live"] = true
             model["autoRefresh"] = model["pay"] != nil ? 15 : 8
@@ -195,7 +209,8 @@ struct CheckoutPageRenderer: Sendable {
         return groups.joined(separator: ",") + (parts.count > 1 ? "." + parts[1] : "")
     }
 
-    private static func time(_ date: Date) -> String {
+    /// `yyyy-MM-dd HH:mm` in UTC, as the pages print times.
+    static func time(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

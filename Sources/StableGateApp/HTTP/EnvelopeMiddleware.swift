@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import StableGateDomain
+import StableGateStore
 
 /// The outermost middleware: gives every request its id (in the context, the logger metadata
 /// and the `X-Request-Id` header) and turns every error into an envelope, so clients never see
@@ -38,7 +39,7 @@ public struct EnvelopeMiddleware: RouterMiddleware {
             if let allowed { response.headers[.allow] = allowed.rawValue }  // RFC 9110: say which method works
             return response
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            context.logger.error("unhandled error", metadata: ["error": "\(DatabaseErrorText.describe(error))", "path": "\(request.uri.path)"])
             return Envelope.failure(APIError(.internalError, "internal server error; quote request_id \(requestId) to support"), requestId: requestId)
         }
     }

@@ -6,6 +6,8 @@ import Crypto
 public struct HDWallet: Sendable {
     /// The default path prefix for deposit addresses: m/44'/60'/0'/0 (BIP-44, Ethereum).
     public static let depositPath: [UInt32] = [44 | hardened, 60 | hardened, 0 | hardened, 0]
+    /// The path prefix for shopper-account wallets: m/44'/60'/1'/0 (BIP-44 account 1).
+    public static let accountPath: [UInt32] = [44 | hardened, 60 | hardened, 1 | hardened, 0]
     /// Flag for hardened derivation.
     public static let hardened: UInt32 = 0x8000_0000
 

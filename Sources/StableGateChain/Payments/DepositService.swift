@@ -74,7 +74,7 @@ public struct DepositService: Sendable {
         let now = clock.now
         let wallets = wallets
         let window = defaultPaymentWindow
-        let outcome = try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: DepositQuote)? in
+        let outcome = try await assigningOnce { try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: DepositQuote)? in
             guard intent.acceptedStableCoins.contains(coin) else {
                 throw APIError.invalid("stable_coin", "this order accepts \(intent.acceptedStableCoins.map(\.code).joined(separator: ", ")) only")
             }
@@ -113,11 +113,25 @@ public struct DepositService: Sendable {
                 depositAddress: checksummed, amountCoins: intent.amountCoins, amountBaseUnits: amount, tokenContract: token.contract.checksummed,
                 tokenSymbol: token.symbol, decimals: token.decimals, chainId: chain.chainId, chainName: chain.name, expiresAt: expiresAt,
                 paymentURI: PaymentURI.erc20Transfer(token: token.contract.checksummed, chainId: chain.chainId, recipient: checksummed, baseUnits: amount)))
-        }
+        } }
         guard let outcome else { throw APIError(.notFound, "checkout intent \(intentId) not found") }
         logger.info("deposit assigned", metadata: [
             "intent_id": "\(intentId)", "chain_id": "\(chainId)", "coin": "\(coin.code)", "address": "\(outcome.depositAddress)",
         ])
         return outcome
+    }
+
+    /// Runs a first assignment again when a concurrent one (two tabs choosing at once) inserted
+    /// the intent's deposit address first: the retry reads the intent with that address.
+    private func assigningOnce<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await body()
+            } catch where attempt < 3 && DatabaseErrorText.isUniqueViolation(error) {
+                continue
+            }
+        }
     }
 }

@@ -32,6 +32,20 @@ public struct GatewayWallets: Sendable {
         try EthereumAddress(privateKey: depositKey(index: index))
     }
 
+    /// The key of shopper account number `index`: m/44'/60'/1'/0/index, a BIP-44 account of
+    /// its own, so it can never collide with an intent's deposit address.
+    public func accountKey(index: Int64) throws -> [UInt8] {
+        guard let index = UInt32(exactly: index), index < HDWallet.hardened else {
+            throw Secp256k1.KeyError(description: "account index \(index) is out of range")
+        }
+        return try deposits.derive(HDWallet.accountPath + [index]).privateKey
+    }
+
+    /// The custodial deposit address of shopper account number `index` (every EVM chain).
+    public func accountAddress(index: Int64) throws -> EthereumAddress {
+        try EthereumAddress(privateKey: accountKey(index: index))
+    }
+
     /// The hot wallet's key, for signing gas top-ups.
     var hotKey: [UInt8] { hotWalletKey }
 }

@@ -8,6 +8,12 @@ import Glibc
 public enum FaultPoint: String, Sendable, CaseIterable {
     /// A sweep transaction was broadcast, its new state not yet recorded.
     case afterSweepBroadcast = "after-sweep-broadcast"
+    /// A shopper's payment or withdrawal was approved and debited; nothing signed yet.
+    case afterAccountApproval = "after-account-approval"
+    /// An account transfer's transaction was signed and stored, not yet broadcast.
+    case afterAccountSigned = "after-account-signed"
+    /// An account transfer's transaction was broadcast, its new state not yet recorded.
+    case afterAccountBroadcast = "after-account-broadcast"
 
     /// Points armed for this process.
     nonisolated(unsafe) public static var armed: Set<FaultPoint> = []
@@ -18,7 +24,7 @@ public enum FaultPoint: String, Sendable, CaseIterable {
     }
 
     /// Kills the process here when this point is armed.
-    func trigger() {
+    public func trigger() {
         guard FaultPoint.armed.contains(self) else { return }
         let message = Array("stablegate: fault injection at \(rawValue): SIGKILL\n".utf8)
         _ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }

@@ -189,66 +189,24 @@ public struct Sweeper: Sendable {
         try await refreshIntent(settlement.intentId, merchantTransaction: nil)
     }
 
-    /// Fees for a new transaction: EIP-1559 where the chain has a base fee, legacy otherwise.
-    private func currentFees() async throws -> EthereumTransaction.Fees {
-        let latest = try await rpc.latestBlock()
-        if let baseFee = latest.baseFeePerGas {
-            let priority = (try? await rpc.maxPriorityFeePerGas()) ?? 1_500_000_000
-            return .eip1559(maxFeePerGas: baseFee * 2 + priority, maxPriorityFeePerGas: priority)
-        }
-        return .legacy(gasPrice: try await rpc.gasPrice() * 11 / 10)
-    }
-
-    /// The next nonce for `address`: past what the chain has seen and past anything this
-    /// gateway signed that may still be mined.
-    private func nextNonce(_ address: EthereumAddress) async throws -> UInt64 {
-        let onChain = try await rpc.transactionCount(address, pending: true)
-        let ours = try await payments.highestLiveNonce(chainId: chain.chainId, from: address.lowercased)
-        return max(onChain, ours.map { $0 + 1 } ?? 0)
-    }
+    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, payments: payments, clock: clock) }
+    private func currentFees() async throws -> EthereumTransaction.Fees { try await outgoing.currentFees() }
+    private func nextNonce(_ address: EthereumAddress) async throws -> UInt64 { try await outgoing.nextNonce(address) }
 
     /// Signs and stores a transaction (not yet broadcast).
     private func sign(
         kind: SweepKind, attempt: Int, settlement: SettlementRecord, from: EthereumAddress, key: [UInt8], transaction: EthereumTransaction
     ) async throws -> SweepTransaction {
-        let signed = try transaction.signed(with: key)
-        let now = clock.now
-        let sweep = SweepTransaction(
-            id: identifiers.objectId(at: now), settlementId: settlement.id, chainId: chain.chainId, kind: kind, attempt: attempt,
-            from: from.lowercased, to: transaction.to.lowercased, nonce: transaction.nonce, rawTransaction: signed.rawHex,
-            hash: signed.hashHex, maxFeePerGas: transaction.fees.maximumPerGas, state: .signed, createdAt: now, updatedAt: now)
+        let sweep = try outgoing.signed(
+            transaction, key: key, id: identifiers.objectId(at: clock.now), ownerId: settlement.id, kind: kind, attempt: attempt, from: from)
         try await payments.insert(sweep)
         return sweep
     }
 
     /// Broadcasts a stored transaction and records that it was.
     private func broadcast(_ sweep: inout SweepTransaction) async throws {
-        guard let raw = Hex.decode(sweep.rawTransaction) else { throw Failure(description: "stored transaction \(sweep.id) is not hex") }
-        let signed = EthereumTransaction.Signed(raw: raw, hash: Keccak256.hash(raw))
-        do {
-            _ = try await rpc.sendRawTransaction(signed)
-        } catch JSONRPCError.node(_, let message) {
-            // Already mined (a rebroadcast after a crash)? Then it simply is done.
-            if let receipt = try await rpc.receipt(sweep.hash) {
-                sweep.state = receipt.succeeded ? .mined : .failed
-                sweep.blockNumber = Int64(receipt.blockNumber)
-                sweep.updatedAt = clock.now
-                try await payments.update(sweep)
-                return
-            }
-            let lower = message.lowercased()
-            if lower.contains("nonce too low") || lower.contains("insufficient funds") || lower.contains("intrinsic gas") {
-                sweep.state = .failed
-                sweep.updatedAt = clock.now
-                try await payments.update(sweep)
-            }
-            throw Failure(description: "node refused the \(sweep.kind.rawValue) transaction: \(message)")
-        }
-        FaultPoint.afterSweepBroadcast.trigger()
-        sweep.state = .broadcast
-        sweep.broadcastAt = clock.now
-        sweep.updatedAt = clock.now
-        try await payments.update(sweep)
+        try await outgoing.broadcast(&sweep, save: payments.update, fault: .afterSweepBroadcast)
+        guard sweep.state == .broadcast else { return }
         logger.info("sweep transaction broadcast", metadata: [
             "intent_id": "\(sweep.settlementId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "nonce": "\(sweep.nonce)",
         ])
@@ -259,13 +217,7 @@ public struct Sweeper: Sendable {
         _ stuck: SweepTransaction, settlement: SettlementRecord, merchant: EthereumAddress, feeWallet: EthereumAddress, token: EthereumAddress,
         deposit: EthereumAddress
     ) async throws {
-        let current = try await currentFees()
-        let bumped = stuck.maxFeePerGas * 5 / 4
-        let fees: EthereumTransaction.Fees
-        switch current {
-        case .legacy(let price): fees = .legacy(gasPrice: max(price, bumped))
-        case .eip1559(let maximum, let priority): fees = .eip1559(maxFeePerGas: max(maximum, bumped), maxPriorityFeePerGas: max(priority, bumped / 4))
-        }
+        let fees = try await outgoing.replacementFees(over: stuck.maxFeePerGas)
         let transaction: EthereumTransaction
         let key: [UInt8]
         let from: EthereumAddress
@@ -275,7 +227,7 @@ public struct Sweeper: Sendable {
             from = wallets.hotWallet
             let gasNeeded = BigUInt(100_000) * 2 * fees.maximumPerGas
             transaction = EthereumTransaction(chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
-        case .merchant, .fee:
+        case .merchant, .fee, .payout:
             guard let index = try await payments.derivationIndex(intentId: settlement.intentId) else { throw Failure(description: "no deposit key index") }
             key = try wallets.depositKey(index: index)
             from = deposit

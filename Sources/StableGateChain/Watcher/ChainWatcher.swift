@@ -20,6 +20,11 @@ public struct WatchReport: Sendable, Equatable {
     public var dropped = 0
     public var screened = 0
     public var settlementsTouched = 0
+    /// Deposits to shopper accounts seen, confirmed (credited) and dropped by a reorg.
+    public var accountDepositsSeen = 0
+    public var accountDepositsConfirmed = 0
+    public var accountDepositsDropped = 0
+    public var accountTransfersTouched = 0
     /// False when another instance holds this chain's lease.
     public var isLeader = true
 }
@@ -38,6 +43,9 @@ public final class ChainWatcher: Service {
     let processor: PaymentProcessor
     let screening: (any AddressScreening)?
     let sweeper: Sweeper
+    /// Shopper accounts: deposits to their addresses are credited, their transfers sent.
+    let accounts: ShopperAccountRepository?
+    let accountSender: AccountTransferSender?
     let holder: String
     let clock: any WallClock
     let logger: Logger
@@ -50,8 +58,8 @@ public final class ChainWatcher: Service {
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, payments: PaymentStateRepository, processor: PaymentProcessor,
-        screening: (any AddressScreening)?, sweeper: Sweeper, holder: String, clock: any WallClock, initialLookback: Int64 = 1000,
-        leaseTTL: TimeInterval = 15, logger: Logger
+        screening: (any AddressScreening)?, sweeper: Sweeper, accounts: ShopperAccountRepository?, accountSender: AccountTransferSender?,
+        holder: String, clock: any WallClock, initialLookback: Int64 = 1000, leaseTTL: TimeInterval = 15, logger: Logger
     ) {
         self.chain = chain
         self.rpc = rpc
@@ -59,6 +67,8 @@ public final class ChainWatcher: Service {
         self.processor = processor
         self.screening = screening
         self.sweeper = sweeper
+        self.accounts = accounts
+        self.accountSender = accountSender
         self.holder = holder
         self.clock = clock
         self.initialLookback = initialLookback
@@ -99,15 +109,16 @@ public final class ChainWatcher: Service {
             try await processor.process(intentId: intentId)
         }
         report.settlementsTouched = try await sweeper.run()
+        report.accountTransfersTouched = try await accountSender?.run() ?? 0
         return report
     }
 
     /// Confirms transfers deep enough in the canonical chain; drops those whose block left it.
     private func checkSeenTransfers(head: Int64, report: inout WatchReport) async throws {
-        let seen = try await payments.seenTransfers(chainId: chain.chainId)
-        guard !seen.isEmpty else { return }
         var canonical: [Int64: String?] = [:]
-        var rewindTo: Int64?
+        var rewindTo = try await checkAccountDeposits(head: head, canonical: &canonical, report: &report)
+        let seen = try await payments.seenTransfers(chainId: chain.chainId)
+        guard !seen.isEmpty || rewindTo != nil else { return }
         var changes: [String: [(id: String, state: TransferState)]] = [:]
         for transfer in seen {
             var state: TransferState?
@@ -149,6 +160,31 @@ public final class ChainWatcher: Service {
         }
     }
 
+    /// Confirms (and credits) shopper-account deposits deep enough in the canonical chain, drops
+    /// those whose block left it; returns the lowest dropped block, from where to rescan.
+    private func checkAccountDeposits(head: Int64, canonical: inout [Int64: String?], report: inout WatchReport) async throws -> Int64? {
+        guard let accounts else { return nil }
+        var rewindTo: Int64?
+        for deposit in try await accounts.seenDeposits(chainId: chain.chainId) {
+            if canonical[deposit.blockNumber] == nil, deposit.blockNumber <= head {
+                canonical[deposit.blockNumber] = try await rpc.block(UInt64(deposit.blockNumber))?.hash
+            }
+            if deposit.blockNumber > head || canonical[deposit.blockNumber]! != deposit.blockHash {
+                try await accounts.drop(depositId: deposit.id)
+                rewindTo = min(rewindTo ?? deposit.blockNumber, deposit.blockNumber)
+                report.accountDepositsDropped += 1
+                logger.warning("account deposit dropped by a reorg", metadata: ["account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)"])
+            } else if head - deposit.blockNumber + 1 >= Int64(chain.confirmations) {
+                try await accounts.confirm(deposit, at: clock.now)
+                report.accountDepositsConfirmed += 1
+                logger.info("account deposit credited", metadata: [
+                    "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "amount": "\(deposit.amount)",
+                ])
+            }
+        }
+        return rewindTo
+    }
+
     /// Scans new blocks for transfers of the configured tokens to deposit addresses.
     private func scan(head: Int64, report: inout WatchReport) async throws {
         var cursor = try await payments.cursor(chainId: chain.chainId) ?? max(0, head - initialLookback)
@@ -173,6 +209,19 @@ public final class ChainWatcher: Service {
                 matches.append((log, token, transfer))
             }
             let owners = try await payments.intents(forDepositAddresses: Set(matches.map { $0.transfer.to.lowercased }))
+            if let accounts {
+                let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
+                for match in matches {
+                    guard let accountId = holders[match.transfer.to.lowercased] else { continue }
+                    try await accounts.recordSeen(AccountDeposit(
+                        id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId, transactionHash: match.log.transactionHash,
+                        logIndex: Int64(match.log.logIndex), blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash,
+                        tokenContract: match.token.contract.lowercased, decimals: match.token.decimals, from: match.transfer.from.lowercased,
+                        amount: match.transfer.amount, state: .seen, detectedAt: clock.now))
+                    report.accountDepositsSeen += 1
+                    logger.info("account deposit detected", metadata: ["account_id": "\(accountId)", "tx": "\(match.log.transactionHash)"])
+                }
+            }
             var byIntent: [String: [(log: EthereumRPC.Log, token: TokenConfiguration, transfer: ERC20.Transfer)]] = [:]
             for match in matches {
                 if let intentId = owners[match.transfer.to.lowercased] { byIntent[intentId, default: []].append(match) }

@@ -67,3 +67,20 @@ public final class PostgresDatabaseClient: DatabaseClient {
         await runTask.value
     }
 }
+
+/// Database errors in words fit for a log line: PostgreSQL's own SQLSTATE, message and detail
+/// (PSQLError's description hides them; its debug description would include bound values,
+/// which may be secrets, so neither is logged).
+public enum DatabaseErrorText {
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        guard let info = error.serverInfo else { return "PostgreSQL \(error.code)" }
+        return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "")" + (info[.detail].map { " (\($0))" } ?? "")
+    }
+
+    /// Whether the error is a unique-constraint violation (SQLSTATE 23505, or SQLite's UNIQUE).
+    public static func isUniqueViolation(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+        return "\(error)".contains("UNIQUE constraint failed")
+    }
+}

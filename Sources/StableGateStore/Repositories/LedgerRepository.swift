@@ -92,6 +92,27 @@ public struct LedgerRepository: Sendable {
         return totals
     }
 
+    /// Every balance of `account` (credits − debits per chain and token), zero ones included
+    /// once the account has had any entry in that asset.
+    public func balances(of account: LedgerAccount) async throws -> [LedgerAsset: DecimalAmount] {
+        let dialect = database.dialect
+        return try await database.read { db in
+            let rows = try await db.raw("""
+                SELECT chain_id, token, side, \(unsafeRaw: dialect.decimalSum("amount")) AS total FROM ledger_entries
+                WHERE account = \(bind: account.code) GROUP BY chain_id, token, side
+                """).all()
+            var totals: [LedgerAsset: LedgerBook.Totals] = [:]
+            for row in rows {
+                let asset = LedgerAsset(chainId: try row.decode(column: "chain_id", as: Int64.self), token: try row.decode(column: "token", as: String.self))
+                let amount = try DecimalAmount(try row.decode(column: "total", as: String.self)).orThrow("ledger total is not a decimal")
+                if try row.decode(column: "side", as: String.self) == "credit" { totals[asset, default: .init()].credits = amount } else {
+                    totals[asset, default: .init()].debits = amount
+                }
+            }
+            return try totals.mapValues { try $0.balance.orThrow("\(account) is below zero") }
+        }
+    }
+
     /// Every entry of an account (its history), oldest first; all entries when `account` is nil.
     public func entries(account: LedgerAccount? = nil) async throws -> [LedgerEntry] {
         try await database.read { db in

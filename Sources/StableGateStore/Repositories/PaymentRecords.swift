@@ -158,6 +158,8 @@ public enum SweepKind: String, Sendable, CaseIterable {
     case merchant
     /// Fee tokens from the deposit wallet to the operator.
     case fee
+    /// Tokens out of a shopper account's wallet (a checkout payment or a withdrawal).
+    case payout
 }
 
 /// Where a sweep transaction stands.

@@ -361,12 +361,18 @@ public struct PaymentStateRepository: Sendable {
     }
 
     /// The highest nonce this gateway signed from `address` on a chain that is, or may still
-    /// be, used on chain (refused and replaced transactions aside).
+    /// be, used on chain (refused and replaced transactions aside) — sweeps and shopper-account
+    /// transfers together, since both spend from the hot wallet.
     public func highestLiveNonce(chainId: Int64, from address: String) async throws -> UInt64? {
         try await database.read { db in
             try await db.raw("""
-                SELECT MAX(nonce) AS nonce FROM sweep_transactions WHERE chain_id = \(bind: chainId) AND from_address = \(bind: address)
-                  AND state IN ('signed', 'broadcast', 'mined')
+                SELECT MAX(nonce) AS nonce FROM (
+                  SELECT nonce FROM sweep_transactions WHERE chain_id = \(bind: chainId) AND from_address = \(bind: address)
+                    AND state IN ('signed', 'broadcast', 'mined')
+                  UNION ALL
+                  SELECT nonce FROM account_transactions WHERE chain_id = \(bind: chainId) AND from_address = \(bind: address)
+                    AND state IN ('signed', 'broadcast', 'mined')
+                ) live
                 """).first()?.decode(column: "nonce", as: Int64?.self).map { UInt64($0) }
         }
     }

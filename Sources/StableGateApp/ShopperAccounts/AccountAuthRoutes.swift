@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StableGateDomain
+import StableGateStore
+
+
+/// `/account/signup`, `/account/login` and `/account/logout`: e-mail and password, bcrypt,
+/// throttled guessing, a fresh session per login — the dashboard's rules, in a realm of its own.
+struct AccountAuthRoutes {
+    let pages: AccountPages
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("account/login") { request, _ in
+            let next = AccountPages.safeNext(request.uri.queryParameters["next"].map(String.init))
+            if try await pages.identity(request) != nil { return PageTemplates.seeOther(next) }
+            return form("login", title: "Log in", request: request, next: next, email: "", error: nil, status: .ok)
+        }
+        router.post("account/login") { request, context in
+            let form = try await AccountPages.form(request)
+            let next = AccountPages.safeNext(form["next"])
+            let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            guard pages.preSessionTokenValid(request, form["csrf"]) else {
+                return self.form("login", title: "Log in", request: request, next: next, email: email, error: "The login form expired. Please try again.", status: .forbidden)
+            }
+            let client = context.remoteAddress?.ipAddress ?? "unknown"
+            guard try await pages.throttle.allows(email: email, client: client) else {
+                context.logger.warning("account login throttled", metadata: ["client": "\(client)"])
+                return self.form("login", title: "Log in", request: request, next: next, email: email,
+                                 error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
+            }
+            let password = form["password"] ?? ""
+            let account = try await pages.accounts.account(email: email)
+            var valid = false
+            if let account, account.disabledAt == nil {
+                valid = try await pages.hasher.verify(password, hash: account.passwordHash)
+            } else {
+                await pages.hasher.dummyVerify(password)  // same cost whether or not the account exists
+            }
+            try await pages.throttle.record(email: email, client: client, succeeded: valid)
+            guard valid, let account else {
+                return self.form("login", title: "Log in", request: request, next: next, email: email,
+                                 error: "The e-mail or the password is not right.", status: .unauthorized)
+            }
+            let (_, cookie) = try await pages.sessions.start(userId: account.id)
+            context.logger.info("account login", metadata: ["account_id": "\(account.id)"])
+            var response = PageTemplates.seeOther(next)
+            response.setCookie(cookie)
+            return response
+        }
+        router.get("account/signup") { request, _ in
+            let next = AccountPages.safeNext(request.uri.queryParameters["next"].map(String.init))
+            if try await pages.identity(request) != nil { return PageTemplates.seeOther(next) }
+            return form("signup", title: "Create your account", request: request, next: next, email: "", error: nil, status: .ok)
+        }
+        router.post("account/signup") { request, context in
+            let form = try await AccountPages.form(request)
+            let next = AccountPages.safeNext(form["next"])
+            let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            func refuse(_ message: String, _ status: HTTPResponse.Status) -> Response {
+                self.form("signup", title: "Create your account", request: request, next: next, email: email, error: message, status: status)
+            }
+            guard pages.preSessionTokenValid(request, form["csrf"]) else { return refuse("The form expired. Please try again.", .forbidden) }
+            guard EmailAddress.isValid(email) else { return refuse("Not created: enter a valid e-mail address.", .badRequest) }
+            let password = form["password"] ?? ""
+            if let problem = PasswordHasher.problem(with: password) { return refuse("Not created: \(problem).", .badRequest) }
+            guard password == form["password2"] else { return refuse("Not created: the two passwords differ.", .badRequest) }
+            guard let wallets = pages.wallets else {
+                return refuse("Accounts are not available: this gateway has no payment network configured.", .serviceUnavailable)
+            }
+            let account: ShopperAccount
+            do {
+                account = try await pages.accounts.create(
+                    id: pages.identifiers.objectId(at: pages.clock.now), email: email, passwordHash: try await pages.hasher.hash(password),
+                    at: pages.clock.now, address: { try wallets.accountAddress(index: $0).lowercased })
+            } catch is ShopperAccountRepository.EmailTaken {
+                return refuse("An account with this e-mail address exists. Log in instead.", .conflict)
+            }
+            let (_, cookie) = try await pages.sessions.start(userId: account.id)
+            context.logger.info("account created", metadata: ["account_id": "\(account.id)"])
+            var response = PageTemplates.seeOther(next)
+            response.setCookie(cookie)
+            return response
+        }
+        router.post("account/logout") { request, _ in
+            let form = try await AccountPages.form(request)
+            guard let session = try await pages.sessions.resolve(request), SessionManager.csrfMatches(session, form["csrf"]) else {
+                return PageTemplates.seeOther("/account/login")
+            }
+            var response = PageTemplates.seeOther("/account/login")
+            response.setCookie(try await pages.sessions.end(session))
+            return response
+        }
+    }
+
+    private func form(
+        _ template: String, title: String, request: Request, next: String, email: String, error: String?, status: HTTPResponse.Status
+    ) -> Response {
+        let token = pages.preSessionToken(request)
+        var model: [String: Any] = [
+            "csrf": token, "next": next, "email": email,
+            "nextEncoded": next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Faccount",
+        ]
+        if next.hasPrefix("/checkout/") { model["checkout"] = String(next.dropLast("/account".count)) }
+        var response = pages.page(template, title: title, identity: nil, status: status, error: error, model)
+        response.setCookie(pages.preSessionCookie(token))
+        return response
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StableGateChain
+import StableGateDomain
+import StableGateStore
+
+
+/// "Pay with StableGate account" on the checkout page (seed 004 §1.2): log in → balances per
+/// network → choose → review amount and estimated network fee → approve. Approving debits the
+/// balance and queues the on-chain transfer to the intent's deposit address; the normal
+/// detection then completes the intent.
+struct CheckoutAccountRoutes {
+    let pages: AccountPages
+    let checkout: CheckoutService
+    let limiter: ClientRateLimiter
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("checkout/:id/account") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
+            return try await choose(id: id, identity: identity, error: nil, status: .ok)
+        }
+        router.post("checkout/:id/account/review") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
+            let form = try await AccountPages.form(request)
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(id)/account") }
+            guard let (intent, storeName, options) = try await payable(id: id) else { return PageTemplates.seeOther("/checkout/\(id)") }
+            guard let option = options.first(where: { $0.value == form["option"] }) else {
+                return try await choose(id: id, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
+            }
+            let balances = try await pages.payments.balances(of: identity.account)
+            let available = balances.first { $0.chain.chainId == option.chain.chainId && $0.token.contract == option.token.contract }?.available ?? .zero
+            guard available >= intent.amountCoins else {
+                return try await choose(id: id, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.", status: .conflict)
+            }
+            let units = intent.amountCoins.baseUnits(decimals: option.token.decimals) ?? 0
+            let gas = await pages.payments.estimatedNetworkFee(chain: option.chain, token: option.token, account: identity.account, amount: units)
+            return pages.page("pay", title: "Review payment", identity: identity, header(intent, storeName: storeName).merging([
+                "review": true, "option": option.value, "amount": AccountPages.amount(intent.amountCoins), "coin": option.token.stableCoin.code,
+                "network": option.chain.name, "available": AccountPages.amount(available),
+                "gas": gas.map { "\(MoneyRules.wireString($0)) \(option.chain.nativeCurrencySymbol ?? "ETH")" } ?? "unknown now",
+            ]) { _, new in new })
+        }
+        router.post("checkout/:id/account/approve") { request, context in
+            try limit(context)
+            let id = try context.parameters.require("id")
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
+            let form = try await AccountPages.form(request)
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(id)/account") }
+            let parts = (form["option"] ?? "").split(separator: ":")
+            guard parts.count == 2, let chainId = Int64(parts[0]), let coin = Int(parts[1]).flatMap(StableCoin.init(rawValue:)) else {
+                return try await choose(id: id, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
+            }
+            do {
+                let transfer = try await pages.payments.approvePayment(intentId: id, account: identity.account, chainId: chainId, coin: coin)
+                context.logger.info("account payment approved", metadata: [
+                    "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(chainId)",
+                ])
+            } catch LedgerError.insufficientFunds {
+                return try await choose(id: id, identity: identity, error: "Your balance is not enough for this payment. Nothing was taken.", status: .conflict)
+            } catch let error as APIError where error.code != .notFound {
+                return try await choose(id: id, identity: identity, error: "Not paid: \(error.message)", status: .conflict)
+            }
+            return PageTemplates.seeOther("/checkout/\(id)")
+        }
+    }
+
+    private struct Option {
+        let chain: ChainConfiguration
+        let token: TokenConfiguration
+        var value: String { "\(chain.chainId):\(token.stableCoin.rawValue)" }
+    }
+
+    /// The intent and its networks when it can still be paid from an account; nil when it is
+    /// paid, on its way, or over (the checkout page says which).
+    private func payable(id: String) async throws -> (CheckoutIntent, String, [Option])? {
+        let snapshot = try await checkout.snapshot(id: id)
+        let intent = snapshot.intent
+        guard [.created, .viewed, .tempWalletReceived].contains(intent.status), !snapshot.windowEnded, intent.payment.txHash == nil,
+            try await pages.payments.livePayment(intentId: id) == nil
+        else { return nil }
+        return (intent, snapshot.storeName, snapshot.options.map { Option(chain: $0.chain, token: $0.token) })
+    }
+
+    private func choose(id: String, identity: ShopperIdentity, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let found: (CheckoutIntent, String, [Option])?
+        do {
+            found = try await payable(id: id)
+        } catch let failure as APIError where failure.code == .notFound {
+            return pages.message("Checkout not found", "There is no checkout at this address.", identity: identity, status: .notFound)
+        }
+        guard let (intent, storeName, options) = found else { return PageTemplates.seeOther("/checkout/\(id)") }
+        let balances = try await pages.payments.balances(of: identity.account)
+        let selected = intent.payment.chainId.map { "\($0):\(intent.settlementCoin.rawValue)" }
+        var firstPayable: String?
+        let rows: [[String: Any]] = options.map { option in
+            let available = balances.first { $0.chain.chainId == option.chain.chainId && $0.token.contract == option.token.contract }?.available ?? .zero
+            let enough = available >= intent.amountCoins
+            if enough, firstPayable == nil || option.value == selected { firstPayable = option.value }
+            return ["value": option.value, "coin": option.token.stableCoin.code, "network": option.chain.name,
+                    "available": AccountPages.amount(available), "enough": enough]
+        }
+        let marked = rows.map { row in row.merging(["checked": row["value"] as? String == firstPayable]) { _, new in new } }
+        return pages.page("pay", title: "Pay with your StableGate account", identity: identity, status: status, error: error,
+                          header(intent, storeName: storeName).merging(["options": marked, "hasPayable": firstPayable != nil]) { _, new in new })
+    }
+
+    private func header(_ intent: CheckoutIntent, storeName: String) -> [String: Any] {
+        var model: [String: Any] = [
+            "intentId": intent.id, "amountCoins": AccountPages.amount(intent.amountCoins), "amountCoin": intent.settlementCoin.code, "storeName": storeName,
+        ]
+        if let orderId = intent.order.orderId { model["orderId"] = orderId }
+        return model
+    }
+
+    private func limit(_ context: GatewayRequestContext) throws {
+        if let wait = limiter.take(client: context.remoteAddress?.ipAddress ?? "unknown", now: pages.clock.now) {
+            throw APIError(.rateLimited, "too many requests from this address; retry in \(wait) s", retryAfterSeconds: wait)
+        }
+    }
+}
