@@ -3,6 +3,7 @@ import BigInt
 import StableGateApp
 import StableGateChain
 import StableGateDomain
+import StableGateStore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -13,7 +14,7 @@ import Foundation
 /// `stablegate sandbox …`: test payments on the sandbox chains.
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox", abstract: "Test payments on the sandbox chains.", subcommands: [Pay.self])
+        commandName: "sandbox", abstract: "Test payments on the sandbox chains.", subcommands: [Pay.self, Fund.self])
 
     struct Pay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -72,7 +73,7 @@ struct SandboxCommand: AsyncParsableCommand {
                     }
                     units = value
                 }
-                let key = try sandboxAccountKey(chainId: chain.chainId, environment: environment)
+                let key = try sandboxAccountKey(chainId: chain.chainId, account: account, stateFile: stateFile, environment: environment)
                 let sender = TokenTransferSender(rpc: EthereumRPC(url: chain.rpcURL), chainId: UInt64(chain.chainId))
                 let hash = try await sender.send(
                     token: token.contract, to: try EthereumAddress(deposit.address).orThrow("bad deposit address"), amount: units, privateKey: key)
@@ -82,21 +83,66 @@ struct SandboxCommand: AsyncParsableCommand {
             print("sent \(result.1) to \(result.2)\ntx \(result.0)")
         }
 
-        private func sandboxAccountKey(chainId: Int64, environment: GatewayEnvironment) throws -> [UInt8] {
-            let path = stateFile ?? environment.configuration.dataDirectory + "/sandbox-state.json"
-            guard let data = FileManager.default.contents(atPath: path), let json = try? JSONParser.parse(Array(data)),
-                case .array(let chains)? = json["chains"]
-            else { throw ValidationError("cannot read the sandbox state file \(path); is the sandbox chain running?") }
-            for chain in chains {
-                guard case .number(let id)? = chain["chain_id"], Int64(id) == chainId, case .array(let accounts)? = chain["accounts"] else { continue }
-                guard accounts.indices.contains(account), case .string(let keyText)? = accounts[account]["private_key"], let key = Hex.decode(keyText) else {
-                    throw ValidationError("sandbox account \(account) does not exist on chain \(chainId)")
+    }
+
+    struct Fund: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send tokens to a shopper account's deposit address (by its e-mail) from a funded sandbox account.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The shopper account's e-mail address.")
+        var email: String
+
+        @Option(help: "Amount in coins, e.g. 50.")
+        var amount: String
+
+        @Option(name: .customLong("chain"), help: "EIP-155 chain id (default: the first configured chain).")
+        var chainId: Int64?
+
+        @Option(help: "Stable coin enum value (1 USDT, 2 USDC).")
+        var coin = 1
+
+        @Option(help: "Which funded sandbox account pays (1–8).")
+        var account = 1
+
+        @Option(name: .customLong("state-file"), help: "The sandbox chain's state file (default <data-dir>/sandbox-state.json).")
+        var stateFile: String?
+
+        func run() async throws {
+            let result = try await global.withEnvironment { environment -> (String, String) in
+                guard environment.configuration.mode == .sandbox else { throw ValidationError("sandbox fund works in sandbox mode only") }
+                let shopper = try await ShopperAccountRepository(database: environment.database).account(email: email).orThrow("no account \(email)")
+                let chain = try (chainId.flatMap { id in environment.chains.first { $0.chainId == id } } ?? environment.chains.first)
+                    .orThrow("no such chain configured: pass --chains (the sandbox chain writes <data-dir>/sandbox-chains.json)")
+                let token = try StableCoin(rawValue: coin).flatMap(chain.token(for:)).orThrow("coin \(coin) is not configured on \(chain.name)")
+                guard let units = DecimalAmount(amount)?.baseUnits(decimals: token.decimals) else {
+                    throw ValidationError("--amount must be a plain decimal with at most \(token.decimals) decimals")
                 }
-                return key
+                let key = try sandboxAccountKey(chainId: chain.chainId, account: account, stateFile: stateFile, environment: environment)
+                let hash = try await TokenTransferSender(rpc: EthereumRPC(url: chain.rpcURL), chainId: UInt64(chain.chainId)).send(
+                    token: token.contract, to: try EthereumAddress(shopper.depositAddress).orThrow("bad deposit address"), amount: units, privateKey: key)
+                return (hash, "\(MoneyRules.wireString(DecimalAmount(units: units, scale: token.decimals))) \(token.symbol) on \(chain.name) to \(shopper.email)")
             }
-            throw ValidationError("chain \(chainId) is not in \(path)")
+            print("sent \(result.1)\ntx \(result.0)")
         }
     }
+}
+
+/// The private key of funded sandbox account `account` on a chain, from the sandbox state file.
+private func sandboxAccountKey(chainId: Int64, account: Int, stateFile: String?, environment: GatewayEnvironment) throws -> [UInt8] {
+    let path = stateFile ?? environment.configuration.dataDirectory + "/sandbox-state.json"
+    guard let data = FileManager.default.contents(atPath: path), let json = try? JSONParser.parse(Array(data)),
+        case .array(let chains)? = json["chains"]
+    else { throw ValidationError("cannot read the sandbox state file \(path); is the sandbox chain running?") }
+    for chain in chains {
+        guard case .number(let id)? = chain["chain_id"], Int64(id) == chainId, case .array(let accounts)? = chain["accounts"] else { continue }
+        guard accounts.indices.contains(account), case .string(let keyText)? = accounts[account]["private_key"], let key = Hex.decode(keyText) else {
+            throw ValidationError("sandbox account \(account) does not exist on chain \(chainId)")
+        }
+        return key
+    }
+    throw ValidationError("chain \(chainId) is not in \(path)")
 }
 
 extension Optional {

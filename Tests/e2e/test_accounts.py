@@ -236,7 +236,11 @@ def test_logging_in_from_the_checkout_and_an_insufficient_balance(shop, chain):
     shopper = Shopper(gateway.base_url)
     _, page, _ = shopper.get("/account/login")
     shopper.post("/account/login", {"csrf": Shopper.csrf(page), "next": "/account", "email": email, "password": PASSWORD})
-    fund(gateway, chain, type("S", (), {"email": email, "address": account(gateway, email)["deposit_address"]}), 10 * UNITS)
+    # Funded the way the README tells an operator to in the sandbox.
+    sent = gateway.cli("sandbox", "fund", email, "--amount", "10", "--chains", str(chain.chains_file), "--state-file", str(chain.state_file))
+    assert "sent 10.00 USDT" in sent.stdout, sent.stdout
+    chain.mine(1)
+    wait_for("the deposit to be credited", lambda: ledger_balance(gateway, email, chain) == Decimal(10))
     _, page, _ = shopper.get("/account")
     status, page, _ = shopper.post(f"/checkout/{intent_id}/account/approve", {"csrf": Shopper.csrf(page), "option": f"{chain.chain(0)['chain_id']}:1"})
     assert status == 409 and "not enough" in page, (status, page[:400])
