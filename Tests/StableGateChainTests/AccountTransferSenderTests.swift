@@ -40,7 +40,8 @@ struct AccountTransferSenderTests {
                 address: { try wallets.accountAddress(index: $0).lowercased })
             let rpc = EthereumRPC(url: served.rpcURL)
             let sender = AccountTransferSender(
-                chain: configuration, rpc: rpc, accounts: accounts, payments: PaymentStateRepository(database: database), wallets: wallets, clock: clock,
+                chain: configuration, rpc: rpc, accounts: accounts, payments: PaymentStateRepository(database: database),
+                intents: CheckoutIntentRepository(database: database), wallets: wallets, clock: clock,
                 identifiers: identifiers, logger: testLogger)
             try await body(Context(
                 sender: sender, accounts: accounts, ledger: LedgerRepository(database: database), account: account, rpc: rpc,
@@ -83,9 +84,12 @@ struct AccountTransferSenderTests {
             let recipient = try #require(EthereumAddress(bytes: SystemIdentifierGenerator().randomBytes(20)))
             let transfer = withdrawal(context, units: 4_000_000, to: recipient)
             try await context.accounts.approve(transfer)
-            for _ in 0..<6 {
+            let chain = try Self.chain.get()
+            for _ in 0..<8 {
                 try await context.sender.run()
                 if try await context.accounts.transfer(id: transfer.id)?.state == .sent { break }
+                // Blocks keep coming on a real chain; the payout is final only with its confirmations.
+                try await chain.mine(1)
             }
             #expect(try await context.accounts.transfer(id: transfer.id)?.state == .sent)
             // More passes find nothing to do: nothing is sent twice.

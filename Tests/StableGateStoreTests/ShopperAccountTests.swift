@@ -71,7 +71,7 @@ struct ShopperAccountTests {
             #expect(try await ledger.balance(of: account.ledgerAccount, asset: Self.asset) == .zero, "nothing before confirmation")
             try await repository.confirm(credited, at: Self.now)
             try await repository.confirm(credited, at: Self.now)  // a second instance, a retried pass
-            try await repository.drop(depositId: reorged.id)
+            try await repository.drop(reorged)
             #expect(try await ledger.balance(of: account.ledgerAccount, asset: Self.asset) == DecimalAmount("25.5"))
             #expect(try await repository.seenDeposits(chainId: 1337).isEmpty)
             // The reorged transfer reappears in a new block: seen again, then credited once.

@@ -92,6 +92,15 @@ def ledger_balance(gateway, email, chain, symbol="USDT"):
     return Decimal(found[0]) if found else Decimal(0)
 
 
+def mine_until(chain, what, probe, seconds=60):
+    """Waits for `probe` while blocks keep coming, as they do on a real chain (the sandbox mines
+    only on demand, and payouts count only with their confirmations)."""
+    def step():
+        chain.mine(1)
+        return probe()
+    return wait_for(what, step, seconds)
+
+
 def fund(gateway, chain, shopper, units):
     """A deposit to the shopper's address, credited once it has its confirmations."""
     before = ledger_balance(gateway, shopper.email, chain)
@@ -163,6 +172,8 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
         assert decoded == address
         screenshot(driver, "01-new-account")
 
+        # A zero-value Transfer (anyone can send one) is ignored and stops nothing.
+        chain.pay(address, 0)
         chain.pay(address, 50 * UNITS)
         wait_for("the deposit to show as arriving", lambda: driver.refresh() or "Confirming" in text(driver))
         chain.mine(1)
@@ -187,10 +198,8 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
         wait_for("the checkout page", lambda: driver.current_url == f"{gateway.base_url}/checkout/{intent_id}")
         wait_for("the payment to be detected", lambda: any(s in text(driver) for s in ("Paying from your StableGate account", "Payment detected", "Fund Sent")))
         screenshot(driver, "06-paying")
-        # The chain needs one more block on top of the payment for its confirmations.
-        wait_for("the payment to be sent", lambda: account(gateway, email)["transfers"][0]["state"] == "sent")
-        chain.mine(1)
-        wait_text(driver, "Fund Sent")
+        mine_until(chain, "Fund Sent", lambda: "Fund Sent" in text(driver))
+        mine_until(chain, "the payment to be final", lambda: account(gateway, email)["transfers"][0]["state"] == "sent")
         screenshot(driver, "07-fund-sent")
         assert not csp_violations(driver)
 
@@ -199,6 +208,7 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
         assert intent["payment_method_type"] == 3, "ALL_SCALE_PAY"
         assert intent["tx_from"].lower() == address.lower()
         assert ledger_balance(gateway, email, chain) == Decimal("37.66")
+        assert len(account(gateway, email)["transfers"]) == 1
 
         driver.get(f"{gateway.base_url}/account")
         page = text(driver)
@@ -301,9 +311,8 @@ def test_double_click_and_two_tabs_debit_once(database, tmp_path, chain):
         payments = [t for t in account(gateway, shopper.email)["transfers"] if t["intent_id"] == intent_id]
         assert len(payments) == 1, payments
         assert ledger_balance(gateway, shopper.email, chain) == Decimal(15)
-        wait_for("the payment to be sent", lambda: account(gateway, shopper.email)["transfers"][0]["state"] == "sent")
-        chain.mine(1)
-        wait_for("the order to confirm", lambda: show(gateway, intent_id)["intent"]["status"] == 20)
+        mine_until(chain, "the order to confirm", lambda: show(gateway, intent_id)["intent"]["status"] == 20)
+        mine_until(chain, "the payment to be final", lambda: account(gateway, shopper.email)["transfers"][0]["state"] == "sent")
         assert chain.balance(shopper.address) == 15 * UNITS
 
         # Paying the same order again finds it paid: nothing more is taken.
@@ -341,14 +350,39 @@ def test_a_crash_between_ledger_entry_and_broadcast_neither_debits_twice_nor_los
     # Whatever was done before the crash, the debit is there exactly once.
     assert ledger_balance(crashing, shopper.email, chain) == Decimal(18)
 
+    if point == "after-account-approval":
+        # Back up without reaching the chain (its node down): the debit waits, and the order is
+        # bound to it — the page says it is being paid, and neither cancel nor another network
+        # is possible.
+        offline = tmp_path / "chains-offline.json"
+        chains = json.loads(chain.chains_file.read_text())
+        for entry in chains["chains"]:
+            entry["rpc_url"] = "http://127.0.0.1:9/"
+        offline.write_text(json.dumps(chains))
+        stalled = start_gateway(database, tmp_path, chain)
+        stalled.args[stalled.args.index("--chains") + 1] = str(offline)
+        stalled.start()
+        try:
+            page = Shopper(stalled.base_url)
+            status, html, _ = page.get(f"/checkout/{intent_id}?cancel=1")
+            assert status == 200 and "Paying from your StableGate account" in html and "cancel-yes" not in html and "cancel-link" not in html
+            status, html, _ = page.get(f"/checkout/{intent_id}?change=1")
+            assert "Paying from your StableGate account" in html
+            cookie_csrf = next((c.value for c in page.jar if c.name == "sg_csrf"), "")
+            status, html, _ = page.post(f"/checkout/{intent_id}/cancel", {"csrf": cookie_csrf})
+            assert status == 409 and "on its way" in html, (status, html[:300])
+            status, html, _ = page.post(f"/checkout/{intent_id}/select", {"csrf": cookie_csrf, "option": f"{chain.chain(1)['chain_id']}:1"})
+            assert status == 400 and "on its way" in html, (status, html[:300])
+            assert show(stalled, intent_id)["intent"]["status"] == 3
+            assert account(stalled, shopper.email)["transfers"][0]["state"] == "approved"
+        finally:
+            stalled.stop()
+
     restarted = start_gateway(database, tmp_path, chain).start()
     AUDITED.append(restarted)
     try:
-        def confirmed():
-            chain.mine(1)
-            return show(restarted, intent_id)["intent"]["status"] == 20
-        wait_for("the order to confirm after the restart", confirmed, 60)
-        wait_for("the transfer to be final", lambda: account(restarted, shopper.email)["transfers"][0]["state"] == "sent")
+        mine_until(chain, "the order to confirm after the restart", lambda: show(restarted, intent_id)["intent"]["status"] == 20)
+        mine_until(chain, "the transfer to be final", lambda: account(restarted, shopper.email)["transfers"][0]["state"] == "sent")
         transfers = account(restarted, shopper.email)["transfers"]
         assert len(transfers) == 1 and transfers[0]["amount"] == "12"
         assert ledger_balance(restarted, shopper.email, chain) == Decimal(18)
@@ -377,7 +411,12 @@ def test_withdrawal_asks_for_confirmation_and_sends_once(shop, chain):
 
         driver.get(f"{gateway.base_url}/account/withdraw")
         driver.find_element(By.ID, "address").send_keys(recipient)
-        driver.find_element(By.ID, "amount").send_keys("25")
+        driver.find_element(By.ID, "amount").send_keys("0.5")
+        driver.find_element(By.ID, "withdraw-review").click()
+        wait_text(driver, "must be at least 1.00 USDT")
+        amount = driver.find_element(By.ID, "amount")
+        amount.clear()
+        amount.send_keys("25")
         driver.find_element(By.ID, "withdraw-review").click()
         wait_text(driver, "is more than your USDT balance")
         amount = driver.find_element(By.ID, "amount")

@@ -132,7 +132,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
                 chain: chain, rpc: rpc, payments: payments, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             let accountSender = AccountTransferSender(
-                chain: chain, rpc: rpc, accounts: shopperAccounts, payments: payments, wallets: wallets, clock: clock,
+                chain: chain, rpc: rpc, accounts: shopperAccounts, payments: payments, intents: environment.intents, wallets: wallets, clock: clock,
                 identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(ChainWatcher(
                 chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper,
@@ -196,7 +196,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             chains: environment.chains, rpcs: rpcs, clock: clock, identifiers: environment.identifiers),
         wallets: environment.wallets, hasher: PasswordHasher(cost: configuration.passwordHashCost), clock: clock,
         identifiers: environment.identifiers)
-    AccountAuthRoutes(pages: accountPages).register(on: router)
+    AccountAuthRoutes(pages: accountPages, limiter: ClientRateLimiter(perMinute: 30, burst: 20)).register(on: router)
     AccountHomeRoutes(pages: accountPages).register(on: router)
     CheckoutAccountRoutes(pages: accountPages, checkout: checkout, limiter: publicLimiter).register(on: router)
     DashboardAuthRoutes(pages: dashboard).register(on: router)

@@ -209,9 +209,14 @@ extension CheckoutService {
     /// The customer cancels (after confirming on the page). Only before money arrived.
     func cancel(id: String) async throws {
         let now = clock.now
-        let outcome = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+        let dialect = intents.dialect
+        let outcome = try await intents.modify(id: id) { intent, db -> (transitions: [StatusTransition], result: Bool)? in
             guard IntentStateMachine.canTransition(from: intent.status, to: .canceled) else {
                 throw APIError(.validation, "this payment can no longer be canceled: it is \(intent.status.name)", field: "status")
+            }
+            try await ShopperAccountRepository.lockPayments(intentId: intent.id, on: db, dialect: dialect)
+            guard try await ShopperAccountRepository.livePayment(intentId: intent.id, on: db) == nil else {
+                throw APIError(.validation, "a payment from a StableGate account is on its way; this order can no longer be canceled", field: "status")
             }
             let transition = try IntentStateMachine.transition(&intent, to: .canceled, reason: "customer canceled on the checkout page", at: now)
             return ([transition], true)

@@ -46,22 +46,24 @@ struct CheckoutPageRenderer: Sendable {
         let status = intent.status
         let network = snapshot.chain?.name ?? ""
         let coin = intent.settlementCoin.code
-        let cancelable = [.created, .viewed, .tempWalletReceived].contains(status) && !snapshot.windowEnded
+        let accountPaying = status == .tempWalletReceived && (snapshot.accountPayment.map { $0.state != .failed } ?? false)
+        // Money already on its way from the shopper's account: no cancel, no other network.
+        let cancelable = [.created, .viewed, .tempWalletReceived].contains(status) && !snapshot.windowEnded && !accountPaying
         if mode == .confirmCancel && cancelable {
             model["confirmCancel"] = true
         } else {
             switch status {
             case .created, .viewed:
                 model["choose"] = true
-            case .tempWalletReceived where mode == .changeNetwork:
-                model["choose"] = true
-            case .tempWalletReceived where snapshot.accountPayment.map({ $0.state != .failed }) ?? false:
+            case .tempWalletReceived where accountPaying:
                 let payment = snapshot.accountPayment!
                 model["accountPaying"] = [
                     "body": locale.text(.accountPayingBody, [
                         "amount": grouped(MoneyRules.wireString(payment.decimalAmount)), "coin": coin, "network": network,
                     ]),
                 ]
+            case .tempWalletReceived where mode == .changeNetwork:
+                model["choose"] = true
             case .tempWalletReceived where snapshot.windowEnded:
                 model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
             case .tempWalletReceived:
@@ -129,8 +131,7 @@ struct CheckoutPageRenderer: Sendable {
         if status.isTerminal || (status == .tempWalletReceived && snapshot.windowEnded), let redirect = intent.order.redirectURL {
             model["returnURL"] = Self.returnURL(redirect, intentId: intent.id)
         }
-        // Money already on its way from the shopper's account: canceling would only make it late.
-        model["cancelable"] = cancelable && model["confirmCancel"] == nil && model["accountPaying"] == nil
+        model["cancelable"] = cancelable && model["confirmCancel"] == nil
         if !status.isTerminal {
             model["live"] = true
             model["autoRefresh"] = model["pay"] != nil ? 15 : 8

@@ -112,9 +112,7 @@ struct CheckoutPageRoutes {
     }
 
     private func limit(_ context: GatewayRequestContext) throws {
-        if let wait = limiter.take(client: context.remoteAddress?.ipAddress ?? "unknown", now: clock.now) {
-            throw APIError(.rateLimited, "too many requests from this address; retry in \(wait) s", retryAfterSeconds: wait)
-        }
+        try limiter.admit(context, now: clock.now)
     }
 
     private static func staleForm(_ locale: CheckoutLocale) -> String {

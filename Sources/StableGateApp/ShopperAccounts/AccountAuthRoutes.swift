@@ -9,6 +9,8 @@ import StableGateStore
 /// throttled guessing, a fresh session per login — the dashboard's rules, in a realm of its own.
 struct AccountAuthRoutes {
     let pages: AccountPages
+    /// Sign-ups and logins per client address: each costs a bcrypt hash.
+    let limiter: ClientRateLimiter
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("account/login") { request, _ in
@@ -17,6 +19,7 @@ struct AccountAuthRoutes {
             return form("login", title: "Log in", request: request, next: next, email: "", error: nil, status: .ok)
         }
         router.post("account/login") { request, context in
+            try limit(context)
             let form = try await AccountPages.form(request)
             let next = AccountPages.safeNext(form["next"])
             let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
@@ -54,6 +57,7 @@ struct AccountAuthRoutes {
             return form("signup", title: "Create your account", request: request, next: next, email: "", error: nil, status: .ok)
         }
         router.post("account/signup") { request, context in
+            try limit(context)
             let form = try await AccountPages.form(request)
             let next = AccountPages.safeNext(form["next"])
             let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
@@ -91,6 +95,10 @@ struct AccountAuthRoutes {
             response.setCookie(try await pages.sessions.end(session))
             return response
         }
+    }
+
+    private func limit(_ context: GatewayRequestContext) throws {
+        try limiter.admit(context, now: pages.clock.now, what: "sign-ups or logins")
     }
 
     private func form(

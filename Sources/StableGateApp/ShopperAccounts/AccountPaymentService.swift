@@ -51,6 +51,12 @@ struct AccountPaymentService: Sendable {
         return DecimalAmount(units: wei, scale: 18)
     }
 
+    /// An approval needs this much of the payment window left, so the transfer (a gas top-up
+    /// and the payment, each waiting for a block) lands inside it.
+    static let minimumTimeLeft: TimeInterval = 120
+    /// The smallest withdrawal: the gateway pays its gas, so dust withdrawals are refused.
+    static let minimumWithdrawal = DecimalAmount("1")!
+
     /// Pays `intentId` from the account on `chainId` in `coin`. Idempotent per intent: a second
     /// approval (double click, second tab) returns the first payment and debits nothing.
     func approvePayment(intentId: String, account: ShopperAccount, chainId: Int64, coin: StableCoin) async throws -> AccountTransfer {
@@ -88,7 +94,9 @@ struct AccountPaymentService: Sendable {
             guard intent.status == .tempWalletReceived, intent.payment.chainId == chainId, intent.settlementCoin == coin,
                 let deposit = intent.deposit, let contract = intent.payment.coinContract
             else { throw APIError(.validation, "the order's payment changed while you were paying; please review it again", field: "status") }
-            guard deposit.expiresAt > now else { throw APIError(.validation, "the payment window of this order has ended", field: "status") }
+            guard deposit.expiresAt > now.addingTimeInterval(Self.minimumTimeLeft) else {
+                throw APIError(.validation, "too little of this order's payment window is left to send a payment safely; ask the merchant for a new one", field: "status")
+            }
             guard intent.payment.txHash == nil else {
                 throw APIError(.validation, "a payment for this order is already on its way; wait for it", field: "status")
             }
@@ -141,6 +149,9 @@ struct AccountPaymentService: Sendable {
         guard let amount = DecimalAmount((form["amount"] ?? "").trimmingCharacters(in: .whitespaces)), !amount.isZero,
             let units = amount.baseUnits(decimals: token.decimals)
         else { throw APIError.invalid("amount", "must be a positive amount with at most \(token.decimals) decimals") }
+        guard amount >= Self.minimumWithdrawal else {
+            throw APIError.invalid("amount", "must be at least \(MoneyRules.wireString(Self.minimumWithdrawal)) \(token.stableCoin.code)")
+        }
         let balance = try await ledger.balance(of: account.ledgerAccount, asset: LedgerAsset(chainId: chainId, token: token.contract.lowercased)) ?? .zero
         guard amount <= balance else {
             throw APIError.invalid("amount", "is more than your \(token.stableCoin.code) balance on \(chain.name) (\(MoneyRules.wireString(balance)))")

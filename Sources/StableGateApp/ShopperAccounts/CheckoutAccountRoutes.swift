@@ -57,8 +57,8 @@ struct CheckoutAccountRoutes {
             }
             do {
                 let transfer = try await pages.payments.approvePayment(intentId: id, account: identity.account, chainId: chainId, coin: coin)
-                context.logger.info("account payment approved", metadata: [
-                    "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(chainId)",
+                context.logger.info(transfer.accountId == identity.account.id ? "account payment approved" : "order already being paid by another account", metadata: [
+                    "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
                 ])
             } catch LedgerError.insufficientFunds {
                 return try await choose(id: id, identity: identity, error: "Your balance is not enough for this payment. Nothing was taken.", status: .conflict)
@@ -118,8 +118,6 @@ struct CheckoutAccountRoutes {
     }
 
     private func limit(_ context: GatewayRequestContext) throws {
-        if let wait = limiter.take(client: context.remoteAddress?.ipAddress ?? "unknown", now: pages.clock.now) {
-            throw APIError(.rateLimited, "too many requests from this address; retry in \(wait) s", retryAfterSeconds: wait)
-        }
+        try limiter.admit(context, now: pages.clock.now)
     }
 }

@@ -1,3 +1,4 @@
+import StableGateDomain
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -37,6 +38,16 @@ final class ClientRateLimiter: Sendable {
             guard bucket.tokens >= 1 else { return Int(((1 - bucket.tokens) / refillPerSecond).rounded(.up)) }
             bucket.tokens -= 1
             return nil
+        }
+    }
+}
+
+extension ClientRateLimiter {
+    /// Takes one request from the budget of the request's client address, or throws 40001
+    /// ("rate limited") with Retry-After.
+    func admit(_ context: GatewayRequestContext, now: Date, what: String = "requests") throws {
+        if let wait = take(client: context.remoteAddress?.ipAddress ?? "unknown", now: now) {
+            throw APIError(.rateLimited, "too many \(what) from this address; retry in \(wait) s", retryAfterSeconds: wait)
         }
     }
 }

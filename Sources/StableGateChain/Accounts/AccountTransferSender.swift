@@ -17,9 +17,10 @@ import Foundation
 ///   picks up, never a second debit;
 /// - a transaction is signed and stored before it is broadcast, so a crash after signing can
 ///   only broadcast that same transaction again (same nonce, same hash);
-/// - the transfer ends `sent` (in flight → out of custody) when its transaction is mined, or
-///   `failed` (in flight → back to the balance) only when no transaction of it can still be
-///   mined: a token transfer that reverted twice, or too many errors with nothing in flight.
+/// - the transfer ends `sent` (in flight → out of custody) when its transaction has the chain's
+///   confirmations, or `failed` (in flight → back to the balance) only when no transaction of it
+///   can still be mined: a token transfer that reverted twice, an order that stopped waiting for
+///   the payment before anything was signed, or too many errors with nothing in flight.
 ///
 /// Runs inside the chain watcher's pass, so only the instance holding the chain's lease sends,
 /// and hot-wallet nonces are handed out by one sender at a time.
@@ -28,6 +29,7 @@ public struct AccountTransferSender: Sendable {
     let rpc: EthereumRPC
     let accounts: ShopperAccountRepository
     let payments: PaymentStateRepository
+    let intents: CheckoutIntentRepository
     let wallets: GatewayWallets
     let clock: any WallClock
     let identifiers: any IdentifierGenerator
@@ -37,13 +39,14 @@ public struct AccountTransferSender: Sendable {
     static let maximumAttempts = 20
 
     public init(
-        chain: ChainConfiguration, rpc: EthereumRPC, accounts: ShopperAccountRepository, payments: PaymentStateRepository, wallets: GatewayWallets,
-        clock: any WallClock, identifiers: any IdentifierGenerator, stuckAfter: TimeInterval = 120, logger: Logger
+        chain: ChainConfiguration, rpc: EthereumRPC, accounts: ShopperAccountRepository, payments: PaymentStateRepository,
+        intents: CheckoutIntentRepository, wallets: GatewayWallets, clock: any WallClock, identifiers: any IdentifierGenerator, stuckAfter: TimeInterval = 120, logger: Logger
     ) {
         self.chain = chain
         self.rpc = rpc
         self.accounts = accounts
         self.payments = payments
+        self.intents = intents
         self.wallets = wallets
         self.clock = clock
         self.identifiers = identifiers
@@ -81,11 +84,15 @@ public struct AccountTransferSender: Sendable {
             let wallet = EthereumAddress(account.depositAddress)
         else { throw Failure(description: "transfer \(transfer.id) has a malformed address") }
 
-        // 1. Follow up what is already on its way.
+        // 1. Follow up what is already on its way. A payout counts as mined (or reverted) only
+        // once its block has the chain's confirmations: a reorg could still undo it before.
         var transactions = try await accounts.transactions(transferId: transfer.id)
         var waiting = false
+        let head = Int64(try await rpc.blockNumber())
         for var transaction in transactions where transaction.state == .signed || transaction.state == .broadcast {
-            if let receipt = try await rpc.receipt(transaction.hash) {
+            if let receipt = try await rpc.receipt(transaction.hash),
+                transaction.kind == .gas || head - Int64(receipt.blockNumber) + 1 >= Int64(chain.confirmations)
+            {
                 transaction.state = receipt.succeeded ? .mined : .failed
                 transaction.blockNumber = Int64(receipt.blockNumber)
                 transaction.updatedAt = now
@@ -98,11 +105,13 @@ public struct AccountTransferSender: Sendable {
                     try await accounts.update(sibling)
                 }
                 logger.info("account transaction mined", metadata: metadata(transfer, ["kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "ok": "\(receipt.succeeded)"]))
+            } else if try await rpc.receipt(transaction.hash) != nil {
+                waiting = true  // mined, not yet deep enough (broadcast, or signed and sent just before a crash)
             } else if transaction.state == .signed {
                 try await broadcast(&transaction, transfer)  // after a crash: the very same transaction again
                 waiting = true
             } else if let sent = transaction.broadcastAt, now.timeIntervalSince(sent) > stuckAfter,
-                transaction.attempt == transactions.filter({ $0.kind == transaction.kind }).map(\.attempt).max()
+                transaction.attempt == transactions.filter({ $0.kind == transaction.kind && $0.state != .failed }).map(\.attempt).max()
             {
                 try await replace(transaction, transfer: transfer, account: account, token: token, recipient: recipient, wallet: wallet)
                 waiting = true
@@ -129,6 +138,12 @@ public struct AccountTransferSender: Sendable {
         }
         if transactions.filter({ $0.kind == .payout && $0.state == .failed && $0.blockNumber != nil }).count >= 2 {
             try await giveUp(transfer, because: "the token transfer reverted twice")
+            return
+        }
+        // Nothing of it can be mined any more: before a payment's tokens go, the order must
+        // still wait for exactly them (not canceled, re-targeted or out of time meanwhile).
+        if transfer.kind == .payment, let problem = try await paymentProblem(transfer) {
+            try await giveUp(transfer, because: problem)
             return
         }
 
@@ -188,7 +203,7 @@ public struct AccountTransferSender: Sendable {
     }
 
     private func broadcast(_ transaction: inout SweepTransaction, _ transfer: AccountTransfer) async throws {
-        try await outgoing.broadcast(&transaction, save: accounts.update, fault: .afterAccountBroadcast)
+        try await outgoing.broadcast(&transaction, save: accounts.update, fault: .afterAccountBroadcast, nonceTooLowIsFinal: false)
         guard transaction.state == .broadcast else { return }
         logger.info("account transaction broadcast", metadata: metadata(transfer, [
             "kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "nonce": "\(transaction.nonce)",
@@ -210,6 +225,18 @@ public struct AccountTransferSender: Sendable {
             transaction = EthereumTransaction(
                 chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet, value: BigUInt(100_000) * fees.maximumPerGas)
         } else {
+            // The replacement offers more for gas than the top-up covered: top up first.
+            let available = try await rpc.balance(wallet)
+            if available < BigUInt(100_000) * fees.maximumPerGas {
+                let attempt = (try await accounts.transactions(transferId: transfer.id).filter { $0.kind == .gas }.map(\.attempt).max() ?? 0) + 1
+                var topUp = try await sign(
+                    EthereumTransaction(
+                        chainId: UInt64(chain.chainId), nonce: try await outgoing.nextNonce(wallets.hotWallet), fees: fees, gasLimit: 21_000, to: wallet,
+                        value: BigUInt(100_000) * fees.maximumPerGas * 6 / 5 - available),
+                    key: wallets.hotKey, kind: .gas, attempt: attempt, transfer: transfer, from: wallets.hotWallet)
+                try await broadcast(&topUp, transfer)
+                return
+            }
             key = try wallets.accountKey(index: account.derivationIndex)
             from = wallet
             transaction = EthereumTransaction(
@@ -219,6 +246,15 @@ public struct AccountTransferSender: Sendable {
         var replacement = try await sign(transaction, key: key, kind: stuck.kind, attempt: stuck.attempt + 1, transfer: transfer, from: from)
         logger.notice("replacing a stuck account transaction", metadata: metadata(transfer, ["stuck": "\(stuck.hash)", "replacement": "\(replacement.hash)"]))
         try await broadcast(&replacement, transfer)
+    }
+
+    /// Why the transfer's order can no longer be paid by it, or nil when it still can.
+    private func paymentProblem(_ transfer: AccountTransfer) async throws -> String? {
+        guard let intentId = transfer.intentId, let intent = try await intents.find(id: intentId) else { return "the order does not exist" }
+        guard intent.status == .tempWalletReceived else { return "the order is \(intent.status.name) and no longer waits for this payment" }
+        guard let deposit = intent.deposit, deposit.address.lowercased() == transfer.to else { return "the order's deposit address changed" }
+        guard deposit.expiresAt > clock.now.addingTimeInterval(30) else { return "the order's payment window ended before the payment could be sent" }
+        return nil
     }
 
     private func postpone(_ original: AccountTransfer, because reason: String) async throws {
@@ -246,6 +282,17 @@ public struct AccountTransferSender: Sendable {
         transfer.updatedAt = clock.now
         try await accounts.finish(transfer, at: clock.now)
         logger.error("account transfer failed; balance restored", metadata: metadata(transfer, ["reason": "\(reason)"]))
+        // The order no longer shows this account as paying it.
+        if let intentId = transfer.intentId {
+            let now = clock.now
+            _ = try await intents.modify(id: intentId) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+                guard intent.payment.paymentMethodType == .allScalePay, intent.payment.txHash == nil else { return nil }
+                intent.payment.paymentMethodType = .unknown
+                intent.payment.txFrom = nil
+                intent.updatedAt = now
+                return ([], true)
+            }
+        }
     }
 
     private func metadata(_ transfer: AccountTransfer, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {

@@ -57,8 +57,12 @@ struct OutgoingTransactions: Sendable {
     /// Broadcasts a stored transaction and records (through `save`) what became of it. A node
     /// refusing it because it was already mined (a rebroadcast after a crash) records the
     /// receipt; a refusal that can never succeed marks it failed; both other errors throw.
+    ///
+    /// `nonceTooLowIsFinal: false` keeps a transaction the node calls "nonce too low" alive:
+    /// with one signer per wallet that nonce was used by one of ours — perhaps this very
+    /// transaction, mined but not yet visible on a lagging node — so it must not be given up on.
     func broadcast(
-        _ transaction: inout SweepTransaction, save: (SweepTransaction) async throws -> Void, fault: FaultPoint
+        _ transaction: inout SweepTransaction, save: (SweepTransaction) async throws -> Void, fault: FaultPoint, nonceTooLowIsFinal: Bool = true
     ) async throws {
         guard let raw = Hex.decode(transaction.rawTransaction) else { throw Refused(description: "stored transaction \(transaction.id) is not hex") }
         let signed = EthereumTransaction.Signed(raw: raw, hash: Keccak256.hash(raw))
@@ -73,7 +77,7 @@ struct OutgoingTransactions: Sendable {
                 return
             }
             let lower = message.lowercased()
-            if lower.contains("nonce too low") || lower.contains("insufficient funds") || lower.contains("intrinsic gas") {
+            if (nonceTooLowIsFinal && lower.contains("nonce too low")) || lower.contains("insufficient funds") || lower.contains("intrinsic gas") {
                 transaction.state = .failed
                 transaction.updatedAt = clock.now
                 try await save(transaction)

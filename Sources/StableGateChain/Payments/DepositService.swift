@@ -74,12 +74,20 @@ public struct DepositService: Sendable {
         let now = clock.now
         let wallets = wallets
         let window = defaultPaymentWindow
+        let dialect = intents.dialect
         let outcome = try await assigningOnce { try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: DepositQuote)? in
             guard intent.acceptedStableCoins.contains(coin) else {
                 throw APIError.invalid("stable_coin", "this order accepts \(intent.acceptedStableCoins.map(\.code).joined(separator: ", ")) only")
             }
             guard [.created, .viewed, .tempWalletReceived].contains(intent.status) else {
                 throw APIError(.validation, "this order can no longer change its payment: it is \(intent.status.name)", field: "status")
+            }
+            // A shopper-account payment on its way is bound to this network and address.
+            try await ShopperAccountRepository.lockPayments(intentId: intent.id, on: db, dialect: dialect)
+            if let live = try await ShopperAccountRepository.livePayment(intentId: intent.id, on: db),
+                live.chainId != chain.chainId || live.tokenContract != token.contract.lowercased
+            {
+                throw APIError(.validation, "a payment from a StableGate account is on its way on this order's network; it cannot change now", field: "status")
             }
             if let expiry = intent.deposit?.expiresAt, expiry <= now {
                 throw APIError(.validation, "the payment window of this order has ended", field: "status")

@@ -166,19 +166,26 @@ public final class ChainWatcher: Service {
         guard let accounts else { return nil }
         var rewindTo: Int64?
         for deposit in try await accounts.seenDeposits(chainId: chain.chainId) {
-            if canonical[deposit.blockNumber] == nil, deposit.blockNumber <= head {
-                canonical[deposit.blockNumber] = try await rpc.block(UInt64(deposit.blockNumber))?.hash
-            }
-            if deposit.blockNumber > head || canonical[deposit.blockNumber]! != deposit.blockHash {
-                try await accounts.drop(depositId: deposit.id)
-                rewindTo = min(rewindTo ?? deposit.blockNumber, deposit.blockNumber)
-                report.accountDepositsDropped += 1
-                logger.warning("account deposit dropped by a reorg", metadata: ["account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)"])
-            } else if head - deposit.blockNumber + 1 >= Int64(chain.confirmations) {
-                try await accounts.confirm(deposit, at: clock.now)
-                report.accountDepositsConfirmed += 1
-                logger.info("account deposit credited", metadata: [
-                    "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "amount": "\(deposit.amount)",
+            // One deposit that cannot be handled must not stop the chain's intents: log, go on.
+            do {
+                if canonical[deposit.blockNumber] == nil, deposit.blockNumber <= head {
+                    canonical[deposit.blockNumber] = try await rpc.block(UInt64(deposit.blockNumber))?.hash
+                }
+                if deposit.blockNumber > head || canonical[deposit.blockNumber]! != deposit.blockHash {
+                    try await accounts.drop(deposit)  // rewinds the scan cursor in the same transaction
+                    rewindTo = min(rewindTo ?? deposit.blockNumber, deposit.blockNumber)
+                    report.accountDepositsDropped += 1
+                    logger.warning("account deposit dropped by a reorg", metadata: ["account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)"])
+                } else if head - deposit.blockNumber + 1 >= Int64(chain.confirmations) {
+                    try await accounts.confirm(deposit, at: clock.now)
+                    report.accountDepositsConfirmed += 1
+                    logger.info("account deposit credited", metadata: [
+                        "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "amount": "\(deposit.amount)",
+                    ])
+                }
+            } catch {
+                logger.error("account deposit not processed; will retry", metadata: [
+                    "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "error": "\(error)",
                 ])
             }
         }
@@ -211,7 +218,8 @@ public final class ChainWatcher: Service {
             let owners = try await payments.intents(forDepositAddresses: Set(matches.map { $0.transfer.to.lowercased }))
             if let accounts {
                 let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
-                for match in matches {
+                // A zero-value Transfer (anyone can emit one) credits nothing: not recorded.
+                for match in matches where match.transfer.amount > 0 {
                     guard let accountId = holders[match.transfer.to.lowercased] else { continue }
                     try await accounts.recordSeen(AccountDeposit(
                         id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId, transactionHash: match.log.transactionHash,

@@ -68,14 +68,15 @@ public final class PostgresDatabaseClient: DatabaseClient {
     }
 }
 
-/// Database errors in words fit for a log line: PostgreSQL's own SQLSTATE, message and detail
+/// Database errors in words fit for a log line: PostgreSQL's own SQLSTATE and message
 /// (PSQLError's description hides them; its debug description would include bound values,
-/// which may be secrets, so neither is logged).
+/// which may be secrets, so it is not logged).
 public enum DatabaseErrorText {
     public static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
         guard let info = error.serverInfo else { return "PostgreSQL \(error.code)" }
-        return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "")" + (info[.detail].map { " (\($0))" } ?? "")
+        // Not `detail`: for a unique violation it repeats the key's values (e-mail addresses).
+        return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "")"
     }
 
     /// Whether the error is a unique-constraint violation (SQLSTATE 23505, or SQLite's UNIQUE).

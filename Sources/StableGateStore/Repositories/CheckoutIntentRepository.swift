@@ -75,6 +75,9 @@ public struct CheckoutIntentRepository: Sendable {
     /// Most intents inserted by one statement (39 binds each, far below driver limits).
     static let maximumBatch = 64
 
+    /// Which database the intents live in (callers composing their own statements need it).
+    public var dialect: DatabaseDialect { database.dialect }
+
     public init(database: any DatabaseClient, observer: (any IntentChangeObserver)? = nil) {
         self.database = database
         self.observer = observer

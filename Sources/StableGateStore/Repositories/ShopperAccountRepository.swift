@@ -28,6 +28,16 @@ public struct ShopperAccountRepository: Sendable {
     public func create(
         id: String, email: String, passwordHash: String, at date: Date, address: @escaping @Sendable (Int64) throws -> String
     ) async throws -> ShopperAccount {
+        do {
+            return try await insertAccount(id: id, email: email, passwordHash: passwordHash, at: date, address: address)
+        } catch where DatabaseErrorText.isUniqueViolation(error) {
+            throw EmailTaken()  // the same address signed up twice at once
+        }
+    }
+
+    private func insertAccount(
+        id: String, email: String, passwordHash: String, at date: Date, address: @escaping @Sendable (Int64) throws -> String
+    ) async throws -> ShopperAccount {
         try await database.transaction { db in
             if try await db.raw("SELECT id FROM shopper_accounts WHERE email = \(bind: email.lowercased())").first() != nil { throw EmailTaken() }
             let row = try await db.raw("""
@@ -140,22 +150,29 @@ public struct ShopperAccountRepository: Sendable {
         }
     }
 
-    /// Confirms a deposit and credits it, in one transaction: both or neither.
+    /// Confirms a deposit and credits it, in one transaction: both or neither. A deposit that is
+    /// no longer `seen` (confirmed by another pass, or dropped meanwhile) is left alone.
     public func confirm(_ deposit: AccountDeposit, at date: Date) async throws {
         let dialect = database.dialect
         try await database.transaction { db in
-            try await db.raw("""
+            guard try await db.raw("""
                 UPDATE account_deposits SET state = 'confirmed', confirmed_at = \(bind: date.unixMilliseconds)
-                WHERE id = \(bind: deposit.id) AND state = 'seen'
-                """).run()
+                WHERE id = \(bind: deposit.id) AND state = 'seen' RETURNING id
+                """).first() != nil else { return }
             try await LedgerRepository.record(try deposit.ledgerTransfer(), at: date, on: db, dialect: dialect)
         }
     }
 
-    /// Marks a deposit whose block left the chain (never credited: only confirmed ones are).
-    public func drop(depositId: String) async throws {
+    /// Marks a deposit whose block left the chain (never credited: only confirmed ones are) and,
+    /// in the same transaction, moves the chain's scan cursor back to that block, so the
+    /// replacing blocks are scanned again even if the pass fails right after.
+    public func drop(_ deposit: AccountDeposit) async throws {
         try await database.transaction { db in
-            try await db.raw("UPDATE account_deposits SET state = 'dropped' WHERE id = \(bind: depositId) AND state = 'seen'").run()
+            try await db.raw("UPDATE account_deposits SET state = 'dropped' WHERE id = \(bind: deposit.id) AND state = 'seen'").run()
+            try await db.raw("""
+                UPDATE chain_cursors SET next_block = \(bind: deposit.blockNumber)
+                WHERE chain_id = \(bind: deposit.chainId) AND next_block > \(bind: deposit.blockNumber)
+                """).run()
         }
     }
 
@@ -276,6 +293,11 @@ public struct ShopperAccountRepository: Sendable {
         precondition(transfer.state == .sent || transfer.state == .failed, "finish only ends a transfer")
         let dialect = database.dialect
         try await database.transaction { db in
+            // Only an open transfer ends, and only once: a second sender (a lapsed lease) that
+            // reached another verdict finds it ended and posts nothing.
+            guard try await db.raw("""
+                SELECT id FROM account_transfers WHERE id = \(bind: transfer.id) AND state IN ('approved', 'sending')
+                """).first() != nil else { return }
             try await Self.update(transfer, on: db)
             let posting = transfer.state == .sent ? try transfer.settlementPosting() : try transfer.returnPosting()
             try await LedgerRepository.record(posting, at: date, on: db, dialect: dialect)
