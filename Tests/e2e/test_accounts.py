@@ -78,6 +78,19 @@ class Shopper:
         return Decimal(row.group(1).replace(",", ""))
 
 
+def fill_signup(driver, email):
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "password2").send_keys(PASSWORD)
+    driver.find_element(By.ID, "signup").click()
+
+
+def browser_signup(driver, gateway, email):
+    driver.get(f"{gateway.base_url}/account/signup")
+    fill_signup(driver, email)
+    wait_text(driver, "Balances")
+
+
 def accounts(gateway):
     return [json.loads(line) for line in gateway.cli("accounts", "list").stdout.splitlines() if line.strip()]
 
@@ -156,12 +169,7 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
     driver = chromium()
     try:
         email = f"ada-{uuid.uuid4().hex[:6]}@example.com"
-        driver.get(f"{gateway.base_url}/account/signup")
-        driver.find_element(By.ID, "email").send_keys(email)
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.ID, "password2").send_keys(PASSWORD)
-        driver.find_element(By.ID, "signup").click()
-        wait_text(driver, "Balances")
+        browser_signup(driver, gateway, email)
         address = driver.find_element(By.ID, "deposit-address").text
         assert address.lower() == account(gateway, email)["deposit_address"]
         # The QR code decodes to the deposit address.
@@ -231,10 +239,7 @@ def test_logging_in_from_the_checkout_and_an_insufficient_balance(shop, chain):
         screenshot(driver, "10-login-from-checkout")
         driver.find_element(By.ID, "signup-link").click()
         email = f"bob-{uuid.uuid4().hex[:6]}@example.com"
-        driver.find_element(By.ID, "email").send_keys(email)
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.ID, "password2").send_keys(PASSWORD)
-        driver.find_element(By.ID, "signup").click()
+        fill_signup(driver, email)
         wait_text(driver, "not enough for this order")
         assert driver.current_url == f"{gateway.base_url}/checkout/{intent_id}/account"
         assert not driver.find_elements(By.ID, "account-review"), "nothing to approve without the balance"
@@ -399,12 +404,7 @@ def test_withdrawal_asks_for_confirmation_and_sends_once(shop, chain):
     driver = chromium()
     try:
         email = f"cy-{uuid.uuid4().hex[:6]}@example.com"
-        driver.get(f"{gateway.base_url}/account/signup")
-        driver.find_element(By.ID, "email").send_keys(email)
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.ID, "password2").send_keys(PASSWORD)
-        driver.find_element(By.ID, "signup").click()
-        wait_text(driver, "Balances")
+        browser_signup(driver, gateway, email)
         address = driver.find_element(By.ID, "deposit-address").text
         fund(gateway, chain, type("S", (), {"email": email, "address": address}), 20 * UNITS)
         recipient = random_address()

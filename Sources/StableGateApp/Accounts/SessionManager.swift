@@ -50,6 +50,14 @@ struct SessionManager: Sendable {
         return session
     }
 
+    /// Starts a session and answers `303 See Other` to `location` with its cookie.
+    func startRedirecting(userId: String, to location: String) async throws -> Response {
+        let (_, cookie) = try await start(userId: userId)
+        var response = PageTemplates.seeOther(location)
+        response.setCookie(cookie)
+        return response
+    }
+
     /// Ends this session; the returned cookie clears the browser's copy.
     func end(_ session: SessionRecord) async throws -> Cookie {
         try await accounts.deleteSession(id: session.id)
@@ -109,5 +117,23 @@ struct LoginThrottle: Sendable {
 
     func record(email: String, client: String, succeeded: Bool) async throws {
         try await accounts.recordLoginAttempt(keys: keys(email: email, client: client), succeeded: succeeded, at: clock.now)
+    }
+
+    /// What a login attempt came to.
+    enum Verdict { case throttled, wrong, right }
+
+    /// One login attempt: refused unchecked while throttled; otherwise the password checked
+    /// against `storedHash` (nil for an unknown or disabled login, checked against a dummy
+    /// hash at the same cost so timing does not tell whether the login exists), and recorded.
+    func attempt(email: String, client: String, password: String, storedHash: String?, hasher: PasswordHasher) async throws -> Verdict {
+        guard try await allows(email: email, client: client) else { return .throttled }
+        var valid = false
+        if let storedHash {
+            valid = try await hasher.verify(password, hash: storedHash)
+        } else {
+            await hasher.dummyVerify(password)
+        }
+        try await record(email: email, client: client, succeeded: valid)
+        return valid ? .right : .wrong
     }
 }

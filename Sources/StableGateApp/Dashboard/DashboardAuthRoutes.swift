@@ -24,27 +24,21 @@ struct DashboardAuthRoutes {
                 return loginPage(request: request, next: next, email: email, error: "The login form expired. Please try again.", status: .forbidden)
             }
             let client = context.remoteAddress?.ipAddress ?? "unknown"
-            guard try await pages.throttle.allows(email: email, client: client) else {
+            let user = try await pages.accounts.user(email: email)
+            let verdict = try await pages.throttle.attempt(
+                email: email, client: client, password: form["password"] ?? "", storedHash: user?.disabledAt == nil ? user?.passwordHash : nil,
+                hasher: pages.hasher)
+            switch verdict {
+            case .throttled:
                 context.logger.warning("dashboard login throttled", metadata: ["email": "\(email)", "client": "\(client)"])
                 return loginPage(request: request, next: next, email: email, error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
-            }
-            let password = form["password"] ?? ""
-            let user = try await pages.accounts.user(email: email)
-            var valid = false
-            if let hash = user?.passwordHash, user?.disabledAt == nil {
-                valid = try await pages.hasher.verify(password, hash: hash)
-            } else {
-                await pages.hasher.dummyVerify(password)  // same cost whether or not the account exists
-            }
-            try await pages.throttle.record(email: email, client: client, succeeded: valid)
-            guard valid, let user else {
+            case .wrong:
                 return loginPage(request: request, next: next, email: email, error: "The e-mail or the password is not right.", status: .unauthorized)
+            case .right:
+                guard let user else { return PageTemplates.seeOther("/dashboard/login") }
+                context.logger.info("dashboard login", metadata: ["user_id": "\(user.id)"])
+                return try await pages.sessions.startRedirecting(userId: user.id, to: next)
             }
-            let (_, cookie) = try await pages.sessions.start(userId: user.id)
-            context.logger.info("dashboard login", metadata: ["user_id": "\(user.id)"])
-            var response = PageTemplates.seeOther(next)
-            response.setCookie(cookie)
-            return response
         }
         router.get("dashboard/setup") { request, _ in
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""

@@ -27,29 +27,23 @@ struct AccountAuthRoutes {
                 return self.form("login", title: "Log in", request: request, next: next, email: email, error: "The login form expired. Please try again.", status: .forbidden)
             }
             let client = context.remoteAddress?.ipAddress ?? "unknown"
-            guard try await pages.throttle.allows(email: email, client: client) else {
+            let account = try await pages.accounts.account(email: email)
+            let verdict = try await pages.throttle.attempt(
+                email: email, client: client, password: form["password"] ?? "",
+                storedHash: account?.disabledAt == nil ? account?.passwordHash : nil, hasher: pages.hasher)
+            switch verdict {
+            case .throttled:
                 context.logger.warning("account login throttled", metadata: ["client": "\(client)"])
                 return self.form("login", title: "Log in", request: request, next: next, email: email,
                                  error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
-            }
-            let password = form["password"] ?? ""
-            let account = try await pages.accounts.account(email: email)
-            var valid = false
-            if let account, account.disabledAt == nil {
-                valid = try await pages.hasher.verify(password, hash: account.passwordHash)
-            } else {
-                await pages.hasher.dummyVerify(password)  // same cost whether or not the account exists
-            }
-            try await pages.throttle.record(email: email, client: client, succeeded: valid)
-            guard valid, let account else {
+            case .wrong:
                 return self.form("login", title: "Log in", request: request, next: next, email: email,
                                  error: "The e-mail or the password is not right.", status: .unauthorized)
+            case .right:
+                guard let account else { return PageTemplates.seeOther("/account/login") }
+                context.logger.info("account login", metadata: ["account_id": "\(account.id)"])
+                return try await pages.sessions.startRedirecting(userId: account.id, to: next)
             }
-            let (_, cookie) = try await pages.sessions.start(userId: account.id)
-            context.logger.info("account login", metadata: ["account_id": "\(account.id)"])
-            var response = PageTemplates.seeOther(next)
-            response.setCookie(cookie)
-            return response
         }
         router.get("account/signup") { request, _ in
             let next = AccountPages.safeNext(request.uri.queryParameters["next"].map(String.init))
@@ -80,11 +74,8 @@ struct AccountAuthRoutes {
             } catch is ShopperAccountRepository.EmailTaken {
                 return refuse("An account with this e-mail address exists. Log in instead.", .conflict)
             }
-            let (_, cookie) = try await pages.sessions.start(userId: account.id)
             context.logger.info("account created", metadata: ["account_id": "\(account.id)"])
-            var response = PageTemplates.seeOther(next)
-            response.setCookie(cookie)
-            return response
+            return try await pages.sessions.startRedirecting(userId: account.id, to: next)
         }
         router.post("account/logout") { request, _ in
             let form = try await AccountPages.form(request)

@@ -324,34 +324,15 @@ public struct ShopperAccountRepository: Sendable {
 
     /// Stores a signed transaction (its `settlementId` is the transfer's id) before broadcast.
     public func insert(_ transaction: SweepTransaction) async throws {
-        try await database.transaction { db in
-            try await db.raw("""
-                INSERT INTO account_transactions (id, transfer_id, chain_id, kind, attempt, from_address, to_address, nonce, raw_tx, tx_hash,
-                    max_fee_per_gas, state, block_number, broadcast_at, created_at, updated_at)
-                VALUES (\(bind: transaction.id), \(bind: transaction.settlementId), \(bind: transaction.chainId), \(bind: transaction.kind.rawValue),
-                    \(bind: Int64(transaction.attempt)), \(bind: transaction.from), \(bind: transaction.to), \(bind: Int64(transaction.nonce)),
-                    \(bind: transaction.rawTransaction), \(bind: transaction.hash), \(bind: String(transaction.maxFeePerGas)),
-                    \(bind: transaction.state.rawValue), \(bind: transaction.blockNumber), \(bind: transaction.broadcastAt?.unixMilliseconds),
-                    \(bind: transaction.createdAt.unixMilliseconds), \(bind: transaction.updatedAt.unixMilliseconds))
-                """).run()
-        }
+        try await database.transaction { db in try await PaymentStateRepository.insert(transaction, into: .accountTransfers, on: db) }
     }
 
     public func update(_ transaction: SweepTransaction) async throws {
-        try await database.transaction { db in
-            try await db.raw("""
-                UPDATE account_transactions SET state = \(bind: transaction.state.rawValue), block_number = \(bind: transaction.blockNumber),
-                    broadcast_at = \(bind: transaction.broadcastAt?.unixMilliseconds), updated_at = \(bind: transaction.updatedAt.unixMilliseconds)
-                WHERE id = \(bind: transaction.id)
-                """).run()
-        }
+        try await database.transaction { db in try await PaymentStateRepository.update(transaction, in: .accountTransfers, on: db) }
     }
 
     /// The signed transactions of a transfer, by kind and attempt.
     public func transactions(transferId: String) async throws -> [SweepTransaction] {
-        try await database.read { db in
-            try await db.raw("SELECT *, transfer_id AS settlement_id FROM account_transactions WHERE transfer_id = \(bind: transferId) ORDER BY kind, attempt")
-                .all().map(PaymentStateRepository.sweep(from:))
-        }
+        try await database.read { db in try await PaymentStateRepository.transactions(owner: transferId, in: .accountTransfers, on: db) }
     }
 }
