@@ -90,22 +90,11 @@ public struct AccountTransferSender: Sendable {
         var waiting = false
         let head = Int64(try await rpc.blockNumber())
         for var transaction in transactions where transaction.state == .signed || transaction.state == .broadcast {
-            if let receipt = try await rpc.receipt(transaction.hash),
-                transaction.kind == .gas || head - Int64(receipt.blockNumber) + 1 >= Int64(chain.confirmations)
-            {
-                transaction.state = receipt.succeeded ? .mined : .failed
-                transaction.blockNumber = Int64(receipt.blockNumber)
-                transaction.updatedAt = now
-                try await accounts.update(transaction)
-                for var sibling in transactions where sibling.kind == transaction.kind && sibling.nonce == transaction.nonce
-                    && sibling.id != transaction.id && (sibling.state == .signed || sibling.state == .broadcast)
-                {
-                    sibling.state = .replaced
-                    sibling.updatedAt = now
-                    try await accounts.update(sibling)
-                }
+            let receipt = try await rpc.receipt(transaction.hash)
+            if let receipt, transaction.kind == .gas || head - Int64(receipt.blockNumber) + 1 >= Int64(chain.confirmations) {
+                try await outgoing.record(receipt, on: &transaction, among: transactions, save: accounts.update)
                 logger.info("account transaction mined", metadata: metadata(transfer, ["kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "ok": "\(receipt.succeeded)"]))
-            } else if try await rpc.receipt(transaction.hash) != nil {
+            } else if receipt != nil {
                 waiting = true  // mined, not yet deep enough (broadcast, or signed and sent just before a crash)
             } else if transaction.state == .signed {
                 try await broadcast(&transaction, transfer)  // after a crash: the very same transaction again
@@ -162,16 +151,7 @@ public struct AccountTransferSender: Sendable {
         let call = ERC20.transferCall(to: recipient, amount: transfer.amount)
         var gasLimit: UInt64 = 100_000
         if let estimate = try? await rpc.estimateGas(from: wallet, to: token, data: call) { gasLimit = max(estimate * 5 / 4, 50_000) }
-        let needed = BigUInt(gasLimit) * fees.maximumPerGas
-        let balance = try await rpc.balance(wallet)
-        if balance < needed {
-            let attempt = (transactions.filter { $0.kind == .gas }.map(\.attempt).max() ?? 0) + 1
-            var topUp = try await sign(
-                EthereumTransaction(
-                    chainId: UInt64(chain.chainId), nonce: try await outgoing.nextNonce(wallets.hotWallet), fees: fees, gasLimit: 21_000, to: wallet,
-                    value: needed * 6 / 5 - balance),
-                key: wallets.hotKey, kind: .gas, attempt: attempt, transfer: transfer, from: wallets.hotWallet)
-            try await broadcast(&topUp, transfer)
+        if try await toppedUp(wallet, toCover: BigUInt(gasLimit) * fees.maximumPerGas, fees: fees, transfer: transfer, transactions: transactions) {
             try await markSending(&transfer)
             return
         }
@@ -210,6 +190,23 @@ public struct AccountTransferSender: Sendable {
         ]))
     }
 
+    /// Sends the account's wallet gas from the hot wallet when it holds less than `needed` wei
+    /// (topping it up to 120 % of that); returns whether it did, so the caller waits for it.
+    private func toppedUp(
+        _ wallet: EthereumAddress, toCover needed: BigUInt, fees: EthereumTransaction.Fees, transfer: AccountTransfer, transactions: [SweepTransaction]
+    ) async throws -> Bool {
+        let balance = try await rpc.balance(wallet)
+        guard balance < needed else { return false }
+        let attempt = (transactions.filter { $0.kind == .gas }.map(\.attempt).max() ?? 0) + 1
+        var topUp = try await sign(
+            EthereumTransaction(
+                chainId: UInt64(chain.chainId), nonce: try await outgoing.nextNonce(wallets.hotWallet), fees: fees, gasLimit: 21_000, to: wallet,
+                value: needed * 6 / 5 - balance),
+            key: wallets.hotKey, kind: .gas, attempt: attempt, transfer: transfer, from: wallets.hotWallet)
+        try await broadcast(&topUp, transfer)
+        return true
+    }
+
     /// Replaces a stuck transaction: same nonce, fees up 25 %.
     private func replace(
         _ stuck: SweepTransaction, transfer: AccountTransfer, account: ShopperAccount, token: EthereumAddress, recipient: EthereumAddress,
@@ -226,15 +223,8 @@ public struct AccountTransferSender: Sendable {
                 chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet, value: BigUInt(100_000) * fees.maximumPerGas)
         } else {
             // The replacement offers more for gas than the top-up covered: top up first.
-            let available = try await rpc.balance(wallet)
-            if available < BigUInt(100_000) * fees.maximumPerGas {
-                let attempt = (try await accounts.transactions(transferId: transfer.id).filter { $0.kind == .gas }.map(\.attempt).max() ?? 0) + 1
-                var topUp = try await sign(
-                    EthereumTransaction(
-                        chainId: UInt64(chain.chainId), nonce: try await outgoing.nextNonce(wallets.hotWallet), fees: fees, gasLimit: 21_000, to: wallet,
-                        value: BigUInt(100_000) * fees.maximumPerGas * 6 / 5 - available),
-                    key: wallets.hotKey, kind: .gas, attempt: attempt, transfer: transfer, from: wallets.hotWallet)
-                try await broadcast(&topUp, transfer)
+            let transactions = try await accounts.transactions(transferId: transfer.id)
+            if try await toppedUp(wallet, toCover: BigUInt(100_000) * fees.maximumPerGas, fees: fees, transfer: transfer, transactions: transactions) {
                 return
             }
             key = try wallets.accountKey(index: account.derivationIndex)

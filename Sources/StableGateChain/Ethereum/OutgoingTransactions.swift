@@ -54,6 +54,26 @@ struct OutgoingTransactions: Sendable {
             state: .signed, createdAt: now, updatedAt: now)
     }
 
+    /// Records `receipt` on `transaction` (mined, or failed when it reverted) and marks the other
+    /// live attempts with the same kind and nonce replaced: at most one of them can be mined.
+    func record(
+        _ receipt: EthereumRPC.Receipt, on transaction: inout SweepTransaction, among attempts: [SweepTransaction],
+        save: (SweepTransaction) async throws -> Void
+    ) async throws {
+        let now = clock.now
+        transaction.state = receipt.succeeded ? .mined : .failed
+        transaction.blockNumber = Int64(receipt.blockNumber)
+        transaction.updatedAt = now
+        try await save(transaction)
+        for var sibling in attempts where sibling.kind == transaction.kind && sibling.nonce == transaction.nonce && sibling.id != transaction.id
+            && (sibling.state == .signed || sibling.state == .broadcast)
+        {
+            sibling.state = .replaced
+            sibling.updatedAt = now
+            try await save(sibling)
+        }
+    }
+
     /// Broadcasts a stored transaction and records (through `save`) what became of it. A node
     /// refusing it because it was already mined (a rebroadcast after a crash) records the
     /// receipt; a refusal that can never succeed marks it failed; both other errors throw.

@@ -89,17 +89,7 @@ public struct Sweeper: Sendable {
         var waiting = false
         for var sweep in sweeps where sweep.state == .signed || sweep.state == .broadcast {
             if let receipt = try await rpc.receipt(sweep.hash) {
-                sweep.state = receipt.succeeded ? .mined : .failed
-                sweep.blockNumber = Int64(receipt.blockNumber)
-                sweep.updatedAt = now
-                try await payments.update(sweep)
-                for var sibling in sweeps where sibling.kind == sweep.kind && sibling.nonce == sweep.nonce && sibling.id != sweep.id
-                    && (sibling.state == .signed || sibling.state == .broadcast)
-                {
-                    sibling.state = .replaced
-                    sibling.updatedAt = now
-                    try await payments.update(sibling)
-                }
+                try await outgoing.record(receipt, on: &sweep, among: sweeps, save: payments.update)
                 logger.info("sweep transaction mined", metadata: [
                     "intent_id": "\(settlement.intentId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "ok": "\(receipt.succeeded)",
                 ])
