@@ -21,10 +21,15 @@ public struct GatewayWallets: Sendable {
 
     /// The key of deposit address number `index`.
     public func depositKey(index: Int64) throws -> [UInt8] {
-        guard let index = UInt32(exactly: index), index < HDWallet.hardened else {
-            throw Secp256k1.KeyError(description: "deposit index \(index) is out of range")
+        try deposits.depositKey(index: Self.childIndex(index, of: "deposit"))
+    }
+
+    /// A non-hardened child index, or an error naming what it numbers.
+    private static func childIndex(_ index: Int64, of what: String) throws -> UInt32 {
+        guard let child = UInt32(exactly: index), child < HDWallet.hardened else {
+            throw Secp256k1.KeyError(description: "\(what) index \(index) is out of range")
         }
-        return try deposits.depositKey(index: index)
+        return child
     }
 
     /// Deposit address number `index`.
@@ -35,10 +40,7 @@ public struct GatewayWallets: Sendable {
     /// The key of shopper account number `index`: m/44'/60'/1'/0/index, a BIP-44 account of
     /// its own, so it can never collide with an intent's deposit address.
     public func accountKey(index: Int64) throws -> [UInt8] {
-        guard let index = UInt32(exactly: index), index < HDWallet.hardened else {
-            throw Secp256k1.KeyError(description: "account index \(index) is out of range")
-        }
-        return try deposits.derive(HDWallet.accountPath + [index]).privateKey
+        try deposits.derive(HDWallet.accountPath + [Self.childIndex(index, of: "account")]).privateKey
     }
 
     /// The custodial deposit address of shopper account number `index` (every EVM chain).

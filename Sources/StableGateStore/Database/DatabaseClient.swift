@@ -76,3 +76,24 @@ public enum DatabaseFactory {
         }
     }
 }
+
+extension DatabaseClient {
+    /// `key → value` for the rows of `table` whose `key` column is one of `keys`: one indexed
+    /// query per 500 keys (bind-parameter limits), whatever the table's size. The table and
+    /// column names are this module's own constants, never input.
+    func lookup(_ keys: Set<String>, table: String, key: String, value: String) async throws -> [String: String] {
+        guard !keys.isEmpty else { return [:] }
+        return try await read { db in
+            var result: [String: String] = [:]
+            let list = Array(keys)
+            for start in stride(from: 0, to: list.count, by: 500) {
+                let chunk = Array(list[start..<min(start + 500, list.count)])
+                let rows = try await db.raw("""
+                    SELECT \(unsafeRaw: key) AS k, \(unsafeRaw: value) AS v FROM \(unsafeRaw: table) WHERE \(unsafeRaw: key) IN (\(binds: chunk))
+                    """).all()
+                for row in rows { result[try row.decode(column: "k", as: String.self)] = try row.decode(column: "v", as: String.self) }
+            }
+            return result
+        }
+    }
+}

@@ -85,11 +85,14 @@ public struct LedgerRepository: Sendable {
             WHERE account = \(bind: account.code) AND chain_id = \(bind: asset.chainId) AND token = \(bind: asset.token) GROUP BY side
             """).all()
         var totals = LedgerBook.Totals()
-        for row in rows {
-            let amount = try DecimalAmount(try row.decode(column: "total", as: String.self)).orThrow("ledger total is not a decimal")
-            if try row.decode(column: "side", as: String.self) == "credit" { totals.credits = amount } else { totals.debits = amount }
-        }
+        for row in rows { try add(row, to: &totals) }
         return totals
+    }
+
+    /// Puts a `side, total` row of a grouped sum into `totals`.
+    private static func add(_ row: any SQLRow, to totals: inout LedgerBook.Totals) throws {
+        let amount = try DecimalAmount(try row.decode(column: "total", as: String.self)).orThrow("ledger total is not a decimal")
+        if try row.decode(column: "side", as: String.self) == "credit" { totals.credits = amount } else { totals.debits = amount }
     }
 
     /// Every balance of `account` (credits − debits per chain and token), zero ones included
@@ -104,10 +107,7 @@ public struct LedgerRepository: Sendable {
             var totals: [LedgerAsset: LedgerBook.Totals] = [:]
             for row in rows {
                 let asset = LedgerAsset(chainId: try row.decode(column: "chain_id", as: Int64.self), token: try row.decode(column: "token", as: String.self))
-                let amount = try DecimalAmount(try row.decode(column: "total", as: String.self)).orThrow("ledger total is not a decimal")
-                if try row.decode(column: "side", as: String.self) == "credit" { totals[asset, default: .init()].credits = amount } else {
-                    totals[asset, default: .init()].debits = amount
-                }
+                try Self.add(row, to: &totals[asset, default: .init()])
             }
             return try totals.mapValues { try $0.balance.orThrow("\(account) is below zero") }
         }

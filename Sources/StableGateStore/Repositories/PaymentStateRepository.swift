@@ -62,18 +62,7 @@ public struct PaymentStateRepository: Sendable {
     /// The intents owning any of `addresses` (lower-case), by address: one indexed lookup per
     /// batch of recipients, whatever the number of open intents.
     public func intents(forDepositAddresses addresses: Set<String>) async throws -> [String: String] {
-        guard !addresses.isEmpty else { return [:] }
-        return try await database.read { db in
-            var result: [String: String] = [:]
-            let list = Array(addresses)
-            for start in stride(from: 0, to: list.count, by: 500) {
-                let chunk = Array(list[start..<min(start + 500, list.count)])
-                for row in try await db.raw("SELECT address, intent_id FROM deposit_addresses WHERE address IN (\(binds: chunk))").all() {
-                    result[try row.decode(column: "address", as: String.self)] = try row.decode(column: "intent_id", as: String.self)
-                }
-            }
-            return result
-        }
+        try await database.lookup(addresses, table: "deposit_addresses", key: "address", value: "intent_id")
     }
 
     // MARK: Transfers
