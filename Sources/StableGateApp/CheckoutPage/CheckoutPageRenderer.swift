@@ -119,9 +119,9 @@ struct CheckoutPageRenderer: Sendable {
             model["error"] = locale.text(.accountPaymentFailed)
         }
         if model["choose"] != nil {
-            let selected = intent.payment.chainId.map { "\($0):\(intent.settlementCoin.rawValue)" }
+            let selected = intent.payment.chainId.map { NetworkChoice(chainId: $0, coin: intent.settlementCoin).formValue }
             let options: [[String: Any]] = snapshot.options.enumerated().map { index, option in
-                let value = "\(option.chain.chainId):\(option.token.stableCoin.rawValue)"
+                let value = NetworkChoice(chainId: option.chain.chainId, coin: option.token.stableCoin).formValue
                 return ["value": value, "coin": option.token.stableCoin.code, "network": option.chain.name,
                         "checked": selected.map { $0 == value } ?? (index == 0)]
             }
@@ -211,11 +211,5 @@ struct CheckoutPageRenderer: Sendable {
     }
 
     /// `yyyy-MM-dd HH:mm` in UTC, as the pages print times.
-    static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
-    }
+    static func time(_ date: Date) -> String { PageTemplates.utcTime(date, format: "yyyy-MM-dd HH:mm") }
 }

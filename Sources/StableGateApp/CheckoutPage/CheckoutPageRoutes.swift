@@ -19,6 +19,7 @@ struct CheckoutPageRoutes {
     let secureCookies: Bool
 
     static let csrfCookie = "sg_csrf"
+    private var csrf: DoubleSubmitToken { DoubleSubmitToken(cookieName: Self.csrfCookie, path: "/checkout", secure: secureCookies) }
     static let languageCookie = "sg_lang"
 
     func register(on router: Router<GatewayRequestContext>) {
@@ -34,18 +35,16 @@ struct CheckoutPageRoutes {
         router.post("checkout/:id/select") { request, context in
             try limit(context)
             let id = try context.parameters.require("id")
-            var request = request
-            let form = PageTemplates.parseForm(String(buffer: try await request.collectBody(upTo: 4096)))
+            let form = try await PageTemplates.form(request, upTo: 4096)
             let locale = locale(request)
-            guard csrfValid(request, form["csrf"]) else {
+            guard csrf.matches(request, form["csrf"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: Self.staleForm(locale), status: .forbidden)
             }
-            let parts = (form["option"] ?? "").split(separator: ":")
-            guard parts.count == 2, let chainId = Int64(parts[0]), let coin = Int(parts[1]).flatMap(StableCoin.init(rawValue:)) else {
+            guard let choice = NetworkChoice(formValue: form["option"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: nil, status: .badRequest)
             }
             do {
-                _ = try await checkout.selectDeposit(id: id, chainId: chainId, coin: coin)
+                _ = try await checkout.selectDeposit(id: id, chainId: choice.chainId, coin: choice.coin)
             } catch let error as APIError where error.code != .notFound {
                 return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .badRequest)
             }
@@ -54,10 +53,9 @@ struct CheckoutPageRoutes {
         router.post("checkout/:id/cancel") { request, context in
             try limit(context)
             let id = try context.parameters.require("id")
-            var request = request
-            let form = PageTemplates.parseForm(String(buffer: try await request.collectBody(upTo: 4096)))
+            let form = try await PageTemplates.form(request, upTo: 4096)
             let locale = locale(request)
-            guard csrfValid(request, form["csrf"]) else {
+            guard csrf.matches(request, form["csrf"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .confirmCancel, error: Self.staleForm(locale), status: .forbidden)
             }
             do {
@@ -70,7 +68,7 @@ struct CheckoutPageRoutes {
         router.post("checkout/:id/wallet-tx") { request, context in
             try limit(context)
             let id = try context.parameters.require("id")
-            guard csrfValid(request, request.headers[HTTPField.Name("X-CSRF-Token")!]) else {
+            guard csrf.matches(request, request.headers[HTTPField.Name("X-CSRF-Token")!]) else {
                 throw APIError(.forbidden, "missing or stale CSRF token; reload the page")
             }
             var request = request
@@ -82,18 +80,18 @@ struct CheckoutPageRoutes {
     private func render(
         id: String, request: Request, locale: CheckoutLocale, mode: CheckoutPageRenderer.Mode, error: String?, status: HTTPResponse.Status
     ) async throws -> Response {
-        let csrf = request.cookies[Self.csrfCookie]?.value.nilIfBlank ?? identifiers.randomBytes(16).hexString
+        let token = csrf.value(for: request, identifiers: identifiers)
         let html: String
         var status = status
         do {
             try await checkout.markViewed(id: id)
-            html = renderer.page(try await checkout.snapshot(id: id), locale: locale, csrf: csrf, mode: mode, error: error)
+            html = renderer.page(try await checkout.snapshot(id: id), locale: locale, csrf: token, mode: mode, error: error)
         } catch let failure as APIError where failure.code == .notFound {
             html = renderer.notFound(locale: locale, path: request.uri.path)
             status = .notFound
         }
         var response = PageTemplates.html(html, status: status)
-        response.setCookie(Cookie(name: Self.csrfCookie, value: csrf, path: "/checkout", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        response.setCookie(csrf.cookie(token))
         if let chosen = request.uri.queryParameters["lang"], let locale = CheckoutLocale(rawValue: String(chosen)) {
             response.setCookie(Cookie(
                 name: Self.languageCookie, value: locale.rawValue, maxAge: 365 * 86_400, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
@@ -106,10 +104,6 @@ struct CheckoutPageRoutes {
         return CheckoutLocale.negotiate(explicit: explicit, acceptLanguage: request.headers[.acceptLanguage])
     }
 
-    private func csrfValid(_ request: Request, _ submitted: String?) -> Bool {
-        guard let cookie = request.cookies[Self.csrfCookie]?.value, !cookie.isEmpty, let submitted else { return false }
-        return ConstantTime.equals(cookie, submitted)
-    }
 
     private func limit(_ context: GatewayRequestContext) throws {
         try limiter.admit(context, now: clock.now)
@@ -119,8 +113,4 @@ struct CheckoutPageRoutes {
         locale == .simplifiedChinese ? "页面已过期，请再试一次。" : "This page was open too long; please try again."
     }
 
-}
-
-extension String {
-    fileprivate var nilIfBlank: String? { isEmpty ? nil : self }
 }

@@ -9,6 +9,9 @@ struct DashboardAuthRoutes {
     let pages: DashboardPages
 
     static let preSessionCookie = "sg_dcsrf"
+    private var preSession: DoubleSubmitToken {
+        DoubleSubmitToken(cookieName: Self.preSessionCookie, path: "/dashboard", secure: pages.sessions.secureCookies)
+    }
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("dashboard/login") { request, _ in
@@ -20,7 +23,7 @@ struct DashboardAuthRoutes {
             let form = try await DashboardPages.form(request)
             let next = Self.safeNext(form["next"])
             let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-            guard preSessionTokenValid(request, form["csrf"]) else {
+            guard preSession.matches(request, form["csrf"]) else {
                 return loginPage(request: request, next: next, email: email, error: "The login form expired. Please try again.", status: .forbidden)
             }
             let client = context.remoteAddress?.ipAddress ?? "unknown"
@@ -53,7 +56,7 @@ struct DashboardAuthRoutes {
             guard let user = try await pages.accounts.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
                 return expiredLink()
             }
-            guard preSessionTokenValid(request, form["csrf"]) else {
+            guard preSession.matches(request, form["csrf"]) else {
                 return setupPage(request: request, token: token, email: user.email, error: "The form expired. Please try again.", status: .forbidden)
             }
             let password = form["password"] ?? ""
@@ -89,20 +92,20 @@ struct DashboardAuthRoutes {
     }
 
     private func loginPage(request: Request, next: String, email: String, error: String?, status: HTTPResponse.Status) -> Response {
-        let token = request.cookies[Self.preSessionCookie]?.value ?? pages.identifiers.randomBytes(16).hexString
+        let token = preSession.value(for: request, identifiers: pages.identifiers)
         let query = request.uri.queryParameters
         let notice = query["set"] != nil ? "Your password is set. Log in." : query["everywhere"] != nil ? "You are logged out on every device." : nil
         var response = pages.page("login", title: "Log in", identity: nil, status: status, notice: notice, error: error,
                                   ["csrf": token, "next": next, "email": email, "mainClass": "centered"])
-        response.setCookie(preSessionCookie(token))
+        response.setCookie(preSession.cookie(token))
         return response
     }
 
     private func setupPage(request: Request, token: String, email: String, error: String?, status: HTTPResponse.Status) -> Response {
-        let csrf = request.cookies[Self.preSessionCookie]?.value ?? pages.identifiers.randomBytes(16).hexString
+        let csrf = preSession.value(for: request, identifiers: pages.identifiers)
         var response = pages.page("setup", title: "Choose your password", identity: nil, status: status, error: error,
                                   ["csrf": csrf, "token": token, "email": email])
-        response.setCookie(preSessionCookie(csrf))
+        response.setCookie(preSession.cookie(csrf))
         return response
     }
 
@@ -111,14 +114,6 @@ struct DashboardAuthRoutes {
                    ["heading": "This link is not valid any more", "body": "Setup links work once and expire after 72 hours. Ask your operator for a new one."])
     }
 
-    private func preSessionCookie(_ value: String) -> Cookie {
-        Cookie(name: Self.preSessionCookie, value: value, path: "/dashboard", secure: pages.sessions.secureCookies, httpOnly: true, sameSite: .strict)
-    }
-
-    private func preSessionTokenValid(_ request: Request, _ submitted: String?) -> Bool {
-        guard let cookie = request.cookies[Self.preSessionCookie]?.value, !cookie.isEmpty, let submitted else { return false }
-        return ConstantTime.equals(cookie, submitted)
-    }
 
     /// Only local dashboard paths: never an open redirect.
     static func safeNext(_ next: String?) -> String {

@@ -78,8 +78,7 @@ struct DashboardPages: Sendable {
 
     /// Reads a url-encoded form body.
     static func form(_ request: Request) async throws -> [String: String] {
-        var request = request
-        return PageTemplates.parseForm(String(buffer: try await request.collectBody(upTo: 64 * 1024)))
+        try await PageTemplates.form(request, upTo: 64 * 1024)
     }
 
     /// Records an event that changes nothing else (an export, a redelivery request).
@@ -92,13 +91,8 @@ struct DashboardPages: Sendable {
         AuditEntry(id: identifiers.objectId(at: clock.now), storeId: identity.store.id, actor: identity.actor, at: clock.now, action: action, detail: detail.serialized)
     }
 
-    static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
-    }
+    /// `yyyy-MM-dd HH:mm:ss` in UTC.
+    static func time(_ date: Date) -> String { PageTemplates.utcTime(date, format: "yyyy-MM-dd HH:mm:ss") }
 
     func chainName(_ chainId: Int64?) -> String {
         guard let chainId else { return "—" }

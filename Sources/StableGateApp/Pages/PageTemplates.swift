@@ -61,6 +61,21 @@ struct PageTemplates: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
+    /// `date` in UTC with a fixed (POSIX) `format`, as the pages print times.
+    static func utcTime(_ date: Date, format: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = format
+        return formatter.string(from: date)
+    }
+
+    /// Reads a url-encoded form body of at most `limit` bytes.
+    static func form(_ request: Request, upTo limit: Int) async throws -> [String: String] {
+        var request = request
+        return parseForm(String(buffer: try await request.collectBody(upTo: limit)))
+    }
+
     /// `application/x-www-form-urlencoded` (or a query string) → fields; the first value of a
     /// name wins.
     static func parseForm(_ text: String) -> [String: String] {

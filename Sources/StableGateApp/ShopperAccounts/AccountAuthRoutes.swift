@@ -23,7 +23,7 @@ struct AccountAuthRoutes {
             let form = try await AccountPages.form(request)
             let next = AccountPages.safeNext(form["next"])
             let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-            guard pages.preSessionTokenValid(request, form["csrf"]) else {
+            guard pages.preSession.matches(request, form["csrf"]) else {
                 return self.form("login", title: "Log in", request: request, next: next, email: email, error: "The login form expired. Please try again.", status: .forbidden)
             }
             let client = context.remoteAddress?.ipAddress ?? "unknown"
@@ -58,7 +58,7 @@ struct AccountAuthRoutes {
             func refuse(_ message: String, _ status: HTTPResponse.Status) -> Response {
                 self.form("signup", title: "Create your account", request: request, next: next, email: email, error: message, status: status)
             }
-            guard pages.preSessionTokenValid(request, form["csrf"]) else { return refuse("The form expired. Please try again.", .forbidden) }
+            guard pages.preSession.matches(request, form["csrf"]) else { return refuse("The form expired. Please try again.", .forbidden) }
             guard EmailAddress.isValid(email) else { return refuse("Not created: enter a valid e-mail address.", .badRequest) }
             let password = form["password"] ?? ""
             if let problem = PasswordHasher.problem(with: password) { return refuse("Not created: \(problem).", .badRequest) }
@@ -95,14 +95,14 @@ struct AccountAuthRoutes {
     private func form(
         _ template: String, title: String, request: Request, next: String, email: String, error: String?, status: HTTPResponse.Status
     ) -> Response {
-        let token = pages.preSessionToken(request)
+        let token = pages.preSession.value(for: request, identifiers: pages.identifiers)
         var model: [String: Any] = [
             "csrf": token, "next": next, "email": email,
             "nextEncoded": next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Faccount",
         ]
         if next.hasPrefix("/checkout/") { model["checkout"] = String(next.dropLast("/account".count)) }
         var response = pages.page(template, title: title, identity: nil, status: status, error: error, model)
-        response.setCookie(pages.preSessionCookie(token))
+        response.setCookie(pages.preSession.cookie(token))
         return response
     }
 }

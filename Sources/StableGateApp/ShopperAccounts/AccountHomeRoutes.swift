@@ -92,8 +92,9 @@ struct AccountHomeRoutes {
                 "state": deposit.state == .confirmed ? "Credited" : "Confirming",
             ]))
         }
+        let payoutHashes = try await pages.accounts.payoutHashes(accountId: account.id)
         for transfer in try await pages.accounts.transfers(accountId: account.id) {
-            let hash = try await pages.accounts.transactions(transferId: transfer.id).last { $0.kind == .payout && $0.state != .replaced }?.hash
+            let hash = payoutHashes[transfer.id]
             let what = transfer.kind == .payment
                 ? "Payment for checkout \(transfer.intentId ?? "")" : "Withdrawal to \(EthereumAddress(transfer.to)?.checksummed ?? transfer.to)"
             let state: String = switch transfer.state {
@@ -129,7 +130,7 @@ struct AccountHomeRoutes {
         let balances = try await pages.payments.balances(of: identity.account)
         let chosen = form["option"]
         let options: [[String: Any]] = balances.enumerated().map { index, balance in
-            let value = "\(balance.chain.chainId):\(balance.token.stableCoin.rawValue)"
+            let value = NetworkChoice(chainId: balance.chain.chainId, coin: balance.token.stableCoin).formValue
             return ["value": value, "coin": balance.token.stableCoin.code, "network": balance.chain.name,
                     "available": AccountPages.amount(balance.available), "checked": chosen.map { $0 == value } ?? (index == 0)]
         }

@@ -75,28 +75,10 @@ struct AccountPages: Sendable {
     }
 
     /// The double-submit token of the pre-session forms (login, sign-up).
-    func preSessionToken(_ request: Request) -> String {
-        request.cookies[Self.preSessionCookie]?.value.nilIfEmpty ?? identifiers.randomBytes(16).hexString
-    }
+    var preSession: DoubleSubmitToken { DoubleSubmitToken(cookieName: Self.preSessionCookie, path: "/account", secure: sessions.secureCookies) }
 
-    func preSessionCookie(_ value: String) -> Cookie {
-        Cookie(name: Self.preSessionCookie, value: value, path: "/account", secure: sessions.secureCookies, httpOnly: true, sameSite: .strict)
-    }
-
-    func preSessionTokenValid(_ request: Request, _ submitted: String?) -> Bool {
-        guard let cookie = request.cookies[Self.preSessionCookie]?.value, !cookie.isEmpty, let submitted else { return false }
-        return ConstantTime.equals(cookie, submitted)
-    }
-
-    static func form(_ request: Request) async throws -> [String: String] {
-        var request = request
-        return PageTemplates.parseForm(String(buffer: try await request.collectBody(upTo: 16 * 1024)))
-    }
+    static func form(_ request: Request) async throws -> [String: String] { try await PageTemplates.form(request, upTo: 16 * 1024) }
 
     /// Display form of an exact amount: at least two decimals, never floating point.
     static func amount(_ value: DecimalAmount) -> String { MoneyRules.wireString(value) }
-}
-
-extension String {
-    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -31,7 +31,7 @@ struct AccountPaymentService: Sendable {
     func balances(of account: ShopperAccount) async throws -> [Balance] {
         let ledgerBalances = try await ledger.balances(of: account.ledgerAccount)
         var arriving: [LedgerAsset: DecimalAmount] = [:]
-        for deposit in try await accounts.deposits(accountId: account.id) where deposit.state == .seen {
+        for deposit in try await accounts.seenDeposits(accountId: account.id) {
             let asset = LedgerAsset(chainId: deposit.chainId, token: deposit.tokenContract)
             arriving[asset] = (arriving[asset] ?? .zero) + DecimalAmount(units: deposit.amount, scale: deposit.decimals)
         }
@@ -41,6 +41,11 @@ struct AccountPaymentService: Sendable {
                 return Balance(chain: chain, token: token, available: ledgerBalances[asset] ?? .zero, arriving: arriving[asset] ?? .zero)
             }
         }
+    }
+
+    /// What the account has available of `token` on `chain`.
+    static func available(_ balances: [Balance], chain: ChainConfiguration, token: TokenConfiguration) -> DecimalAmount {
+        balances.first { $0.chain.chainId == chain.chainId && $0.token.contract == token.contract }?.available ?? .zero
     }
 
     /// The estimated network fee of a token transfer from the account, in the chain's native
@@ -137,9 +142,8 @@ struct AccountPaymentService: Sendable {
     /// Checks a withdrawal form (`option` = `chainId:coin`, `address`, `amount`) against the
     /// account's balance; `id` is the request's idempotency id (new on review, echoed on confirm).
     func withdrawal(form: [String: String], account: ShopperAccount, id: String) async throws -> WithdrawalRequest {
-        let parts = (form["option"] ?? "").split(separator: ":")
-        guard parts.count == 2, let chainId = Int64(parts[0]), let coin = Int(parts[1]).flatMap(StableCoin.init(rawValue:)),
-            let chain = chains.first(where: { $0.chainId == chainId }), let token = chain.token(for: coin)
+        guard let choice = NetworkChoice(formValue: form["option"]), let chain = chains.first(where: { $0.chainId == choice.chainId }),
+            let token = chain.token(for: choice.coin)
         else { throw APIError.invalid("option", "choose a network and coin") }
         let addressText = (form["address"] ?? "").trimmingCharacters(in: .whitespaces)
         guard let recipient = EthereumAddress(addressText) else { throw APIError.invalid("address", "must be a 0x-prefixed 20-byte address (a mixed-case one must carry a valid checksum)") }
@@ -152,7 +156,7 @@ struct AccountPaymentService: Sendable {
         guard amount >= Self.minimumWithdrawal else {
             throw APIError.invalid("amount", "must be at least \(MoneyRules.wireString(Self.minimumWithdrawal)) \(token.stableCoin.code)")
         }
-        let balance = try await ledger.balance(of: account.ledgerAccount, asset: LedgerAsset(chainId: chainId, token: token.contract.lowercased)) ?? .zero
+        let balance = try await ledger.balance(of: account.ledgerAccount, asset: LedgerAsset(chainId: chain.chainId, token: token.contract.lowercased)) ?? .zero
         guard amount <= balance else {
             throw APIError.invalid("amount", "is more than your \(token.stableCoin.code) balance on \(chain.name) (\(MoneyRules.wireString(balance)))")
         }

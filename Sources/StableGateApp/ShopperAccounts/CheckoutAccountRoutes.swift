@@ -33,7 +33,7 @@ struct CheckoutAccountRoutes {
                 return try await choose(id: id, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
             }
             let balances = try await pages.payments.balances(of: identity.account)
-            let available = balances.first { $0.chain.chainId == option.chain.chainId && $0.token.contract == option.token.contract }?.available ?? .zero
+            let available = AccountPaymentService.available(balances, chain: option.chain, token: option.token)
             guard available >= intent.amountCoins else {
                 return try await choose(id: id, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.", status: .conflict)
             }
@@ -51,12 +51,11 @@ struct CheckoutAccountRoutes {
             guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
             let form = try await AccountPages.form(request)
             guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(id)/account") }
-            let parts = (form["option"] ?? "").split(separator: ":")
-            guard parts.count == 2, let chainId = Int64(parts[0]), let coin = Int(parts[1]).flatMap(StableCoin.init(rawValue:)) else {
+            guard let choice = NetworkChoice(formValue: form["option"]) else {
                 return try await choose(id: id, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
             }
             do {
-                let transfer = try await pages.payments.approvePayment(intentId: id, account: identity.account, chainId: chainId, coin: coin)
+                let transfer = try await pages.payments.approvePayment(intentId: id, account: identity.account, chainId: choice.chainId, coin: choice.coin)
                 context.logger.info(transfer.accountId == identity.account.id ? "account payment approved" : "order already being paid by another account", metadata: [
                     "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
                 ])
@@ -72,7 +71,7 @@ struct CheckoutAccountRoutes {
     private struct Option {
         let chain: ChainConfiguration
         let token: TokenConfiguration
-        var value: String { "\(chain.chainId):\(token.stableCoin.rawValue)" }
+        var value: String { NetworkChoice(chainId: chain.chainId, coin: token.stableCoin).formValue }
     }
 
     /// The intent and its networks when it can still be paid from an account; nil when it is
@@ -81,7 +80,7 @@ struct CheckoutAccountRoutes {
         let snapshot = try await checkout.snapshot(id: id)
         let intent = snapshot.intent
         guard [.created, .viewed, .tempWalletReceived].contains(intent.status), !snapshot.windowEnded, intent.payment.txHash == nil,
-            try await pages.payments.livePayment(intentId: id) == nil
+            snapshot.accountPayment.map({ $0.state == .failed }) ?? true
         else { return nil }
         return (intent, snapshot.storeName, snapshot.options.map { Option(chain: $0.chain, token: $0.token) })
     }
@@ -95,10 +94,10 @@ struct CheckoutAccountRoutes {
         }
         guard let (intent, storeName, options) = found else { return PageTemplates.seeOther("/checkout/\(id)") }
         let balances = try await pages.payments.balances(of: identity.account)
-        let selected = intent.payment.chainId.map { "\($0):\(intent.settlementCoin.rawValue)" }
+        let selected = intent.payment.chainId.map { NetworkChoice(chainId: $0, coin: intent.settlementCoin).formValue }
         var firstPayable: String?
         let rows: [[String: Any]] = options.map { option in
-            let available = balances.first { $0.chain.chainId == option.chain.chainId && $0.token.contract == option.token.contract }?.available ?? .zero
+            let available = AccountPaymentService.available(balances, chain: option.chain, token: option.token)
             let enough = available >= intent.amountCoins
             if enough, firstPayable == nil || option.value == selected { firstPayable = option.value }
             return ["value": option.value, "coin": option.token.stableCoin.code, "network": option.chain.name,

@@ -72,18 +72,7 @@ public struct ShopperAccountRepository: Sendable {
 
     /// The accounts owning any of `addresses` (lower-case), by address.
     public func accounts(forAddresses addresses: Set<String>) async throws -> [String: String] {
-        guard !addresses.isEmpty else { return [:] }
-        return try await database.read { db in
-            var result: [String: String] = [:]
-            let list = Array(addresses)
-            for start in stride(from: 0, to: list.count, by: 500) {
-                let chunk = Array(list[start..<min(start + 500, list.count)])
-                for row in try await db.raw("SELECT deposit_address, id FROM shopper_accounts WHERE deposit_address IN (\(binds: chunk))").all() {
-                    result[try row.decode(column: "deposit_address", as: String.self)] = try row.decode(column: "id", as: String.self)
-                }
-            }
-            return result
-        }
+        try await database.lookup(addresses, table: "shopper_accounts", key: "deposit_address", value: "id")
     }
 
     static func account(from row: any SQLRow) throws -> ShopperAccount {
@@ -146,6 +135,14 @@ public struct ShopperAccountRepository: Sendable {
     public func seenDeposits(chainId: Int64) async throws -> [AccountDeposit] {
         try await database.read { db in
             try await db.raw("SELECT * FROM account_deposits WHERE chain_id = \(bind: chainId) AND state = 'seen' ORDER BY block_number")
+                .all().map(Self.deposit(from:))
+        }
+    }
+
+    /// An account's deposits waiting for confirmations (what is "arriving"), however many.
+    public func seenDeposits(accountId: String) async throws -> [AccountDeposit] {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM account_deposits WHERE account_id = \(bind: accountId) AND state = 'seen' ORDER BY block_number")
                 .all().map(Self.deposit(from:))
         }
     }
@@ -270,6 +267,21 @@ public struct ShopperAccountRepository: Sendable {
             try await db.raw("""
                 SELECT * FROM account_transfers WHERE account_id = \(bind: accountId) ORDER BY created_at DESC, id DESC LIMIT \(bind: Int64(limit))
                 """).all().map(Self.transfer(from:))
+        }
+    }
+
+    /// The hash of each transfer's current payout transaction (its newest attempt not
+    /// replaced), for an account's history, in one query.
+    public func payoutHashes(accountId: String) async throws -> [String: String] {
+        try await database.read { db in
+            var hashes: [String: String] = [:]
+            for row in try await db.raw("""
+                SELECT t.transfer_id, t.tx_hash FROM account_transactions t JOIN account_transfers a ON a.id = t.transfer_id
+                WHERE a.account_id = \(bind: accountId) AND t.kind = 'payout' AND t.state <> 'replaced' ORDER BY t.attempt
+                """).all() {
+                hashes[try row.decode(column: "transfer_id", as: String.self)] = try row.decode(column: "tx_hash", as: String.self)
+            }
+            return hashes
         }
     }
 
