@@ -38,6 +38,20 @@ public final class SandboxChain: @unchecked Sendable {
 
     /// Starts a sandbox chain; `confirmations` and `pollIntervalMilliseconds` go into its chains file.
     public static func start(confirmations: Int = 2, pollIntervalMilliseconds: Int = 100) throws -> SandboxChain {
+        // The ports are free when picked, but a server of a test running in parallel may bind
+        // one before the chain does; then the chain exits at once and another pair is tried.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try launch(confirmations: confirmations, pollIntervalMilliseconds: pollIntervalMilliseconds)
+            } catch let error as TestSetupError where attempt < 5 && error.description.contains("Address already in use") {
+                continue
+            }
+        }
+    }
+
+    private static func launch(confirmations: Int, pollIntervalMilliseconds: Int) throws -> SandboxChain {
         guard let python = ProcessInfo.processInfo.environment["STABLEGATE_TEST_PYTHON"], !python.isEmpty else {
             throw TestSetupError("STABLEGATE_TEST_PYTHON is not set; run the README's test command (it creates .venv with the sandbox chain)")
         }
