@@ -107,6 +107,8 @@ let package = Package(
                 "CQRencode",
                 "CCrypt",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The HTTP1 channel, to add connection deadlines and a per-client cap to it.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -174,6 +176,7 @@ let package = Package(
                 "AllScaleKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
     ]

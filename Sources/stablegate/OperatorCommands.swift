@@ -110,7 +110,7 @@ struct IntentsCommand: AsyncParsableCommand {
                     }
                 }
                 return .object([
-                    ("intent", CheckoutIntentWire.fullPayload(intent, checkoutURL: "\(environment.configuration.resolvedPublicURL)/checkout/\(intent.id)")),
+                    ("intent", CheckoutIntentWire.fullPayload(intent, checkoutURL: environment.links.url(for: intent))),
                     ("transitions", .array(transitions.map { transition in
                         .object([
                             ("at", .string(CheckoutIntentWire.timestamp(transition.at))), ("from", .stringOrNull(transition.from?.name)),
@@ -136,26 +136,53 @@ struct IntentsCommand: AsyncParsableCommand {
 
 /// `stablegate transfers list`: money the operator must look at.
 struct TransfersCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "transfers", abstract: "Inspect transfers to deposit addresses.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "transfers", abstract: "Inspect transfers to deposit addresses; release held dust.", subcommands: [List.self, ReleaseDust.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List transfers: held ones (KYT-flagged senders, wrong chain or coin) and late payments, or all.")
 
         @OptionGroup var global: GlobalOptions
-        @Flag(help: "Only held money: flagged senders and mismatched transfers.") var held = false
+        @Flag(help: "Only held money: flagged senders, mismatched transfers and dust.") var held = false
         @Flag(help: "Only late payments.") var late = false
+        @Flag(help: "Only dust: late money below payments.late.minimum, held until more arrives or it is released.") var dust = false
 
         func run() async throws {
             let transfers = try await global.withEnvironment { environment -> [ChainTransfer] in
                 if held {
                     let flagged = try await environment.payments.transfers(screening: [.flagged])
-                    let mismatched = try await environment.payments.transfers(kinds: [.mismatched])
+                    let mismatched = try await environment.payments.transfers(kinds: [.mismatched, .dust])
                     return flagged + mismatched.filter { transfer in !flagged.contains { $0.id == transfer.id } }
                 }
-                return try await environment.payments.transfers(kinds: late ? [.late] : nil)
+                return try await environment.payments.transfers(kinds: dust ? [.dust] : late ? [.late] : nil)
             }
             for transfer in transfers { print(TransferJSON.render(transfer).serialized) }
+        }
+    }
+
+    struct ReleaseDust: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "release-dust",
+            abstract: "Credit held dust as a late payment and queue its forwarding, whatever its total (the running gateway sends it).")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this intent's dust.") var intent: String?
+        @Flag(help: "Every intent's dust.") var all = false
+
+        func validate() throws {
+            guard (intent != nil) != all else { throw ValidationError("give --intent ID or --all") }
+        }
+
+        func run() async throws {
+            try await global.withEnvironment { environment in
+                // The settlement names the fee wallet, which comes with the chains' keys.
+                guard environment.wallets != nil else { throw ValidationError("release-dust needs the gateway's chains file: pass --chains FILE as for serve") }
+                let processor = environment.paymentProcessor(logger: environment.logger)
+                let held = try await environment.payments.intentsHoldingDust(intentId: intent)
+                for id in held { try await processor.process(intentId: id, releasingDust: true) }
+                print("released the dust of \(held.count) intent\(held.count == 1 ? "" : "s")")
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ struct AllScaleKitLiveTests {
                 fiat.extra = .object([("cart", .string("3 items"))])
                 let created = try await client.createCheckoutIntent(fiat)
                 #expect(created.stableCoinType == .usdc && created.rate == "0.8528" && created.amountCoins == "11.726079", "10 EUR at 0.8528 EUR per coin, rounded up at 6 decimals")
-                #expect(created.checkoutURL == "https://pay.example.test/checkout/\(created.id)")
+                #expect(created.checkoutURL == "https://pay.example.test" + (try await harness.checkoutPath(created.id)))
                 #expect(try await client.status(id: created.id) == .created)
                 let intent = try await client.checkoutIntent(id: created.id)
                 #expect(intent.id == created.id && intent.currency == .eur && intent.amountCents == 1000 && intent.currencyRate == "0.8528")

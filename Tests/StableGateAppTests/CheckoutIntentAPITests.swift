@@ -46,7 +46,8 @@ struct CheckoutIntentAPITests {
                     #expect(members.map(\.0) == ["checkout_url", "allscale_checkout_intent_id", "amount_coins", "stable_coin_type", "rate"])
                     let id = try #require(created.string("allscale_checkout_intent_id"))
                     #expect(ObjectIdFormat.isValid(id))
-                    #expect(created.string("checkout_url") == "https://pay.example.test/checkout/\(id)")
+                    #expect(created.string("checkout_url") == "https://pay.example.test" + (try await harness.checkoutPath(id)))
+                    #expect(created.string("checkout_url")?.contains(id) == false, "the intent id is no part of the public URL")
                     #expect(created.string("amount_coins") == "11.726079")  // 10.00 EUR at the snapshot's 0.8528 EUR per USDT
                     #expect(created.payload?["stable_coin_type"] == .number("1"))
                     #expect(created.string("rate") == "0.8528")
@@ -238,8 +239,33 @@ struct CheckoutIntentAPITests {
                 let ready = try await client.execute(uri: "/readyz", method: .get)
                 #expect(ready.status == .ok)
                 #expect(String(buffer: ready.body) == #"{"status":"ready"}"#)
-                let metrics = try await client.execute(uri: "/metrics", method: .get)
-                #expect(metrics.status == .ok)
+                // Metrics tell anyone every route's traffic: not on the public port by default.
+                let metrics = try await client.send(uri: "/metrics", method: .get)
+                #expect(metrics.status == .notFound)
+                #expect(metrics.code == 10001)
+            }
+        }
+    }
+
+    @Test("With metrics.token, /metrics answers only the right bearer token", arguments: Backend.available)
+    func metricsToken(backend: Backend) async throws {
+        let token = "metrics-0123456789abcdef"
+        try await GatewayHarness.with(backend, configure: { $0.metricsToken = token }) { harness in
+            try await harness.test { client in
+                let missing = try await client.send(uri: "/metrics", method: .get)
+                #expect(missing.status == .unauthorized)
+                #expect(missing.code == 20001)
+                #expect(missing.headers[.wwwAuthenticate] == #"Bearer realm="metrics""#)
+                for wrong in ["Bearer metrics-0123456789abcdeX", "Bearer metrics-0123456789abcde", "Bearer", "Basic \(token)", token] {
+                    let reply = try await client.send(uri: "/metrics", method: .get, headers: [.authorization: wrong])
+                    #expect(reply.status == .unauthorized, "\(wrong)")
+                    #expect(reply.code == 20002, "\(wrong)")
+                }
+                for right in ["Bearer \(token)", "bearer  \(token)"] {
+                    let reply = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: right])
+                    #expect(reply.status == .ok, "\(right)")
+                    #expect(reply.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+                }
             }
         }
     }

@@ -153,6 +153,59 @@ struct DashboardAccessTests {
         }
     }
 
+    @Test("60 wrong passwords sent at once: 5 are checked, the other 55 refused with 429, and the e-mail stays locked", arguments: Backend.available)
+    func parallelGuessesThrottled(backend: Backend) async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
+        try await GatewayHarness.with(backend, configure: Self.fastHashes, clock: clock) { harness in
+            try await DashboardFixtures.user(harness, merchantId: harness.merchant.merchantId, email: "owner@shop.example")
+            try await harness.test { client in
+                // One login page's pre-session cookie and token, posted 60 times at once.
+                let browser = DashboardTestClient(client)
+                let form = try await browser.get("/dashboard/login")
+                let cookie = try #require(browser.cookies["sg_dcsrf"])
+                let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "sg_dcsrf=\(cookie)"]
+                let body = DashboardTestClient.formEncode([("csrf", try form.csrf()), ("email", "owner@shop.example"), ("password", "wrong password")])
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<60 {
+                        group.addTask {
+                            try await client.execute(uri: "/dashboard/login", method: .post, headers: headers, body: ByteBuffer(string: body)).status
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.filter { $0 == .unauthorized }.count == 5, "password checks")
+                #expect(statuses.filter { $0 == .tooManyRequests }.count == 55)
+                // A minute later the address may post again, but the e-mail is locked, even
+                // against the right password.
+                clock.advance(by: 60)
+                let locked = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+                #expect(locked.status == .tooManyRequests && locked.html.contains("Too many failed attempts"))
+                #expect(browser.cookies["sg_session"] == nil)
+            }
+        }
+    }
+
+    @Test("The login form takes a burst of 20 posts from one address, then one every 2 seconds")
+    func loginRateLimitedPerClient() async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
+        try await GatewayHarness.with(.sqlite, configure: Self.fastHashes, clock: clock) { harness in
+            try await harness.test { client in
+                let browser = DashboardTestClient(client)
+                // Unknown e-mails, so the e-mail throttle never steps in.
+                for index in 0..<20 {
+                    #expect(try await browser.logIn(email: "nobody\(index)@shop.example", password: "wrong password").status == .unauthorized)
+                }
+                let limited = try await browser.logIn(email: "nobody20@shop.example", password: "wrong password")
+                #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] == "2")
+                // Two seconds later one more post is let through — to the throttle, which has
+                // counted the address's 20 failures.
+                clock.advance(by: 2)
+                let throttled = try await browser.logIn(email: "nobody21@shop.example", password: "wrong password")
+                #expect(throttled.status == .tooManyRequests && throttled.html.contains("Too many failed attempts"))
+            }
+        }
+    }
+
     @Test("Sessions end on logout, on logout-everywhere for every device, and after 8 idle hours")
     func sessionsEnd() async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))

@@ -243,7 +243,7 @@ struct DashboardOrdersTests {
                 let detail = try await browser.get("/dashboard/orders/\(id)")
                 #expect(detail.status == .ok)
                 for text in ["Order LIVE-1", "CANCELED", "shopper-9", "amount_coins", "currency_rate", "created through the Open API",
-                             "canceled by the shopper on the checkout page", "https://pay.example.test/checkout/\(id)"] {
+                             "canceled by the shopper on the checkout page", "https://pay.example.test" + (try await harness.checkoutPath(id))] {
                     #expect(detail.html.contains(text), "\(text) missing from the order page")
                 }
                 let paid = seeded.first { $0.status == .confirmed }!

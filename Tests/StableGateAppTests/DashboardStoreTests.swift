@@ -134,7 +134,7 @@ struct DashboardStoreTests {
                 #expect(served.status == .ok && served.headers[.contentType] == "image/png")
                 #expect(Array(served.body.readableBytesView) == png)
                 let created = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
-                let checkout = try await client.execute(uri: "/checkout/\(try #require(created.string("allscale_checkout_intent_id")))", method: .get)
+                let checkout = try await client.execute(uri: try await harness.checkoutPath(try #require(created.string("allscale_checkout_intent_id"))), method: .get)
                 #expect(String(buffer: checkout.body).contains("/stores/\(harness.merchant.storeId)/logo"))
 
                 try await browser.post("/dashboard/settings/logo/remove", [("csrf", csrf)])

@@ -44,6 +44,41 @@ struct GatewayConfigurationTests {
         #expect(defaults.resolvedPublicURL == "http://127.0.0.1:8080")
     }
 
+    @Test("Connection deadlines, the per-client cap and the metrics settings are read; bad ones are refused")
+    func connectionAndMetricsSettings() async throws {
+        let defaults = try await ConfigurationLoader.load(overrides: [:], environment: [:], configFile: nil)
+        #expect(defaults.httpIdleTimeout == .seconds(60))
+        #expect(defaults.httpHeaderTimeout == .seconds(10))
+        #expect(defaults.httpBodyTimeout == .seconds(30))
+        #expect(defaults.maximumConnectionsPerClient == 128)
+        #expect(defaults.metricsToken == nil)
+        #expect(defaults.metricsListen == nil)
+        let set = try await ConfigurationLoader.load(
+            overrides: [:],
+            environment: [
+                "STABLEGATE_HTTP_IDLE_TIMEOUT": "5", "STABLEGATE_HTTP_HEADER_TIMEOUT": "2", "STABLEGATE_HTTP_BODY_TIMEOUT": "3",
+                "STABLEGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "0", "STABLEGATE_METRICS_TOKEN": "0123456789abcdef0123",
+                "STABLEGATE_METRICS_LISTEN": "[::1]:9100",
+            ],
+            configFile: nil)
+        #expect(set.httpIdleTimeout == .seconds(5))
+        #expect(set.httpHeaderTimeout == .seconds(2))
+        #expect(set.httpBodyTimeout == .seconds(3))
+        #expect(set.maximumConnectionsPerClient == 0)
+        #expect(set.metricsToken == "0123456789abcdef0123")
+        #expect(set.metricsListen == GatewayConfiguration.ListenAddress(host: "::1", port: 9100))
+        do {
+            _ = try await ConfigurationLoader.load(
+                overrides: ["http.header.timeout": "0", "http.body.timeout": "soon", "metrics.token": "short", "metrics.listen": "9100"],
+                environment: [:], configFile: nil)
+            Issue.record("accepted bad connection and metrics settings")
+        } catch let error as ConfigurationError {
+            #expect(error.problems.count == 4, "\(error.problems)")
+            #expect(error.problems.contains { $0.contains("http.header.timeout") })
+            #expect(error.problems.contains { $0.contains("metrics.token") && !$0.contains("short") }, "the token must not be echoed")
+        }
+    }
+
     @Test("Bad values are refused with every reason")
     func badValues() async throws {
         do {

@@ -19,6 +19,15 @@ struct GatewayHarness: Sendable {
 
     var environment: GatewayEnvironment { gateway.environment }
 
+    /// The path of intent `id`'s hosted checkout page (`/checkout/{token}`), as its
+    /// `checkout_url` gives it to the merchant.
+    func checkoutPath(_ id: String) async throws -> String {
+        let intent = try #require(try await environment.intents.find(id: id), "no intent \(id)")
+        let url = environment.links.url(for: intent)
+        #expect(url.hasPrefix(configuration.resolvedPublicURL + "/checkout/"))
+        return String(url.dropFirst(configuration.resolvedPublicURL.count))
+    }
+
     /// Builds a gateway on `backend`, runs `body` against it, tears everything down.
     static func with(
         _ backend: Backend,
@@ -118,6 +127,16 @@ struct SignedRequest {
 }
 
 extension TestClientProtocol {
+    /// Reports a browser wallet's transaction from the checkout page at `path`, as its script
+    /// does (double-submit CSRF cookie and header).
+    func reportWalletTransaction(path: String, hash: String, from: String) async throws -> EnvelopeReply {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cookie] = "sg_csrf=token123"
+        headers[HTTPField.Name("X-CSRF-Token")!] = "token123"
+        return try await send(uri: "\(path)/wallet-tx", method: .post, headers: headers, body: #"{"tx_hash": "\#(hash)", "from": "\#(from)"}"#)
+    }
+
     /// Sends a signed request and parses the envelope.
     func send(_ request: SignedRequest) async throws -> EnvelopeReply {
         try await send(uri: request.uri, method: request.method, headers: request.headers, body: request.body)

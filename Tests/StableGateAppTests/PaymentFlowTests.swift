@@ -60,7 +60,7 @@ struct PaymentFlowTests {
         let created = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: body, as: context.harness.merchant, at: context.harness.clock))
         let id = try #require(created.string("allscale_checkout_intent_id"), "\(created.text)")
         let chainId = context.chain.chains[index].chainId
-        let selected = try await client.send(uri: "/checkout/\(id)/deposit", method: .post, body: #"{"chain_id": \#(chainId), "stable_coin": 1}"#)
+        let selected = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post, body: #"{"chain_id": \#(chainId), "stable_coin": 1}"#)
         let deposit = try #require(selected.string("deposit_address"), "\(selected.text)")
         #expect(selected.string("payment_uri")?.hasPrefix("ethereum:") == true)
         return (id, deposit)
@@ -145,6 +145,19 @@ struct PaymentFlowTests {
                 #expect(page.html.contains(">9.90<") && page.html.contains(">0.10<"))
                 let csv = DashboardOrdersTests.parseCSV(try await browser.get("/dashboard/orders.csv?q=\(tx)").html)
                 #expect(csv.count == 2 && csv.last?.first == id, "the payment's hash finds the order")
+
+                // The page's browser wallet reports after the chain was quicker: the method becomes
+                // WALLET_CONNECT because detection proved that very transaction; a different hash
+                // changes nothing on a finished order.
+                let path = try await context.harness.checkoutPath(id)
+                let payer = context.chain.chains[0].accounts[1].address
+                let other = try await client.reportWalletTransaction(path: path, hash: "0x" + String(repeating: "cd", count: 32), from: payer)
+                #expect(other.code == 10001)
+                #expect(try await intentNow(context, id).payment.paymentMethodType == .walletScan)
+                let reported = try await client.reportWalletTransaction(path: path, hash: tx, from: payer)
+                #expect(reported.isSuccess)
+                let marked = try await intentNow(context, id)
+                #expect(marked.payment.paymentMethodType == .walletConnect && marked.payment.txHash == tx && marked.status == .confirmed)
             }
         }
     }
@@ -154,7 +167,7 @@ struct PaymentFlowTests {
         try await with(backend) { context in
             try await context.harness.test { client in
                 let (id, deposit) = try await intent(context, client: client, body: #"{"stable_coin": 1, "amount_cents": 1234}"#, chain: 1)
-                let state = try await client.send(uri: "/checkout/\(id)/state", method: .get)
+                let state = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/state", method: .get)
                 #expect(state.payload?["selected"]?["amount_base_units"] == .string("12340000000000000000"))
                 _ = try await pay(context, to: deposit, amount: "12.34", chain: 1)
                 try await eventually("ON_CHAIN") { try await intentNow(context, id).status == .onChain ? true : nil }
@@ -219,7 +232,7 @@ struct PaymentFlowTests {
                 #expect(done.payment.actualPaidAmount == DecimalAmount("4"))
                 #expect(done.payment.netIncomeAmount == DecimalAmount("3.96"))
                 #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 3_960_000)
-                let state = try await client.send(uri: "/checkout/\(id)/state", method: .get)
+                let state = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/state", method: .get)
                 #expect(state.string("missing_amount") == "6.00")
             }
         }
@@ -234,7 +247,7 @@ struct PaymentFlowTests {
                 clock.advance(by: 1801)
                 let failed = try await waitFor(.failed, context, id)
                 #expect(failed.payment.errorMessage == "payment window expired with nothing received")
-                let again = try await client.send(uri: "/checkout/\(id)/deposit", method: .post, body: #"{"chain_id": \#(context.chain.chains[0].chainId), "stable_coin": 1}"#)
+                let again = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post, body: #"{"chain_id": \#(context.chain.chains[0].chainId), "stable_coin": 1}"#)
                 #expect(again.code == 10001)
             }
         }
@@ -259,6 +272,110 @@ struct PaymentFlowTests {
                 let transfer = try #require(try await context.harness.environment.payments.transfers(intentId: id).first)
                 #expect(transfer.screening == .flagged)
                 #expect(try await context.harness.environment.payments.settlements(intentId: id).isEmpty)
+            }
+        }
+    }
+
+    /// Waits until the watcher has scanned past the chain's current head (so whatever was mined
+    /// before this call has been looked at).
+    func scannedPastHead(_ context: Context) async throws {
+        let served = context.chain.chains[0]
+        let head = Int64(try await EthereumRPC(url: served.rpcURL).blockNumber())
+        try await eventually("scan past block \(head)") {
+            (try await context.harness.environment.payments.cursor(chainId: served.chainId) ?? 0) > head ? true : nil
+        }
+    }
+
+    @Test("Zero-value transfers, even from a denylisted sender, are no payments: the real payer's order confirms, nothing held", arguments: Backend.available)
+    func zeroValueTransfers(backend: Backend) async throws {
+        let chain = try Self.chain.get()
+        let forger = chain.chains[0].accounts[3].address
+        try await with(backend, kytDenylist: ["# test list", forger]) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "0", account: 3)
+                try await context.chain.mine(2)
+                try await scannedPastHead(context)
+                let before = try await intentNow(context, id)
+                #expect(before.status == .tempWalletReceived && before.payment.txHash == nil, "a transfer of nothing is not a payment")
+                let tx = try await pay(context, to: deposit, amount: "10.00")
+                _ = try await pay(context, to: deposit, amount: "0", account: 3)
+                try await context.chain.mine(2)
+                let done = try await waitFor(.confirmed, settled: true, context, id)
+                #expect(done.payment.txHash == tx && done.payment.txFrom == context.chain.chains[0].accounts[1].address.lowercased())
+                #expect(done.settlementStatus == .settled && done.payment.errorMessage == nil)
+                let transfers = try await context.harness.environment.payments.transfers(intentId: id)
+                #expect(transfers.count == 1 && transfers.allSatisfy { $0.amount > 0 }, "zero-value transfers are not recorded")
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 9_900_000)
+            }
+        }
+    }
+
+    @Test("An order that only ever gets a zero-value transfer ends at its window's end", arguments: Backend.available)
+    func onlyZeroValue(backend: Backend) async throws {
+        let clock = ManualClock(Date())
+        try await with(backend, clock: clock) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "0")
+                try await context.chain.mine(2)
+                try await scannedPastHead(context)
+                #expect(try await intentNow(context, id).status == .tempWalletReceived)
+                clock.advance(by: 1801)
+                let ended = try await waitFor(.failed, context, id)
+                #expect(ended.payment.errorMessage == "payment window expired with nothing received" && ended.payment.txHash == nil)
+            }
+        }
+    }
+
+    @Test("Late dust below the minimum is recorded and held, forwarded with later money or on the operator's release", arguments: Backend.available)
+    func lateDust(backend: Backend) async throws {
+        try await with(backend) { context in
+            try await context.harness.test { client in
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "10.00")
+                try await context.chain.mine(2)
+                _ = try await waitFor(.confirmed, settled: true, context, id)
+                let payments = context.harness.environment.payments
+                let hot = try #require(context.harness.environment.wallets?.hotWallet)
+                let rpc = EthereumRPC(url: context.chain.chains[0].rpcURL)
+                let hotNonce = try await rpc.transactionCount(hot)
+
+                // 0.000001 USDT after the end: recorded as dust, nothing signed, nothing forwarded.
+                _ = try await pay(context, to: deposit, amount: "0.000001")
+                try await context.chain.mine(2)
+                try await eventually("dust recorded") {
+                    try await payments.transfers(intentId: id).contains { $0.kind == .dust && $0.state == .confirmed } ? true : nil
+                }
+                try await context.chain.mine(2)
+                try await scannedPastHead(context)
+                #expect(try await payments.settlements(intentId: id).count == 1, "no settlement for dust")
+                #expect(try await rpc.transactionCount(hot) == hotNonce, "the hot wallet signed nothing for dust")
+                #expect(try await intentNow(context, id).latePaidAmount == nil)
+                #expect(try await payments.intentsHoldingDust() == [id])
+
+                // More late money reaching the minimum: all of it credited and forwarded together.
+                _ = try await pay(context, to: deposit, amount: "1.00")
+                try await context.chain.mine(2)
+                let late = try await eventually("late payment settled") {
+                    let intent = try await intentNow(context, id)
+                    return intent.latePaidAmount != nil && intent.settlementStatus == .settled ? intent : nil
+                }
+                #expect(late.latePaidAmount == DecimalAmount("1.000001"))
+                #expect(try await payments.settlements(intentId: id).count == 2)
+                #expect(try await payments.intentsHoldingDust().isEmpty)
+
+                // Dust again, released by the operator.
+                _ = try await pay(context, to: deposit, amount: "0.2")
+                try await context.chain.mine(2)
+                try await eventually("dust recorded") { try await payments.intentsHoldingDust() == [id] ? true : nil }
+                try await context.harness.gateway.processor.process(intentId: id, releasingDust: true)
+                let released = try await eventually("released dust settled") {
+                    let intent = try await intentNow(context, id)
+                    return intent.latePaidAmount == DecimalAmount("1.200001") && intent.settlementStatus == .settled ? intent : nil
+                }
+                #expect(released.status == .confirmed)
+                #expect(try await payments.settlements(intentId: id).count == 3)
             }
         }
     }

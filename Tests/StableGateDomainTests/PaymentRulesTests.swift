@@ -36,6 +36,17 @@ struct PaymentRulesTests {
         #expect(steps(PaymentSnapshot(status: .viewed, required: 0)) == [])
     }
 
+    @Test("ON_CHAIN with nothing credited ends at the window's end: no order waits forever on transfers that carry nothing")
+    func onChainWithNothingCredited() {
+        // Active transfers that are final but were never credited (nothing cleared, nothing flagged).
+        let ended = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, activeCount: 1, windowExpired: true))
+        #expect(ended.map(\.status) == [.failed])
+        #expect(ended.first?.reason == "payment window expired with nothing received")
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, activeCount: 1)) == [], "before the window's end it waits")
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, pendingCount: 1, activeCount: 1, windowExpired: true)) == [],
+                "a payment still being confirmed is waited for")
+    }
+
     @Test("A reorg that drops every payment goes back to TEMP_WALLET_RECEIVED, naming the transfer")
     func reorg() {
         let back = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, lastDropped: "transfer 0xabc from block 42"))

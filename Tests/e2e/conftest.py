@@ -254,6 +254,12 @@ def setup_merchant(gateway, wallet):
     return merchant
 
 
+# Checkout pages are addressed by the capability token of the intent's `checkout_url`, never by
+# the intent id. The create response's URL is remembered here by intent id (ids are unique);
+# an intent created some other way is looked up with `stablegate intents show`.
+CHECKOUT_PATHS = {}
+
+
 def create_intent(gateway, merchant, amount_cents=1000, **fields):
     request = {"stable_coin": 1, "amount_cents": amount_cents, "order_id": "e2e-" + uuid.uuid4().hex[:8]}
     request.update(fields)
@@ -262,13 +268,27 @@ def create_intent(gateway, merchant, amount_cents=1000, **fields):
     body = json.dumps(request).encode()
     status, _, reply = signed_request(gateway.base_url, "POST", "/v1/checkout_intents", merchant["api_key"], merchant["api_secret"], body=body)
     assert reply["code"] == 0, reply
-    return reply["payload"]["allscale_checkout_intent_id"]
+    intent_id = reply["payload"]["allscale_checkout_intent_id"]
+    CHECKOUT_PATHS[intent_id] = urllib.parse.urlsplit(reply["payload"]["checkout_url"]).path
+    return intent_id
+
+
+def checkout_path(gateway, intent_id):
+    """`/checkout/{token}`: the path of the intent's checkout_url."""
+    if intent_id not in CHECKOUT_PATHS:
+        CHECKOUT_PATHS[intent_id] = urllib.parse.urlsplit(show(gateway, intent_id)["intent"]["checkout_url"]).path
+    return CHECKOUT_PATHS[intent_id]
+
+
+def checkout_url(gateway, intent_id, suffix=""):
+    """The intent's checkout page on this gateway (`suffix`: `/state`, `?cancel=1`, …)."""
+    return gateway.base_url + checkout_path(gateway, intent_id) + suffix
 
 
 def select_deposit(gateway, intent_id, chain, index=0):
     import urllib.request
     body = json.dumps({"chain_id": chain.chain(index)["chain_id"], "stable_coin": 1}).encode()
-    request = urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/deposit", data=body, method="POST")
+    request = urllib.request.Request(checkout_url(gateway, intent_id, "/deposit"), data=body, method="POST")
     reply = json.loads(urllib.request.urlopen(request, timeout=10).read())
     assert reply["code"] == 0, reply
     return reply["payload"]["deposit_address"]
@@ -277,9 +297,9 @@ def select_deposit(gateway, intent_id, chain, index=0):
 def cancel(gateway, intent_id):
     """Cancels like a shopper: open the page (CSRF cookie and field), confirm, post."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{gateway.base_url}/checkout/{intent_id}?cancel=1", timeout=10).read().decode()
+    page = opener.open(checkout_url(gateway, intent_id, "?cancel=1"), timeout=10).read().decode()
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    opener.open(urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/cancel", method="POST",
+    opener.open(urllib.request.Request(checkout_url(gateway, intent_id, "/cancel"), method="POST",
                                        data=urllib.parse.urlencode({"csrf": token}).encode()), timeout=10).read()
 
 

@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By
 import browsers
 from browsers import chromium, csp_violations, text, wait_text
 
-from conftest import ROOT, backends, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
+from conftest import ROOT, backends, checkout_path, checkout_url, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
 
 PASSWORD = "correct horse battery"
 UNITS = 10**6  # the sandbox USDT has 6 decimals
@@ -191,7 +191,7 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
         screenshot(driver, "02-funded")
 
         intent_id = create_intent(gateway, merchant, 1234)
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         wait_text(driver, "Pay with StableGate account")
         screenshot(driver, "03-checkout-offers-account")
         driver.find_element(By.ID, "pay-with-account").click()
@@ -203,7 +203,7 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
         assert re.fullmatch(r"[0-9.]+ ETH", driver.find_element(By.ID, "review-gas").text), driver.find_element(By.ID, "review-gas").text
         screenshot(driver, "05-review")
         driver.find_element(By.ID, "account-approve").click()
-        wait_for("the checkout page", lambda: driver.current_url == f"{gateway.base_url}/checkout/{intent_id}")
+        wait_for("the checkout page", lambda: driver.current_url == checkout_url(gateway, intent_id))
         wait_for("the payment to be detected", lambda: any(s in text(driver) for s in ("Paying from your StableGate account", "Payment detected", "Fund Sent")))
         screenshot(driver, "06-paying")
         mine_until(chain, "Fund Sent", lambda: "Fund Sent" in text(driver))
@@ -233,7 +233,7 @@ def test_logging_in_from_the_checkout_and_an_insufficient_balance(shop, chain):
     intent_id = create_intent(gateway, merchant, 5000)
     driver = chromium()
     try:
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         driver.find_element(By.ID, "pay-with-account").click()
         wait_text(driver, "Log in to pay this order")
         screenshot(driver, "10-login-from-checkout")
@@ -241,7 +241,7 @@ def test_logging_in_from_the_checkout_and_an_insufficient_balance(shop, chain):
         email = f"bob-{uuid.uuid4().hex[:6]}@example.com"
         fill_signup(driver, email)
         wait_text(driver, "not enough for this order")
-        assert driver.current_url == f"{gateway.base_url}/checkout/{intent_id}/account"
+        assert driver.current_url == checkout_url(gateway, intent_id, "/account")
         assert not driver.find_elements(By.ID, "account-review"), "nothing to approve without the balance"
         screenshot(driver, "11-insufficient")
     finally:
@@ -257,7 +257,7 @@ def test_logging_in_from_the_checkout_and_an_insufficient_balance(shop, chain):
     chain.mine(1)
     wait_for("the deposit to be credited", lambda: ledger_balance(gateway, email, chain) == Decimal(10))
     _, page, _ = shopper.get("/account")
-    status, page, _ = shopper.post(f"/checkout/{intent_id}/account/approve", {"csrf": Shopper.csrf(page), "option": f"{chain.chain(0)['chain_id']}:1"})
+    status, page, _ = shopper.post(f"{checkout_path(gateway, intent_id)}/account/approve", {"csrf": Shopper.csrf(page), "option": f"{chain.chain(0)['chain_id']}:1"})
     assert status == 409 and "not enough" in page, (status, page[:400])
     assert account(gateway, email)["transfers"] == []
     assert ledger_balance(gateway, email, chain) == Decimal(10)
@@ -297,22 +297,23 @@ def test_double_click_and_two_tabs_debit_once(database, tmp_path, chain):
         shopper = Shopper(gateway.base_url).signup()
         fund(gateway, chain, shopper, 25 * UNITS)
         intent_id = create_intent(gateway, merchant, 1000)
+        path = checkout_path(gateway, intent_id)
         option = f"{chain.chain(0)['chain_id']}:1"
         # Two tabs reviewed the same order; then both approve, each with a double click.
         tabs = []
         for _ in range(2):
-            _, page, _ = shopper.get(f"/checkout/{intent_id}/account")
-            status, page, _ = shopper.post(f"/checkout/{intent_id}/account/review", {"csrf": Shopper.csrf(page), "option": option})
+            _, page, _ = shopper.get(f"{path}/account")
+            status, page, _ = shopper.post(f"{path}/account/review", {"csrf": Shopper.csrf(page), "option": option})
             assert status == 200 and "Review and approve" in page
             tabs.append(Shopper.csrf(page))
         results = []
         threads = [threading.Thread(target=lambda token=token: results.append(
-            shopper.post(f"/checkout/{intent_id}/account/approve", {"csrf": token, "option": option}))) for token in tabs * 3]
+            shopper.post(f"{path}/account/approve", {"csrf": token, "option": option}))) for token in tabs * 3]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        assert all(status == 200 and url.endswith(f"/checkout/{intent_id}") for status, _, url in results), [(s, u) for s, _, u in results]
+        assert all(status == 200 and url.endswith(path) for status, _, url in results), [(s, u) for s, _, u in results]
         payments = [t for t in account(gateway, shopper.email)["transfers"] if t["intent_id"] == intent_id]
         assert len(payments) == 1, payments
         assert ledger_balance(gateway, shopper.email, chain) == Decimal(15)
@@ -322,8 +323,8 @@ def test_double_click_and_two_tabs_debit_once(database, tmp_path, chain):
 
         # Paying the same order again finds it paid: nothing more is taken.
         _, page, _ = shopper.get("/account")
-        status, _, url = shopper.post(f"/checkout/{intent_id}/account/approve", {"csrf": Shopper.csrf(page), "option": option})
-        assert url.endswith(f"/checkout/{intent_id}")
+        status, _, url = shopper.post(f"{path}/account/approve", {"csrf": Shopper.csrf(page), "option": option})
+        assert url.endswith(path)
         assert ledger_balance(gateway, shopper.email, chain) == Decimal(15)
         assert len(account(gateway, shopper.email)["transfers"]) == 1
         audit(gateway, chain)
@@ -344,9 +345,10 @@ def test_a_crash_between_ledger_entry_and_broadcast_neither_debits_twice_nor_los
     crashing = start_gateway(database, tmp_path, chain, extra_env={"STABLEGATE_FAULT_INJECTION": point}).start()
     shopper.base_url = crashing.base_url
     intent_id = create_intent(crashing, merchant, 1200)
-    _, page, _ = shopper.get(f"/checkout/{intent_id}/account")
+    path = checkout_path(crashing, intent_id)
+    _, page, _ = shopper.get(f"{path}/account")
     try:
-        shopper.post(f"/checkout/{intent_id}/account/approve", {"csrf": Shopper.csrf(page), "option": f"{chain.chain(0)['chain_id']}:1"})
+        shopper.post(f"{path}/account/approve", {"csrf": Shopper.csrf(page), "option": f"{chain.chain(0)['chain_id']}:1"})
     except (ConnectionError, urllib.error.URLError, http.client.HTTPException):
         pass  # the process died under the request
     wait_for("the injected crash", lambda: crashing.process.poll() is not None, 60)
@@ -369,14 +371,14 @@ def test_a_crash_between_ledger_entry_and_broadcast_neither_debits_twice_nor_los
         stalled.start()
         try:
             page = Shopper(stalled.base_url)
-            status, html, _ = page.get(f"/checkout/{intent_id}?cancel=1")
+            status, html, _ = page.get(f"{path}?cancel=1")
             assert status == 200 and "Paying from your StableGate account" in html and "cancel-yes" not in html and "cancel-link" not in html
-            status, html, _ = page.get(f"/checkout/{intent_id}?change=1")
+            status, html, _ = page.get(f"{path}?change=1")
             assert "Paying from your StableGate account" in html
             cookie_csrf = next((c.value for c in page.jar if c.name == "sg_csrf"), "")
-            status, html, _ = page.post(f"/checkout/{intent_id}/cancel", {"csrf": cookie_csrf})
+            status, html, _ = page.post(f"{path}/cancel", {"csrf": cookie_csrf})
             assert status == 409 and "on its way" in html, (status, html[:300])
-            status, html, _ = page.post(f"/checkout/{intent_id}/select", {"csrf": cookie_csrf, "option": f"{chain.chain(1)['chain_id']}:1"})
+            status, html, _ = page.post(f"{path}/select", {"csrf": cookie_csrf, "option": f"{chain.chain(1)['chain_id']}:1"})
             assert status == 400 and "on its way" in html, (status, html[:300])
             assert show(stalled, intent_id)["intent"]["status"] == 3
             assert account(stalled, shopper.email)["transfers"][0]["state"] == "approved"

@@ -4,6 +4,7 @@ import json
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,7 +15,7 @@ from selenium.webdriver.common.by import By
 import browsers
 from browsers import chromium, csp_violations, text, wait_text
 
-from conftest import ROOT, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
+from conftest import ROOT, checkout_url, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
 
 ARTIFACTS = ROOT / "artifacts" / "checkout"
 TEST_WALLET = (Path(__file__).parent / "checkout" / "test-wallet.js").read_text()
@@ -68,7 +69,7 @@ def test_wallet_scan_from_choice_to_fund_sent_and_back_to_the_merchant(shop, cha
                               redirect_url=merchant_site + "/order/A-1001?ref=x")
     driver = browser()
     try:
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         assert show(gateway, intent_id)["intent"]["status"] == 2, "opening the page moves CREATED to VIEWED"
         page = text(driver)
         for expected in ("Two flat whites", "25.00 EUR", "29.315197 USDT", "1 USDT = 0.8528 EUR", "Choose how to pay"):
@@ -120,7 +121,7 @@ def test_plugin_wallet_pays_through_an_injected_eip1193_provider(shop, chain):
         chains = {hex(c["chain_id"]): c["rpc_url"] for c in chain.state["chains"]}
         setup = f"window.__SANDBOX_WALLET__ = {json.dumps({'account': payer, 'chainId': hex(chain.chain(1)['chain_id']), 'chains': chains})};"
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": setup + TEST_WALLET})
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait_text(driver, "Pay with a browser wallet")
         screenshot(driver, "05-plugin-wallet")
@@ -128,8 +129,14 @@ def test_plugin_wallet_pays_through_an_injected_eip1193_provider(shop, chain):
         wait_text(driver, "Transaction sent")
         calls = driver.execute_script("return window.__walletCalls")
         assert calls[:4] == ["eth_requestAccounts", "eth_chainId", "wallet_switchEthereumChain", "eth_sendTransaction"], calls
-        data = wait_for("WALLET_CONNECT recorded", lambda: (d := show(gateway, intent_id)) and d["intent"]["payment_method_type"] == 2 and d)
-        assert data["intent"]["tx_from"] == payer
+        # The page's report alone sets nothing; WALLET_CONNECT once the chain shows a transfer in
+        # the reported transaction, with tx_hash and tx_from taken from the chain.
+        try:
+            data = wait_for("WALLET_CONNECT recorded", lambda: (d := show(gateway, intent_id)) and d["intent"]["payment_method_type"] == 2 and d)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}: {json.dumps(show(gateway, intent_id)['intent'])}") from None
+        assert data["intent"]["tx_from"].lower() == payer.lower()
+        assert data["intent"]["tx_hash"] == data["transfers"][0]["tx_hash"]
         chain.mine(2)
         wait_text(driver, "Fund Sent")
         screenshot(driver, "06-plugin-wallet-fund-sent")
@@ -145,7 +152,7 @@ def test_cancel_asks_first_then_shows_canceled(shop):
     intent_id = create_intent(gateway, merchant, 1000)
     driver = browser()
     try:
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         driver.find_element(By.ID, "cancel-link").click()
         wait_text(driver, "Cancel this payment?")
         screenshot(driver, "07-cancel-confirm")
@@ -167,24 +174,24 @@ def test_underpaid_and_expired_screens(tmp_path, chain):
         short = create_intent(gateway, merchant, 1000)
         nothing = create_intent(gateway, merchant, 1000)
         for intent_id in (short, nothing):
-            driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+            driver.get(checkout_url(gateway, intent_id))
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
             wait_text(driver, "Scan or copy")
         address = show(gateway, short)["intent"]["deposit_address"]
         chain.pay(address, 4_000_000)
         chain.mine(2)
-        driver.get(f"{gateway.base_url}/checkout/{short}")
+        driver.get(checkout_url(gateway, short))
         wait_text(driver, "Still to pay")
         assert "6.00 USDT" in text(driver)
         driver.find_element(By.LINK_TEXT, "Pay the rest").click()
         wait_text(driver, "Scan or copy")
         assert driver.find_element(By.ID, "exact-amount").text == "6.00", "topping up asks for what is missing"
-        driver.get(f"{gateway.base_url}/checkout/{short}")
+        driver.get(checkout_url(gateway, short))
         screenshot(driver, "09-partial-payment")
         wait_text(driver, "Payment incomplete", seconds=40)
         assert "We received 4.00 USDT, but 6.00 USDT was missing" in text(driver)
         screenshot(driver, "10-underpaid")
-        driver.get(f"{gateway.base_url}/checkout/{nothing}")
+        driver.get(checkout_url(gateway, nothing))
         wait_text(driver, "Payment window ended", seconds=40)
         screenshot(driver, "11-expired")
         # The page says so as soon as the window has passed; the expiry pass that records FAILED
@@ -196,14 +203,25 @@ def test_underpaid_and_expired_screens(tmp_path, chain):
 
 
 def test_unknown_checkout_is_a_proper_404_page(shop):
-    gateway, _ = shop
-    with pytest.raises(urllib.error.HTTPError) as failure:
-        urllib.request.urlopen(f"{gateway.base_url}/checkout/0123456789abcdef01234567")
-    assert failure.value.code == 404
-    assert b"Checkout not found" in failure.value.read()
+    """An unknown token, a malformed one and the intent's own id all get the same 404 page: the
+    id names the intent for its merchant but opens nothing."""
+    gateway, merchant = shop
+    intent_id = create_intent(gateway, merchant, 1000)
+
+    def not_found(path):
+        with pytest.raises(urllib.error.HTTPError) as failure:
+            urllib.request.urlopen(gateway.base_url + path, timeout=10)
+        assert failure.value.code == 404, path
+        return failure.value.read()
+
+    unknown = not_found("/checkout/" + "A" * 24)
+    assert b"Checkout not found" in unknown
+    for path in (f"/checkout/{intent_id}", "/checkout/0123456789abcdef01234567", "/checkout/not-a-real-id", "/checkout/" + "A" * 23):
+        assert not_found(path) == unknown, f"{path} answers differently from an unknown token"
+    assert show(gateway, intent_id)["intent"]["status"] == 1, "opening the id did not view the order"
     driver = browser()
     try:
-        driver.get(f"{gateway.base_url}/checkout/not-a-real-id")
+        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
         assert "Checkout not found" in text(driver)
         screenshot(driver, "12-not-found")
     finally:
@@ -215,13 +233,13 @@ def test_simplified_chinese_from_accept_language_with_a_switcher(shop):
     intent_id = create_intent(gateway, merchant, 1000, order_description="咖啡两杯")
     driver = browser(language="zh-CN")
     try:
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
         assert "选择支付方式" in text(driver) and "咖啡两杯" in text(driver)
         screenshot(driver, "13-chinese")
         driver.find_element(By.LINK_TEXT, "English").click()
         wait_text(driver, "Choose how to pay")
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         assert "Choose how to pay" in text(driver), "the choice is remembered"
     finally:
         driver.quit()
@@ -234,7 +252,7 @@ def test_a_360px_phone_screen_has_no_horizontal_scroll(shop):
     try:
         # A window cannot be made that narrow in headless Chromium; emulate the phone instead.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True})
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         assert driver.execute_script("return window.innerWidth") == 360
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait_text(driver, "Scan or copy")
@@ -250,7 +268,7 @@ def test_wallet_scan_works_without_javascript(shop):
     intent_id = create_intent(gateway, merchant, 1000)
     driver = browser(javascript=False)
     try:
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait_text(driver, "Scan or copy")
         assert driver.find_element(By.CSS_SELECTOR, "svg.qr").is_displayed()
@@ -267,7 +285,7 @@ def test_page_weight_accessibility_basics_and_no_csp_violations(shop):
     intent_id = create_intent(gateway, merchant, 1000)
     driver = browser()
     try:
-        driver.get(f"{gateway.base_url}/checkout/{intent_id}")
+        driver.get(checkout_url(gateway, intent_id))
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait_text(driver, "Scan or copy")
         time.sleep(0.5)

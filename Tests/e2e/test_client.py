@@ -1,6 +1,7 @@
 """`stablegate client …` (AllScaleKit) against a running gateway, as a merchant would use it."""
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -25,7 +26,10 @@ def test_client_commands_against_a_live_gateway(tmp_path):
         created = json.loads(client(gateway, merchant, "create", "--stable-coin", "USDT", "--amount", "12.5", "--order-id", "CLI-1",
                                     "--idempotency-key", "CLI-1", "--json").stdout)
         intent_id = created["allscale_checkout_intent_id"]
-        assert created["amount_coins"] == "12.50" and created["checkout_url"].endswith(intent_id)
+        assert created["amount_coins"] == "12.50"
+        # The checkout URL carries a capability token, not the (guessable) intent id.
+        assert re.fullmatch(re.escape(gateway.base_url) + r"/checkout/[A-Za-z0-9_-]{24}", created["checkout_url"]), created["checkout_url"]
+        assert intent_id not in created["checkout_url"]
         again = json.loads(client(gateway, merchant, "create", "--stable-coin", "USDT", "--amount", "12.5", "--order-id", "CLI-1",
                                   "--idempotency-key", "CLI-1", "--json").stdout)
         assert again["allscale_checkout_intent_id"] == intent_id, "the idempotency key returns the first intent"

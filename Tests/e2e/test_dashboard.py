@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import Select
 
 import browsers
 from browsers import chromium, csp_violations, text, wait_text
-from conftest import backends, create_intent, signed_request, wait_for
+from conftest import backends, checkout_url, create_intent, signed_request, wait_for
 
 PASSWORD = "a long dashboard password"
 
@@ -151,7 +151,7 @@ def test_create_a_key_copy_its_secret_sign_with_it_and_revoke_the_old_one(shop):
 def cancel(gateway, intent_id):
     """The shopper cancels on the checkout page (a form post with its CSRF cookie)."""
     token = uuid.uuid4().hex
-    request = urllib.request.Request(f"{gateway.base_url}/checkout/{intent_id}/cancel", data=f"csrf={token}".encode(), method="POST",
+    request = urllib.request.Request(checkout_url(gateway, intent_id, "/cancel"), data=f"csrf={token}".encode(), method="POST",
                                      headers={"Cookie": f"sg_csrf={token}", "Content-Type": "application/x-www-form-urlencoded"})
     opener = urllib.request.build_opener(NoRedirect)
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (ROOT, Gateway, backends, cancel, create_intent, free_port, random_address, settled, setup_merchant, show,
+from conftest import (ROOT, Gateway, backends, cancel, checkout_url, create_intent, free_port, random_address, settled, setup_merchant, show,
                       signature, start_gateway, wait_for)
 
 FAST = {
@@ -130,7 +130,7 @@ def events(gateway, **selector):
 
 
 def view(gateway, intent_id):
-    urllib.request.urlopen(f"{gateway.base_url}/checkout/{intent_id}", timeout=10).read()
+    urllib.request.urlopen(checkout_url(gateway, intent_id), timeout=10).read()
 
 
 @pytest.mark.parametrize("database", backends(), indirect=True)
@@ -177,6 +177,7 @@ def test_webhooks_survive_a_receiver_that_is_down_failing_and_slow(database, tmp
                 assert all(r["at"] >= delivered_at for r in got if r["event_id"] == later["event_id"]), f"{later['type']} overtook {earlier['type']}"
             data = next(r["json"] for r in got if r["event_id"] == mine[-1]["event_id"])["data"]
             assert data["all_scale_checkout_intent_id"] == intent_id
+            assert data["checkout_url"] == checkout_url(gateway, intent_id), "the body repeats the token URL, not the intent id"
         # Every attempt is on record: refused while down, 500, timed out, then 200.
         outcomes = [a.get("error") or f"HTTP {a['http_status']}" for e in listed for a in e["attempt_log"]]
         assert any("cannot connect" in o or "refused" in o.lower() for o in outcomes), outcomes

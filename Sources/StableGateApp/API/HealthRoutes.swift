@@ -1,12 +1,12 @@
+import Crypto
 import Hummingbird
 import Prometheus
 import StableGateDomain
 import StableGateStore
 
-/// Liveness, readiness and metrics, for load balancers and Prometheus. Not signed.
+/// Liveness and readiness, for load balancers. Not signed.
 struct HealthRoutes {
     let database: any DatabaseClient
-    let metrics: PrometheusCollectorRegistry
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("healthz") { _, context in
@@ -22,12 +22,56 @@ struct HealthRoutes {
                     status: .serviceUnavailable, json: .object([("status", .string("database unavailable"))]), requestId: context.requestId)
             }
         }
-        router.get("metrics") { _, _ in
+    }
+}
+
+/// `GET /metrics` for Prometheus. It names every route and its traffic, so it is registered
+/// only where the operator chose: behind `metrics.token` on the public port, or on the
+/// separate `metrics.listen` address (with the token too, when one is set).
+struct MetricsRoute {
+    let registry: PrometheusCollectorRegistry
+    /// SHA-256 of the bearer token, when one is required: comparing digests keeps the
+    /// comparison's time independent of the token's length as well as its bytes.
+    private let tokenDigest: String?
+
+    init(registry: PrometheusCollectorRegistry, token: String?) {
+        self.registry = registry
+        tokenDigest = token.map(Self.digest)
+    }
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("metrics") { request, context in
+            if let problem = refusal(request.headers[.authorization]) {
+                context.logger.info("request rejected", metadata: ["code": "\(problem.code.rawValue)", "reason": "\(problem.message)", "path": "/metrics"])
+                var response = Envelope.failure(problem, requestId: context.requestId)
+                response.headers[.wwwAuthenticate] = #"Bearer realm="metrics""#
+                return response
+            }
             var buffer: [UInt8] = []
-            metrics.emit(into: &buffer)
+            registry.emit(into: &buffer)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(bytes: buffer)))
         }
+    }
+
+    /// Why a request with this `Authorization` header may not read the metrics; nil when it may.
+    func refusal(_ authorization: String?) -> APIError? {
+        guard let tokenDigest else { return nil }
+        guard let authorization, !authorization.isEmpty else {
+            return APIError(.missingAuthentication, "Authorization: Bearer <metrics.token> is required")
+        }
+        // RFC 9110: the scheme is case-insensitive, followed by one or more spaces.
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+              ConstantTime.equals(Self.digest(parts[1].drop(while: { $0 == " " })), tokenDigest)
+        else {
+            return APIError(.invalidSignature, "the bearer token is not the metrics token")
+        }
+        return nil
+    }
+
+    private static func digest(_ token: some StringProtocol) -> String {
+        SHA256.hash(data: Array(token.utf8)).hexString
     }
 }

@@ -50,7 +50,7 @@ struct OpenAPIRoutes {
             let caller = try context.requireCaller()
             let id = try context.parameters.require("id")
             let intent = try await intents.intent(id: id, storeId: caller.storeId)
-            return Envelope.success(CheckoutIntentWire.fullPayload(intent, checkoutURL: intents.checkoutURL(intentId: id)), requestId: context.requestId)
+            return Envelope.success(CheckoutIntentWire.fullPayload(intent, checkoutURL: intents.checkoutURL(intent)), requestId: context.requestId)
         }
     }
 

@@ -91,8 +91,9 @@ struct SessionManager: Sendable {
 }
 
 /// Throttles password guessing: after `maximumFailures` failed logins for one e-mail address
-/// within `window`, or `maximumFailuresPerAddress` from one client address, logins for it are
-/// refused until the window has passed — without checking the password, so guessing stops.
+/// within `window`, or `maximumFailuresPerAddress` from one client address (an IPv6 client by
+/// its /64, see ``ClientRateLimiter/bucket(for:)``), logins for it are refused until the
+/// window has passed — without checking the password, so guessing stops.
 struct LoginThrottle: Sendable {
     let accounts: AccountRepository
     let clock: any WallClock
@@ -102,38 +103,33 @@ struct LoginThrottle: Sendable {
     /// Separates the realms' counters (`""` for the dashboard, `account:` for shoppers).
     var keyPrefix = ""
 
-    func keys(email: String, client: String) -> [String] {
-        [keyPrefix + "email:" + email.lowercased(), keyPrefix + "ip:" + client]
-    }
-
-    /// Whether a login for `email` from `client` may be tried now.
-    func allows(email: String, client: String) async throws -> Bool {
-        let since = clock.now.addingTimeInterval(-window)
-        let keys = keys(email: email, client: client)
-        let byEmail = try await accounts.failedAttempts(key: keys[0], since: since)
-        let byAddress = try await accounts.failedAttempts(key: keys[1], since: since)
-        return byEmail < maximumFailures && byAddress < maximumFailuresPerAddress
-    }
-
-    func record(email: String, client: String, succeeded: Bool) async throws {
-        try await accounts.recordLoginAttempt(keys: keys(email: email, client: client), succeeded: succeeded, at: clock.now)
+    /// The counters one attempt for `email` from `client` is checked against.
+    func limits(email: String, client: String) -> [AccountRepository.LoginLimit] {
+        [
+            AccountRepository.LoginLimit(key: keyPrefix + "email:" + email.lowercased(), maximumFailures: maximumFailures),
+            AccountRepository.LoginLimit(key: keyPrefix + "ip:" + ClientRateLimiter.bucket(for: client), maximumFailures: maximumFailuresPerAddress),
+        ]
     }
 
     /// What a login attempt came to.
     enum Verdict { case throttled, wrong, right }
 
-    /// One login attempt: refused unchecked while throttled; otherwise the password checked
-    /// against `storedHash` (nil for an unknown or disabled login, checked against a dummy
-    /// hash at the same cost so timing does not tell whether the login exists), and recorded.
+    /// One login attempt: counted as a failure first, in the database, so attempts sent at once
+    /// (or to several instances) cannot all be checked before any is counted; refused unchecked
+    /// when the count is full. Otherwise the password is checked against `storedHash` (nil for
+    /// an unknown or disabled login, checked against a dummy hash at the same cost so timing
+    /// does not tell whether the login exists), and a right one no longer counts as a failure.
     func attempt(email: String, client: String, password: String, storedHash: String?, hasher: PasswordHasher) async throws -> Verdict {
-        guard try await allows(email: email, client: client) else { return .throttled }
+        let now = clock.now
+        guard let claim = try await accounts.claimLoginAttempt(limits(email: email, client: client), since: now.addingTimeInterval(-window), at: now)
+        else { return .throttled }
         var valid = false
         if let storedHash {
             valid = try await hasher.verify(password, hash: storedHash)
         } else {
             await hasher.dummyVerify(password)
         }
-        try await record(email: email, client: client, succeeded: valid)
+        if valid { try await accounts.markLoginSucceeded(claim) }
         return valid ? .right : .wrong
     }
 }

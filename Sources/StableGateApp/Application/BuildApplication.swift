@@ -103,17 +103,14 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         rates: RateService(provider: rateProvider, maximumAge: configuration.rateMaximumAge, clock: clock),
         clock: clock, identifiers: environment.identifiers,
         policy: ValidationPolicy(allowsInsecureRedirect: configuration.mode == .sandbox),
-        publicURL: configuration.resolvedPublicURL, idempotencyTTL: configuration.idempotencyTTL,
+        links: environment.links, idempotencyTTL: configuration.idempotencyTTL,
         stores: ExpiringCache(ttl: configuration.apiKeyCacheTTL))
     let ledger = RequestLedger(database: environment.database, logger: logger)
     let keys = APIKeyCache(repository: environment.apiKeys, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
 
     // Chains: one RPC client, watcher and sweeper per chain, sharing the payment processor.
     let payments = environment.payments
-    let processor = PaymentProcessor(
-        intents: environment.intents, clock: clock, identifiers: environment.identifiers,
-        defaultFeeBasisPoints: configuration.defaultFeeBasisPoints, checkoutLifetime: configuration.checkoutLifetime,
-        feeAddress: environment.wallets?.feeAddress.lowercased, logger: logger)
+    let processor = environment.paymentProcessor(logger: logger)
     let shopperAccounts = ShopperAccountRepository(database: environment.database)
     var rpcs: [Int64: EthereumRPC] = [:]
     var watchers: [ChainWatcher] = []
@@ -152,7 +149,11 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
     router.add(middleware: MetricsMiddleware())
-    HealthRoutes(database: environment.database, metrics: dependencies.metrics).register(on: router)
+    HealthRoutes(database: environment.database).register(on: router)
+    // Metrics name every route and its traffic: on the public port only behind the token.
+    if configuration.metricsListen == nil, let token = configuration.metricsToken {
+        MetricsRoute(registry: dependencies.metrics, token: token).register(on: router)
+    }
     try APIReference.load().register(on: router)
     let api = router.group("v1").add(
         middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes))
@@ -165,8 +166,9 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let pages = try await PageTemplates()
     pages.register(on: router)
     let secureCookies = configuration.resolvedPublicURL.hasPrefix("https://")
+    let checkoutRenderer = CheckoutPageRenderer(templates: pages)
     CheckoutPageRoutes(
-        checkout: checkout, renderer: CheckoutPageRenderer(templates: pages), limiter: publicLimiter, clock: clock,
+        checkout: checkout, renderer: checkoutRenderer, limiter: publicLimiter, clock: clock,
         identifiers: environment.identifiers, secureCookies: secureCookies
     ).register(on: router)
     StoreLogoRoute(merchants: environment.merchants).register(on: router)
@@ -198,16 +200,27 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         identifiers: environment.identifiers)
     AccountAuthRoutes(pages: accountPages, limiter: ClientRateLimiter(perMinute: 30, burst: 20)).register(on: router)
     AccountHomeRoutes(pages: accountPages).register(on: router)
-    CheckoutAccountRoutes(pages: accountPages, checkout: checkout, limiter: publicLimiter).register(on: router)
-    DashboardAuthRoutes(pages: dashboard).register(on: router)
+    CheckoutAccountRoutes(pages: accountPages, checkout: checkout, limiter: publicLimiter, renderer: checkoutRenderer).register(on: router)
+    DashboardAuthRoutes(pages: dashboard, limiter: ClientRateLimiter(perMinute: 30, burst: 20)).register(on: router)
     let dashboardGroup = router.group("dashboard").add(middleware: DashboardSessionMiddleware(pages: dashboard))
     DashboardOrderRoutes(pages: dashboard).register(on: dashboardGroup)
     DashboardStoreRoutes(pages: dashboard).register(on: dashboardGroup)
 
+    // Idle timeout, request deadlines and a per-client cap: half-sent requests must not hold
+    // sockets (and with them file descriptors) for ever.
+    let connectionPolicy = ConnectionPolicy(configuration)
     var application = Application(
-        router: router,
+        router: router, server: .guardedHTTP1(connectionPolicy),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "StableGate"),
         logger: logger)
+    if let listen = configuration.metricsListen {
+        let metricsRouter = Router(context: GatewayRequestContext.self)
+        metricsRouter.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
+        MetricsRoute(registry: dependencies.metrics, token: configuration.metricsToken).register(on: metricsRouter)
+        application.addServices(Application(
+            router: metricsRouter, server: .guardedHTTP1(connectionPolicy),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "StableGate"), logger: logger))
+    }
     application.addServices(ExpiredStateJanitor(ledger: ledger, accounts: accounts, clock: clock, interval: .seconds(60), logger: logger))
     application.addServices(ExpiryService(
         database: environment.database, processor: processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
@@ -222,6 +235,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
         "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(rateProvider.name)",
         "smtp": "\(configuration.smtp.map { "\($0.host):\($0.port) (\($0.security.rawValue))" } ?? "off")",
+        "metrics": "\(configuration.metricsListen.map { "\($0)" } ?? (configuration.metricsToken == nil ? "off" : "public port, bearer token"))",
     ])
     return Gateway(application: application, environment: environment, processor: processor, watchers: watchers, notifications: notifications)
 }

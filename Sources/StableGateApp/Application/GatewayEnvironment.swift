@@ -31,6 +31,10 @@ public struct GatewayEnvironment: Sendable {
     public let chains: [ChainConfiguration]
     /// The gateway's keys; nil when no chain is configured.
     public let wallets: GatewayWallets?
+    /// Hosted checkout URLs: their capability tokens, issued and read back.
+    public var links: CheckoutLinks {
+        CheckoutLinks(secretBox: secretBox, identifiers: identifiers, publicURL: configuration.resolvedPublicURL)
+    }
 
     /// Checks the configuration, opens the database and applies pending migrations.
     public static func open(
@@ -65,12 +69,20 @@ public struct GatewayEnvironment: Sendable {
                 ? nil
                 : try await WalletLoader.wallets(
                     configuration: configuration, payments: PaymentStateRepository(database: database), secretBox: secretBox, now: clock.now)
+            let links = CheckoutLinks(secretBox: secretBox, identifiers: identifiers, publicURL: configuration.resolvedPublicURL)
+            let intents = CheckoutIntentRepository(
+                database: database, observer: NotificationRecorder(identifiers: identifiers, links: links, emailsEnabled: configuration.smtp != nil))
+            // Intents from before checkout links (migration 7) get theirs now: this needs the
+            // master key, which the SQL migration does not have.
+            let issued = try await links.issueMissing(in: intents)
+            if issued > 0 {
+                logger.notice("gave existing checkout intents their checkout link tokens; their old /checkout/{id} URLs no longer open", metadata: [
+                    "intents": "\(issued)",
+                ])
+            }
             return GatewayEnvironment(
                 configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
-                intents: CheckoutIntentRepository(
-                    database: database, observer: NotificationRecorder(
-                        identifiers: identifiers, publicURL: configuration.resolvedPublicURL, emailsEnabled: configuration.smtp != nil)),
-                chains: chains, wallets: wallets)
+                intents: intents, chains: chains, wallets: wallets)
         } catch {
             await database.shutdown()
             throw error
@@ -148,6 +160,15 @@ enum MasterKeyStore {
 }
 
 extension GatewayEnvironment {
+    /// The one payment processor of this configuration (the gateway's, and the CLI's for an
+    /// operator's release of held dust).
+    public func paymentProcessor(logger: Logger) -> PaymentProcessor {
+        PaymentProcessor(
+            intents: intents, clock: clock, identifiers: identifiers, defaultFeeBasisPoints: configuration.defaultFeeBasisPoints,
+            checkoutLifetime: configuration.checkoutLifetime, feeAddress: wallets?.feeAddress.lowercased, lateMinimum: configuration.lateMinimum,
+            logger: logger)
+    }
+
     /// The schema versions applied to the database.
     public func appliedMigrations() async throws -> [Int] {
         try await Migrator(database: database, logger: logger).appliedVersions()

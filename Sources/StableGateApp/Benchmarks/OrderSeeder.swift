@@ -30,6 +30,7 @@ public enum OrderSeeder {
         let merchant = try await MerchantOnboarding(environment: environment).createMerchant(name: "Benchmark Shop", wallet: nil)
         let now = environment.clock.now
         let ids = environment.identifiers
+        let links = environment.links
         var deepCursor = ""
         var sampleHash = ""
         let batchSize = 5_000
@@ -44,6 +45,7 @@ public enum OrderSeeder {
                 var (intent, transition) = try IntentFactory.makeIntent(
                     request: request, rate: nil, id: ids.objectId(at: createdAt), storeId: merchant.storeId, settlementWallet: nil, now: createdAt)
                 intent.status = statuses[index % statuses.count]
+                intent.checkoutLink = try links.issue().link  // as a real create, and no backfill at the next start
                 if intent.status == .confirmed {
                     let paid = BigUInt(cents) * 10_000 + BigUInt(index % 1_000)
                     let fee = paid / 100

@@ -7,9 +7,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Public JSON endpoints of the hosted checkout: `GET /checkout/{id}/state` and
-/// `POST /checkout/{id}/deposit`. Unsigned (the intent id is the capability), rate-limited per
-/// client address.
+/// Public JSON endpoints of the hosted checkout: `GET /checkout/{token}/state` and
+/// `POST /checkout/{token}/deposit`. Unsigned (the checkout URL's token is the capability),
+/// rate-limited per client address.
 struct CheckoutRoutes {
     let checkout: CheckoutService
     let limiter: ClientRateLimiter
@@ -17,24 +17,21 @@ struct CheckoutRoutes {
     let maximumBodyBytes: Int
 
     func register(on router: Router<GatewayRequestContext>) {
-        router.get("checkout/:id/state") { _, context in
+        router.get("checkout/:token/state") { _, context in
             try limit(context)
-            let id = try context.parameters.require("id")
-            return Envelope.success(try await checkout.state(id: id), requestId: context.requestId)
+            let token = try context.parameters.require("token")
+            return Envelope.success(try await checkout.state(token: token), requestId: context.requestId)
         }
-        router.post("checkout/:id/deposit") { request, context in
+        router.post("checkout/:token/deposit") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
+            let token = try context.parameters.require("token")
             var request = request
             let body = try await request.collectBody(upTo: maximumBodyBytes)
-            return Envelope.success(try await checkout.selectDeposit(id: id, body: Array(body.readableBytesView)), requestId: context.requestId)
+            return Envelope.success(try await checkout.selectDeposit(token: token, body: Array(body.readableBytesView)), requestId: context.requestId)
         }
     }
 
     private func limit(_ context: GatewayRequestContext) throws {
-        let client = context.remoteAddress?.ipAddress ?? "unknown"
-        if let wait = limiter.take(client: client, now: clock.now) {
-            throw APIError(.rateLimited, "too many requests from this address; retry in \(wait) s", retryAfterSeconds: wait)
-        }
+        try limiter.admit(context, now: clock.now)
     }
 }

@@ -10,7 +10,8 @@ import Foundation
 #endif
 
 /// The public side of an intent, for the hosted checkout page: only what the customer may see.
-/// The intent id is the capability; nothing here needs or reveals merchant credentials.
+/// Every entry point takes the checkout URL's token (``CheckoutLink``), never the intent id;
+/// nothing here needs or reveals merchant credentials.
 struct CheckoutService: Sendable {
     let intents: CheckoutIntentRepository
     let merchants: MerchantRepository
@@ -21,13 +22,16 @@ struct CheckoutService: Sendable {
     let heads: ChainHeadCache
     let clock: any WallClock
 
-    /// The intent, or 50001 for an unknown or malformed id (never a hint which).
-    func intent(_ id: String) async throws -> CheckoutIntent {
-        guard ObjectIdFormat.isValid(id), let intent = try await intents.find(id: id) else {
-            throw APIError(.notFound, "checkout not found")
+    /// The intent the checkout token opens, or 50001 for an unknown or malformed token (the
+    /// same answer either way, whatever exists: an intent id is just another unknown token).
+    func intent(token: String) async throws -> CheckoutIntent {
+        guard CheckoutLink.isWellFormed(token), let intent = try await intents.find(checkoutTokenHash: CheckoutLink.digest(token)) else {
+            throw Self.notFound
         }
         return intent
     }
+
+    static let notFound = APIError(.notFound, "checkout not found")
 
     /// A public transaction toward the order, as the page shows it.
     struct TransactionView: Sendable {
@@ -40,6 +44,8 @@ struct CheckoutService: Sendable {
     /// both drawn from it.
     struct Snapshot: Sendable {
         let intent: CheckoutIntent
+        /// The page's own path, `/checkout/{token}`: every link and form on it goes here.
+        let path: String
         let storeName: String
         /// The store's uploaded logo, if any.
         let storeLogoURL: String?
@@ -67,8 +73,21 @@ struct CheckoutService: Sendable {
         var windowEnded: Bool { secondsLeft == 0 }
     }
 
-    func snapshot(id: String) async throws -> Snapshot {
-        let intent = try await intent(id)
+    /// The snapshot of the intent `token` opens.
+    func snapshot(token: String) async throws -> Snapshot {
+        try await snapshot(of: try await intent(token: token), token: token)
+    }
+
+    /// The page's snapshot: opening it moves CREATED → VIEWED first, once.
+    func open(token: String) async throws -> Snapshot {
+        let intent = try await intent(token: token)
+        guard intent.status == .created else { return try await snapshot(of: intent, token: token) }
+        try await markViewed(id: intent.id)
+        return try await snapshot(token: token)
+    }
+
+    private func snapshot(of intent: CheckoutIntent, token: String) async throws -> Snapshot {
+        let id = intent.id
         let store = try await merchants.store(id: intent.storeId)
         let transfers = try await payments.transfers(intentId: id)
         let now = clock.now
@@ -95,7 +114,7 @@ struct CheckoutService: Sendable {
             paymentURI = PaymentURI.erc20Transfer(token: contract, chainId: chain.chainId, recipient: recipient, baseUnits: deposit.amountBaseUnits)
         }
         return Snapshot(
-            intent: intent, storeName: store?.name ?? "",
+            intent: intent, path: CheckoutLinks.path(token: token), storeName: store?.name ?? "",
             storeLogoURL: store.flatMap { $0.logoContentType == nil ? nil : "/stores/\($0.id)/logo?v=\($0.logoVersion)" }, options: deposits?.options(for: intent) ?? [], chain: chain,
             depositAddress: depositAddress, paymentURI: paymentURI,
             secondsLeft: intent.deposit.map { max(0, Int($0.expiresAt.timeIntervalSince(now).rounded(.up))) },
@@ -106,9 +125,9 @@ struct CheckoutService: Sendable {
             accountsEnabled: accounts != nil)
     }
 
-    /// `GET /checkout/{id}/state`.
-    func state(id: String) async throws -> JSONValue {
-        let snapshot = try await snapshot(id: id)
+    /// `GET /checkout/{token}/state`.
+    func state(token: String) async throws -> JSONValue {
+        let snapshot = try await snapshot(token: token)
         let intent = snapshot.intent
         var fiat: JSONValue = .null
         if case .fiat(let currency, let cents, let rate, _) = intent.pricing {
@@ -164,14 +183,15 @@ struct CheckoutService: Sendable {
     }
 
     /// Assigns the deposit for a network and coin (the page's form and the JSON endpoint).
-    func selectDeposit(id: String, chainId: Int64, coin: StableCoin) async throws -> DepositQuote {
-        _ = try await intent(id)
+    func selectDeposit(token: String, chainId: Int64, coin: StableCoin) async throws -> DepositQuote {
+        let intent = try await intent(token: token)
         guard let deposits else { throw APIError(.validation, "this gateway has no payment network configured") }
-        return try await deposits.select(intentId: id, chainId: chainId, coin: coin)
+        return try await deposits.select(intentId: intent.id, chainId: chainId, coin: coin)
     }
 
-    /// `POST /checkout/{id}/deposit` with `{"chain_id": int, "stable_coin": int}`.
-    func selectDeposit(id: String, body: [UInt8]) async throws -> JSONValue {
+    /// `POST /checkout/{token}/deposit` with `{"chain_id": int, "stable_coin": int}`.
+    func selectDeposit(token: String, body: [UInt8]) async throws -> JSONValue {
+        _ = try await intent(token: token)
         let json: JSONValue
         do { json = try JSONParser.parse(body) } catch { throw APIError(.validation, "request body is not valid JSON: \(error)") }
         guard case .object(let members) = json else { throw APIError(.validation, "request body must be a JSON object") }
@@ -184,7 +204,7 @@ struct CheckoutService: Sendable {
         guard case .number(let coinText)? = json["stable_coin"], let coin = Int(coinText).flatMap(StableCoin.init(rawValue:)) else {
             throw APIError.invalid("stable_coin", "must be an integer stable coin enum value (1 USDT, 2 USDC)")
         }
-        let quote = try await selectDeposit(id: id, chainId: chainId, coin: coin)
+        let quote = try await selectDeposit(token: token, chainId: chainId, coin: coin)
         return .object([
             ("deposit_address", .string(quote.depositAddress)), ("amount_coins", .string(MoneyRules.wireString(quote.amountCoins))),
             ("amount_base_units", .string(String(quote.amountBaseUnits))), ("token_contract", .string(quote.tokenContract)),
@@ -197,7 +217,7 @@ struct CheckoutService: Sendable {
 
 extension CheckoutService {
     /// Opening the page moves CREATED → VIEWED, once.
-    func markViewed(id: String) async throws {
+    private func markViewed(id: String) async throws {
         let now = clock.now
         _ = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             guard intent.status == .created else { return nil }
@@ -207,7 +227,8 @@ extension CheckoutService {
     }
 
     /// The customer cancels (after confirming on the page). Only before money arrived.
-    func cancel(id: String) async throws {
+    func cancel(token: String) async throws {
+        let id = try await intent(token: token).id
         let now = clock.now
         let dialect = intents.dialect
         let outcome = try await intents.modify(id: id) { intent, db -> (transitions: [StatusTransition], result: Bool)? in
@@ -221,12 +242,15 @@ extension CheckoutService {
             let transition = try IntentStateMachine.transition(&intent, to: .canceled, reason: "customer canceled on the checkout page", at: now)
             return ([transition], true)
         }
-        guard outcome != nil else { throw APIError(.notFound, "checkout not found") }
+        guard outcome != nil else { throw Self.notFound }
     }
 
-    /// The page reports a transaction its browser wallet sent: the intent records
-    /// WALLET_CONNECT and the sender at once; detection on chain confirms (or corrects) the rest.
-    func recordWalletPayment(id: String, body: [UInt8]) async throws {
+    /// The page reports a transaction its browser wallet sent. It is kept as a report
+    /// (``WalletReport``), apart from what the chain proves: `tx_hash`, `tx_from` and the payment
+    /// method come only from detection, which marks WALLET_CONNECT when it finds a transfer in
+    /// the reported transaction. A later report replaces an earlier one.
+    func recordWalletPayment(token: String, body: [UInt8]) async throws {
+        let id = try await intent(token: token).id
         let json: JSONValue
         do { json = try JSONParser.parse(body) } catch { throw APIError(.validation, "request body is not valid JSON") }
         guard case .string(let hash)? = json["tx_hash"], hash.count == 66, Hex.decode(hash)?.count == 32 else {
@@ -236,15 +260,21 @@ extension CheckoutService {
             throw APIError.invalid("from", "must be the paying wallet's address")
         }
         let now = clock.now
+        let report = WalletReport(transactionHash: hash.lowercased(), from: from.lowercased)
         _ = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
-            guard [.tempWalletReceived, .onChain].contains(intent.status) else {
+            // The chain may have been quicker than the page: when detection already took this
+            // very transaction as the payment, the report names the method and nothing else.
+            let proven = intent.payment.txHash == report.transactionHash
+            if proven, intent.payment.paymentMethodType == .walletScan {
+                intent.payment.paymentMethodType = .walletConnect
+                intent.updatedAt = now
+                return ([], true)
+            }
+            guard [.tempWalletReceived, .onChain].contains(intent.status) || proven else {
                 throw APIError(.validation, "this payment is \(intent.status.name) and takes no wallet transaction", field: "status")
             }
-            intent.payment.paymentMethodType = .walletConnect
-            if intent.payment.txHash == nil {
-                intent.payment.txHash = hash.lowercased()
-                intent.payment.txFrom = from.lowercased
-            }
+            guard !intent.status.isTerminal, intent.walletReport != report else { return nil }
+            intent.walletReport = report
             intent.updatedAt = now
             return ([], true)
         }

@@ -1,4 +1,5 @@
 import BigInt
+import Hummingbird
 import Foundation
 import StableGateChain
 import StableGateDomain
@@ -18,22 +19,29 @@ struct CheckoutPageRenderer: Sendable {
 
     let templates: PageTemplates
 
-    func notFound(locale: CheckoutLocale, path: String) -> String {
-        templates.render(["lang": locale.languageTag, "t": texts(locale), "languages": languages(locale, path: path)], "not-found")
+    /// The one "not found" page; its language links are relative (`?lang=…`), so it is the same
+    /// whatever path was asked for.
+    func notFound(locale: CheckoutLocale) -> String {
+        templates.render(["lang": locale.languageTag, "t": texts(locale), "languages": languages(locale, path: "")], "not-found")
+    }
+
+    /// The answer of every public checkout page route to an unknown or malformed token.
+    func notFoundResponse(_ request: Request) -> Response {
+        PageTemplates.html(notFound(locale: CheckoutPageRoutes.locale(request)), status: .notFound)
     }
 
     func page(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, csrf: String, mode: Mode, error: String?) -> String {
         let intent = snapshot.intent
         let t = texts(locale)
         var model: [String: Any] = [
-            "lang": locale.languageTag, "t": t, "intentId": intent.id, "status": intent.status.rawValue,
+            "lang": locale.languageTag, "t": t, "intentId": intent.id, "path": snapshot.path, "status": intent.status.rawValue,
             "csrf": csrf, "title": "\(t["pageTitle"]!) · \(snapshot.storeName)",
             "store": ["name": snapshot.storeName, "initials": initials(snapshot.storeName)].merging(
                 snapshot.storeLogoURL.map { ["logoURL": $0] } ?? [:]) { first, _ in first },
             // Only present values: an Optional boxed in Any would render as "nil".
             "order": [String: String](uniqueKeysWithValues: [("description", intent.order.orderDescription), ("id", intent.order.orderId)]
                 .compactMap { key, value in value.map { (key, $0) } }),
-            "languages": languages(locale, path: "/checkout/\(intent.id)"),
+            "languages": languages(locale, path: snapshot.path),
         ]
         if let error { model["error"] = error }
         var amount: [String: Any] = ["coins": grouped(MoneyRules.wireString(intent.amountCoins)), "coin": intent.settlementCoin.code]
@@ -113,7 +121,7 @@ struct CheckoutPageRenderer: Sendable {
             }
         }
         if snapshot.accountsEnabled, model["choose"] != nil || model["pay"] != nil, mode != .topUp, status != .onChain {
-            model["payWithAccount"] = "/checkout/\(intent.id)/account"
+            model["payWithAccount"] = snapshot.path + "/account"
         }
         if error == nil, status == .tempWalletReceived, snapshot.accountPayment?.state == .failed, model["accountPaying"] == nil {
             model["error"] = locale.text(.accountPaymentFailed)

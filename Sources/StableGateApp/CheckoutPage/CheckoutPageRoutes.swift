@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import StableGateDomain
 
-/// The hosted checkout page: `GET /checkout/{id}` (HTML), its forms
-/// (`POST /checkout/{id}/select`, `/cancel`), the wallet report (`POST /checkout/{id}/wallet-tx`)
-/// and its two static assets under `/assets/`.
+/// The hosted checkout page: `GET /checkout/{token}` (HTML), its forms
+/// (`POST /checkout/{token}/select`, `/cancel`), the wallet report
+/// (`POST /checkout/{token}/wallet-tx`) and its two static assets under `/assets/`. The token
+/// is the checkout URL's capability (``CheckoutLink``); an intent id opens nothing here.
 ///
 /// Forms carry a double-submit CSRF token: a random value in a SameSite=Strict cookie, echoed in
 /// the form; a cross-site form post arrives without the cookie and is refused.
@@ -23,20 +24,20 @@ struct CheckoutPageRoutes {
     static let languageCookie = "sg_lang"
 
     func register(on router: Router<GatewayRequestContext>) {
-        router.get("checkout/:id") { request, context in
+        router.get("checkout/:token") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
-            let locale = locale(request)
+            let id = try context.parameters.require("token")
+            let locale = Self.locale(request)
             var mode = CheckoutPageRenderer.Mode.normal
             let query = request.uri.queryParameters
             if query["cancel"] != nil { mode = .confirmCancel } else if query["change"] != nil { mode = .changeNetwork } else if query["topup"] != nil { mode = .topUp }
             return try await render(id: id, request: request, locale: locale, mode: mode, error: nil, status: .ok)
         }
-        router.post("checkout/:id/select") { request, context in
+        router.post("checkout/:token/select") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
+            let id = try context.parameters.require("token")
             let form = try await PageTemplates.form(request, upTo: 4096)
-            let locale = locale(request)
+            let locale = Self.locale(request)
             guard csrf.matches(request, form["csrf"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: Self.staleForm(locale), status: .forbidden)
             }
@@ -44,35 +45,36 @@ struct CheckoutPageRoutes {
                 return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: nil, status: .badRequest)
             }
             do {
-                _ = try await checkout.selectDeposit(id: id, chainId: choice.chainId, coin: choice.coin)
-            } catch let error as APIError where error.code != .notFound {
+                _ = try await checkout.selectDeposit(token: id, chainId: choice.chainId, coin: choice.coin)
+            } catch let error as APIError {
+                // An unknown token renders as the one 404 page, like every other route's.
                 return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .badRequest)
             }
-            return PageTemplates.seeOther("/checkout/\(id)")
+            return PageTemplates.seeOther(CheckoutLinks.path(token: id))
         }
-        router.post("checkout/:id/cancel") { request, context in
+        router.post("checkout/:token/cancel") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
+            let id = try context.parameters.require("token")
             let form = try await PageTemplates.form(request, upTo: 4096)
-            let locale = locale(request)
+            let locale = Self.locale(request)
             guard csrf.matches(request, form["csrf"]) else {
                 return try await render(id: id, request: request, locale: locale, mode: .confirmCancel, error: Self.staleForm(locale), status: .forbidden)
             }
             do {
-                try await checkout.cancel(id: id)
-            } catch let error as APIError where error.code != .notFound {
+                try await checkout.cancel(token: id)
+            } catch let error as APIError {
                 return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .conflict)
             }
-            return PageTemplates.seeOther("/checkout/\(id)")
+            return PageTemplates.seeOther(CheckoutLinks.path(token: id))
         }
-        router.post("checkout/:id/wallet-tx") { request, context in
+        router.post("checkout/:token/wallet-tx") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
+            let id = try context.parameters.require("token")
             guard csrf.matches(request, request.headers[HTTPField.Name("X-CSRF-Token")!]) else {
                 throw APIError(.forbidden, "missing or stale CSRF token; reload the page")
             }
             var request = request
-            try await checkout.recordWalletPayment(id: id, body: Array(try await request.collectBody(upTo: 4096).readableBytesView))
+            try await checkout.recordWalletPayment(token: id, body: Array(try await request.collectBody(upTo: 4096).readableBytesView))
             return Envelope.success(.object([("recorded", .bool(true))]), requestId: context.requestId)
         }
     }
@@ -84,10 +86,10 @@ struct CheckoutPageRoutes {
         let html: String
         var status = status
         do {
-            try await checkout.markViewed(id: id)
-            html = renderer.page(try await checkout.snapshot(id: id), locale: locale, csrf: token, mode: mode, error: error)
+            html = renderer.page(try await checkout.open(token: id), locale: locale, csrf: token, mode: mode, error: error)
         } catch let failure as APIError where failure.code == .notFound {
-            html = renderer.notFound(locale: locale, path: request.uri.path)
+            // The same page for every unknown token: nothing of the request is echoed in it.
+            html = renderer.notFound(locale: locale)
             status = .notFound
         }
         var response = PageTemplates.html(html, status: status)
@@ -99,7 +101,8 @@ struct CheckoutPageRoutes {
         return response
     }
 
-    private func locale(_ request: Request) -> CheckoutLocale {
+    /// The shopper's language: `?lang=`, then the remembered choice, then `Accept-Language`.
+    static func locale(_ request: Request) -> CheckoutLocale {
         let explicit = request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value
         return CheckoutLocale.negotiate(explicit: explicit, acceptLanguage: request.headers[.acceptLanguage])
     }

@@ -13,6 +13,9 @@ import Foundation
 /// |---|---|---|
 /// | `mode` | `STABLEGATE_MODE` | `sandbox` or `production` |
 /// | `http.host`, `http.port` | `STABLEGATE_HTTP_HOST`, `…_PORT` | listen address |
+/// | `http.idle.timeout`, `http.header.timeout`, `http.body.timeout` | `STABLEGATE_HTTP_…_TIMEOUT` | seconds a connection may rest, a request head and a body may take |
+/// | `http.max.connections.per.client` | `STABLEGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT` | open connections per client address (0: no cap) |
+/// | `metrics.token`, `metrics.listen` | `STABLEGATE_METRICS_TOKEN`, `…_LISTEN` | bearer token for `/metrics`; a separate `host:port` for it |
 /// | `database.url` | `STABLEGATE_DATABASE_URL` | `sqlite:PATH` or `postgres://…` |
 /// | `data.dir` | `STABLEGATE_DATA_DIR` | data directory |
 /// | `public.url` | `STABLEGATE_PUBLIC_URL` | public base URL |
@@ -41,7 +44,7 @@ public enum ConfigurationLoader {
         overrides: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String?
     ) async throws -> GatewayConfiguration {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key", "smtp.password"].contains(key)) }
+        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key", "smtp.password", "metrics.token"].contains(key)) }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
             KeyMappingProvider(
@@ -49,6 +52,7 @@ public enum ConfigurationLoader {
                     environmentVariables: environment,
                     secretsSpecifier: .specific([
                         "STABLEGATE_MASTER_KEY", "STABLEGATE_WALLET_SEED", "STABLEGATE_WALLET_HOT_KEY", "STABLEGATE_KYT_API_KEY", "STABLEGATE_SMTP_PASSWORD",
+                        "STABLEGATE_METRICS_TOKEN",
                     ]))
             ) { $0.prepending(["stablegate"]) },
         ]
@@ -77,6 +81,24 @@ public enum ConfigurationLoader {
         }
         if let host = reader.string(forKey: "http.host") { configuration.host = host }
         integer("http.port") { configuration.port = $0 }
+        for (key, assign) in [("http.idle.timeout", { (timeout: Duration) in configuration.httpIdleTimeout = timeout }),
+                              ("http.header.timeout", { (timeout: Duration) in configuration.httpHeaderTimeout = timeout }),
+                              ("http.body.timeout", { (timeout: Duration) in configuration.httpBodyTimeout = timeout })] {
+            // 0 is refused rather than read as "never": that is the hole these close.
+            integer(key) { value in
+                if (1...3600).contains(value) { assign(.seconds(value)) } else { problems.append("\(key) must be 1–3600 seconds") }
+            }
+        }
+        integer("http.max.connections.per.client") { configuration.maximumConnectionsPerClient = $0 }
+        if let token = reader.string(forKey: "metrics.token", isSecret: true), !token.isEmpty {
+            // Compared as a password, so it must be as hard to guess as one.
+            if token.count >= 16 { configuration.metricsToken = token } else { problems.append("metrics.token must be at least 16 characters (e.g. `openssl rand -hex 32`)") }
+        }
+        if let text = reader.string(forKey: "metrics.listen"), !text.isEmpty {
+            if let address = GatewayConfiguration.ListenAddress(text) { configuration.metricsListen = address } else {
+                problems.append("metrics.listen must be host:port (e.g. 127.0.0.1:9100), got \(text)")
+            }
+        }
         if let directory = reader.string(forKey: "data.dir") { configuration.dataDirectory = directory }
         configuration.databaseURL = reader.string(forKey: "database.url")
         configuration.publicURL = reader.string(forKey: "public.url")
@@ -108,6 +130,11 @@ public enum ConfigurationLoader {
         }
         integer("payments.window") { configuration.paymentWindow = TimeInterval($0) }
         integer("payments.checkout.lifetime") { configuration.checkoutLifetime = TimeInterval($0) }
+        if let text = reader.string(forKey: "payments.late.minimum") {
+            if let minimum = DecimalAmount(text), minimum >= .zero { configuration.lateMinimum = minimum } else {
+                problems.append("payments.late.minimum must be a coin amount such as 1 or 0.5, got \(text)")
+            }
+        }
         integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }
         integer("chains.lease.ttl") { configuration.chainLeaseTTL = TimeInterval($0) }
         integer("passwords.bcrypt.cost") { value in

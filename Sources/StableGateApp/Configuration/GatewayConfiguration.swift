@@ -26,6 +26,45 @@ public struct GatewayConfiguration: Sendable {
     public var mode: Mode = .sandbox
     public var host = "127.0.0.1"
     public var port = 8080
+    /// A connection with no request in progress is closed after this long.
+    public var httpIdleTimeout: Duration = .seconds(60)
+    /// A request head must arrive in full within this long of its first byte.
+    public var httpHeaderTimeout: Duration = .seconds(10)
+    /// A request body must arrive in full within this long of its head.
+    public var httpBodyTimeout: Duration = .seconds(30)
+    /// Connections one client address (an IPv6 /64 counts as one) may hold open at once; 0
+    /// allows any number. Behind a reverse proxy every connection is the proxy's.
+    public var maximumConnectionsPerClient = 128
+    /// Where `/metrics` is served: nowhere (404) unless a token or a separate address is set.
+    /// With a token alone it is served on the public port to `Authorization: Bearer <token>`.
+    public var metricsToken: String?
+    /// A separate listen address for `/metrics` (then never on the public port); the token,
+    /// when set, is required there too.
+    public var metricsListen: ListenAddress?
+
+    /// A host and port to listen on.
+    public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Reads `host:port` (`[::1]:9100` for IPv6); nil when it is not that.
+        public init?(_ text: String) {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+                return nil
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty else { return nil }
+            self.init(host: host, port: port)
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
     /// Holds the SQLite file (by default) and, in sandbox, the generated master key.
     public var dataDirectory = ".stablegate"
     /// nil means `sqlite:<dataDirectory>/stablegate.sqlite`.
@@ -64,6 +103,10 @@ public struct GatewayConfiguration: Sendable {
     public var defaultFeeBasisPoints = 100
     /// Payment window from the customer's choice of network, for stores without their own.
     public var paymentWindow: TimeInterval = 30 * 60
+    /// Late money (after an order ended) adding up to less than this many coins is held as dust
+    /// rather than forwarded: forwarding costs the gateway gas, and anyone can send dust to a
+    /// public deposit address.
+    public var lateMinimum = DecimalAmount(units: 1, scale: 0)
     /// How long an intent waits for a network to be chosen before it expires.
     public var checkoutLifetime: TimeInterval = 24 * 3600
     /// How often expired intents are looked for.

@@ -7,6 +7,9 @@ import StableGateStore
 /// logout-everywhere. Before a session exists, forms are protected by a double-submit cookie.
 struct DashboardAuthRoutes {
     let pages: DashboardPages
+    /// Logins per client address: each costs a bcrypt check, whatever the throttle decides
+    /// afterwards about the e-mail address.
+    let limiter: ClientRateLimiter
 
     static let preSessionCookie = "sg_dcsrf"
     private var preSession: DoubleSubmitToken {
@@ -20,6 +23,7 @@ struct DashboardAuthRoutes {
             return loginPage(request: request, next: next, email: "", error: nil, status: .ok)
         }
         router.post("dashboard/login") { request, context in
+            try limiter.admit(context, now: pages.clock.now, what: "logins")
             let form = try await DashboardPages.form(request)
             let next = Self.safeNext(form["next"])
             let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()

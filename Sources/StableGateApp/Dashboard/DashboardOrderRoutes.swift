@@ -188,7 +188,7 @@ struct DashboardOrderRoutes {
         guard ObjectIdFormat.isValid(id), let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else {
             return pages.notFound(identity)
         }
-        let wire = CheckoutIntentWire.fullPayload(intent, checkoutURL: "\(pages.configuration.resolvedPublicURL)/checkout/\(id)")
+        let wire = CheckoutIntentWire.fullPayload(intent, checkoutURL: pages.links.url(for: intent))
         var fields: [[String: String]] = []
         var money: [[String: String]] = []
         let moneyFields: Set<String> = ["amount_cents", "amount_coins", "currency_rate", "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount"]

@@ -34,6 +34,8 @@ struct DashboardPages: Sendable {
     /// The API's key cache, told at once when a key is revoked or edited here.
     let keyCache: APIKeyCache
     let configuration: GatewayConfiguration
+    /// For each order's checkout URL.
+    var links: CheckoutLinks { onboarding.environment.links }
     let clock: any WallClock
     let identifiers: any IdentifierGenerator
     /// Webhook deliveries and e-mails.

@@ -19,7 +19,7 @@ import Foundation
 struct NotificationRecorder: IntentChangeObserver {
     let identifiers: any IdentifierGenerator
     /// For `checkout_url` in event bodies.
-    let publicURL: String
+    let links: CheckoutLinks
     /// False without a mail server: then no e-mail is queued (none could be sent).
     let emailsEnabled: Bool
 
@@ -62,7 +62,7 @@ struct NotificationRecorder: IntentChangeObserver {
 
     private func event(_ intent: CheckoutIntent, type: String, sequence: Int64, at date: Date) -> NewWebhookEvent {
         let id = "evt_" + identifiers.objectId(at: date)
-        let data = CheckoutIntentWire.fullPayload(intent, checkoutURL: "\(publicURL)/checkout/\(intent.id)")
+        let data = CheckoutIntentWire.fullPayload(intent, checkoutURL: links.url(for: intent))
         return NewWebhookEvent(
             id: id, storeId: intent.storeId, intentId: intent.id, sequence: sequence, type: type,
             body: WebhookBody.serialized(eventId: id, type: type, createdAt: CheckoutIntentWire.timestamp(date), data: data), createdAt: date)

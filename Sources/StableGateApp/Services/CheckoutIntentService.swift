@@ -16,7 +16,8 @@ public struct CheckoutIntentService: Sendable {
     let clock: any WallClock
     let identifiers: any IdentifierGenerator
     let policy: ValidationPolicy
-    let publicURL: String
+    /// Issues the checkout URL's capability token of each new intent.
+    let links: CheckoutLinks
     let idempotencyTTL: TimeInterval
     /// Stores by id, reused like API keys: a changed settlement wallet reaches new intents
     /// within the same TTL.
@@ -26,8 +27,8 @@ public struct CheckoutIntentService: Sendable {
     static let maximumIdempotencyKeyLength = 255
 
     /// The hosted checkout page of an intent.
-    public func checkoutURL(intentId: String) -> String {
-        "\(publicURL)/checkout/\(intentId)"
+    public func checkoutURL(_ intent: CheckoutIntent) -> String {
+        links.url(for: intent)
     }
 
     /// The result of a create: the payload, and whether it replays an earlier request.
@@ -60,9 +61,11 @@ public struct CheckoutIntentService: Sendable {
         }
         let store = try await stores.value(for: storeId, now: now) { try await merchants.store(id: storeId) }
         let id = identifiers.objectId(at: now)
-        let (intent, transition) = try IntentFactory.makeIntent(
+        var (intent, transition) = try IntentFactory.makeIntent(
             request: request, rate: rate, id: id, storeId: storeId, settlementWallet: store?.walletAddress, now: now)
-        let payload = CheckoutIntentWire.createPayload(intent, checkoutURL: checkoutURL(intentId: id))
+        let (token, link) = try links.issue()
+        intent.checkoutLink = link
+        let payload = CheckoutIntentWire.createPayload(intent, checkoutURL: links.url(token: token))
         let claim = idempotencyKey.map {
             IdempotencyClaim(key: $0, requestHash: requestHash, responsePayload: payload.serialized, expiresAt: now.addingTimeInterval(idempotencyTTL))
         }

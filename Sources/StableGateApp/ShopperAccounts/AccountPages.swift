@@ -70,7 +70,7 @@ struct AccountPages: Sendable {
         guard let next, !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"), !next.contains("\n") else { return "/account" }
         if next == "/account" || next.hasPrefix("/account/") { return next }
         let parts = next.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 4, parts[0].isEmpty, parts[1] == "checkout", ObjectIdFormat.isValid(parts[2]), parts[3] == "account" { return next }
+        if parts.count == 4, parts[0].isEmpty, parts[1] == "checkout", CheckoutLink.isWellFormed(parts[2]), parts[3] == "account" { return next }
         return "/account"
     }
 

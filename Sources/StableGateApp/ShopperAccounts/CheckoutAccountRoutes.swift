@@ -14,45 +14,51 @@ struct CheckoutAccountRoutes {
     let pages: AccountPages
     let checkout: CheckoutService
     let limiter: ClientRateLimiter
+    /// For the one 404 page of every public checkout route.
+    let renderer: CheckoutPageRenderer
 
     func register(on router: Router<GatewayRequestContext>) {
-        router.get("checkout/:id/account") { request, context in
+        router.get("checkout/:token/account") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
-            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
-            return try await choose(id: id, identity: identity, error: nil, status: .ok)
+            let token = try context.parameters.require("token")
+            // An unknown token gets the checkout's 404 page, logged in or not, like every other route.
+            guard try await opened(token) != nil else { return renderer.notFoundResponse(request) }
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(token)/account") }
+            return try await choose(token: token, identity: identity, error: nil, status: .ok)
         }
-        router.post("checkout/:id/account/review") { request, context in
+        router.post("checkout/:token/account/review") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
-            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
+            let token = try context.parameters.require("token")
+            guard try await opened(token) != nil else { return renderer.notFoundResponse(request) }
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(token)/account") }
             let form = try await AccountPages.form(request)
-            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(id)/account") }
-            guard let (intent, storeName, options) = try await payable(id: id) else { return PageTemplates.seeOther("/checkout/\(id)") }
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(token)/account") }
+            guard let (intent, path, storeName, options) = try await payable(token: token) else { return PageTemplates.seeOther("/checkout/\(token)") }
             guard let option = options.first(where: { $0.value == form["option"] }) else {
-                return try await choose(id: id, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
+                return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
             }
             let balances = try await pages.payments.balances(of: identity.account)
             let available = AccountPaymentService.available(balances, chain: option.chain, token: option.token)
             guard available >= intent.amountCoins else {
-                return try await choose(id: id, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.", status: .conflict)
+                return try await choose(token: token, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.", status: .conflict)
             }
             let units = intent.amountCoins.baseUnits(decimals: option.token.decimals) ?? 0
             let gas = await pages.payments.estimatedNetworkFee(chain: option.chain, token: option.token, account: identity.account, amount: units)
-            return pages.page("pay", title: "Review payment", identity: identity, header(intent, storeName: storeName).merging([
+            return pages.page("pay", title: "Review payment", identity: identity, header(intent, path: path, storeName: storeName).merging([
                 "review": true, "option": option.value, "amount": AccountPages.amount(intent.amountCoins), "coin": option.token.stableCoin.code,
                 "network": option.chain.name, "available": AccountPages.amount(available),
                 "gas": gas.map { "\(MoneyRules.wireString($0)) \(option.chain.nativeCurrencySymbol ?? "ETH")" } ?? "unknown now",
             ]) { _, new in new })
         }
-        router.post("checkout/:id/account/approve") { request, context in
+        router.post("checkout/:token/account/approve") { request, context in
             try limit(context)
-            let id = try context.parameters.require("id")
-            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(id)/account") }
+            let token = try context.parameters.require("token")
+            guard let id = try await opened(token)?.id else { return renderer.notFoundResponse(request) }
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(token)/account") }
             let form = try await AccountPages.form(request)
-            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(id)/account") }
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(token)/account") }
             guard let choice = NetworkChoice(formValue: form["option"]) else {
-                return try await choose(id: id, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
+                return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
             }
             do {
                 let transfer = try await pages.payments.approvePayment(intentId: id, account: identity.account, chainId: choice.chainId, coin: choice.coin)
@@ -60,11 +66,20 @@ struct CheckoutAccountRoutes {
                     "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
                 ])
             } catch LedgerError.insufficientFunds {
-                return try await choose(id: id, identity: identity, error: "Your balance is not enough for this payment. Nothing was taken.", status: .conflict)
+                return try await choose(token: token, identity: identity, error: "Your balance is not enough for this payment. Nothing was taken.", status: .conflict)
             } catch let error as APIError where error.code != .notFound {
-                return try await choose(id: id, identity: identity, error: "Not paid: \(error.message)", status: .conflict)
+                return try await choose(token: token, identity: identity, error: "Not paid: \(error.message)", status: .conflict)
             }
-            return PageTemplates.seeOther("/checkout/\(id)")
+            return PageTemplates.seeOther("/checkout/\(token)")
+        }
+    }
+
+    /// The intent `token` opens, nil for an unknown or malformed token.
+    private func opened(_ token: String) async throws -> CheckoutIntent? {
+        do {
+            return try await checkout.intent(token: token)
+        } catch let failure as APIError where failure.code == .notFound {
+            return nil
         }
     }
 
@@ -76,23 +91,23 @@ struct CheckoutAccountRoutes {
 
     /// The intent and its networks when it can still be paid from an account; nil when it is
     /// paid, on its way, or over (the checkout page says which).
-    private func payable(id: String) async throws -> (CheckoutIntent, String, [Option])? {
-        let snapshot = try await checkout.snapshot(id: id)
+    private func payable(token: String) async throws -> (intent: CheckoutIntent, path: String, storeName: String, options: [Option])? {
+        let snapshot = try await checkout.snapshot(token: token)
         let intent = snapshot.intent
         guard [.created, .viewed, .tempWalletReceived].contains(intent.status), !snapshot.windowEnded, intent.payment.txHash == nil,
             snapshot.accountPayment.map({ $0.state == .failed }) ?? true
         else { return nil }
-        return (intent, snapshot.storeName, snapshot.options.map { Option(chain: $0.chain, token: $0.token) })
+        return (intent, snapshot.path, snapshot.storeName, snapshot.options.map { Option(chain: $0.chain, token: $0.token) })
     }
 
-    private func choose(id: String, identity: ShopperIdentity, error: String?, status: HTTPResponse.Status) async throws -> Response {
-        let found: (CheckoutIntent, String, [Option])?
+    private func choose(token: String, identity: ShopperIdentity, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let found: (intent: CheckoutIntent, path: String, storeName: String, options: [Option])?
         do {
-            found = try await payable(id: id)
+            found = try await payable(token: token)
         } catch let failure as APIError where failure.code == .notFound {
             return pages.message("Checkout not found", "There is no checkout at this address.", identity: identity, status: .notFound)
         }
-        guard let (intent, storeName, options) = found else { return PageTemplates.seeOther("/checkout/\(id)") }
+        guard let (intent, path, storeName, options) = found else { return PageTemplates.seeOther("/checkout/\(token)") }
         let balances = try await pages.payments.balances(of: identity.account)
         let selected = intent.payment.chainId.map { NetworkChoice(chainId: $0, coin: intent.settlementCoin).formValue }
         var firstPayable: String?
@@ -105,12 +120,12 @@ struct CheckoutAccountRoutes {
         }
         let marked = rows.map { row in row.merging(["checked": row["value"] as? String == firstPayable]) { _, new in new } }
         return pages.page("pay", title: "Pay with your StableGate account", identity: identity, status: status, error: error,
-                          header(intent, storeName: storeName).merging(["options": marked, "hasPayable": firstPayable != nil]) { _, new in new })
+                          header(intent, path: path, storeName: storeName).merging(["options": marked, "hasPayable": firstPayable != nil]) { _, new in new })
     }
 
-    private func header(_ intent: CheckoutIntent, storeName: String) -> [String: Any] {
+    private func header(_ intent: CheckoutIntent, path: String, storeName: String) -> [String: Any] {
         var model: [String: Any] = [
-            "intentId": intent.id, "amountCoins": AccountPages.amount(intent.amountCoins), "amountCoin": intent.settlementCoin.code, "storeName": storeName,
+            "intentId": intent.id, "checkoutPath": path, "amountCoins": AccountPages.amount(intent.amountCoins), "amountCoin": intent.settlementCoin.code, "storeName": storeName,
         ]
         if let orderId = intent.order.orderId { model["orderId"] = orderId }
         return model

@@ -56,11 +56,17 @@ public struct ExpiryService: Service {
             let windows = try await db.raw("""
                 SELECT id FROM checkout_intents WHERE status IN (1, 2, 3) AND expires_at <= \(bind: now) ORDER BY expires_at LIMIT 200
                 """).all(decodingColumn: "id", as: String.self)
+            // ON_CHAIN past its window: normally waiting for confirmations, which the watcher
+            // handles; looked at here too (in its own batch, so waiting ones never crowd out the
+            // rest) so that one whose transfers vanished or carry nothing still ends.
+            let onChain = try await db.raw("""
+                SELECT id FROM checkout_intents WHERE status = 10 AND expires_at <= \(bind: now) ORDER BY expires_at LIMIT 200
+                """).all(decodingColumn: "id", as: String.self)
             let unassigned = try await db.raw("""
                 SELECT id FROM checkout_intents WHERE status IN (1, 2) AND created_at <= \(bind: lifetimeStart) AND deposit_address IS NULL
                 ORDER BY created_at LIMIT 200
                 """).all(decodingColumn: "id", as: String.self)
-            return windows + unassigned
+            return windows + onChain + unassigned
         }
         for id in due {
             try await processor.process(intentId: id)

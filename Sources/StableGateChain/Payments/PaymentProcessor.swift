@@ -23,12 +23,15 @@ public struct PaymentProcessor: Sendable {
     let checkoutLifetime: TimeInterval
     /// The operator's fee wallet (lower-case), nil when fees stay in the deposit wallet.
     let feeAddress: String?
+    /// Late money adding up to less than this (in coins) is held as dust, not forwarded.
+    let lateMinimum: DecimalAmount
     let logger: Logger
 
     public init(
         intents: CheckoutIntentRepository, clock: any WallClock, identifiers: any IdentifierGenerator, defaultFeeBasisPoints: Int,
-        checkoutLifetime: TimeInterval, feeAddress: String?, logger: Logger
+        checkoutLifetime: TimeInterval, feeAddress: String?, lateMinimum: DecimalAmount = DecimalAmount(units: 1, scale: 0), logger: Logger
     ) {
+        self.lateMinimum = lateMinimum
         self.intents = intents
         self.clock = clock
         self.identifiers = identifiers
@@ -40,15 +43,18 @@ public struct PaymentProcessor: Sendable {
 
     /// Runs `changes` (writes to transfers, idempotent: it may run again after a concurrent
     /// update) and re-evaluates the intent, all in one transaction. Returns the transitions made.
+    /// With `releasingDust`, held dust is credited and forwarded whatever its total (the
+    /// operator's release).
     @discardableResult
     public func process(
-        intentId: String, _ changes: @escaping @Sendable (CheckoutIntent, any SQLDatabase) async throws -> Void = { _, _ in }
+        intentId: String, releasingDust: Bool = false,
+        _ changes: @escaping @Sendable (CheckoutIntent, any SQLDatabase) async throws -> Void = { _, _ in }
     ) async throws -> [StatusTransition] {
         let now = clock.now
         let result = try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: [StatusTransition])? in
             try await changes(intent, db)
             let before = intent
-            let transitions = try await evaluate(&intent, now: now, on: db)
+            let transitions = try await evaluate(&intent, now: now, releasingDust: releasingDust, on: db)
             // Unchanged: commit the transfer changes without rewriting the intent.
             guard intent != before else { return nil }
             intent.updatedAt = now
@@ -62,10 +68,13 @@ public struct PaymentProcessor: Sendable {
         return result ?? []
     }
 
-    private func evaluate(_ intent: inout CheckoutIntent, now: Date, on db: any SQLDatabase) async throws -> [StatusTransition] {
+    private func evaluate(_ intent: inout CheckoutIntent, now: Date, releasingDust: Bool, on db: any SQLDatabase) async throws -> [StatusTransition] {
         let store = try await MerchantRepository.store(id: intent.storeId, on: db)
         var transfers = try await PaymentStateRepository.transfers(intentId: intent.id, on: db)
-        let payments = transfers.filter { $0.kind == .payment && $0.state != .dropped }
+        // Money that did not move is not a payment: anyone can emit a zero-value Transfer with
+        // any sender (`transferFrom(x, deposit, 0)` needs no allowance). The watcher records none;
+        // this also keeps any older row from counting.
+        let payments = transfers.filter { $0.kind == .payment && $0.state != .dropped && $0.amount > 0 }
         let accepted = payments.filter { $0.state == .confirmed && $0.screening.isClear }
         let expired: Bool =
             if let deposit = intent.deposit { deposit.expiresAt <= now } else { intent.createdAt.addingTimeInterval(checkoutLifetime) <= now }
@@ -74,7 +83,10 @@ public struct PaymentProcessor: Sendable {
             status: intent.status, required: intent.deposit?.amountBaseUnits ?? 0,
             confirmedPaid: accepted.reduce(BigUInt(0)) { $0 + $1.amount },
             pendingCount: payments.filter { $0.state == .seen || $0.screening == .pending }.count,
-            activeCount: payments.count, flaggedSender: payments.first { $0.screening == .flagged }?.from, windowExpired: expired,
+            activeCount: payments.count,
+            // Only money that is final decides a rejection: a flagged sender of a transfer a reorg
+            // may still drop holds nothing yet.
+            flaggedSender: payments.first { $0.screening == .flagged && $0.state == .confirmed }?.from, windowExpired: expired,
             lastDropped: lastDropped.map { "transfer \($0.transactionHash) from block \($0.blockNumber)" })
 
         var transitions: [StatusTransition] = []
@@ -85,8 +97,11 @@ public struct PaymentProcessor: Sendable {
                 if let first = payments.first {
                     intent.payment.txHash = first.transactionHash
                     intent.payment.txFrom = first.from
+                    // The browser's report counts once the chain shows a transfer in that transaction.
+                    if intent.payment.paymentMethodType == .unknown {
+                        intent.payment.paymentMethodType = intent.walletReport?.transactionHash == first.transactionHash ? .walletConnect : .walletScan
+                    }
                 }
-                if intent.payment.paymentMethodType == .unknown { intent.payment.paymentMethodType = .walletScan }
             case .tempWalletReceived:
                 intent.payment.txHash = nil
                 intent.payment.txFrom = nil
@@ -107,15 +122,27 @@ public struct PaymentProcessor: Sendable {
 
         // Money arriving for an intent that has ended (or confirmed beyond what settled it) is
         // a late payment: credited once and forwarded, never lost and never counted as the order's.
+        // Below the late minimum it is held as dust until more arrives or the operator releases it.
         if intent.status.isTerminal, intent.status != .rejected {
-            let late = transfers.filter { !$0.credited && $0.kind != .mismatched && $0.state == .confirmed && $0.screening.isClear }
-            if !late.isEmpty {
-                for var transfer in late where transfer.kind == .payment {
-                    transfer.kind = .late
+            let late = transfers.filter {
+                !$0.credited && $0.kind != .mismatched && $0.state == .confirmed && $0.screening.isClear && $0.amount > 0
+            }
+            if let first = late.first {
+                let total = late.reduce(BigUInt(0)) { $0 + $1.amount }
+                let minimum = lateMinimum.baseUnits(decimals: first.decimals) ?? 0
+                let kind: TransferKind = releasingDust || total >= minimum ? .late : .dust
+                for var transfer in late where transfer.kind != kind {
+                    transfer.kind = kind
                     try await PaymentStateRepository.update(transfer, on: db)
                 }
-                try await settle(&intent, credit: late, store: store, isLate: true, now: now, on: db)
-                logger.notice("late payment credited", metadata: ["intent_id": "\(intent.id)", "transfers": "\(late.count)"])
+                if kind == .late {
+                    try await settle(&intent, credit: late.map { var transfer = $0; transfer.kind = .late; return transfer }, store: store, isLate: true, now: now, on: db)
+                    logger.notice("late payment credited", metadata: ["intent_id": "\(intent.id)", "transfers": "\(late.count)"])
+                } else {
+                    logger.notice("late payment below the minimum held as dust", metadata: [
+                        "intent_id": "\(intent.id)", "transfers": "\(late.count)", "units": "\(total)", "minimum_units": "\(minimum)",
+                    ])
+                }
             }
         }
         return transitions

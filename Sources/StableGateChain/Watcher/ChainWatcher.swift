@@ -210,16 +210,19 @@ public final class ChainWatcher: Service {
             report.logs += logs.count
             var matches: [(log: EthereumRPC.Log, token: TokenConfiguration, transfer: ERC20.Transfer)] = []
             for log in logs where !log.removed {
+                // A zero-value Transfer moves no money and anyone can emit one naming any sender
+                // (`transferFrom(x, deposit, 0)` needs no allowance): it is no payment and no
+                // deposit, so it is not recorded at all — never a tx_hash, a sender to screen, or
+                // a reason to hold an order.
                 guard let token = chain.token(contract: log.address),
-                    let transfer = ERC20.decodeTransfer(token: log.address, topics: log.topics, data: log.data)
+                    let transfer = ERC20.decodeTransfer(token: log.address, topics: log.topics, data: log.data), transfer.amount > 0
                 else { continue }
                 matches.append((log, token, transfer))
             }
             let owners = try await payments.intents(forDepositAddresses: Set(matches.map { $0.transfer.to.lowercased }))
             if let accounts {
                 let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
-                // A zero-value Transfer (anyone can emit one) credits nothing: not recorded.
-                for match in matches where match.transfer.amount > 0 {
+                for match in matches {
                     guard let accountId = holders[match.transfer.to.lowercased] else { continue }
                     try await accounts.recordSeen(AccountDeposit(
                         id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId, transactionHash: match.log.transactionHash,

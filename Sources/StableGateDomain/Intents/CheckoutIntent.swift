@@ -111,6 +111,23 @@ public enum SettlementStatus: String, Sendable, CaseIterable {
     case failed
 }
 
+/// A transaction the shopper's browser wallet says it sent (`POST /checkout/{token}/wallet-tx`).
+///
+/// What a page reports is a hint, never proof: it is kept apart from the on-chain fields of
+/// ``PaymentDetails`` (which only detection fills) and only marks the payment method as
+/// WALLET_CONNECT once the chain shows a transfer in that very transaction.
+public struct WalletReport: Sendable, Equatable {
+    /// Lower-case `0x` transaction hash as reported.
+    public let transactionHash: String
+    /// Lower-case `0x` sender as reported.
+    public let from: String
+
+    public init(transactionHash: String, from: String) {
+        self.transactionHash = transactionHash
+        self.from = from
+    }
+}
+
 /// A checkout intent: one order a merchant wants paid in a stable coin.
 public struct CheckoutIntent: Sendable, Equatable {
     /// 24 lower-case hex characters.
@@ -138,12 +155,18 @@ public struct CheckoutIntent: Sendable, Equatable {
     public var latePaidAmount: DecimalAmount?
     /// Optimistic-lock counter: every stored change increments it.
     public var version: Int64
+    /// The hosted checkout URL's capability; nil only for rows written before it existed
+    /// (migration 7's backfill gives them one at start-up) and for bulk loads that ask none.
+    public var checkoutLink: CheckoutLink?
+    /// What the shopper's browser wallet reported sending, if anything.
+    public var walletReport: WalletReport?
 
     public init(
         id: String, storeId: String, status: CheckoutStatus, pricing: Pricing, settlementCoin: StableCoin,
         acceptedStableCoins: [StableCoin], amountCoins: DecimalAmount, order: OrderDetails, payment: PaymentDetails,
         createdAt: Date, updatedAt: Date, deposit: DepositAssignment? = nil, settlementStatus: SettlementStatus? = nil,
-        overpaidAmount: DecimalAmount? = nil, latePaidAmount: DecimalAmount? = nil, version: Int64 = 0
+        overpaidAmount: DecimalAmount? = nil, latePaidAmount: DecimalAmount? = nil, version: Int64 = 0,
+        checkoutLink: CheckoutLink? = nil, walletReport: WalletReport? = nil
     ) {
         self.id = id
         self.storeId = storeId
@@ -161,5 +184,7 @@ public struct CheckoutIntent: Sendable, Equatable {
         self.overpaidAmount = overpaidAmount
         self.latePaidAmount = latePaidAmount
         self.version = version
+        self.checkoutLink = checkoutLink
+        self.walletReport = walletReport
     }
 }

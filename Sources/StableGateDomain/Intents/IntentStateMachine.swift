@@ -63,6 +63,9 @@ public enum IntentStateMachine {
             throw IllegalTransition(from: intent.status, to: status)
         }
         let record = StatusTransition(from: intent.status, to: status, reason: reason, at: date)
+        // A browser's report of a payment that never arrived is forgotten when the order ends
+        // unpaid: it must not linger as if it said something about the order.
+        if status == .failed || status == .canceled { intent.walletReport = nil }
         intent.status = status
         intent.updatedAt = date
         return record

@@ -65,9 +65,10 @@ public struct PaymentDecision: Sendable, Equatable {
 /// - A reorg that drops every payment takes it back to TEMP_WALLET_RECEIVED.
 /// - A payment from a KYT-flagged sender REJECTS it; the funds are held, never forwarded.
 /// - Confirmed payments adding up to the amount due CONFIRM it (an overpayment is recorded).
-/// - When the window ends, nothing pending: some payment → UNDERPAID; nothing → FAILED
-///   ("payment window expired"). Pending payments are waited for first, so a slow chain never
-///   turns a full payment into an underpayment.
+/// - When the window ends, nothing pending: some payment → UNDERPAID; nothing credited → FAILED
+///   ("payment window expired"), also from ON_CHAIN, so no order waits forever on transfers
+///   that carry nothing. Pending payments are waited for first, so a slow chain never turns a
+///   full payment into an underpayment.
 /// - Nothing changes a terminal intent; later money is a late payment, handled elsewhere.
 public enum PaymentRules {
     /// The next step for `snapshot`, or nil when nothing changes.
@@ -96,9 +97,7 @@ public enum PaymentRules {
             if snapshot.confirmedPaid > 0 {
                 return PaymentDecision(status: .underpaid, reason: "payment window ended with less than the amount due received", settles: true)
             }
-            if snapshot.activeCount == 0 {
-                return PaymentDecision(status: .failed, reason: "payment window expired with nothing received", settles: false)
-            }
+            return PaymentDecision(status: .failed, reason: "payment window expired with nothing received", settles: false)
         }
         return nil
     }

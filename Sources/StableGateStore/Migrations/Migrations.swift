@@ -480,5 +480,35 @@ public enum SchemaMigrations {
             "CREATE INDEX account_transactions_transfer ON account_transactions(transfer_id)",
             "CREATE INDEX account_transactions_sender ON account_transactions(chain_id, from_address, nonce)",
         ]),
+        Migration(version: 7, name: "checkout link tokens, browser wallet reports kept apart, zero-value transfers forgotten", statements: [
+            // The hosted checkout URL's capability (SHA-256 for lookup, the token sealed under the
+            // master key). Existing intents get theirs at start-up (GatewayEnvironment), which
+            // has the master key; their old /checkout/{intent id} URLs answer 404 from now on.
+            "ALTER TABLE checkout_intents ADD COLUMN checkout_token_hash TEXT",
+            "ALTER TABLE checkout_intents ADD COLUMN checkout_token_sealed TEXT",
+            "CREATE UNIQUE INDEX checkout_intents_checkout_token ON checkout_intents(checkout_token_hash)",
+            "ALTER TABLE checkout_intents ADD COLUMN reported_tx_hash TEXT",
+            "ALTER TABLE checkout_intents ADD COLUMN reported_tx_from TEXT",
+            // What a browser reported used to be stored as the chain's tx_hash/tx_from. Where the
+            // chain never showed that transaction, it was only a report: keep it apart (open
+            // orders) or forget it (orders that ended unpaid).
+            """
+            UPDATE checkout_intents SET reported_tx_hash = tx_hash, reported_tx_from = tx_from
+            WHERE payment_method_type = 2 AND tx_hash IS NOT NULL AND status IN (1, 2, 3)
+            """,
+            """
+            UPDATE checkout_intents SET tx_hash = NULL, tx_from = NULL, payment_method_type = 0
+            WHERE payment_method_type = 2 AND tx_hash IS NOT NULL AND status IN (1, 2, 3, -1, -4)
+              AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.tx_hash = checkout_intents.tx_hash)
+            """,
+            // Zero-value Transfer events carry no money and anyone can emit them with any sender:
+            // they are no longer recorded, and those recorded before are forgotten.
+            "DELETE FROM chain_transfers WHERE amount = '0' AND credited = 0",
+        ]),
+        Migration(version: 8, name: "login attempts claimed before the password check", statements: [
+            // Each attempt is stored as failed before bcrypt runs; a right password marks the
+            // rows of its own claim (and only those) as succeeded.
+            "ALTER TABLE login_attempts ADD COLUMN claim_id TEXT",
+        ]),
     ]
 }

@@ -72,7 +72,7 @@ public struct CheckoutIntentRepository: Sendable {
         let transition: StatusTransition
     }
 
-    /// Most intents inserted by one statement (39 binds each, far below driver limits).
+    /// Most intents inserted by one statement (43 binds each, far below driver limits).
     static let maximumBatch = 64
 
     /// Which database the intents live in (callers composing their own statements need it).
@@ -168,6 +168,36 @@ public struct CheckoutIntentRepository: Sendable {
         }
     }
 
+    /// The intent whose checkout link has the token digest `tokenHash` (``CheckoutLink/digest(_:)``).
+    public func find(checkoutTokenHash tokenHash: String) async throws -> CheckoutIntent? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM checkout_intents WHERE checkout_token_hash = \(bind: tokenHash)").first().map(Self.intent(from:))
+        }
+    }
+
+    /// Gives every intent without a checkout link one from `issue`, `batchSize` to a
+    /// transaction (rows written before links existed). Returns how many it gave.
+    public func issueMissingCheckoutLinks(batchSize: Int = 500, issue: @Sendable () throws -> CheckoutLink) async throws -> Int {
+        var issued = 0
+        while true {
+            let count = try await database.transaction { db -> Int in
+                let ids = try await db.raw("""
+                    SELECT id FROM checkout_intents WHERE checkout_token_hash IS NULL ORDER BY id LIMIT \(unsafeRaw: String(batchSize))
+                    """).all(decodingColumn: "id", as: String.self)
+                for id in ids {
+                    let link = try issue()
+                    try await db.raw("""
+                        UPDATE checkout_intents SET checkout_token_hash = \(bind: link.tokenHash), checkout_token_sealed = \(bind: link.sealedToken)
+                        WHERE id = \(bind: id) AND checkout_token_hash IS NULL
+                        """).run()
+                }
+                return ids.count
+            }
+            issued += count
+            if count < batchSize { return issued }
+        }
+    }
+
     /// Owner and status of `id`, read with one narrow query for the polling endpoint.
     public func status(id: String) async throws -> IntentStatusRow? {
         try await database.read { db in
@@ -233,7 +263,8 @@ public struct CheckoutIntentRepository: Sendable {
                 amount_coins, amount_micro, order_id, order_description, user_id, user_name, redirect_url, extra,
                 chain_id, coin_contract, tx_hash, tx_hash_2, tx_from, tx_to, actual_paid_amount, service_fee_amount,
                 net_income_amount, payment_method_type, error_message, created_at, updated_at, deposit_address, token_decimals,
-                amount_base_units, expires_at, settlement_status, overpaid_amount, late_paid_amount, version)
+                amount_base_units, expires_at, settlement_status, overpaid_amount, late_paid_amount, version,
+                checkout_token_hash, checkout_token_sealed, reported_tx_hash, reported_tx_from)
             VALUES\u{20}
             """)
         for (index, item) in batch.enumerated() {
@@ -277,7 +308,8 @@ public struct CheckoutIntentRepository: Sendable {
             intent.createdAt.unixMilliseconds, intent.updatedAt.unixMilliseconds, intent.deposit?.address,
             intent.deposit.map { Int64($0.tokenDecimals) }, intent.deposit.map { String($0.amountBaseUnits) },
             intent.deposit?.expiresAt.unixMilliseconds, intent.settlementStatus?.rawValue, intent.overpaidAmount?.plainString(),
-            intent.latePaidAmount?.plainString(), intent.version,
+            intent.latePaidAmount?.plainString(), intent.version, intent.checkoutLink?.tokenHash, intent.checkoutLink?.sealedToken,
+            intent.walletReport?.transactionHash, intent.walletReport?.from,
         ]
     }
 
@@ -348,7 +380,23 @@ public struct CheckoutIntentRepository: Sendable {
             settlementStatus: try row.decode(column: "settlement_status", as: String?.self).flatMap(SettlementStatus.init(rawValue:)),
             overpaidAmount: try decimal("overpaid_amount"),
             latePaidAmount: try decimal("late_paid_amount"),
-            version: try row.decode(column: "version", as: Int64.self))
+            version: try row.decode(column: "version", as: Int64.self),
+            checkoutLink: try checkoutLink(from: row),
+            walletReport: try walletReport(from: row))
+    }
+
+    private static func checkoutLink(from row: any SQLRow) throws -> CheckoutLink? {
+        guard let hash = try row.decode(column: "checkout_token_hash", as: String?.self),
+            let sealed = try row.decode(column: "checkout_token_sealed", as: String?.self)
+        else { return nil }
+        return CheckoutLink(tokenHash: hash, sealedToken: sealed)
+    }
+
+    private static func walletReport(from row: any SQLRow) throws -> WalletReport? {
+        guard let hash = try row.decode(column: "reported_tx_hash", as: String?.self),
+            let from = try row.decode(column: "reported_tx_from", as: String?.self)
+        else { return nil }
+        return WalletReport(transactionHash: hash, from: from)
     }
 
     private static func deposit(from row: any SQLRow, id: String) throws -> DepositAssignment? {
@@ -386,6 +434,7 @@ public struct CheckoutIntentRepository: Sendable {
                 amount_base_units = \(bind: deposit.map { String($0.amountBaseUnits) }), expires_at = \(bind: deposit?.expiresAt.unixMilliseconds),
                 settlement_status = \(bind: intent.settlementStatus?.rawValue), overpaid_amount = \(bind: intent.overpaidAmount?.plainString()),
                 late_paid_amount = \(bind: intent.latePaidAmount?.plainString()), updated_at = \(bind: intent.updatedAt.unixMilliseconds),
+                reported_tx_hash = \(bind: intent.walletReport?.transactionHash), reported_tx_from = \(bind: intent.walletReport?.from),
                 version = \(bind: intent.version + 1)
             WHERE id = \(bind: intent.id) AND version = \(bind: intent.version)
             RETURNING version

@@ -15,6 +15,11 @@ public enum TransferKind: String, Sendable {
     case late
     /// The wrong chain or coin for the intent: held for the operator, never counted.
     case mismatched
+    /// Late money below `payments.late.minimum`: recorded and held rather than forwarded one
+    /// transfer at a time (forwarding costs gas; dust to public deposit addresses is cheap to
+    /// send). Forwarded together with the next late money that reaches the minimum, or when the
+    /// operator releases it (`stablegate transfers release-dust`).
+    case dust
 }
 
 /// Where a transfer stands on chain.

@@ -135,6 +135,15 @@ public struct PaymentStateRepository: Sendable {
         }
     }
 
+    /// Intents holding dust (late money below the minimum), all or just `intentId`.
+    public func intentsHoldingDust(intentId: String? = nil) async throws -> [String] {
+        try await database.read { db in
+            var query = SQLQueryString("SELECT DISTINCT intent_id FROM chain_transfers WHERE kind = 'dust' AND credited = 0")
+            if let intentId { query.appendInterpolation(unsafeRaw: " AND intent_id = "); query.appendInterpolation(bind: intentId) }
+            return try await db.raw(query).all(decodingColumn: "intent_id", as: String.self)
+        }
+    }
+
     /// Every transfer to an intent's deposit address, oldest first.
     public static func transfers(intentId: String, on db: any SQLDatabase) async throws -> [ChainTransfer] {
         try await db.raw("SELECT * FROM chain_transfers WHERE intent_id = \(bind: intentId) ORDER BY block_number, log_index")

@@ -6,7 +6,7 @@
   document.documentElement.classList.add('js');
   var root = document.getElementById('checkout');
   if (!root) return;
-  var intent = root.getAttribute('data-intent');
+  var path = root.getAttribute('data-path');
   var status = Number(root.getAttribute('data-status'));
   var csrf = root.getAttribute('data-csrf');
   var terminal = [20, -1, -2, -3, -4];
@@ -47,7 +47,7 @@
   // Live status: poll with back-off (2 s, growing to 10 s; back to 2 s after any change).
   var delay = 2000, lastSeen = '';
   function poll() {
-    fetch('/checkout/' + intent + '/state', { cache: 'no-store', headers: { Accept: 'application/json' } })
+    fetch(path + '/state', { cache: 'no-store', headers: { Accept: 'application/json' } })
       .then(function (response) { return response.json(); })
       .then(function (envelope) {
         var state = envelope && envelope.payload;
@@ -117,7 +117,7 @@
       })
       .then(function (hash) {
         say(panel.getAttribute('data-sent') + ' ' + hash);
-        return fetch('/checkout/' + intent + '/wallet-tx', {
+        return fetch(path + '/wallet-tx', {
           method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
           body: JSON.stringify({ tx_hash: hash, from: from })
         });
