@@ -242,6 +242,7 @@ struct DashboardOrdersTests {
                 }
                 let detail = try await browser.get("/dashboard/orders/\(id)")
                 #expect(detail.status == .ok)
+                #expect(detail.html.contains("<title>Order LIVE-1 · StableGate</title>") && !detail.html.contains("Order Order"), "the page names the order once")
                 for text in ["Order LIVE-1", "CANCELED", "shopper-9", "amount_coins", "currency_rate", "created through the Open API",
                              "canceled by the shopper on the checkout page", "https://pay.example.test" + (try await harness.checkoutPath(id))] {
                     #expect(detail.html.contains(text), "\(text) missing from the order page")

@@ -209,6 +209,13 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     // Idle timeout, request deadlines and a per-client cap: half-sent requests must not hold
     // sockets (and with them file descriptors) for ever.
     let connectionPolicy = ConnectionPolicy(configuration)
+    if configuration.mode == .production, connectionPolicy.maximumConnectionsPerClient > 0 {
+        // Production runs behind a TLS proxy (the gateway serves no TLS): every connection is then
+        // the proxy's, and the cap applies to all clients together.
+        logger.warning("http.max.connections.per.client counts socket peers: behind a TLS proxy it caps the proxy's connections; raise it above the proxy's pool or set 0 and limit clients at the proxy", metadata: [
+            "max_connections_per_client": "\(connectionPolicy.maximumConnectionsPerClient)",
+        ])
+    }
     var application = Application(
         router: router, server: .guardedHTTP1(connectionPolicy),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "StableGate"),

@@ -16,6 +16,14 @@ public struct CheckoutLinks: Sendable {
         return (token, CheckoutLink(tokenHash: CheckoutLink.digest(token), sealedToken: try secretBox.seal(token, purpose: CheckoutLink.sealPurpose)))
     }
 
+    /// `path` fit for a log line: a checkout token is a credential, so `/checkout/{token}…`
+    /// becomes `/checkout/{token}…` literally.
+    static func redacted(_ path: String) -> String {
+        guard path.hasPrefix("/checkout/") else { return path }
+        let rest = path.dropFirst("/checkout/".count)
+        return "/checkout/{token}" + (rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "")
+    }
+
     /// The page's path for `token`.
     static func path(token: String) -> String {
         "/checkout/\(token)"

@@ -131,8 +131,9 @@ public enum ConfigurationLoader {
         integer("payments.window") { configuration.paymentWindow = TimeInterval($0) }
         integer("payments.checkout.lifetime") { configuration.checkoutLifetime = TimeInterval($0) }
         if let text = reader.string(forKey: "payments.late.minimum") {
-            if let minimum = DecimalAmount(text), minimum >= .zero { configuration.lateMinimum = minimum } else {
-                problems.append("payments.late.minimum must be a coin amount such as 1 or 0.5, got \(text)")
+            // At most 6 decimals: every configured token can express it exactly (USDT/USDC have 6 or 18).
+            if let minimum = DecimalAmount(text), minimum.scale <= 6 { configuration.lateMinimum = minimum } else {
+                problems.append("payments.late.minimum must be a coin amount with at most 6 decimals, such as 1 or 0.5, got \(text)")
             }
         }
         integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }

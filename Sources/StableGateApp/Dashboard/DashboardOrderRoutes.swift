@@ -225,7 +225,7 @@ struct DashboardOrderRoutes {
             }
         }
         var model: [String: Any] = [
-            "title": intent.order.orderId ?? id, "status": intent.status.name, "statusValue": intent.status.rawValue, "fields": fields, "money": money,
+            "orderName": intent.order.orderId ?? id, "status": intent.status.name, "statusValue": intent.status.rawValue, "fields": fields, "money": money,
             "timeline": timeline, "transfers": transfers, "sweeps": sweeps, "orderIntentId": id,
         ]
         model["deliveries"] = try await pages.notifications.deliveries(intentId: id)

@@ -39,7 +39,7 @@ public struct EnvelopeMiddleware: RouterMiddleware {
             if let allowed { response.headers[.allow] = allowed.rawValue }  // RFC 9110: say which method works
             return response
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(DatabaseErrorText.describe(error))", "path": "\(request.uri.path)"])
+            context.logger.error("unhandled error", metadata: ["error": "\(DatabaseErrorText.describe(error))", "path": "\(CheckoutLinks.redacted(request.uri.path))"])
             return Envelope.failure(APIError(.internalError, "internal server error; quote request_id \(requestId) to support"), requestId: requestId)
         }
     }
@@ -48,7 +48,7 @@ public struct EnvelopeMiddleware: RouterMiddleware {
         let level: Logger.Level = error.code == .internalError ? .error : .info
         context.logger.log(
             level: level, "request rejected",
-            metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)", "method": "\(request.method)", "path": "\(request.uri.path)"])
+            metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)", "method": "\(request.method)", "path": "\(CheckoutLinks.redacted(request.uri.path))"])
     }
 
     /// Maps framework errors (no route, body too large, …) to envelope errors, with the method

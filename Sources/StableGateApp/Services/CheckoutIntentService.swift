@@ -50,7 +50,7 @@ public struct CheckoutIntentService: Sendable {
                 throw APIError(.validation, "Idempotency-Key must be 1–\(Self.maximumIdempotencyKeyLength) printable ASCII characters", field: "Idempotency-Key")
             }
             if let record = try await intents.idempotencyRecord(storeId: storeId, key: idempotencyKey, now: now) {
-                return try replay(record, requestHash: requestHash)
+                return try await replay(record, requestHash: requestHash)
             }
         }
 
@@ -66,8 +66,12 @@ public struct CheckoutIntentService: Sendable {
         let (token, link) = try links.issue()
         intent.checkoutLink = link
         let payload = CheckoutIntentWire.createPayload(intent, checkoutURL: links.url(token: token))
+        // The stored copy leaves the URL out: the token is a credential and is kept only sealed
+        // (a replay puts the URL back from the intent).
         let claim = idempotencyKey.map {
-            IdempotencyClaim(key: $0, requestHash: requestHash, responsePayload: payload.serialized, expiresAt: now.addingTimeInterval(idempotencyTTL))
+            IdempotencyClaim(
+                key: $0, requestHash: requestHash, responsePayload: CheckoutIntentWire.createPayload(intent, checkoutURL: "").serialized,
+                expiresAt: now.addingTimeInterval(idempotencyTTL))
         }
         switch try await intents.create(intent, transition: transition, idempotency: claim) {
         case .created:
@@ -76,19 +80,21 @@ public struct CheckoutIntentService: Sendable {
             ])
             return Created(payload: payload, replayed: false, intentId: id)
         case .alreadyRecorded(let record):
-            return try replay(record, requestHash: requestHash)
+            return try await replay(record, requestHash: requestHash)
         }
     }
 
-    private func replay(_ record: IdempotencyRecord, requestHash: String) throws -> Created {
+    private func replay(_ record: IdempotencyRecord, requestHash: String) async throws -> Created {
         guard record.requestHash == requestHash else {
             throw APIError(
                 .validation, "Idempotency-Key was already used with a different request body; use a new key for a new request",
                 field: "Idempotency-Key")
         }
-        guard let payload = try? JSONParser.parse(record.responsePayload) else {
+        guard case .object(let members)? = try? JSONParser.parse(record.responsePayload), let intent = try await intents.find(id: record.intentId) else {
             throw APIError(.internalError, "stored idempotent response is unreadable")
         }
+        let url = checkoutURL(intent)
+        let payload = JSONValue.object(members.map { $0.0 == "checkout_url" ? ($0.0, .string(url)) : $0 })
         return Created(payload: payload, replayed: true, intentId: record.intentId)
     }
 

@@ -60,7 +60,10 @@ public struct ExpiryService: Service {
             // handles; looked at here too (in its own batch, so waiting ones never crowd out the
             // rest) so that one whose transfers vanished or carry nothing still ends.
             let onChain = try await db.raw("""
-                SELECT id FROM checkout_intents WHERE status = 10 AND expires_at <= \(bind: now) ORDER BY expires_at LIMIT 200
+                SELECT id FROM checkout_intents WHERE status = 10 AND expires_at <= \(bind: now)
+                  AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.kind = 'payment'
+                                  AND (t.state = 'seen' OR t.kyt_status = 'pending'))
+                ORDER BY expires_at LIMIT 200
                 """).all(decodingColumn: "id", as: String.self)
             let unassigned = try await db.raw("""
                 SELECT id FROM checkout_intents WHERE status IN (1, 2) AND created_at <= \(bind: lifetimeStart) AND deposit_address IS NULL

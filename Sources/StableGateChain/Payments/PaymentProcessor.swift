@@ -130,15 +130,16 @@ public struct PaymentProcessor: Sendable {
             if let first = late.first {
                 let total = late.reduce(BigUInt(0)) { $0 + $1.amount }
                 let minimum = lateMinimum.baseUnits(decimals: first.decimals) ?? 0
-                let kind: TransferKind = releasingDust || total >= minimum ? .late : .dust
-                for var transfer in late where transfer.kind != kind {
-                    transfer.kind = kind
-                    try await PaymentStateRepository.update(transfer, on: db)
-                }
-                if kind == .late {
+                if releasingDust || total >= minimum {
+                    // settle() stores each transfer, now labelled late and credited.
                     try await settle(&intent, credit: late.map { var transfer = $0; transfer.kind = .late; return transfer }, store: store, isLate: true, now: now, on: db)
                     logger.notice("late payment credited", metadata: ["intent_id": "\(intent.id)", "transfers": "\(late.count)"])
                 } else {
+                    // The intent does not change here, so nothing else guards this write:
+                    // only a transfer still uncredited becomes dust.
+                    for transfer in late where transfer.kind != .dust {
+                        try await PaymentStateRepository.reclassify(transferId: transfer.id, as: .dust, on: db)
+                    }
                     logger.notice("late payment below the minimum held as dust", metadata: [
                         "intent_id": "\(intent.id)", "transfers": "\(late.count)", "units": "\(total)", "minimum_units": "\(minimum)",
                     ])

@@ -5,9 +5,9 @@ import Crypto
 /// Intent ids are ObjectId-shaped (time, a per-process value and a counter) and therefore
 /// guessable from one another; they identify an intent to its merchant but grant nothing on
 /// the public side. The page is addressed by a token of ``byteCount`` bytes from the system
-/// CSPRNG instead. The database keeps its SHA-256 for lookup (``digest(_:)``) and the token
+/// CSPRNG instead. The intent row keeps its SHA-256 for lookup (``digest(_:)``) and the token
 /// itself only sealed under the master key, so that the merchant's full GET and webhook bodies
-/// can repeat the URL; a database copy alone opens no checkout.
+/// can repeat the URL.
 public struct CheckoutLink: Sendable, Equatable {
     /// Lower-case hex SHA-256 of the token: what a request's token is looked up by.
     public let tokenHash: String

@@ -502,8 +502,21 @@ public enum SchemaMigrations {
               AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.tx_hash = checkout_intents.tx_hash)
             """,
             // Zero-value Transfer events carry no money and anyone can emit them with any sender:
-            // they are no longer recorded, and those recorded before are forgotten.
-            "DELETE FROM chain_transfers WHERE amount = '0' AND credited = 0",
+            // they are no longer recorded. An order that took one as its tx_hash/tx_from gets
+            // its first transfer that carries value instead (NULL when there is none: the
+            // processor then sends it back to waiting), so nobody refunds to a forger.
+            """
+            UPDATE checkout_intents SET
+                tx_hash = (SELECT t.tx_hash FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.kind = 'payment'
+                           AND t.state <> 'dropped' AND t.amount <> '0' ORDER BY t.block_number, t.log_index LIMIT 1),
+                tx_from = (SELECT t.from_address FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.kind = 'payment'
+                           AND t.state <> 'dropped' AND t.amount <> '0' ORDER BY t.block_number, t.log_index LIMIT 1)
+            WHERE EXISTS (SELECT 1 FROM chain_transfers z WHERE z.intent_id = checkout_intents.id AND z.tx_hash = checkout_intents.tx_hash
+                          AND z.amount = '0')
+            """,
+            // Forgotten, except those a KYT verdict flagged: an order REJECTED by one of them was
+            // rejected by a forged transfer, and the operator finds it in `transfers list --held`.
+            "DELETE FROM chain_transfers WHERE amount = '0' AND credited = 0 AND kyt_status <> 'flagged'",
         ]),
         Migration(version: 8, name: "login attempts claimed before the password check", statements: [
             // Each attempt is stored as failed before bcrypt runs; a right password marks the

@@ -179,10 +179,14 @@ public struct CheckoutIntentRepository: Sendable {
     /// transaction (rows written before links existed). Returns how many it gave.
     public func issueMissingCheckoutLinks(batchSize: Int = 500, issue: @Sendable () throws -> CheckoutLink) async throws -> Int {
         var issued = 0
+        var after = ""
         while true {
-            let count = try await database.transaction { db -> Int in
+            // Keyset pages in primary-key order: each batch starts where the last one ended.
+            let start = after
+            let (count, last) = try await database.transaction { db -> (Int, String?) in
                 let ids = try await db.raw("""
-                    SELECT id FROM checkout_intents WHERE checkout_token_hash IS NULL ORDER BY id LIMIT \(unsafeRaw: String(batchSize))
+                    SELECT id FROM checkout_intents WHERE id > \(bind: start) AND checkout_token_hash IS NULL
+                    ORDER BY id LIMIT \(unsafeRaw: String(batchSize))
                     """).all(decodingColumn: "id", as: String.self)
                 for id in ids {
                     let link = try issue()
@@ -191,10 +195,11 @@ public struct CheckoutIntentRepository: Sendable {
                         WHERE id = \(bind: id) AND checkout_token_hash IS NULL
                         """).run()
                 }
-                return ids.count
+                return (ids.count, ids.last)
             }
             issued += count
-            if count < batchSize { return issued }
+            guard count == batchSize, let last else { return issued }
+            after = last
         }
     }
 

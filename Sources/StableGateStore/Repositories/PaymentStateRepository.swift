@@ -107,6 +107,13 @@ public struct PaymentStateRepository: Sendable {
             """).run()
     }
 
+    /// Changes an uncredited transfer's kind, leaving the rest alone (a credited one is final).
+    public static func reclassify(transferId: String, as kind: TransferKind, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE chain_transfers SET kind = \(bind: kind.rawValue) WHERE id = \(bind: transferId) AND credited = 0
+            """).run()
+    }
+
     /// Sets where a transfer stands on chain (confirmation or reorg), leaving the rest alone.
     public static func setState(
         transferId: String, _ state: TransferState, confirmedAt: Date?, on db: any SQLDatabase

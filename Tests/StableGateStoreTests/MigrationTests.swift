@@ -1,0 +1,90 @@
+import Foundation
+import SQLKit
+import StableGateDomain
+import StableGateTestSupport
+import Testing
+@testable import StableGateStore
+
+/// Migrations applied to databases that already hold rows from before them.
+@Suite("Migrations over existing rows")
+struct MigrationTests {
+    /// An intent row as version 6 of the schema stored it.
+    static func insertIntent(_ db: any SQLDatabase, id: String, status: Int, txHash: String?, txFrom: String?, method: Int) async throws {
+        try await db.raw("""
+            INSERT INTO checkout_intents (id, store_id, status, pricing_mode, amount_cents, stable_coin, accepted_stable_coins, amount_coins,
+                amount_micro, tx_hash, tx_from, payment_method_type, created_at, updated_at)
+            VALUES (\(bind: id), '6a0000000000000000000001', \(bind: Int64(status)), 'stable_coin', 1000, 1, '1', '10', 10000000,
+                \(bind: txHash), \(bind: txFrom), \(bind: Int64(method)), 0, 0)
+            """).run()
+    }
+
+    static func insertTransfer(_ db: any SQLDatabase, intent: String, hash: String, log: Int, amount: String, from: String, kyt: String) async throws {
+        try await db.raw("""
+            INSERT INTO chain_transfers (id, chain_id, tx_hash, log_index, block_number, block_hash, token_contract, stable_coin, decimals,
+                from_address, to_address, amount, intent_id, kind, state, kyt_status, credited, detected_at)
+            VALUES (\(bind: "t-\(hash)-\(log)"), 1, \(bind: hash), \(bind: Int64(log)), \(bind: Int64(10 + log)), '0xblock', '0xtoken', 1, 6,
+                \(bind: from), '0xdeposit', \(bind: amount), \(bind: intent), 'payment', 'confirmed', \(bind: kyt), \(bind: Int64(amount == "0" ? 0 : 1)), 0)
+            """).run()
+    }
+
+    @Test("Intents from before checkout links each get one, page by page, and a second run gives none", arguments: Backend.available)
+    func checkoutLinkBackfill(backend: Backend) async throws {
+        try await TestDatabase.with(backend) { test in
+            let database = try await test.open()
+            try await Fixtures.onboard(database)
+            let intents = CheckoutIntentRepository(database: database)
+            try await intents.insertAll((1...5).map { Fixtures.intent(id: String(format: "6a00000000000000000000b%d", $0), fiat: false) })
+            let issue: @Sendable () throws -> CheckoutLink = {
+                let token = CheckoutLink.token(from: SystemIdentifierGenerator().randomBytes(CheckoutLink.byteCount))
+                return CheckoutLink(tokenHash: CheckoutLink.digest(token), sealedToken: try Fixtures.box.seal(token, purpose: CheckoutLink.sealPurpose))
+            }
+            #expect(try await intents.issueMissingCheckoutLinks(batchSize: 2, issue: issue) == 5)
+            #expect(try await intents.issueMissingCheckoutLinks(batchSize: 2, issue: issue) == 0)
+            var hashes = Set<String>()
+            for index in 1...5 {
+                let intent = try #require(try await intents.find(id: String(format: "6a00000000000000000000b%d", index)))
+                let link = try #require(intent.checkoutLink)
+                let token = try Fixtures.box.open(link.sealedToken, purpose: CheckoutLink.sealPurpose)
+                #expect(CheckoutLink.digest(token) == link.tokenHash)
+                #expect(try await intents.find(checkoutTokenHash: link.tokenHash)?.id == intent.id)
+                hashes.insert(link.tokenHash)
+            }
+            #expect(hashes.count == 5)
+            await database.shutdown()
+        }
+    }
+
+    @Test("Migration 7: forged zero-value transfers stop being an order's tx_hash/tx_from; browser reports move apart", arguments: Backend.available)
+    func zeroValueAndWalletReports(backend: Backend) async throws {
+        try await TestDatabase.with(backend) { test in
+            let database = try await test.open(migrate: false)
+            try await Migrator(database: database, migrations: SchemaMigrations.all.filter { $0.version <= 6 }, logger: testLogger).migrate(now: 1)
+            try await Fixtures.onboard(database)
+            try await database.transaction { db in
+                // Paid, but the forger's zero-value transfer came first and became tx_hash/tx_from.
+                try await Self.insertIntent(db, id: "6a00000000000000000000a1", status: 20, txHash: "0xzero", txFrom: "0xforger", method: 1)
+                try await Self.insertTransfer(db, intent: "6a00000000000000000000a1", hash: "0xzero", log: 0, amount: "0", from: "0xforger", kyt: "clear")
+                try await Self.insertTransfer(db, intent: "6a00000000000000000000a1", hash: "0xreal", log: 1, amount: "10000000", from: "0xpayer", kyt: "clear")
+                // Open, with only what a browser reported.
+                try await Self.insertIntent(db, id: "6a00000000000000000000a2", status: 3, txHash: "0xreport", txFrom: "0xbrowser", method: 2)
+                // Rejected by a forged zero-value transfer from a flagged address.
+                try await Self.insertIntent(db, id: "6a00000000000000000000a3", status: -2, txHash: "0xflag", txFrom: "0xbad", method: 1)
+                try await Self.insertTransfer(db, intent: "6a00000000000000000000a3", hash: "0xflag", log: 0, amount: "0", from: "0xbad", kyt: "flagged")
+            }
+            #expect(try await Migrator(database: database, logger: testLogger).migrate(now: 2) == [7, 8])
+
+            let intents = CheckoutIntentRepository(database: database)
+            let paid = try #require(try await intents.find(id: "6a00000000000000000000a1"))
+            #expect(paid.payment.txHash == "0xreal" && paid.payment.txFrom == "0xpayer", "the refund address is the payer's")
+            let open = try #require(try await intents.find(id: "6a00000000000000000000a2"))
+            #expect(open.payment.txHash == nil && open.payment.txFrom == nil && open.payment.paymentMethodType == .unknown)
+            #expect(open.walletReport == WalletReport(transactionHash: "0xreport", from: "0xbrowser"))
+            let payments = PaymentStateRepository(database: database)
+            #expect(try await payments.transfers(intentId: "6a00000000000000000000a1").map(\.transactionHash) == ["0xreal"])
+            #expect(try await payments.transfers(screening: [.flagged]).map(\.intentId) == ["6a00000000000000000000a3"],
+                    "the forged transfer that rejected an order stays visible to the operator")
+            #expect(paid.checkoutLink == nil, "links are issued at start-up, with the master key")
+            await database.shutdown()
+        }
+    }
+}
