@@ -24,6 +24,8 @@ struct StoresCommand: AsyncParsableCommand {
         @Option(name: .customLong("fee-bps"), help: "Service fee in basis points (100 = 1 %); 'default' for the gateway's.") var feeBps: String?
         @Option(help: "KYT screening of payment senders: on or off.") var kyt: String?
         @Option(name: .customLong("payment-window"), help: "Payment window in seconds; 'default' for the gateway's.") var paymentWindow: String?
+        @Option(name: .customLong("replay-window"), help: "How far a signed request's X-Timestamp may be from the server's clock, 30–600 seconds; 'default' for 600.")
+        var replayWindow: String?
         @Option(name: .customLong("webhook-url"), help: "Where webhook events are posted (https outside the sandbox); 'none' to stop them.") var webhookURL: String?
         @Option(help: "Notification e-mail addresses, comma-separated (at most 10); 'none' for no e-mails.") var emails: String?
 
@@ -48,6 +50,12 @@ struct StoresCommand: AsyncParsableCommand {
                     if paymentWindow == "default" { record.paymentWindowSeconds = nil }
                     else if let value = Int(paymentWindow), value >= 60 { record.paymentWindowSeconds = value }
                     else { throw ValidationError("--payment-window must be at least 60 seconds or 'default'") }
+                }
+                if let replayWindow {
+                    let range = RequestSigning.replayWindowRange
+                    if replayWindow == "default" { record.replayWindowSeconds = nil }
+                    else if let value = Int(replayWindow), range.contains(value) { record.replayWindowSeconds = value }
+                    else { throw ValidationError("--replay-window must be \(range.lowerBound)–\(range.upperBound) seconds or 'default'") }
                 }
                 if let webhookURL {
                     if webhookURL == "none" { record.webhookURL = nil }
@@ -76,6 +84,7 @@ struct StoresCommand: AsyncParsableCommand {
                 fee             \(updated.feeBasisPoints.map { "\($0) bps" } ?? "gateway default")
                 kyt             \(updated.kytEnabled ? "on" : "off")
                 payment window  \(updated.paymentWindowSeconds.map { "\($0) s" } ?? "gateway default")
+                replay window   ±\(updated.replayWindowSeconds ?? RequestSigning.defaultReplayWindow) s
                 webhook URL     \(updated.webhookURL ?? "none")
                 e-mails         \(updated.notificationEmails.isEmpty ? "none" : updated.notificationEmails.joined(separator: ", "))
                 """)

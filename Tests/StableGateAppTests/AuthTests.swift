@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SQLKit
 import StableGateApp
 import StableGateDomain
 import StableGateStore
@@ -43,8 +44,8 @@ struct AuthTests {
                 let cases: [(String, (inout SignedRequest) -> Void)] = [
                     ("signature does not match", { $0.secret = "sgs_wrong" }),
                     ("unknown API key", { $0.apiKey = "sgk_doesnotexist" }),
-                    ("outside ±300 s", { $0.timestamp = String(now - 301) }),
-                    ("outside ±300 s", { $0.timestamp = String(now + 301) }),
+                    ("outside the replay window of ±600 s", { $0.timestamp = String(now - 601) }),
+                    ("outside the replay window of ±600 s", { $0.timestamp = String(now + 601) }),
                     ("Unix time in seconds", { $0.timestamp = "2026-11-21T10:00:00Z" }),
                     ("Unix time in seconds", { $0.timestamp = "-5" }),
                     ("printable ASCII", { $0.nonce = String(repeating: "n", count: 129) }),
@@ -56,8 +57,37 @@ struct AuthTests {
                     #expect(result.errorMessage?.contains(message) == true, "expected “\(message)” in \(result.text)")
                 }
                 // Within the window on either side is fine.
-                #expect(try await reply { $0.timestamp = String(now - 299) }.isSuccess)
-                #expect(try await reply { $0.timestamp = String(now + 299) }.isSuccess)
+                #expect(try await reply { $0.timestamp = String(now - 599) }.isSuccess)
+                #expect(try await reply { $0.timestamp = String(now + 599) }.isSuccess)
+            }
+        }
+    }
+
+    @Test("A store's own replay window: narrower timestamps refused naming the window, nonces kept as long as it", arguments: Backend.available)
+    func storeReplayWindow(backend: Backend) async throws {
+        try await GatewayHarness.with(backend, clock: ManualClock(Date())) { harness in
+            var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+            store.replayWindowSeconds = 60
+            try await harness.environment.merchants.update(store)
+            try await harness.test { client in
+                let now = Int64(harness.clock.now.timeIntervalSince1970)
+                func reply(timestamp: Int64, nonce: String = UUID().uuidString) async throws -> EnvelopeReply {
+                    var request = SignedRequest(.post, "/v1/test/post", body: #"{"a":1}"#, as: harness.merchant, at: harness.clock)
+                    request.timestamp = String(timestamp)
+                    request.nonce = nonce
+                    return try await client.send(request)
+                }
+                let stale = try await reply(timestamp: now - 61)
+                #expect(stale.code == 20002 && stale.errorMessage?.contains("outside the replay window of ±60 s") == true, "\(stale.text)")
+                #expect(try await reply(timestamp: now + 61).code == 20002)
+                #expect(try await reply(timestamp: now - 59).isSuccess)
+                // The nonce of an accepted request is kept until its timestamp leaves the window.
+                #expect(try await reply(timestamp: now + 59, nonce: "kept-nonce").isSuccess)
+                let expiry = try await harness.environment.database.read { db in
+                    try await db.raw("SELECT expires_at FROM api_nonces WHERE nonce = 'kept-nonce'").first()?.decode(column: "expires_at", as: Int64.self)
+                }
+                #expect(expiry == (now + 59 + 60 + 1) * 1000)
+                #expect(try await reply(timestamp: now + 59, nonce: "kept-nonce").code == 20002, "a replay inside the window is refused")
             }
         }
     }

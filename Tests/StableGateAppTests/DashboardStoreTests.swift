@@ -23,8 +23,10 @@ struct DashboardStoreTests {
     }
 
     static func settings(_ csrf: String, name: String = "Renamed Shop", webhook: String = "https://shop.example/hooks/stablegate",
-                         emails: String = "ops@shop.example\nfinance@shop.example", wallet: String = wallet, window: String = "45", kyt: Bool = false) -> [(String, String)] {
-        var fields = [("csrf", csrf), ("name", name), ("webhook_url", webhook), ("emails", emails), ("wallet", wallet), ("window_minutes", window)]
+                         emails: String = "ops@shop.example\nfinance@shop.example", wallet: String = wallet, window: String = "45", replay: String = "120",
+                         kyt: Bool = false) -> [(String, String)] {
+        var fields = [("csrf", csrf), ("name", name), ("webhook_url", webhook), ("emails", emails), ("wallet", wallet), ("window_minutes", window),
+                      ("replay_window_seconds", replay)]
         if kyt { fields.append(("kyt", "on")) }
         return fields
     }
@@ -41,6 +43,7 @@ struct DashboardStoreTests {
                 #expect(store.webhookURL == "https://shop.example/hooks/stablegate")
                 #expect(store.notificationEmails == ["ops@shop.example", "finance@shop.example"])
                 #expect(store.paymentWindowSeconds == 45 * 60)
+                #expect(store.replayWindowSeconds == 120)
                 #expect(!store.kytEnabled)
                 let page = try await browser.get("/dashboard/settings?saved=1")
                 #expect(page.html.contains("Settings saved.") && page.html.contains("https://shop.example/hooks/stablegate"))
@@ -51,6 +54,12 @@ struct DashboardStoreTests {
                 let detail = try JSONParser.parse(Array(entry.detail.utf8))
                 #expect(detail["name"]?["from"] == .string("Test Shop") && detail["name"]?["to"] == .string("Renamed Shop"))
                 #expect(detail["payment_window_seconds"]?["to"] == .string("2700"))
+                #expect(detail["replay_window_seconds"]?["to"] == .string("120"))
+                // The new window applies to the next signed request at once: 121 s of skew is refused now.
+                var late = SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock)
+                late.timestamp = String(Int64(harness.clock.now.timeIntervalSince1970) - 121)
+                let refused = try await client.send(late)
+                #expect(refused.code == 20002 && refused.errorMessage?.contains("±120 s") == true, "\(refused.text)")
                 #expect(detail["wallet"] == nil, "unchanged fields are not listed")
                 let auditPage = try await browser.get("/dashboard/audit")
                 #expect(auditPage.html.contains("settings.updated") && auditPage.html.contains("owner@shop.example"))
@@ -65,6 +74,8 @@ struct DashboardStoreTests {
         ("wallet", "0x52908400098527886e0F7030069857D2E4169EE7", "EIP-55"),
         ("wallet", "0x1234", "not a valid address"),
         ("window_minutes", "0", "payment window"),
+        ("replay_window_seconds", "29", "replay window must be 30–600 seconds"),
+        ("replay_window_seconds", "601", "replay window must be 30–600 seconds"),
         ("name", "", "store name"),
     ])
     func refuseSettings(field: String, value: String, reason: String) async throws {

@@ -77,7 +77,7 @@ struct RequestLedgerTests {
             #expect(try await ledger.claim(claim("new", at: later)) == .accepted)
             let removed = try await ledger.purgeExpired(now: later)
             #expect(removed == 2)  // the old nonce and the old minute's counter
-            // A purged nonce is outside the ±300 s window anyway; the live one still blocks.
+            // A purged nonce is outside its replay window anyway; the live one still blocks.
             #expect(try await ledger.claim(claim("new", at: later)) == .replayedNonce)
             await database.shutdown()
         }

@@ -106,7 +106,8 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         links: environment.links, idempotencyTTL: configuration.idempotencyTTL,
         stores: ExpiringCache(ttl: configuration.apiKeyCacheTTL))
     let ledger = RequestLedger(database: environment.database, logger: logger)
-    let keys = APIKeyCache(repository: environment.apiKeys, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
+    let keys = APIKeyCache(
+        repository: environment.apiKeys, merchants: environment.merchants, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
 
     // Chains: one RPC client, watcher and sweeper per chain, sharing the payment processor.
     let payments = environment.payments

@@ -11,6 +11,8 @@ import Foundation
 struct ResolvedAPIKey: Sendable {
     let record: APIKeyRecord
     let secret: String
+    /// Its store's replay window in seconds (the default when the store chose none).
+    let replayWindow: Int
 }
 
 /// Looks up API keys and decrypts their secrets, reusing each for ``GatewayConfiguration/apiKeyCacheTTL``
@@ -21,11 +23,13 @@ struct ResolvedAPIKey: Sendable {
 /// another process (the CLI, another instance) is seen within the TTL.
 final class APIKeyCache: Sendable {
     private let repository: APIKeyRepository
+    private let merchants: MerchantRepository
     private let secretBox: SecretBox
     private let cache: ExpiringCache<String, ResolvedAPIKey>
 
-    init(repository: APIKeyRepository, secretBox: SecretBox, ttl: TimeInterval) {
+    init(repository: APIKeyRepository, merchants: MerchantRepository, secretBox: SecretBox, ttl: TimeInterval) {
         self.repository = repository
+        self.merchants = merchants
         self.secretBox = secretBox
         self.cache = ExpiringCache(ttl: ttl)
     }
@@ -35,12 +39,18 @@ final class APIKeyCache: Sendable {
         try await cache.value(for: id, now: now) {
             guard let record = try await repository.find(id: id) else { return nil }
             let secret = try secretBox.open(record.sealedSecret, purpose: APIKeyRecord.secretPurpose)
-            return ResolvedAPIKey(record: record, secret: secret)
+            let window = try await merchants.store(id: record.storeId)?.replayWindowSeconds ?? RequestSigning.defaultReplayWindow
+            return ResolvedAPIKey(record: record, secret: secret, replayWindow: window)
         }
     }
 
     /// Drops the cached copy of key `id` after it was revoked or edited.
     func invalidate(id: String) {
         cache.invalidate(id)
+    }
+
+    /// Drops the cached keys of a store whose settings changed (its replay window).
+    func invalidate(storeId: String) async throws {
+        for key in try await repository.list(storeId: storeId) { cache.invalidate(key.id) }
     }
 }

@@ -12,8 +12,9 @@ import Foundation
 
 /// Authenticates `/v1` requests with the AllScale signing scheme (seed 003, DESIGN.md §1).
 ///
-/// In order: all four headers present (else 20001); timestamp within ±300 s, known active key,
-/// valid signature over the raw body (else 20002, each with its own message); the key's IP
+/// In order: all four headers present (else 20001); timestamp within the store's replay window
+/// (±600 s unless the store narrowed it), known active key, valid signature over the raw body
+/// (else 20002, each with its own message); the key's IP
 /// allowlist (30001); then the nonce must be new (20002) and the key under its per-minute
 /// rate (40001 with `Retry-After`). The signature is checked before anything that would
 /// consume the key's nonce space or rate budget, so an unauthenticated caller cannot.
@@ -47,11 +48,9 @@ struct SignatureAuthMiddleware: RouterMiddleware {
             throw APIError(.invalidSignature, "X-Timestamp must be Unix time in seconds, got \(timestampText.prefix(32))")
         }
         let serverTime = Int64(now.timeIntervalSince1970)
-        guard abs(serverTime - timestamp) <= RequestSigning.timestampTolerance else {
-            throw APIError(
-                .invalidSignature,
-                "X-Timestamp \(timestamp) is outside ±\(RequestSigning.timestampTolerance) s of server time \(serverTime); check your clock")
-        }
+        // The widest window any store may have, checked before any lookup.
+        let skew = abs(serverTime - timestamp)
+        guard skew <= Int64(RequestSigning.replayWindowRange.upperBound) else { throw Self.outsideWindow(timestamp, serverTime, RequestSigning.replayWindowRange.upperBound) }
         guard nonce.utf8.count <= Self.maximumNonceLength, nonce.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw APIError(.invalidSignature, "X-Nonce must be 1–\(Self.maximumNonceLength) printable ASCII characters")
         }
@@ -61,6 +60,7 @@ struct SignatureAuthMiddleware: RouterMiddleware {
         guard key.record.isActive else {
             throw APIError(.invalidSignature, "API key has been revoked")
         }
+        guard skew <= Int64(key.replayWindow) else { throw Self.outsideWindow(timestamp, serverTime, key.replayWindow) }
 
         let body = try await request.collectBody(upTo: maximumBodyBytes)
         context.body = body
@@ -82,7 +82,8 @@ struct SignatureAuthMiddleware: RouterMiddleware {
 
         let claim = RequestClaim(
             apiKeyId: key.record.id, nonce: nonce,
-            nonceExpiresAt: Date(timeIntervalSince1970: TimeInterval(timestamp + RequestSigning.timestampTolerance + 1)),
+            // Remembered for as long as the timestamp could still be accepted.
+            nonceExpiresAt: Date(timeIntervalSince1970: TimeInterval(timestamp + Int64(key.replayWindow) + 1)),
             limitPerMinute: key.record.rateLimitPerMinute, now: now)
         switch try await ledger.claim(claim) {
         case .accepted: break
@@ -96,5 +97,11 @@ struct SignatureAuthMiddleware: RouterMiddleware {
         context.logger[metadataKey: "store_id"] = .string(key.record.storeId)
         context.logger[metadataKey: "api_key"] = .string(key.record.id)
         return try await next(request, context)
+    }
+
+    static func outsideWindow(_ timestamp: Int64, _ serverTime: Int64, _ window: Int) -> APIError {
+        APIError(
+            .invalidSignature,
+            "X-Timestamp \(timestamp) is outside the replay window of ±\(window) s around server time \(serverTime); check your clock")
     }
 }

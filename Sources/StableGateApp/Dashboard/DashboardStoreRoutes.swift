@@ -112,6 +112,7 @@ struct DashboardStoreRoutes {
         var storeModel: [String: Any] = [
             "name": store.name, "webhook": store.webhookURL ?? "", "emails": store.notificationEmails.joined(separator: "\n"),
             "wallet": store.walletAddress ?? "", "windowMinutes": store.paymentWindowSeconds.map { String($0 / 60) } ?? "", "kyt": store.kytEnabled,
+            "replayWindow": store.replayWindowSeconds.map(String.init) ?? "",
             "fee": "\(DecimalAmount(units: .init(feeBasisPoints), scale: 2).plainString()) %",
         ]
         if store.logoContentType != nil { storeModel["logoURL"] = "/stores/\(store.id)/logo?v=\(store.logoVersion)" }
@@ -162,12 +163,19 @@ struct DashboardStoreRoutes {
         if windowText.isEmpty { store.paymentWindowSeconds = nil }
         else if let minutes = Int(windowText), (1...1440).contains(minutes) { store.paymentWindowSeconds = minutes * 60 }
         else { problems.append("the payment window must be 1–1440 minutes") }
+        let replayText = (form["replay_window_seconds"] ?? "").trimmingCharacters(in: .whitespaces)
+        let range = RequestSigning.replayWindowRange
+        if replayText.isEmpty { store.replayWindowSeconds = nil }
+        else if let seconds = Int(replayText), range.contains(seconds) { store.replayWindowSeconds = seconds }
+        else { problems.append("the replay window must be \(range.lowerBound)–\(range.upperBound) seconds") }
         store.kytEnabled = form["kyt"] == "on"
         guard problems.isEmpty else {
             return try await settingsPage(identity, store: store, error: "Not saved: " + problems.joined(separator: "; ") + ".", status: .badRequest)
         }
         let before = identity.store
         try await pages.merchants.update(store, audit: pages.auditEntry(identity, "settings.updated", StoreSettingsDiff.between(before, store)))
+        // This instance applies a new replay window at once; others within the key cache's TTL.
+        if store.replayWindowSeconds != before.replayWindowSeconds { try await pages.keyCache.invalidate(storeId: store.id) }
         return PageTemplates.seeOther("/dashboard/settings?saved=1")
     }
 

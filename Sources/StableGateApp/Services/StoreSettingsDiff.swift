@@ -12,6 +12,7 @@ public enum StoreSettingsDiff {
             ("chain_wallets", chainWallets(before), chainWallets(after)),
             ("fee_bps", before.feeBasisPoints.map(String.init) ?? "", after.feeBasisPoints.map(String.init) ?? ""),
             ("payment_window_seconds", before.paymentWindowSeconds.map(String.init) ?? "", after.paymentWindowSeconds.map(String.init) ?? ""),
+            ("replay_window_seconds", before.replayWindowSeconds.map(String.init) ?? "", after.replayWindowSeconds.map(String.init) ?? ""),
             ("kyt", String(before.kytEnabled), String(after.kytEnabled)),
         ])
     }

@@ -17,8 +17,11 @@ import Foundation
 public enum RequestSigning {
     /// The only signature version.
     public static let versionPrefix = "v1="
-    /// How far a request's timestamp may be from the server's clock, in seconds.
-    public static let timestampTolerance: Int64 = 300
+    /// How far a request's timestamp may be from the server's clock, in seconds, unless its
+    /// store chose a narrower window: ±600 s, as AllScale's current edition (ALLSCALE-CURRENT.md).
+    public static let defaultReplayWindow = 600
+    /// The windows a store may choose.
+    public static let replayWindowRange = 30...600
 
     /// Lower-case hex SHA-256 of the body (of zero bytes for an empty body).
     public static func bodyHash(_ body: some DataProtocol) -> String {

@@ -523,5 +523,9 @@ public enum SchemaMigrations {
             // rows of its own claim (and only those) as succeeded.
             "ALTER TABLE login_attempts ADD COLUMN claim_id TEXT",
         ]),
+        Migration(version: 9, name: "per-store replay window for signed requests", statements: [
+            // NULL: the default window (ALLSCALE-CURRENT.md: ±600 s); a store may narrow it to 30–600 s.
+            "ALTER TABLE stores ADD COLUMN replay_window_seconds BIGINT",
+        ]),
     ]
 }

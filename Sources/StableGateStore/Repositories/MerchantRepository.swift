@@ -41,7 +41,7 @@ public struct MerchantRepository: Sendable {
     /// The store with `id`, read inside a transaction.
     public static func store(id: String, on db: any SQLDatabase) async throws -> Store? {
         guard var store = try await db.raw("""
-            SELECT id, merchant_id, name, wallet_address, created_at, fee_bps, kyt_enabled, payment_window_seconds, webhook_url,
+            SELECT id, merchant_id, name, wallet_address, created_at, fee_bps, kyt_enabled, payment_window_seconds, replay_window_seconds, webhook_url,
                    notification_emails, logo_content_type, logo_version FROM stores WHERE id = \(bind: id)
             """).first().map(store(from:)) else { return nil }
         for row in try await db.raw("SELECT chain_id, address FROM store_wallets WHERE store_id = \(bind: id)").all() {
@@ -132,7 +132,8 @@ public struct MerchantRepository: Sendable {
             guard try await db.raw("""
                 UPDATE stores SET name = \(bind: store.name), wallet_address = \(bind: store.walletAddress),
                     fee_bps = \(bind: store.feeBasisPoints.map(Int64.init)), kyt_enabled = \(bind: store.kytEnabled ? Int64(1) : Int64(0)),
-                    payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init)), webhook_url = \(bind: store.webhookURL),
+                    payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init)),
+                    replay_window_seconds = \(bind: store.replayWindowSeconds.map(Int64.init)), webhook_url = \(bind: store.webhookURL),
                     notification_emails = \(bind: store.notificationEmails.joined(separator: ","))
                 WHERE id = \(bind: store.id) RETURNING id
                 """).first() != nil else { return false }
@@ -160,7 +161,8 @@ public struct MerchantRepository: Sendable {
             webhookURL: try row.decode(column: "webhook_url", as: String?.self),
             notificationEmails: (try row.decode(column: "notification_emails", as: String?.self) ?? "").split(separator: ",").map(String.init),
             logoContentType: try row.decode(column: "logo_content_type", as: String?.self),
-            logoVersion: Int(try row.decode(column: "logo_version", as: Int64.self)))
+            logoVersion: Int(try row.decode(column: "logo_version", as: Int64.self)),
+            replayWindowSeconds: try row.decode(column: "replay_window_seconds", as: Int64?.self).map { Int($0) })
     }
 }
 

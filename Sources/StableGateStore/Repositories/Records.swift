@@ -32,6 +32,9 @@ public struct Store: Sendable, Equatable {
     public var kytEnabled: Bool
     /// Payment window in seconds; nil uses the gateway default.
     public var paymentWindowSeconds: Int?
+    /// How far a signed request's `X-Timestamp` may be from the server's time, in seconds
+    /// (``RequestSigning/replayWindowRange``); nil uses ``RequestSigning/defaultReplayWindow``.
+    public var replayWindowSeconds: Int?
     /// Where order events are POSTed, if set.
     public var webhookURL: String?
     /// Who gets order e-mails and reports.
@@ -50,8 +53,9 @@ public struct Store: Sendable, Equatable {
     public init(
         id: String, merchantId: String, name: String, walletAddress: String?, createdAt: Date, feeBasisPoints: Int? = nil,
         kytEnabled: Bool = true, paymentWindowSeconds: Int? = nil, webhookURL: String? = nil, notificationEmails: [String] = [],
-        logoContentType: String? = nil, logoVersion: Int = 0, chainWallets: [Int64: String] = [:]
+        logoContentType: String? = nil, logoVersion: Int = 0, chainWallets: [Int64: String] = [:], replayWindowSeconds: Int? = nil
     ) {
+        self.replayWindowSeconds = replayWindowSeconds
         self.id = id
         self.merchantId = merchantId
         self.name = name
