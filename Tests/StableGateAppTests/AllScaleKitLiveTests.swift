@@ -88,7 +88,10 @@ struct AllScaleKitLiveTests {
                 }
                 let seen = SeenStatuses()
                 async let ended = client.waitForTerminalStatus(id: created.id, timeout: .seconds(30)) { seen.add($0) }
-                try await Task.sleep(for: .milliseconds(300))
+                // Move it only once the client has seen it CREATED: a fixed pause lost that race
+                // when the whole suite loaded the machine.
+                let deadline = Date().addingTimeInterval(20)
+                while seen.all.isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
                 try await WebhookTests.move(harness, created.id, to: [.viewed, .canceled])
                 let intent = try await ended
                 #expect(intent.status == .canceled && intent.status.isTerminal)

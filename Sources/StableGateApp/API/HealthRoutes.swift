@@ -1,4 +1,3 @@
-import Crypto
 import Hummingbird
 import Prometheus
 import StableGateDomain
@@ -36,7 +35,7 @@ struct MetricsRoute {
 
     init(registry: PrometheusCollectorRegistry, token: String?) {
         self.registry = registry
-        tokenDigest = token.map(Self.digest)
+        tokenDigest = token.map(SessionManager.digest)
     }
 
     func register(on router: Router<GatewayRequestContext>) {
@@ -64,14 +63,10 @@ struct MetricsRoute {
         // RFC 9110: the scheme is case-insensitive, followed by one or more spaces.
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
-              ConstantTime.equals(Self.digest(parts[1].drop(while: { $0 == " " })), tokenDigest)
+              ConstantTime.equals(SessionManager.digest(String(parts[1].drop(while: { $0 == " " }))), tokenDigest)
         else {
             return APIError(.invalidSignature, "the bearer token is not the metrics token")
         }
         return nil
-    }
-
-    private static func digest(_ token: some StringProtocol) -> String {
-        SHA256.hash(data: Array(token.utf8)).hexString
     }
 }

@@ -32,9 +32,7 @@ public struct GatewayEnvironment: Sendable {
     /// The gateway's keys; nil when no chain is configured.
     public let wallets: GatewayWallets?
     /// Hosted checkout URLs: their capability tokens, issued and read back.
-    public var links: CheckoutLinks {
-        CheckoutLinks(secretBox: secretBox, identifiers: identifiers, publicURL: configuration.resolvedPublicURL)
-    }
+    public let links: CheckoutLinks
 
     /// Checks the configuration, opens the database and applies pending migrations.
     public static func open(
@@ -82,7 +80,7 @@ public struct GatewayEnvironment: Sendable {
             }
             return GatewayEnvironment(
                 configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
-                intents: intents, chains: chains, wallets: wallets)
+                intents: intents, chains: chains, wallets: wallets, links: links)
         } catch {
             await database.shutdown()
             throw error

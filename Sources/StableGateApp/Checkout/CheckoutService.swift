@@ -184,14 +184,17 @@ struct CheckoutService: Sendable {
 
     /// Assigns the deposit for a network and coin (the page's form and the JSON endpoint).
     func selectDeposit(token: String, chainId: Int64, coin: StableCoin) async throws -> DepositQuote {
-        let intent = try await intent(token: token)
+        try await selectDeposit(intent: try await intent(token: token), chainId: chainId, coin: coin)
+    }
+
+    private func selectDeposit(intent: CheckoutIntent, chainId: Int64, coin: StableCoin) async throws -> DepositQuote {
         guard let deposits else { throw APIError(.validation, "this gateway has no payment network configured") }
         return try await deposits.select(intentId: intent.id, chainId: chainId, coin: coin)
     }
 
     /// `POST /checkout/{token}/deposit` with `{"chain_id": int, "stable_coin": int}`.
     func selectDeposit(token: String, body: [UInt8]) async throws -> JSONValue {
-        _ = try await intent(token: token)
+        let intent = try await intent(token: token)
         let json: JSONValue
         do { json = try JSONParser.parse(body) } catch { throw APIError(.validation, "request body is not valid JSON: \(error)") }
         guard case .object(let members) = json else { throw APIError(.validation, "request body must be a JSON object") }
@@ -204,7 +207,7 @@ struct CheckoutService: Sendable {
         guard case .number(let coinText)? = json["stable_coin"], let coin = Int(coinText).flatMap(StableCoin.init(rawValue:)) else {
             throw APIError.invalid("stable_coin", "must be an integer stable coin enum value (1 USDT, 2 USDC)")
         }
-        let quote = try await selectDeposit(token: token, chainId: chainId, coin: coin)
+        let quote = try await selectDeposit(intent: intent, chainId: chainId, coin: coin)
         return .object([
             ("deposit_address", .string(quote.depositAddress)), ("amount_coins", .string(MoneyRules.wireString(quote.amountCoins))),
             ("amount_base_units", .string(String(quote.amountBaseUnits))), ("token_contract", .string(quote.tokenContract)),

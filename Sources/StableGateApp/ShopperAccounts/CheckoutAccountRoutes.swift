@@ -23,17 +23,17 @@ struct CheckoutAccountRoutes {
             let token = try context.parameters.require("token")
             // An unknown token gets the checkout's 404 page, logged in or not, like every other route.
             guard try await opened(token) != nil else { return renderer.notFoundResponse(request) }
-            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(token)/account") }
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: CheckoutLinks.path(token: token) + "/account") }
             return try await choose(token: token, identity: identity, error: nil, status: .ok)
         }
         router.post("checkout/:token/account/review") { request, context in
             try limit(context)
             let token = try context.parameters.require("token")
             guard try await opened(token) != nil else { return renderer.notFoundResponse(request) }
-            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(token)/account") }
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: CheckoutLinks.path(token: token) + "/account") }
             let form = try await AccountPages.form(request)
-            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(token)/account") }
-            guard let (intent, path, storeName, options) = try await payable(token: token) else { return PageTemplates.seeOther("/checkout/\(token)") }
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: CheckoutLinks.path(token: token) + "/account") }
+            guard let (intent, path, storeName, options) = try await payable(token: token) else { return PageTemplates.seeOther(CheckoutLinks.path(token: token)) }
             guard let option = options.first(where: { $0.value == form["option"] }) else {
                 return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
             }
@@ -54,9 +54,9 @@ struct CheckoutAccountRoutes {
             try limit(context)
             let token = try context.parameters.require("token")
             guard let id = try await opened(token)?.id else { return renderer.notFoundResponse(request) }
-            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: "/checkout/\(token)/account") }
+            guard let identity = try await pages.identity(request) else { return AccountPages.login(next: CheckoutLinks.path(token: token) + "/account") }
             let form = try await AccountPages.form(request)
-            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: "/checkout/\(token)/account") }
+            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity, link: CheckoutLinks.path(token: token) + "/account") }
             guard let choice = NetworkChoice(formValue: form["option"]) else {
                 return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
             }
@@ -70,7 +70,7 @@ struct CheckoutAccountRoutes {
             } catch let error as APIError where error.code != .notFound {
                 return try await choose(token: token, identity: identity, error: "Not paid: \(error.message)", status: .conflict)
             }
-            return PageTemplates.seeOther("/checkout/\(token)")
+            return PageTemplates.seeOther(CheckoutLinks.path(token: token))
         }
     }
 
@@ -107,7 +107,7 @@ struct CheckoutAccountRoutes {
         } catch let failure as APIError where failure.code == .notFound {
             return pages.message("Checkout not found", "There is no checkout at this address.", identity: identity, status: .notFound)
         }
-        guard let (intent, path, storeName, options) = found else { return PageTemplates.seeOther("/checkout/\(token)") }
+        guard let (intent, path, storeName, options) = found else { return PageTemplates.seeOther(CheckoutLinks.path(token: token)) }
         let balances = try await pages.payments.balances(of: identity.account)
         let selected = intent.payment.chainId.map { NetworkChoice(chainId: $0, coin: intent.settlementCoin).formValue }
         var firstPayable: String?
