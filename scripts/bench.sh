@@ -3,7 +3,8 @@
 #   scripts/bench.sh [DURATION_SECONDS] [CONNECTIONS] [WRK_THREADS]
 # Builds a release binary, starts it per backend on a fresh database with one merchant whose
 # key allows unlimited rate, pre-signs requests (presign.py), replays them with wrk and prints
-# one RESULT line per run plus the server's peak resident memory.
+# one RESULT line per run plus the server's peak resident memory. Each kind runs twice: as
+# stores are by default, then with the store's response signing on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -42,11 +43,35 @@ run_backend() {
   local count=$(( DURATION * 25000 ))
   python3 scripts/bench/presign.py status "$key" "$secret" "$intent" "$count" > "$dir/status.tsv"
   python3 scripts/bench/presign.py create "$key" "$secret" - "$count" > "$dir/create.tsv"
-  for kind in status create; do
-    local line
+  replay() {
+    local kind=$1 label=$2 line
     line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -H "X-API-Key: $key" -s scripts/bench/replay.lua \
       "http://127.0.0.1:$PORT" -- "$dir/$kind.tsv" "$THREADS" | grep '^RESULT')
-    echo "$name $kind ${line#RESULT }"
+    echo "$name $label ${line#RESULT }"
+  }
+  # Each kind twice, side by side: as stores are by default, then with the store's response
+  # signing on (ALLSCALE-CURRENT.md §4). Fresh nonces for the second run, and a pause for the
+  # API key cache (5 s) to pick the setting up; a signed answer is checked before measuring.
+  signing() {
+    $BIN stores set --store "$store" --signed-responses "$1" "${common[@]}" > /dev/null
+    sleep 6
+    python3 scripts/bench/presign.py status "$key" "$secret" "$intent" 1 > "$dir/check.tsv"
+    IFS=$'\t' read -r _ path ts nonce sig _ < "$dir/check.tsv"
+    local signed=off
+    curl -sf -D - -o /dev/null "http://127.0.0.1:$PORT$path" -H "X-API-Key: $key" -H "X-Timestamp: $ts" -H "X-Nonce: $nonce" \
+      -H "X-Signature: $sig" | grep -qi '^x-response-signature: v1=' && signed=on
+    [ "$signed" = "$1" ] || { echo "response signing is $signed, expected $1" >&2; exit 1; }
+  }
+  for kind in status create; do
+    replay "$kind" "$kind"
+    signing on
+    if [ "$kind" = status ]; then
+      python3 scripts/bench/presign.py status "$key" "$secret" "$intent" "$count" > "$dir/status.tsv"
+    else
+      python3 scripts/bench/presign.py create "$key" "$secret" - "$count" > "$dir/create.tsv"
+    fi
+    replay "$kind" "$kind-signed-responses"
+    signing off
   done
   local rss hwm
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")

@@ -16,7 +16,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         subcommands: [Test.self, Redeliver.self, List.self])
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a webhook.test event to the store's webhook URL now and show the answer.")
+        static let configuration = CommandConfiguration(abstract: "Send a webhook.test event to the store's StableGate events URL now and show the answer (the AllScale-format webhook URL gets confirmed payments only).")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Store id.") var store: String
         @Flag(help: "Print JSON.") var json = false
@@ -77,13 +77,14 @@ private func printReports(_ reports: [OperatorNotifications.EventReport], json: 
                 ])
             })
             print(JSONValue.object([
-                ("event_id", .string(event.id)), ("type", .string(event.type)), ("intent_id", .stringOrNull(event.intentId)),
+                ("event_id", .string(event.id)), ("type", .string(event.type)), ("endpoint", .string(event.endpoint.rawValue)),
+                ("intent_id", .stringOrNull(event.intentId)),
                 ("sequence", event.intentId == nil ? .null : .int(event.sequence)), ("state", .string(event.state.rawValue)), ("attempts", .int(event.attempts)),
                 ("next_attempt_at", event.state == .pending ? .string(event.nextAttemptAt.formatted(.iso8601)) : .null),
                 ("attempt_log", attempts),
             ]).serialized)
         } else {
-            print("\(event.id)  \(event.type)  \(event.state.rawValue)  attempts=\(event.attempts)\(event.intentId.map { "  intent=\($0)" } ?? "")")
+            print("\(event.id)  \(event.type)  \(event.state.rawValue)  attempts=\(event.attempts)  to=\(event.endpoint.title)\(event.intentId.map { "  intent=\($0)" } ?? "")")
             for attempt in report.attempts {
                 let outcome = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight"
                 print("  #\(attempt.attempt) \(attempt.startedAt.formatted(.iso8601))  \(outcome)\(attempt.durationMilliseconds.map { "  \($0) ms" } ?? "")  \(attempt.url)")

@@ -10,9 +10,43 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `stablegate stores set`: a store's settlement wallet, fee, KYT switch and payment window.
+/// `stablegate stores show|set`: a store's settlement wallet, fee, KYT switch, windows,
+/// webhook endpoints (with their ids) and response signing.
 struct StoresCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stores", abstract: "Configure stores.", subcommands: [Set.self])
+    static let configuration = CommandConfiguration(commandName: "stores", abstract: "Show and configure stores.", subcommands: [Show.self, Set.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a store's settings, webhook ids included.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Store id.") var store: String
+
+        func run() async throws {
+            let record = try await global.withEnvironment { environment in
+                try await environment.merchants.store(id: store).orThrow("no store with id \(store)")
+            }
+            print(StoresCommand.summary(record))
+        }
+    }
+
+    /// The settings as `stores show` and `stores set` print them.
+    static func summary(_ store: Store) -> String {
+        """
+        store_id          \(store.id)
+        name              \(store.name)
+        wallet            \(store.walletAddress ?? "none — settlements wait until one is set")
+        fee               \(store.feeBasisPoints.map { "\($0) bps" } ?? "gateway default")
+        kyt               \(store.kytEnabled ? "on" : "off")
+        payment window    \(store.paymentWindowSeconds.map { "\($0) s" } ?? "gateway default")
+        replay window     ±\(store.replayWindowSeconds ?? RequestSigning.defaultReplayWindow) s
+        signed responses  \(store.signedResponses ? "on" : "off")
+        webhook URL       \(store.webhookURL ?? "none")   (AllScale format: confirmed payments only)
+        webhook id        \(store.webhookURL == nil ? "-" : store.webhookId ?? "-")
+        events URL        \(store.eventsURL ?? "none")   (StableGate events: every transition, late payments, tests)
+        events webhook id \(store.eventsURL == nil ? "-" : store.eventsWebhookId ?? "-")
+        e-mails           \(store.notificationEmails.isEmpty ? "none" : store.notificationEmails.joined(separator: ", "))
+        """
+    }
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a store's settings.")
@@ -26,7 +60,15 @@ struct StoresCommand: AsyncParsableCommand {
         @Option(name: .customLong("payment-window"), help: "Payment window in seconds; 'default' for the gateway's.") var paymentWindow: String?
         @Option(name: .customLong("replay-window"), help: "How far a signed request's X-Timestamp may be from the server's clock, 30–600 seconds; 'default' for 600.")
         var replayWindow: String?
-        @Option(name: .customLong("webhook-url"), help: "Where webhook events are posted (https outside the sandbox); 'none' to stop them.") var webhookURL: String?
+        @Option(name: .customLong("webhook-url"), help: "Where AllScale-format webhooks of confirmed payments are posted (https outside the sandbox); 'none' to stop them.")
+        var webhookURL: String?
+        @Flag(name: .customLong("new-webhook-id"), help: "Give the webhook URL a new webhook id (receivers that pin the old one refuse deliveries until updated).")
+        var newWebhookId = false
+        @Option(name: .customLong("events-url"), help: "Where StableGate events (every transition, late payments, tests) are posted; 'none' to stop them.")
+        var eventsURL: String?
+        @Flag(name: .customLong("new-events-webhook-id"), help: "Give the events URL a new webhook id.") var newEventsWebhookId = false
+        @Option(name: .customLong("signed-responses"), help: "Sign every API response to this store's keys (X-Response-Signature): on or off.")
+        var signedResponses: String?
         @Option(help: "Notification e-mail addresses, comma-separated (at most 10); 'none' for no e-mails.") var emails: String?
 
         func run() async throws {
@@ -57,11 +99,20 @@ struct StoresCommand: AsyncParsableCommand {
                     else if let value = Int(replayWindow), range.contains(value) { record.replayWindowSeconds = value }
                     else { throw ValidationError("--replay-window must be \(range.lowerBound)–\(range.upperBound) seconds or 'default'") }
                 }
-                if let webhookURL {
-                    if webhookURL == "none" { record.webhookURL = nil }
-                    else if let problem = WebhookURLRule.problem(webhookURL, sandbox: environment.configuration.mode == .sandbox) {
-                        throw ValidationError("--webhook-url: \(problem)")
-                    } else { record.webhookURL = webhookURL }
+                let sandbox = environment.configuration.mode == .sandbox
+                for (endpoint, option, url, newId) in [
+                    (WebhookEndpoint.allscale, "--webhook-url", webhookURL, newWebhookId), (.events, "--events-url", eventsURL, newEventsWebhookId),
+                ] {
+                    let current = endpoint == .allscale ? record.webhookURL : record.eventsURL
+                    guard url != nil || newId else { continue }
+                    if let url, url != "none", let problem = WebhookURLRule.problem(url, sandbox: sandbox) { throw ValidationError("\(option): \(problem)") }
+                    let target = url.map { $0 == "none" ? nil : $0 } ?? current
+                    if newId, target == nil { throw ValidationError("\(option): a new webhook id needs a URL") }
+                    record.setEndpoint(endpoint, url: target, newId: newId) { WebhookSigning.newWebhookId(environment.identifiers) }
+                }
+                if let signedResponses {
+                    guard ["on", "off"].contains(signedResponses) else { throw ValidationError("--signed-responses must be on or off") }
+                    record.signedResponses = signedResponses == "on"
                 }
                 if let emails {
                     let list = emails == "none" ? [] : emails.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
@@ -77,24 +128,50 @@ struct StoresCommand: AsyncParsableCommand {
                     action: "settings.updated", detail: changes.serialized))
                 return record
             }
-            print("""
-                store_id        \(updated.id)
-                name            \(updated.name)
-                wallet          \(updated.walletAddress ?? "none — settlements wait until one is set")
-                fee             \(updated.feeBasisPoints.map { "\($0) bps" } ?? "gateway default")
-                kyt             \(updated.kytEnabled ? "on" : "off")
-                payment window  \(updated.paymentWindowSeconds.map { "\($0) s" } ?? "gateway default")
-                replay window   ±\(updated.replayWindowSeconds ?? RequestSigning.defaultReplayWindow) s
-                webhook URL     \(updated.webhookURL ?? "none")
-                e-mails         \(updated.notificationEmails.isEmpty ? "none" : updated.notificationEmails.joined(separator: ", "))
-                """)
+            print(StoresCommand.summary(updated))
         }
     }
 }
 
-/// `stablegate intents show ID`: everything the operator knows about an intent.
+/// `stablegate intents show ID`: everything the operator knows about an intent;
+/// `stablegate intents review ID`: the operator's decision on one waiting in PENDING_MANUAL_OPERATION.
 struct IntentsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "intents", abstract: "Inspect checkout intents.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(
+        commandName: "intents", abstract: "Inspect checkout intents; decide those waiting for review.", subcommands: [Show.self, Review.self])
+
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide an intent in PENDING_MANUAL_OPERATION (4): release or reject KYT-flagged money, or close one holding wrong-coin money.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The checkout intent id.") var intentId: String
+        @Flag(help: "Release KYT-flagged payments: they count as clear and the order goes on (confirmed and forwarded when enough was paid).")
+        var release = false
+        @Flag(help: "Reject KYT-flagged payments: the order ends REJECTED and the money stays held.") var reject = false
+        @Flag(help: "Close an order whose only money came in the wrong coin or network: it ends by its own money (TIMEOUT when none); the wrong-coin money stays held.")
+        var close = false
+
+        func validate() throws {
+            guard [release, reject, close].filter({ $0 }).count == 1 else { throw ValidationError("give exactly one of --release, --reject, --close") }
+        }
+
+        func run() async throws {
+            let decision: ReviewDecision = release ? .release : reject ? .reject : .close
+            let transitions = try await global.withEnvironment { environment in
+                // Releasing money settles it, and the settlement names the fee wallet, which comes with the chains' keys.
+                if decision == .release, environment.wallets == nil {
+                    throw ValidationError("--release needs the gateway's chains file: pass --chains FILE as for serve")
+                }
+                do {
+                    return try await environment.paymentProcessor(logger: environment.logger).review(intentId: intentId, decision: decision)
+                } catch let refused as ReviewRefused {
+                    throw ValidationError(refused.reason)
+                }
+            }
+            guard !transitions.isEmpty else { throw ValidationError("no checkout intent \(intentId)") }
+            for transition in transitions { print("\(transition.from?.name ?? "-") → \(transition.to.name): \(transition.reason)") }
+        }
+    }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print an intent with its status history, transfers and settlements, as JSON.")
@@ -161,7 +238,7 @@ struct TransfersCommand: AsyncParsableCommand {
             let transfers = try await global.withEnvironment { environment -> [ChainTransfer] in
                 if held {
                     let flagged = try await environment.payments.transfers(screening: [.flagged])
-                    let mismatched = try await environment.payments.transfers(kinds: [.mismatched, .dust])
+                    let mismatched = try await environment.payments.transfers(kinds: [.mismatched, .held, .dust])
                     return flagged + mismatched.filter { transfer in !flagged.contains { $0.id == transfer.id } }
                 }
                 return try await environment.payments.transfers(kinds: dust ? [.dust] : late ? [.late] : nil)

@@ -5,9 +5,10 @@ import Synchronization
 import Testing
 
 /// The SDK on its own: the server's signing vectors, enums against the server's, open enums,
-/// webhook verification, and the retry rules with a scripted transport (the live tests against
+/// and the retry rules (webhooks, statuses and signed responses of the current edition are in
+/// AllScaleCurrentTests) with a scripted transport (the live tests against
 /// a real gateway are in StableGateAppTests/AllScaleKitLiveTests).
-@Suite("AllScaleKit: signing, models, webhooks, retries")
+@Suite("AllScaleKit: signing, models, retries")
 struct AllScaleKitTests {
     struct Vectors: Decodable {
         struct Vector: Decodable, CustomTestStringConvertible {
@@ -64,41 +65,7 @@ struct AllScaleKitTests {
         #expect(coin.body().serialized == #"{"stable_coin":1,"amount_cents":99}"#)
     }
 
-    // MARK: Webhooks
-
-    static func signedWebhook(secret: String = "sgs_secret", body: String, at timestamp: Date, nonce: String = "n-1", path: String = "/hooks") -> [(String, String)] {
-        RequestSigner.headers(method: "POST", path: path, query: "", body: Array(body.utf8), apiKey: "sgk_key", secret: secret, timestamp: timestamp, nonce: nonce)
-            .map { ($0.name.lowercased(), $0.value) }
-    }
-
-    @Test("Webhook verification: a good one decodes; tampering, a wrong secret, an old timestamp and a replay are refused")
-    func webhooks() async throws {
-        let body = #"{"event_id":"evt_1","type":"checkout_intent.confirmed","created_at":"2026-11-21T08:00:00.000Z","data":{"all_scale_checkout_intent_id":"6b0f00000000000000000001","status":20,"amount_coins":"12.50","coin_symbol":"USDT","payment_method_type":1}}"#
-        let verifier = WebhookVerifier(apiKey: "sgk_key", apiSecret: "sgs_secret")
-        let headers = Self.signedWebhook(body: body, at: Date())
-        let event = try await verifier.verify(path: "/hooks", headers: headers, body: Array(body.utf8))
-        #expect(event.eventId == "evt_1" && event.intent?.status == .confirmed && event.intent?.amountCoins == "12.50")
-
-        await #expect(throws: WebhookVerifier.Failure.replayedNonce) {
-            try await verifier.verify(path: "/hooks", headers: headers, body: Array(body.utf8))
-        }
-        let tampered = body.replacingOccurrences(of: "12.50", with: "99.50")
-        await #expect(throws: WebhookVerifier.Failure.badSignature) {
-            try await verifier.verify(path: "/hooks", headers: Self.signedWebhook(body: body, at: Date(), nonce: "n-2"), body: Array(tampered.utf8))
-        }
-        await #expect(throws: WebhookVerifier.Failure.badSignature) {
-            try await verifier.verify(path: "/other", headers: Self.signedWebhook(body: body, at: Date(), nonce: "n-3"), body: Array(body.utf8))
-        }
-        await #expect(throws: WebhookVerifier.Failure.badSignature) {
-            try await verifier.verify(path: "/hooks", headers: Self.signedWebhook(secret: "wrong", body: body, at: Date(), nonce: "n-4"), body: Array(body.utf8))
-        }
-        await #expect(throws: WebhookVerifier.Failure.staleTimestamp(String(Int64(Date().timeIntervalSince1970) - 600))) {
-            try await verifier.verify(path: "/hooks", headers: Self.signedWebhook(body: body, at: Date().addingTimeInterval(-600), nonce: "n-5"), body: Array(body.utf8))
-        }
-        await #expect(throws: WebhookVerifier.Failure.missingHeader("X-Signature")) {
-            try await verifier.verify(path: "/hooks", headers: Self.signedWebhook(body: body, at: Date(), nonce: "n-6").filter { $0.0 != "x-signature" }, body: Array(body.utf8))
-        }
-    }
+    // MARK: Webhooks and signed responses: AllScaleCurrentTests.swift (ALLSCALE-CURRENT.md §1, §2, §4)
 
     // MARK: Retries
 

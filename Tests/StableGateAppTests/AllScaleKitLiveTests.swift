@@ -92,7 +92,7 @@ struct AllScaleKitLiveTests {
                 // when the whole suite loaded the machine.
                 let deadline = Date().addingTimeInterval(20)
                 while seen.all.isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                try await WebhookTests.move(harness, created.id, to: [.viewed, .canceled])
+                try await WebhookTests.move(harness, created.id, to: [.paying, .canceled])
                 let intent = try await ended
                 #expect(intent.status == .canceled && intent.status.isTerminal)
                 #expect(seen.all.first == .created && seen.all.last == .canceled)
@@ -100,24 +100,81 @@ struct AllScaleKitLiveTests {
         }
     }
 
-    @Test("WebhookVerifier accepts what the gateway really sends, and nothing altered")
+    @Test("Signed responses: AllScaleKit verifies every answer of a store that signs them, errors included, and refuses unsigned ones when told to", arguments: Backend.available)
+    func signedResponses(backend: Backend) async throws {
+        try await GatewayHarness.with(backend, configure: { $0.apiKeyCacheTTL = 0 }) { harness in
+            try await harness.testLive { live in
+                let port = try #require(live.port)
+                let verifying = AllScaleClient(
+                    baseURL: "http://127.0.0.1:\(port)", apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret,
+                    retry: .init(maxAttempts: 1), verifyResponseSignatures: true)
+                // Off by default: a client that insists refuses the unsigned answer instead of using it.
+                await #expect(throws: AllScaleError.self) { try await verifying.ping() }
+                do {
+                    try await verifying.ping()
+                } catch AllScaleError.unsignedResponse(let status, _) {
+                    #expect(status == 200)
+                }
+
+                var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+                store.signedResponses = true
+                try await harness.environment.merchants.update(store)
+                try await verifying.ping()
+                let created = try await verifying.createCheckoutIntent(CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 1000))
+                #expect(try await verifying.status(id: created.id) == .created)
+                #expect(try await verifying.checkoutIntent(id: created.id).id == created.id)
+                // An error envelope is signed too: the client verifies it, then reports the API error.
+                do {
+                    _ = try await verifying.checkoutIntent(id: "6a0000000000000000000fff")
+                    Issue.record("an unknown intent was found")
+                } catch AllScaleError.api(let code, _, _, let status, _) {
+                    #expect(code == 50001 && status == 404)
+                }
+                // Signed with another secret (the server's answer cannot verify): refused, never used.
+                let wrongSecret = AllScaleClient(
+                    baseURL: "http://127.0.0.1:\(port)", apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret + "x",
+                    retry: .init(maxAttempts: 1), verifyResponseSignatures: true)
+                await #expect(throws: AllScaleError.self) { try await wrongSecret.ping() }
+            }
+        }
+    }
+
+    @Test("WebhookVerifier accepts what the gateway really sends to both URLs, and nothing altered or pinned elsewhere")
     func verifiesRealWebhooks() async throws {
-        try await WebhookTests.with(.sqlite) { harness, receiver in
+        try await WebhookTests.with(.sqlite, path: "/hooks/allscale?shop=1", endpoint: .allscale) { harness, receiver in
+            let store = try await WebhookTests.setWebhook(harness, receiver.url("/hooks/events"), endpoint: .events)
             try await harness.test { client in
                 let id = try await WebhookTests.createIntent(harness, client, orderId: "SDK-HOOK")
-                try await WebhookTests.deliver(harness, receiver, until: 1)
+                try await WebhookTests.move(harness, id, to: [.tempWalletReceived, .onChain, .confirmed], change: WebhookTests.paid)
+                try await WebhookTests.deliver(harness, receiver, until: 5)
             }
-            let request = try #require(receiver.received.first)
-            let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
-            let verifier = WebhookVerifier(apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret)
-            let event = try await verifier.verify(path: request.path, headers: headers, body: Array(request.body.utf8))
-            #expect(event.type == "checkout_intent.created" && event.intent?.orderId == "SDK-HOOK" && event.intent?.status == .created)
+            let payment = try #require(receiver.received.first { $0.path.hasPrefix("/hooks/allscale") })
+            let headers = payment.headers.map { ($0.name.canonicalName, $0.value) }
+            let verifier = WebhookVerifier(apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret, webhookId: store.webhookId)
+            guard case .payment(let paid) = try await verifier.verify(path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.utf8)) else {
+                Issue.record("the webhook URL got something other than a payment")
+                return
+            }
+            #expect(paid.orderId == "SDK-HOOK" && paid.isConfirmed && paid.amountCoins == "12.50" && paid.amountCents == nil && paid.webhookId == store.webhookId)
             await #expect(throws: WebhookVerifier.Failure.replayedNonce) {
-                try await verifier.verify(path: request.path, headers: headers, body: Array(request.body.utf8))
+                try await verifier.verify(path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.utf8))
             }
             let fresh = WebhookVerifier(apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret)
             await #expect(throws: WebhookVerifier.Failure.badSignature) {
-                try await fresh.verify(path: request.path, headers: headers, body: Array(request.body.replacingOccurrences(of: "SDK-HOOK", with: "SDK-HACK").utf8))
+                try await fresh.verify(
+                    path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.replacingOccurrences(of: "SDK-HOOK", with: "SDK-HACK").utf8))
+            }
+            // The events URL's deliveries verify with the same code, and are refused where the payment endpoint's id is pinned.
+            let event = try #require(receiver.received.first { $0.path == "/hooks/events" })
+            let eventHeaders = event.headers.map { ($0.name.canonicalName, $0.value) }
+            guard case .event(let created) = try await fresh.verify(path: "/hooks/events", headers: eventHeaders, body: Array(event.body.utf8)) else {
+                Issue.record("the events URL got something other than an event")
+                return
+            }
+            #expect(created.type == "checkout_intent.created" && created.intent?.orderId == "SDK-HOOK" && created.webhookId == store.eventsWebhookId)
+            let pinned = WebhookVerifier(apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret, webhookId: store.webhookId)
+            await #expect(throws: WebhookVerifier.Failure.wrongWebhookId(store.eventsWebhookId ?? "")) {
+                try await pinned.verify(path: "/hooks/events", headers: eventHeaders, body: Array(event.body.utf8))
             }
         }
     }

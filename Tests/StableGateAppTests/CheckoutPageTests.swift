@@ -28,9 +28,12 @@ struct CheckoutPageTests {
 
     @Test("Every status has its own screen, with the security headers", arguments: [
         ([CheckoutStatus](), "Choose how to pay", 2),
-        ([.viewed, .tempWalletReceived, .onChain, .rejected], "Payment not accepted", -2),
-        ([.viewed, .failed], "Payment failed", -1),
-        ([.viewed, .canceled], "Payment canceled", -4),
+        ([.paying, .tempWalletReceived, .onChain, .pendingManualOperation, .rejected], "Payment not accepted", -2),
+        ([.paying, .failed], "Payment failed", -1),
+        ([.paying, .canceled], "Payment canceled", -4),
+        ([.paying, .timeout], "Payment window ended", -5),
+        ([.tempWalletReceived, .onChain, .pendingManualOperation], "Payment under review", 4),
+        ([.tempWalletReceived, .pendingManualOperation, .sendBack], "Payment being returned", 5),
     ])
     func screens(path: [CheckoutStatus], heading: String, status: Int) async throws {
         try await GatewayHarness.with(.sqlite) { harness in
@@ -54,13 +57,13 @@ struct CheckoutPageTests {
         }
     }
 
-    @Test("A FAILED intent that expired says the window ended")
-    func expiredScreen() async throws {
+    @Test("A FAILED intent says it failed, whatever its error text: the window's end is TIMEOUT now")
+    func failedScreen() async throws {
         try await GatewayHarness.with(.sqlite) { harness in
             try await harness.test { client in
-                let id = try await intent(harness, client: client, through: [.viewed, .failed], error: "payment window expired with nothing received")
+                let id = try await intent(harness, client: client, through: [.paying, .failed], error: "settlement could not be queued: expired lease")
                 let html = String(buffer: try await client.execute(uri: try await harness.checkoutPath(id), method: .get).body)
-                #expect(html.contains("Payment window ended"))
+                #expect(html.contains("Payment failed") && !html.contains("Payment window ended"))
             }
         }
     }
@@ -75,7 +78,7 @@ struct CheckoutPageTests {
                 headers[.contentType] = "application/x-www-form-urlencoded"
                 let forged = try await client.execute(uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=guess"))
                 #expect(forged.status == .forbidden)
-                #expect(try await harness.environment.intents.find(id: id)?.status == .viewed, "the forged form only rendered the page")
+                #expect(try await harness.environment.intents.find(id: id)?.status == .paying, "the forged form only rendered the page")
                 headers[.cookie] = "sg_csrf=token123"
                 let genuine = try await client.execute(uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
                 #expect(genuine.status == .seeOther)
@@ -134,7 +137,7 @@ struct CheckoutPageTests {
                     #expect(deposit.code == 50001)
                 }
                 let after = try #require(try await harness.environment.intents.find(id: id))
-                #expect(after.status == .viewed, "only the owner's own visit changed it")
+                #expect(after.status == .paying, "only the owner's own visit changed it")
                 #expect(try await harness.environment.intents.transitions(intentId: id).count == 2)
             }
         }
@@ -144,7 +147,7 @@ struct CheckoutPageTests {
     func walletReport() async throws {
         try await GatewayHarness.with(.sqlite) { harness in
             try await harness.test { client in
-                let id = try await intent(harness, client: client, through: [.viewed, .tempWalletReceived])
+                let id = try await intent(harness, client: client, through: [.paying, .tempWalletReceived])
                 let path = try await harness.checkoutPath(id)
                 let hash = "0x" + String(repeating: "ab", count: 32)
                 let reported = try await client.reportWalletTransaction(path: path, hash: hash, from: "0x52908400098527886E0F7030069857D2E4169EE7")

@@ -67,6 +67,42 @@ struct DashboardStoreTests {
         }
     }
 
+    @Test("Both webhook endpoints with their ids, a new id on request, and response signing — in settings and in the keys page's integration details", arguments: Backend.available)
+    func webhookEndpointsAndSigning(backend: Backend) async throws {
+        try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes) { harness in
+            try await harness.test { client in
+                let browser = try await Self.owner(harness, client)
+                let csrf = try await browser.sessionCSRF()
+                var fields = Self.settings(csrf) + [("events_url", "https://shop.example/hooks/events"), ("signed_responses", "on")]
+                #expect(try await browser.post("/dashboard/settings", fields).status == .seeOther)
+                var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+                let webhookId = try #require(store.webhookId), eventsId = try #require(store.eventsWebhookId)
+                #expect(webhookId != eventsId && store.eventsURL == "https://shop.example/hooks/events" && store.signedResponses)
+                let page = try await browser.get("/dashboard/settings").html
+                #expect(page.contains(webhookId) && page.contains(eventsId) && page.contains("Send a test event"))
+                let keys = try await browser.get("/dashboard/keys").html
+                #expect(keys.contains("Integration details") && keys.contains(webhookId) && keys.contains(eventsId))
+                // A signed request of this store gets a signed answer at once.
+                let signed = try await client.send(SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock))
+                #expect(signed.headers[HTTPField.Name("X-Response-Signature")!]?.hasPrefix("v1=") == true)
+
+                // Another URL keeps the id; the checkbox gives a new one; unticking signing stops it.
+                fields = Self.settings(csrf, webhook: "https://shop.example/hooks/moved") + [("events_url", "https://shop.example/hooks/events")]
+                #expect(try await browser.post("/dashboard/settings", fields).status == .seeOther)
+                store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+                #expect(store.webhookURL == "https://shop.example/hooks/moved" && store.webhookId == webhookId && !store.signedResponses)
+                #expect(try await browser.post("/dashboard/settings", fields + [("new_webhook_id", "on")]).status == .seeOther)
+                store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+                #expect(store.webhookId != webhookId && store.eventsWebhookId == eventsId)
+                let unsigned = try await client.send(SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock))
+                #expect(unsigned.headers[HTTPField.Name("X-Response-Signature")!] == nil)
+
+                let audit = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                #expect(audit.contains { $0.detail.contains("webhook_id") && $0.detail.contains(webhookId) })
+            }
+        }
+    }
+
     @Test("Invalid settings are refused with the reason and change nothing", arguments: [
         ("webhook_url", "ftp://shop.example/hook", "webhook URL"),
         ("webhook_url", "https://user:pw@shop.example/hook", "credentials"),

@@ -134,7 +134,7 @@ struct EmailTests {
                 let id = try await WebhookTests.createIntent(harness, client, orderId: "MAIL-1")
                 #expect(await harness.gateway.sendEmails() == 1)
                 let hash = "0x" + String(repeating: "ab", count: 32)
-                try await WebhookTests.move(harness, id, to: [.viewed, .tempWalletReceived, .onChain, .confirmed]) { intent in
+                try await WebhookTests.move(harness, id, to: [.paying, .tempWalletReceived, .onChain, .confirmed]) { intent in
                     intent.payment.chainId = 56
                     intent.payment.txHash = hash
                     intent.payment.actualPaidAmount = DecimalAmount("12.5")

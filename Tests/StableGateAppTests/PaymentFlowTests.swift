@@ -238,40 +238,92 @@ struct PaymentFlowTests {
         }
     }
 
-    @Test("Nothing paid by the window's end: FAILED, saying so", arguments: Backend.available)
+    @Test("Nothing paid by the window's end: TIMEOUT, saying so", arguments: Backend.available)
     func expiredWithNothing(backend: Backend) async throws {
         let clock = ManualClock(Date())
         try await with(backend, clock: clock) { context in
             try await context.harness.test { client in
                 let (id, _) = try await intent(context, client: client)
                 clock.advance(by: 1801)
-                let failed = try await waitFor(.failed, context, id)
-                #expect(failed.payment.errorMessage == "payment window expired with nothing received")
+                let ended = try await waitFor(.timeout, context, id)
+                #expect(ended.payment.errorMessage == "payment window expired with nothing received")
+                #expect(try await context.harness.environment.intents.transitions(intentId: id).last?.to == .timeout)
                 let again = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post, body: #"{"chain_id": \#(context.chain.chains[0].chainId), "stable_coin": 1}"#)
                 #expect(again.code == 10001)
             }
         }
     }
 
-    @Test("A sender on the KYT denylist: REJECTED, funds held in the deposit wallet", arguments: Backend.available)
-    func kytRejection(backend: Backend) async throws {
+    @Test("A sender on the KYT denylist: held for review (PENDING_MANUAL_OPERATION); the operator rejects one and releases another", arguments: Backend.available)
+    func kytReview(backend: Backend) async throws {
         let chain = try Self.chain.get()
         let flagged = chain.chains[0].accounts[2].address
         try await with(backend, kytDenylist: ["# test list", flagged]) { context in
             try await context.harness.test { client in
+                let processor = context.harness.environment.paymentProcessor(logger: context.harness.environment.logger)
                 let (id, deposit) = try await intent(context, client: client)
+                let (other, otherDeposit) = try await intent(context, client: client)
                 _ = try await pay(context, to: deposit, amount: "10.00", account: 2)
+                _ = try await pay(context, to: otherDeposit, amount: "10.00", account: 2)
                 try await context.chain.mine(2)
-                let rejected = try await waitFor(.rejected, context, id)
-                #expect(rejected.settlementStatus == .held)
-                #expect(rejected.payment.errorMessage?.contains(flagged.lowercased()) == true)
+                let held = try await waitFor(.pendingManualOperation, context, id)
+                #expect(held.settlementStatus == .held)
+                #expect(held.payment.errorMessage?.contains(flagged.lowercased()) == true)
                 try await context.chain.mine(3)
                 try await Task.sleep(for: .milliseconds(800))
+                #expect(try await intentNow(context, id).status == .pendingManualOperation, "it waits for the operator, however long")
                 #expect(try await context.chain.tokenBalance("USDT", of: deposit) == 10_000_000, "held funds are not forwarded")
-                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 0)
+                await #expect(throws: ReviewRefused.self, "flagged money is released or rejected, not closed") {
+                    try await processor.review(intentId: id, decision: .close)
+                }
+
+                let rejected = try await processor.review(intentId: id, decision: .reject)
+                #expect(rejected.map(\.to) == [.rejected])
+                let ended = try await intentNow(context, id)
+                #expect(ended.status == .rejected && ended.settlementStatus == .held && ended.payment.errorMessage?.contains("rejected by the operator") == true)
                 let transfer = try #require(try await context.harness.environment.payments.transfers(intentId: id).first)
                 #expect(transfer.screening == .flagged)
                 #expect(try await context.harness.environment.payments.settlements(intentId: id).isEmpty)
+                await #expect(throws: ReviewRefused.self, "a decided order takes no second decision") {
+                    try await processor.review(intentId: id, decision: .release)
+                }
+
+                _ = try await waitFor(.pendingManualOperation, context, other)
+                let released = try await processor.review(intentId: other, decision: .release)
+                #expect(released.map(\.to) == [.onChain, .confirmed])
+                let confirmed = try await waitFor(.confirmed, settled: true, context, other)
+                #expect(confirmed.payment.errorMessage == nil && confirmed.payment.actualPaidAmount == DecimalAmount("10.00"))
+                #expect(try await context.harness.environment.payments.transfers(intentId: other).first?.screening == .released)
+                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) > 0, "released money is forwarded")
+                #expect(try await context.chain.tokenBalance("USDT", of: deposit) == 10_000_000, "the rejected order's money stays held")
+            }
+        }
+    }
+
+    @Test("Only the wrong coin by the window's end: PENDING_MANUAL_OPERATION; closed by the operator it ends TIMEOUT, the money still held", arguments: Backend.available)
+    func wrongCoinReview(backend: Backend) async throws {
+        let clock = ManualClock(Date())
+        try await with(backend, clock: clock) { context in
+            try await context.harness.test { client in
+                let processor = context.harness.environment.paymentProcessor(logger: context.harness.environment.logger)
+                let (id, deposit) = try await intent(context, client: client)
+                _ = try await pay(context, to: deposit, amount: "10.00", token: "USDC")
+                try await context.chain.mine(2)
+                try await eventually("the USDC transfer confirmed") {
+                    try await context.harness.environment.payments.transfers(intentId: id).first { $0.kind == .mismatched && $0.state == .confirmed }
+                }
+                #expect(try await intentNow(context, id).status == .tempWalletReceived, "the wrong coin pays nothing")
+                clock.advance(by: 1801)
+                let held = try await waitFor(.pendingManualOperation, context, id)
+                #expect(held.payment.errorMessage?.contains("did not choose") == true && held.settlementStatus == nil)
+                await #expect(throws: ReviewRefused.self, "wrong-coin money cannot be released as a payment") {
+                    try await processor.review(intentId: id, decision: .release)
+                }
+                #expect(try await processor.review(intentId: id, decision: .close).map(\.to) == [.timeout])
+                #expect(try await intentNow(context, id).status == .timeout)
+                #expect(try await context.harness.environment.payments.transfers(intentId: id).map(\.kind) == [.held])
+                #expect(try await context.harness.environment.payments.transfers(kinds: [.held]).contains { $0.intentId == id }, "listed with the held money")
+                #expect(try await context.chain.tokenBalance("USDC", of: deposit) == 10_000_000)
             }
         }
     }
@@ -322,7 +374,7 @@ struct PaymentFlowTests {
                 try await scannedPastHead(context)
                 #expect(try await intentNow(context, id).status == .tempWalletReceived)
                 clock.advance(by: 1801)
-                let ended = try await waitFor(.failed, context, id)
+                let ended = try await waitFor(.timeout, context, id)
                 #expect(ended.payment.errorMessage == "payment window expired with nothing received" && ended.payment.txHash == nil)
             }
         }

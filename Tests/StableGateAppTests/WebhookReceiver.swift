@@ -6,8 +6,9 @@ import StableGateDomain
 import Synchronization
 
 /// A merchant's webhook endpoint on a real loopback socket: records every request, checks its
-/// signature as a merchant would (seed 003's canonical string, the key's secret), and answers
-/// as the test tells it to — a status, after a delay, or a redirect.
+/// signature as a merchant would (ALLSCALE-CURRENT.md §1: the `allscale:webhook:v1` canonical
+/// string over the path and query it was called on, the webhook id and the key's secret), and
+/// answers as the test tells it to — a status, after a delay, or a redirect.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         let path: String
@@ -18,8 +19,13 @@ final class WebhookReceiver: Sendable {
 
         var json: JSONValue? { try? JSONParser.parse(Array(body.utf8)) }
         var eventId: String? { if case .string(let id)? = json?["event_id"] { id } else { nil } }
+        /// The StableGate event type; nil for an AllScale-format delivery (it has none).
         var type: String? { if case .string(let type)? = json?["type"] { type } else { nil } }
-        var intentId: String? { if case .string(let id)? = json?["data"]?["all_scale_checkout_intent_id"] { id } else { nil } }
+        /// The intent, in either format (flat AllScale body or the event's `data`).
+        var intentId: String? {
+            if case .string(let id)? = json?["data"]?["all_scale_checkout_intent_id"] ?? json?["all_scale_checkout_intent_id"] { id } else { nil }
+        }
+        var webhookId: String? { headers[HTTPField.Name("X-Webhook-Id")!] }
     }
 
     /// How to answer a request.
@@ -30,7 +36,7 @@ final class WebhookReceiver: Sendable {
         var body = "ok"
     }
 
-    private let state = Mutex<(received: [Received], answer: @Sendable (Int) -> Answer)>(([], { _ in Answer() }))
+    private let state = Mutex<(received: [Received], answer: @Sendable (Int, Received) -> Answer)>(([], { _, _ in Answer() }))
     private let secrets: @Sendable (String) -> String?
     private let task: Task<Void, any Error>
     let port: Int
@@ -70,7 +76,12 @@ final class WebhookReceiver: Sendable {
 
     /// Sets how requests are answered; the argument is the 1-based request number.
     func answer(_ rule: @escaping @Sendable (Int) -> Answer) {
-        state.withLock { $0.answer = rule }
+        state.withLock { $0.answer = { number, _ in rule(number) } }
+    }
+
+    /// Sets how requests are answered by what they carry.
+    func answerByContent(_ rule: @escaping @Sendable (Received) -> Answer) {
+        state.withLock { $0.answer = { _, request in rule(request) } }
     }
 
     var received: [Received] { state.withLock { $0.received } }
@@ -84,19 +95,22 @@ final class WebhookReceiver: Sendable {
         let body = String(buffer: try await request.collectBody(upTo: 1_048_576))
         let headers = request.headers
         var valid = false
-        if let key = headers[HTTPField.Name("X-API-Key")!], let secret = secrets(key), let signature = headers[HTTPField.Name("X-Signature")!],
-            let timestamp = headers[HTTPField.Name("X-Timestamp")!], let nonce = headers[HTTPField.Name("X-Nonce")!]
+        func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
+        if let key = header("X-API-Key"), let secret = secrets(key), let signature = header("X-Webhook-Signature"), let id = header("X-Webhook-Id"),
+            let timestamp = header("X-Webhook-Timestamp"), let nonce = header("X-Webhook-Nonce")
         {
-            let canonical = RequestSigning.canonicalString(
-                method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", timestamp: timestamp, nonce: nonce,
-                bodySHA256Hex: RequestSigning.bodyHash(Array(body.utf8)))
+            let canonical = [
+                "allscale:webhook:v1", "POST", request.uri.path, request.uri.query ?? "", id, timestamp, nonce, RequestSigning.bodyHash(Array(body.utf8)),
+            ].joined(separator: "\n")
             valid = RequestSigning.isValid(signatureHeader: signature, canonical: canonical, secret: secret)
         }
-        let (number, rule) = state.withLock { state -> (Int, @Sendable (Int) -> Answer) in
-            state.received.append(Received(path: request.uri.path, headers: headers, body: body, signatureValid: valid, at: Date()))
+        let path = request.uri.query.map { request.uri.path + "?" + $0 } ?? request.uri.path
+        let received = Received(path: path, headers: headers, body: body, signatureValid: valid, at: Date())
+        let (number, rule) = state.withLock { state -> (Int, @Sendable (Int, Received) -> Answer) in
+            state.received.append(received)
             return (state.received.count, state.answer)
         }
-        let answer = rule(number)
+        let answer = rule(number, received)
         if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
         var responseHeaders = HTTPFields()
         if let location = answer.location { responseHeaders[.location] = location }

@@ -9,29 +9,34 @@ import StableGateTestSupport
 import Testing
 
 /// Webhooks end to end in process: the outbox written with each change, the dispatcher
-/// delivering to a real loopback receiver that checks signatures, retries on a manual clock,
-/// ordering per intent, 410, the schedule's end, redelivery, the outbound address guard and
-/// exclusive claims.
+/// delivering to a real loopback receiver that checks signatures, the AllScale format on the
+/// webhook URL (confirmed payments only) and StableGate events on the events URL, retries on a
+/// manual clock, ordering per intent that no failing event can block, 410, the schedule's end,
+/// redelivery, the outbound address guard and exclusive claims.
 @Suite("Webhooks: outbox, signed delivery, retries, guard")
 struct WebhookTests {
-    /// A harness whose store posts to a fresh receiver; `body` gets both.
+    /// A harness whose store posts its StableGate events (or, with `endpoint`, its AllScale
+    /// webhooks) to a fresh receiver; `body` gets both.
     static func with(
         _ backend: Backend, clock: any WallClock = SystemClock(), configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
-        path: String = "/hooks/stablegate", _ body: (GatewayHarness, WebhookReceiver) async throws -> Void
+        path: String = "/hooks/stablegate", endpoint: WebhookEndpoint = .events, _ body: (GatewayHarness, WebhookReceiver) async throws -> Void
     ) async throws {
         try await GatewayHarness.with(backend, configure: configure, clock: clock) { harness in
             let merchant = harness.merchant
             let receiver = try await WebhookReceiver.start { key in key == merchant.apiKey ? merchant.apiSecret : nil }
             defer { receiver.stop() }
-            try await setWebhook(harness, receiver.url(path))
+            try await setWebhook(harness, receiver.url(path), endpoint: endpoint)
             try await body(harness, receiver)
         }
     }
 
-    static func setWebhook(_ harness: GatewayHarness, _ url: String?) async throws {
+    /// Points one of the store's endpoints at `url` (nil removes it); returns the store after.
+    @discardableResult
+    static func setWebhook(_ harness: GatewayHarness, _ url: String?, endpoint: WebhookEndpoint = .events, newId: Bool = false) async throws -> Store {
         var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
-        store.webhookURL = url
+        store.setEndpoint(endpoint, url: url, newId: newId) { WebhookSigning.newWebhookId(harness.environment.identifiers) }
         try await harness.environment.merchants.update(store)
+        return store
     }
 
     static func createIntent(_ harness: GatewayHarness, _ client: any TestClientProtocol, orderId: String = "W-1") async throws -> String {
@@ -63,13 +68,15 @@ struct WebhookTests {
         try await Self.with(backend) { harness, receiver in
             try await harness.test { client in
                 let id = try await Self.createIntent(harness, client)
-                try await Self.move(harness, id, to: [.viewed])
+                try await Self.move(harness, id, to: [.paying])
                 try await Self.move(harness, id, to: [.canceled])
                 try await Self.deliver(harness, receiver, until: 3)
                 let got = receiver.received
-                #expect(got.map(\.type) == ["checkout_intent.created", "checkout_intent.viewed", "checkout_intent.canceled"])
-                #expect(got.allSatisfy { $0.signatureValid }, "signed with the store's key, as requests are")
+                #expect(got.map(\.type) == ["checkout_intent.created", "checkout_intent.paying", "checkout_intent.canceled"])
+                #expect(got.allSatisfy { $0.signatureValid }, "signed with the store's key as AllScale signs webhooks")
                 #expect(got.allSatisfy { $0.headers[HTTPField.Name("X-Event-Id")!] == $0.eventId && $0.headers[HTTPField.Name("X-API-Key")!] == harness.merchant.apiKey })
+                let store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+                #expect(got.allSatisfy { $0.webhookId == store.eventsWebhookId && $0.json?["webhook_id"] == .string(store.eventsWebhookId ?? "-") })
                 #expect(got.allSatisfy { $0.path == "/hooks/stablegate" && $0.headers[.contentType] == "application/json" })
                 #expect(got.map { $0.json?["data"]?["status"] } == [.number("1"), .number("2"), .number("-4")])
                 #expect(got.allSatisfy { $0.intentId == id })
@@ -77,7 +84,7 @@ struct WebhookTests {
                 let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: harness.merchant, at: harness.clock))
                 #expect(got.last?.json?["data"] == full.payload)
                 let keys: [String] = { if case .object(let members)? = got.first?.json { members.map(\.0) } else { [] } }()
-                #expect(keys == ["event_id", "type", "created_at", "data"])
+                #expect(keys == ["event_id", "type", "created_at", "webhook_id", "data"])
 
                 let events = try await harness.environment.webhooks.events(intentId: id)
                 #expect(events.map(\.state) == [.delivered, .delivered, .delivered])
@@ -89,32 +96,152 @@ struct WebhookTests {
         }
     }
 
-    @Test("A failing receiver: retried on the schedule, later events wait their turn, everything arrives in order after recovery", arguments: Backend.available)
-    func retriesAndOrder(backend: Backend) async throws {
+    @Test("A refused event is retried on its schedule and never holds back the order's later events or its outcome", arguments: Backend.available)
+    func retriesNeverBlockTheOutcome(backend: Backend) async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
         try await Self.with(backend, clock: clock) { harness, receiver in
-            receiver.answer { number in number <= 2 ? .init(status: .internalServerError, body: "database down") : .init() }
+            // The receiver's handler for "created" is broken; everything else it takes.
+            receiver.answerByContent { request in request.type == "checkout_intent.created" ? .init(status: .internalServerError, body: "database down") : .init() }
             try await harness.test { client in
                 let id = try await Self.createIntent(harness, client)
-                try await Self.move(harness, id, to: [.viewed])
-                #expect(await harness.gateway.deliverWebhooks() == 1, "only the first event of the intent is tried")
+                try await Self.move(harness, id, to: [.paying])
+                #expect(await harness.gateway.deliverWebhooks() == 1, "while the first event has its first try, the next waits: order holds")
                 var events = try await harness.environment.webhooks.events(intentId: id)
                 #expect(events[0].state == .pending && events[0].nextAttemptAt == clock.now.addingTimeInterval(5))
                 #expect(events[0].lastStatus == 500 && events[1].attempts == 0)
-                #expect(await harness.gateway.deliverWebhooks() == 0, "not due before its time")
+                // Refused once, the first event waits for its retry; the later one goes now.
+                #expect(await harness.gateway.deliverWebhooks() == 1)
+                try await Self.move(harness, id, to: [.tempWalletReceived, .onChain, .confirmed])
+                try await Self.deliver(harness, receiver, until: 5)
+                #expect(receiver.received.map(\.type) == [
+                    "checkout_intent.created", "checkout_intent.paying", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
+                    "checkout_intent.confirmed",
+                ], "the outcome arrived while the refused event was still waiting for its retry")
+                events = try await harness.environment.webhooks.events(intentId: id)
+                #expect(events.map(\.state) == [.pending, .delivered, .delivered, .delivered, .delivered])
                 clock.advance(by: 5)
                 #expect(await harness.gateway.deliverWebhooks() == 1)
                 events = try await harness.environment.webhooks.events(intentId: id)
-                #expect(events[0].nextAttemptAt == clock.now.addingTimeInterval(300))
+                #expect(events[0].nextAttemptAt == clock.now.addingTimeInterval(300), "retried on the schedule")
+                receiver.answer { _ in .init() }
                 clock.advance(by: 300)
-                try await Self.deliver(harness, receiver, until: 4)
-                #expect(receiver.received.map(\.type) == ["checkout_intent.created", "checkout_intent.created", "checkout_intent.created", "checkout_intent.viewed"])
-                events = try await harness.environment.webhooks.events(intentId: id)
-                #expect(events.map(\.state) == [.delivered, .delivered])
+                try await Self.deliver(harness, receiver, until: 7)
                 let attempts = try await harness.environment.webhooks.attempts(eventId: events[0].id)
                 #expect(attempts.map(\.httpStatus) == [500, 500, 200])
                 #expect(attempts[0].responseExcerpt == "database down" && attempts[0].error == "HTTP 500")
+                #expect(try await harness.environment.webhooks.events(intentId: id).allSatisfy { $0.state == .delivered })
             }
+        }
+    }
+
+    /// Sets what detection records for a payment: the chain, token, transaction and sender.
+    static func paid(_ intent: inout CheckoutIntent) {
+        intent.payment.chainId = 31337
+        intent.payment.coinContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+        intent.payment.txHash = "0x" + String(repeating: "ab", count: 32)
+        intent.payment.txFrom = "0x8ba1f109551bd432803012645ac136ddd64dba72"
+        intent.payment.paymentMethodType = .walletScan
+        intent.payment.actualPaidAmount = DecimalAmount("12.50")
+    }
+
+    @Test("The webhook URL gets AllScale's format for a confirmed payment — and for nothing else; the events URL gets every change", arguments: Backend.available)
+    func allScaleFormat(backend: Backend) async throws {
+        try await Self.with(backend, path: "/wc-api/allscale_checkout?store=7&v=2", endpoint: .allscale) { harness, receiver in
+            let store = try await Self.setWebhook(harness, receiver.url("/hooks/stablegate"), endpoint: .events)
+            let webhookId = try #require(store.webhookId)
+            try await harness.test { client in
+                // Native stable-coin pricing with extra, and fiat pricing: both confirmed.
+                let coin = try #require(try await client.send(SignedRequest(
+                    .post, "/v1/checkout_intents",
+                    body: #"{"stable_coin": 1, "amount_cents": 1250, "order_id": "A-1", "user_id": "u-9", "extra": {"cart": [1, 2], "note": "ü"}}"#,
+                    as: harness.merchant, at: harness.clock)).string("allscale_checkout_intent_id"))
+                let fiat = try #require(try await client.send(SignedRequest(
+                    .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2599, "order_id": "A-2", "user_name": "alice"}"#,
+                    as: harness.merchant, at: harness.clock)).string("allscale_checkout_intent_id"))
+                for id in [coin, fiat] { try await Self.move(harness, id, to: [.paying, .tempWalletReceived, .onChain, .confirmed], change: Self.paid) }
+                // Every other ending, and a late payment after a confirmation: none may reach the webhook URL.
+                let endings: [[CheckoutStatus]] = [
+                    [.tempWalletReceived, .onChain, .underpaid], [.canceled], [.paying, .timeout], [.tempWalletReceived, .onChain, .pendingManualOperation, .rejected],
+                    [.failed], [.tempWalletReceived, .pendingManualOperation, .sendBack, .canceled],
+                ]
+                var others: [String] = []
+                for (index, path) in endings.enumerated() {
+                    let id = try await Self.createIntent(harness, client, orderId: "NOT-PAID-\(index)")
+                    try await Self.move(harness, id, to: path, change: Self.paid)
+                    others.append(id)
+                }
+                try await Self.move(harness, coin, to: []) { $0.latePaidAmount = DecimalAmount("3") }
+                for _ in 0..<10 { _ = await harness.gateway.deliverWebhooks() }
+
+                let allscale = receiver.received.filter { $0.path.hasPrefix("/wc-api/") }
+                #expect(allscale.count == 2, "one delivery per confirmed payment: \(allscale.map(\.body))")
+                #expect(Set(allscale.compactMap(\.intentId)) == [coin, fiat])
+                #expect(allscale.allSatisfy { $0.signatureValid && $0.path == "/wc-api/allscale_checkout?store=7&v=2" && $0.webhookId == webhookId })
+                #expect(allscale.allSatisfy { $0.headers[HTTPField.Name("X-Event-Id")!] == nil && $0.type == nil })
+                let byIntent = Dictionary(uniqueKeysWithValues: allscale.map { ($0.intentId ?? "", $0.json) })
+                let coinBody = try #require(byIntent[coin] ?? nil)
+                let keys: [String] = { if case .object(let members) = coinBody { members.map(\.0) } else { [] } }()
+                #expect(keys == [
+                    "all_scale_transaction_id", "all_scale_checkout_intent_id", "webhook_id", "amount_cents", "currency", "currency_symbol", "amount_coins",
+                    "coin_symbol", "coin_contract_address", "chain_id", "tx_hash", "tx_from", "payment_method_type", "order_id", "user_id", "user_name",
+                    "extra_obj", "status",
+                ])
+                #expect(coinBody["amount_cents"] == .null && coinBody["currency"] == .null && coinBody["currency_symbol"] == .null)
+                #expect(coinBody["amount_coins"] == .string("12.50") && coinBody["coin_symbol"] == .string("USDT") && coinBody["status"] == .number("20"))
+                #expect(coinBody["chain_id"] == .number("31337") && coinBody["payment_method_type"] == .number("1"))
+                #expect(coinBody["tx_from"] == .string("0x8ba1f109551bD432803012645Ac136ddd64DBA72"), "EIP-55, as the full GET")
+                #expect(coinBody["extra_obj"] == .object([("cart", .array([.number("1"), .number("2")])), ("note", .string("ü"))]))
+                #expect(coinBody["order_id"] == .string("A-1") && coinBody["user_id"] == .string("u-9") && coinBody["user_name"] == .null)
+                #expect(coinBody["webhook_id"] == .string(webhookId))
+                let fiatBody = try #require(byIntent[fiat] ?? nil)
+                #expect(fiatBody["amount_cents"] == .number("2599") && fiatBody["currency"] == .number("1") && fiatBody["currency_symbol"] == .string("USD"))
+                #expect(fiatBody["extra_obj"] == .null && fiatBody["user_name"] == .string("alice"))
+                #expect(coinBody["all_scale_transaction_id"] != fiatBody["all_scale_transaction_id"], "unique across payments")
+
+                // The events URL saw every change of every order, late payment included.
+                let events = receiver.received.filter { $0.path == "/hooks/stablegate" }
+                #expect(events.allSatisfy { $0.signatureValid && $0.webhookId == store.eventsWebhookId })
+                for id in others {
+                    #expect(events.contains { $0.intentId == id && $0.type != "checkout_intent.created" }, "the events URL hears of \(id)")
+                }
+                #expect(events.contains { $0.intentId == coin && $0.type == "checkout_intent.late_payment" })
+                #expect(events.filter { $0.type == "checkout_intent.confirmed" }.count == 2)
+
+                // A redelivery repeats the payment's transaction id.
+                let first = try #require(try await harness.environment.webhooks.events(intentId: coin).first { $0.endpoint == .allscale })
+                #expect(first.type == WebhookEventType.allScalePaymentConfirmed)
+                #expect(try await WebhookOperations(environment: harness.environment).redeliver(eventId: first.id))
+                _ = await harness.gateway.deliverWebhooks()
+                let again = receiver.received.filter { $0.path.hasPrefix("/wc-api/") }
+                #expect(again.count == 3 && again[2].json?["all_scale_transaction_id"] == coinBody["all_scale_transaction_id"])
+                #expect(again[2].headers[HTTPField.Name("X-Webhook-Nonce")!] != allscale[0].headers[HTTPField.Name("X-Webhook-Nonce")!])
+            }
+        }
+    }
+
+    @Test("A webhook id stays when the URL changes, changes only when asked, and every delivery names the current one", arguments: Backend.available)
+    func webhookIds(backend: Backend) async throws {
+        try await Self.with(backend, endpoint: .allscale) { harness, receiver in
+            let first = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId)?.webhookId)
+            #expect(first.hasPrefix("wh_"))
+            let moved = try await Self.setWebhook(harness, receiver.url("/moved"), endpoint: .allscale)
+            #expect(moved.webhookId == first, "a new URL keeps the id a receiver pinned")
+            #expect(moved.eventsWebhookId == nil, "no events URL, no id")
+            try await harness.test { client in
+                let id = try await Self.createIntent(harness, client, orderId: "ID-1")
+                try await Self.move(harness, id, to: [.tempWalletReceived, .onChain, .confirmed], change: Self.paid)
+                let renamed = try await Self.setWebhook(harness, receiver.url("/moved"), endpoint: .allscale, newId: true)
+                let second = try #require(renamed.webhookId)
+                #expect(second != first)
+                try await Self.deliver(harness, receiver, until: 1)
+                let got = try #require(receiver.received.first)
+                #expect(got.signatureValid && got.webhookId == second && got.json?["webhook_id"] == .string(second),
+                        "queued under the old id, delivered under the current one")
+            }
+            let removed = try await Self.setWebhook(harness, nil, endpoint: .allscale)
+            #expect(removed.webhookURL == nil)
+            let back = try await Self.setWebhook(harness, receiver.url("/again"), endpoint: .allscale)
+            #expect(back.webhookId != nil)
         }
     }
 
@@ -179,7 +306,10 @@ struct WebhookTests {
             try await harness.test { client in
                 let browser = try await DashboardStoreTests.owner(harness, client)
                 let csrf = try await browser.sessionCSRF()
-                #expect(try await browser.get("/dashboard/settings").html.contains("Send a test event"))
+                let settings = try await browser.get("/dashboard/settings").html
+                #expect(settings.contains("Send a test event"))
+                let store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
+                #expect(settings.contains(try #require(store.eventsWebhookId)), "the events URL's webhook id is shown next to it")
                 let forged = try await browser.post("/dashboard/webhooks/test", [("csrf", "guess")])
                 #expect(forged.status == .forbidden)
                 #expect(try await harness.environment.webhooks.events(storeId: harness.merchant.storeId).isEmpty, "a forged form queues nothing")
@@ -261,7 +391,7 @@ struct WebhookTests {
         try await Self.with(backend) { harness, receiver in
             try await harness.test { client in
                 let id = try await Self.createIntent(harness, client)
-                try await Self.move(harness, id, to: [.viewed, .failed])
+                try await Self.move(harness, id, to: [.paying, .failed])
                 try await Self.move(harness, id, to: []) { $0.latePaidAmount = DecimalAmount("12.5") }
                 struct Boom: Error {}
                 await #expect(throws: Boom.self) {
@@ -272,7 +402,7 @@ struct WebhookTests {
                 }
                 try await Self.deliver(harness, receiver, until: 4)
                 #expect(receiver.received.map(\.type) == [
-                    "checkout_intent.created", "checkout_intent.viewed", "checkout_intent.failed", "checkout_intent.late_payment",
+                    "checkout_intent.created", "checkout_intent.paying", "checkout_intent.failed", "checkout_intent.late_payment",
                 ])
                 #expect(receiver.received.last?.json?["data"]?["late_paid_amount"] == .string("12.50"))
 
@@ -284,7 +414,7 @@ struct WebhookTests {
         }
     }
 
-    @Test("Test events: queued for a store with a URL, signed, refused without one", arguments: Backend.available)
+    @Test("Test events: queued for the events URL, signed, refused without one — never sent to the AllScale-format URL", arguments: Backend.available)
     func testEvents(backend: Backend) async throws {
         try await Self.with(backend) { harness, receiver in
             let operations = WebhookOperations(environment: harness.environment)
@@ -294,6 +424,7 @@ struct WebhookTests {
             #expect(got.eventId == id && got.type == "webhook.test" && got.signatureValid)
             #expect(got.json?["data"]?["store_id"] == .string(harness.merchant.storeId))
             try await Self.setWebhook(harness, nil)
+            try await Self.setWebhook(harness, receiver.url("/allscale"), endpoint: .allscale)
             await #expect(throws: MerchantOnboarding.InputError.self) { try await operations.queueTestEvent(storeId: harness.merchant.storeId) }
         }
     }

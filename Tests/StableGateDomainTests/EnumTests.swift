@@ -37,12 +37,12 @@ struct EnumTests {
         #expect(StableCoin.defaultSettlement == .usdt)
     }
 
-    @Test("Seed 002 statuses: values, names and terminal flags")
+    @Test("Statuses of the current edition (ALLSCALE-CURRENT.md §2): values, names and terminal flags")
     func statuses() {
         let table: [(Int, String, Bool)] = [
-            (-1, "FAILED", true), (-2, "REJECTED", true), (-3, "UNDERPAID", true), (-4, "CANCELED", true),
-            (1, "CREATED", false), (2, "VIEWED", false), (3, "TEMP_WALLET_RECEIVED", false), (10, "ON_CHAIN", false),
-            (20, "CONFIRMED", true),
+            (-5, "TIMEOUT", true), (-4, "CANCELED", true), (-3, "UNDERPAID", true), (-2, "REJECTED", true), (-1, "FAILED", true),
+            (1, "CREATED", false), (2, "PAYING", false), (3, "TEMP_WALLET_RECEIVED", false), (4, "PENDING_MANUAL_OPERATION", false),
+            (5, "SEND_BACK", false), (10, "ON_CHAIN", false), (20, "CONFIRMED", true),
         ]
         #expect(CheckoutStatus.allCases.count == table.count)
         for (value, name, terminal) in table {
@@ -51,6 +51,9 @@ struct EnumTests {
             #expect(status?.isTerminal == terminal)
             #expect(CheckoutStatus(name: name) == status)
         }
+        // Seed 002's name for 2 is still understood; the wire value does not change.
+        #expect(CheckoutStatus(name: "VIEWED") == .paying && CheckoutStatus(name: "viewed")?.rawValue == 2)
+        #expect(CheckoutStatus(name: "WAITING") == nil)
     }
 
     @Test("Seed 001 payment method types")

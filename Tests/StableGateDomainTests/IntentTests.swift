@@ -71,7 +71,7 @@ struct IntentTests {
     func stateMachine() throws {
         var (intent, _) = try IntentFactory.makeIntent(
             request: try request(#"{"stable_coin": 1, "amount_cents": 1000}"#), rate: nil, id: "x", storeId: "s", settlementWallet: nil, now: now)
-        for next in [CheckoutStatus.viewed, .tempWalletReceived, .tempWalletReceived, .onChain, .confirmed] {
+        for next in [CheckoutStatus.paying, .tempWalletReceived, .tempWalletReceived, .onChain, .confirmed] {
             let record = try IntentStateMachine.transition(&intent, to: next, reason: "test", at: now)
             #expect(record.to == next)
         }
@@ -83,8 +83,20 @@ struct IntentTests {
         }
         #expect(intent.status == .confirmed)
         #expect(!IntentStateMachine.canTransition(from: .created, to: .confirmed))
-        #expect(!IntentStateMachine.canTransition(from: .viewed, to: .created))
+        #expect(!IntentStateMachine.canTransition(from: .paying, to: .created))
         #expect(IntentStateMachine.canTransition(from: .onChain, to: .tempWalletReceived))
+    }
+
+    @Test("Review and refund paths: REJECTED only by the operator's review, SEND_BACK ends CANCELED or goes back to review")
+    func reviewTransitions() {
+        for open in [CheckoutStatus.created, .paying, .tempWalletReceived, .onChain] {
+            #expect(IntentStateMachine.canTransition(from: open, to: .pendingManualOperation), "\(open.name)")
+            #expect(IntentStateMachine.canTransition(from: open, to: .timeout), "\(open.name)")
+            #expect(!IntentStateMachine.canTransition(from: open, to: .rejected), "KYT money waits for the operator first: \(open.name)")
+        }
+        #expect(IntentStateMachine.successors(of: .pendingManualOperation) == [.onChain, .rejected, .timeout, .sendBack, .failed])
+        #expect(IntentStateMachine.successors(of: .sendBack) == [.canceled, .pendingManualOperation, .failed])
+        #expect(!IntentStateMachine.canTransition(from: .pendingManualOperation, to: .confirmed), "released money is confirmed through ON_CHAIN")
     }
 
     @Test("Object ids are 24 lower-case hex characters and unique")

@@ -23,17 +23,28 @@ struct NotificationTests {
     }
 
     @Test("Event types name the status reached", arguments: zip(
-        [CheckoutStatus.created, .viewed, .tempWalletReceived, .onChain, .confirmed, .underpaid, .failed, .rejected, .canceled],
-        ["checkout_intent.created", "checkout_intent.viewed", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
-         "checkout_intent.confirmed", "checkout_intent.underpaid", "checkout_intent.failed", "checkout_intent.rejected", "checkout_intent.canceled"]))
+        [CheckoutStatus.created, .paying, .tempWalletReceived, .onChain, .confirmed, .underpaid, .failed, .rejected, .canceled, .timeout,
+         .pendingManualOperation, .sendBack],
+        ["checkout_intent.created", "checkout_intent.paying", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
+         "checkout_intent.confirmed", "checkout_intent.underpaid", "checkout_intent.failed", "checkout_intent.rejected", "checkout_intent.canceled",
+         "checkout_intent.timeout", "checkout_intent.pending_manual_operation", "checkout_intent.send_back"]))
     func eventTypes(status: CheckoutStatus, type: String) {
         #expect(WebhookEventType.transition(to: status) == type)
     }
 
-    @Test("The webhook body is event_id, type, created_at, data — in that order")
+    @Test("The StableGate event body is event_id, type, created_at, webhook_id, data — in that order")
     func body() {
-        let body = WebhookBody.serialized(eventId: "evt_1", type: "webhook.test", createdAt: "2026-11-21T12:00:00.000Z", data: .object([("a", .int(1))]))
-        #expect(body == #"{"event_id":"evt_1","type":"webhook.test","created_at":"2026-11-21T12:00:00.000Z","data":{"a":1}}"#)
+        let body = WebhookBody.serialized(
+            eventId: "evt_1", type: "webhook.test", createdAt: "2026-11-21T12:00:00.000Z", webhookId: "wh_1", data: .object([("a", .int(1))]))
+        #expect(body == #"{"event_id":"evt_1","type":"webhook.test","created_at":"2026-11-21T12:00:00.000Z","webhook_id":"wh_1","data":{"a":1}}"#)
+    }
+
+    @Test("A delivery names the endpoint's current webhook id, every other byte unchanged")
+    func renaming() throws {
+        let body = #"{"all_scale_transaction_id":"txn_1","webhook_id":"wh_old","amount_coins":"10.50","extra_obj":{"k":"ü/\"q\""}}"#
+        #expect(WebhookBody.naming(webhookId: "wh_old", in: body) == body, "the same id leaves the stored bytes alone")
+        #expect(WebhookBody.naming(webhookId: "wh_new", in: body) == body.replacingOccurrences(of: "wh_old", with: "wh_new"))
+        #expect(WebhookBody.naming(webhookId: "wh_new", in: "[1]") == nil)
     }
 
     @Test("Outbound guard: public addresses pass; loopback and private pass only in the sandbox; the rest never", arguments: [

@@ -27,20 +27,33 @@ struct PaymentRulesTests {
         #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 10, pendingCount: 1, activeCount: 2)) == [.confirmed])
     }
 
-    @Test("Nothing paid by the end of the window: FAILED with a reason; before any choice too")
+    @Test("Nothing paid by the end of the window: TIMEOUT with a reason; before any choice too")
     func expiry() {
-        let failed = PaymentRules.steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, windowExpired: true))
-        #expect(failed.map(\.status) == [.failed])
-        #expect(failed.first?.reason == "payment window expired with nothing received")
-        #expect(steps(PaymentSnapshot(status: .viewed, required: 0, windowExpired: true)) == [.failed])
-        #expect(steps(PaymentSnapshot(status: .viewed, required: 0)) == [])
+        let ended = PaymentRules.steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, windowExpired: true))
+        #expect(ended.map(\.status) == [.timeout])
+        #expect(ended.first?.reason == "payment window expired with nothing received")
+        #expect(steps(PaymentSnapshot(status: .paying, required: 0, windowExpired: true)) == [.timeout])
+        #expect(steps(PaymentSnapshot(status: .paying, required: 0)) == [])
+    }
+
+    @Test("Only wrong-coin money by the end of the window: PENDING_MANUAL_OPERATION, until the operator closes it")
+    func wrongCoin() {
+        let held = PaymentRules.steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, wrongCoinCount: 1, windowExpired: true))
+        #expect(held.map(\.status) == [.pendingManualOperation])
+        #expect(held.first?.reason.contains("did not choose") == true)
+        #expect(steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, wrongCoinCount: 1, windowExpired: true)) == [])
+        // Closed by the operator: the wrong-coin money no longer counts, nothing else came.
+        #expect(steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, windowExpired: true)) == [.timeout])
+        // Before the window's end, or with some of the right coin, the usual rules hold.
+        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, wrongCoinCount: 1)) == [])
+        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 4, activeCount: 1, wrongCoinCount: 1, windowExpired: true)) == [.underpaid])
     }
 
     @Test("ON_CHAIN with nothing credited ends at the window's end: no order waits forever on transfers that carry nothing")
     func onChainWithNothingCredited() {
         // Active transfers that are final but were never credited (nothing cleared, nothing flagged).
         let ended = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, activeCount: 1, windowExpired: true))
-        #expect(ended.map(\.status) == [.failed])
+        #expect(ended.map(\.status) == [.timeout])
         #expect(ended.first?.reason == "payment window expired with nothing received")
         #expect(steps(PaymentSnapshot(status: .onChain, required: 10, activeCount: 1)) == [], "before the window's end it waits")
         #expect(steps(PaymentSnapshot(status: .onChain, required: 10, pendingCount: 1, activeCount: 1, windowExpired: true)) == [],
@@ -54,12 +67,23 @@ struct PaymentRulesTests {
         #expect(back.first?.reason.contains("0xabc") == true)
     }
 
-    @Test("A KYT-flagged sender REJECTS, even with the full amount confirmed")
+    @Test("A KYT-flagged sender holds the order for the operator (PENDING_MANUAL_OPERATION), even with the full amount confirmed")
     func kyt() {
-        let rejected = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad"))
-        #expect(rejected.map(\.status) == [.rejected])
-        #expect(rejected.first?.reason.contains("0xbad") == true)
-        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, activeCount: 1, flaggedSender: "0xbad")) == [.onChain, .rejected])
+        let held = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad"))
+        #expect(held.map(\.status) == [.pendingManualOperation])
+        #expect(held.first?.reason.contains("0xbad") == true)
+        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, activeCount: 1, flaggedSender: "0xbad")) == [.onChain, .pendingManualOperation])
+        // It stays there whatever else happens, the window's end included.
+        #expect(steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad", windowExpired: true)) == [])
+        // Released (the sender no longer counts as flagged): the order goes on and is confirmed.
+        let released = PaymentRules.steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, confirmedPaid: 10, activeCount: 1))
+        #expect(released.map(\.status) == [.onChain, .confirmed])
+        #expect(released.first?.reason == "payment on chain, no longer held for review")
+    }
+
+    @Test("A refund in flight (SEND_BACK) is left to the refund")
+    func sendBack() {
+        #expect(steps(PaymentSnapshot(status: .sendBack, required: 10, confirmedPaid: 10, activeCount: 1, windowExpired: true)) == [])
     }
 
     @Test("Terminal intents never move")

@@ -64,3 +64,66 @@ struct SigningTests {
         #expect(!RequestSigning.isValid(signatureHeader: good, canonical: vector.canonical, secret: secret + "x"))
     }
 }
+
+/// The committed vectors of ALLSCALE-CURRENT.md §1 and §4 (Tests/Fixtures/allscale-current-vectors.json),
+/// computed with Python's hashlib/hmac; AllScaleKitTests and the e2e suite check the same file.
+struct AllScaleCurrentVectors: Decodable {
+    struct Webhook: Decodable, CustomTestStringConvertible {
+        let name, url, path, query, webhook_id, timestamp, nonce, body, body_sha256, canonical, signature: String
+        var testDescription: String { name }
+    }
+    struct SignedResponse: Decodable, CustomTestStringConvertible {
+        let name, path, request_nonce, request_body, request_body_sha256, timestamp, nonce, body, body_sha256, canonical, signature: String
+        let status: Int
+        var testDescription: String { name }
+    }
+    let secret: String
+    let webhooks: [Webhook]
+    let responses: [SignedResponse]
+
+    static func load() throws -> AllScaleCurrentVectors {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/allscale-current-vectors.json")
+        return try JSONDecoder().decode(AllScaleCurrentVectors.self, from: Data(contentsOf: url))
+    }
+}
+
+@Suite("Webhook and response signing (ALLSCALE-CURRENT.md §1, §4)")
+struct WebhookSigningTests {
+    static let fixture = try! AllScaleCurrentVectors.load()
+
+    @Test("Webhook canonical strings and signatures match the committed vectors, PATH and QUERY taken from the URL", arguments: fixture.webhooks)
+    func webhooks(vector: AllScaleCurrentVectors.Webhook) throws {
+        let url = try #require(URLComponents(string: vector.url))
+        // A URL without a path is signed with PATH "/" (WebhookSigning.canonicalString).
+        #expect((url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath) == vector.path && (url.percentEncodedQuery ?? "") == vector.query)
+        let headers = WebhookSigning.headers(
+            path: url.percentEncodedPath, query: url.percentEncodedQuery ?? "", body: Array(vector.body.utf8), apiKey: "ak_test",
+            secret: Self.fixture.secret, webhookId: vector.webhook_id, timestamp: vector.timestamp, nonce: vector.nonce)
+        #expect(headers.map(\.0) == ["X-API-Key", "X-Webhook-Id", "X-Webhook-Timestamp", "X-Webhook-Nonce", "X-Webhook-Signature"])
+        #expect(headers.first { $0.0 == "X-Webhook-Signature" }?.1 == vector.signature)
+        #expect(headers.first { $0.0 == "X-Webhook-Id" }?.1 == vector.webhook_id)
+        let canonical = WebhookSigning.canonicalString(
+            path: vector.path, query: vector.query, webhookId: vector.webhook_id, timestamp: vector.timestamp, nonce: vector.nonce,
+            bodySHA256Hex: vector.body_sha256)
+        #expect(canonical == vector.canonical)
+        #expect(RequestSigning.bodyHash(Array(vector.body.utf8)) == vector.body_sha256)
+    }
+
+    @Test("Response canonical strings and signatures match the committed vectors", arguments: fixture.responses)
+    func responses(vector: AllScaleCurrentVectors.SignedResponse) {
+        #expect(RequestSigning.bodyHash(Array(vector.request_body.utf8)) == vector.request_body_sha256)
+        let canonical = ResponseSigning.canonicalString(
+            status: vector.status, requestPath: vector.path, requestNonce: vector.request_nonce, requestBodySHA256Hex: vector.request_body_sha256,
+            timestamp: vector.timestamp, nonce: vector.nonce, responseBodySHA256Hex: RequestSigning.bodyHash(Array(vector.body.utf8)))
+        #expect(canonical == vector.canonical)
+        #expect(RequestSigning.signature(canonical: canonical, secret: Self.fixture.secret) == vector.signature)
+    }
+
+    @Test("New webhook ids are wh_ and 32 hex digits, and differ")
+    func webhookIds() {
+        let generator = SystemIdentifierGenerator()
+        let ids = (0..<100).map { _ in WebhookSigning.newWebhookId(generator) }
+        #expect(Set(ids).count == 100 && ids.allSatisfy { $0.count == 35 && $0.hasPrefix("wh_") })
+    }
+}

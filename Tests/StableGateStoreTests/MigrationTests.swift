@@ -87,4 +87,47 @@ struct MigrationTests {
             await database.shutdown()
         }
     }
+
+    @Test("Migration 10: an expired-with-nothing FAILED becomes TIMEOUT (history too); existing webhook URLs get an id; queued events keep their format", arguments: Backend.available)
+    func timeoutAndWebhookIds(backend: Backend) async throws {
+        try await TestDatabase.with(backend) { test in
+            let database = try await test.open(migrate: false)
+            try await Migrator(database: database, migrations: SchemaMigrations.all.filter { $0.version <= 9 }, logger: testLogger).migrate(now: 1)
+            try await Fixtures.onboard(database)
+            try await Fixtures.onboard(database, storeId: "6a0000000000000000000002", keyId: "sgk_quiet")
+            let expired = "payment window expired with nothing received"
+            try await database.transaction { db in
+                try await db.raw("UPDATE stores SET webhook_url = 'https://shop.example/hook' WHERE id = '6a0000000000000000000001'").run()
+                for (id, reason) in [("6a00000000000000000000b1", expired), ("6a00000000000000000000b2", "settlement could not be queued")] {
+                    try await Self.insertIntent(db, id: id, status: -1, txHash: nil, txFrom: nil, method: 0)
+                    try await db.raw("UPDATE checkout_intents SET error_message = \(bind: reason) WHERE id = \(bind: id)").run()
+                    try await db.raw("""
+                        INSERT INTO intent_transitions (intent_id, seq, from_status, to_status, reason, at) VALUES
+                            (\(bind: id), 1, NULL, 1, 'created', 0), (\(bind: id), 2, 1, -1, \(bind: reason), 1)
+                        """).run()
+                }
+                try await db.raw("""
+                    INSERT INTO webhook_events (id, store_id, intent_id, seq, type, body, created_at, state, next_attempt_at, updated_at)
+                    VALUES ('evt_old', '6a0000000000000000000001', '6a00000000000000000000b1', 1, 'checkout_intent.failed', '{}', 0, 'pending', 0, 0)
+                    """).run()
+            }
+            #expect(try await Migrator(database: database, logger: testLogger).migrate(now: 2) == SchemaMigrations.all.map(\.version).filter { $0 > 9 })
+
+            let intents = CheckoutIntentRepository(database: database)
+            #expect(try await intents.find(id: "6a00000000000000000000b1")?.status == .timeout)
+            #expect(try await intents.transitions(intentId: "6a00000000000000000000b1").map(\.to) == [.created, .timeout])
+            #expect(try await intents.find(id: "6a00000000000000000000b2")?.status == .failed, "a processing error stays FAILED")
+            #expect(try await intents.transitions(intentId: "6a00000000000000000000b2").map(\.to) == [.created, .failed])
+
+            let merchants = MerchantRepository(database: database)
+            let store = try #require(try await merchants.store(id: "6a0000000000000000000001"))
+            let id = try #require(store.webhookId)
+            #expect(id.hasPrefix("wh_") && id.count == 35 && id.dropFirst(3).allSatisfy(\.isHexDigit))
+            #expect(store.webhookURL == "https://shop.example/hook" && store.eventsURL == nil && store.eventsWebhookId == nil && !store.signedResponses)
+            #expect(try await merchants.store(id: "6a0000000000000000000002")?.webhookId == nil, "no URL, no id")
+            #expect(try await WebhookRepository(database: database).event(id: "evt_old")?.endpoint == .events,
+                    "queued StableGate envelopes go to the events URL, never to an AllScale receiver")
+            await database.shutdown()
+        }
+    }
 }

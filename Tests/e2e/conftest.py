@@ -2,6 +2,8 @@
 import hashlib
 import hmac
 import http.cookiejar
+import http.server
+import threading
 import re
 import urllib.parse
 import base64
@@ -40,6 +42,21 @@ def run_cli(*args, env=None, cwd=None, check=True):
     if check and result.returncode != 0:
         raise AssertionError(f"stablegate {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def serve_http(port, handler):
+    """A threaded HTTP server on loopback `port` with `handler`, serving in the background (a
+    merchant's receiver in the tests)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_http(server):
+    if server:
+        server.shutdown()
+        server.server_close()
 
 
 def psql(url, sql):

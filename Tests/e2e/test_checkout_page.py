@@ -70,7 +70,7 @@ def test_wallet_scan_from_choice_to_fund_sent_and_back_to_the_merchant(shop, cha
     driver = browser()
     try:
         driver.get(checkout_url(gateway, intent_id))
-        assert show(gateway, intent_id)["intent"]["status"] == 2, "opening the page moves CREATED to VIEWED"
+        assert show(gateway, intent_id)["intent"]["status"] == 2, "opening the page moves CREATED to PAYING (VIEWED in seed 002)"
         page = text(driver)
         for expected in ("Two flat whites", "25.00 EUR", "29.315197 USDT", "1 USDT = 0.8528 EUR", "Choose how to pay"):
             assert expected in page, expected
@@ -194,9 +194,9 @@ def test_underpaid_and_expired_screens(tmp_path, chain):
         driver.get(checkout_url(gateway, nothing))
         wait_text(driver, "Payment window ended", seconds=40)
         screenshot(driver, "11-expired")
-        # The page says so as soon as the window has passed; the expiry pass that records FAILED
+        # The page says so as soon as the window has passed; the expiry pass that records TIMEOUT
         # runs on its own interval, so give it that long.
-        wait_for("FAILED after the window", lambda: show(gateway, nothing)["intent"]["status"] == -1, seconds=30)
+        wait_for("TIMEOUT after the window", lambda: show(gateway, nothing)["intent"]["status"] == -5, seconds=30)
     finally:
         driver.quit()
         gateway.stop()

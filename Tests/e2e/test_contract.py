@@ -49,13 +49,14 @@ def test_the_document_is_served_and_rendered(live):
     served = requests.get(gateway.base_url + "/openapi.json", timeout=10)
     assert served.status_code == 200 and served.headers["Content-Type"].startswith("application/json")
     assert served.content == DOCUMENT.read_bytes(), "/openapi.json is the document in the repository"
-    assert SPEC["openapi"] == "3.1.0" and "checkoutIntentEvent" in SPEC["webhooks"]
+    assert SPEC["openapi"] == "3.1.0" and set(SPEC["webhooks"]) == {"allscaleCheckoutWebhook", "stablegateEvent"}
     page = requests.get(gateway.base_url + "/docs/api", timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     for path in SPEC["paths"]:
         assert path in page.text
-    for name in ("CheckoutIntent", "CreateCheckoutIntentRequest", "WebhookEvent", "all_scale_checkout_intent_id", "X-Signature"):
+    for name in ("CheckoutIntent", "CreateCheckoutIntentRequest", "CreateCheckoutIntentFiatRequest", "CreateCheckoutIntentStableCoinRequest",
+                 "WebhookEvent", "AllScaleCheckoutWebhook", "all_scale_checkout_intent_id", "X-Signature", "X-Webhook-Signature"):
         assert name in page.text
     assert not re.search(r'(src|href)="(https?:)?//', page.text), "no external assets"
     assert "<script" not in page.text

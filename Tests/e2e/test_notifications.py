@@ -1,11 +1,15 @@
 """Notifications through the built binary against real receivers on loopback.
 
-Webhooks go to a Python HTTP receiver that verifies every signature with its own HMAC code
-(seed 003's canonical string) and fails on purpose: down, 500, slow, 410. E-mail goes to a real
+Webhooks (the StableGate events URL) go to a Python HTTP receiver that verifies every signature
+with its own HMAC code (the `allscale:webhook:v1` canonical string of ALLSCALE-CURRENT.md §1) and
+fails on purpose: down, 500, slow, 410. The AllScale-format webhook URL has its own tests
+(test_allscale_webhooks.py). E-mail goes to a real
 SMTP server (aiosmtpd, tools/smtp-sink) over STARTTLS with AUTH, and is parsed with Python's
 `email` package, attachments included."""
 import csv
 import email
+import hashlib
+import base64
 import email.policy
 import hmac
 import http.server
@@ -24,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (ROOT, Gateway, backends, cancel, checkout_url, create_intent, free_port, random_address, settled, setup_merchant, show,
-                      signature, start_gateway, wait_for)
+                      serve_http, signature, start_gateway, stop_http, wait_for)
 
 FAST = {
     "STABLEGATE_NOTIFICATIONS_POLL_MS": "100",
@@ -54,17 +58,19 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def verify(self, method, target, headers, body):
-        """What a merchant does with the code they already have for requests."""
+        """What a merchant does with the verifier they wrote for AllScale's webhooks."""
         path, _, query = target.partition("?")
-        key, timestamp, nonce = headers.get("X-API-Key"), headers.get("X-Timestamp", ""), headers.get("X-Nonce", "")
+        key, webhook_id = headers.get("X-API-Key"), headers.get("X-Webhook-Id", "")
+        timestamp, nonce = headers.get("X-Webhook-Timestamp", ""), headers.get("X-Webhook-Nonce", "")
         secret = self.secrets.get(key)
-        if secret is None or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        if method != "POST" or secret is None or not webhook_id or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
             return False
-        expected = signature(secret, method, path, query, timestamp, nonce, body)
+        canonical = "\n".join(["allscale:webhook:v1", "POST", path, query, webhook_id, timestamp, nonce, hashlib.sha256(body).hexdigest()])
+        expected = "v1=" + base64.b64encode(hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
         with self.lock:
             fresh = nonce not in self.nonces
             self.nonces.add(nonce)
-        return fresh and hmac.compare_digest(expected, headers.get("X-Signature", ""))
+        return fresh and hmac.compare_digest(expected, headers.get("X-Webhook-Signature", ""))
 
     def start(self):
         receiver = self
@@ -95,16 +101,12 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_http(self.port, Handler)
         return self
 
     def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        stop_http(self.server)
+        self.server = None
 
     def snapshot(self):
         with self.lock:
@@ -116,10 +118,10 @@ class Receiver:
 
 
 def merchant_posting_to(gateway, receiver, path):
-    """A new merchant whose store posts webhooks to `receiver`, which knows its key."""
+    """A new merchant whose store posts its StableGate events to `receiver`, which knows its key."""
     merchant = gateway.merchant()
     receiver.secrets[merchant["api_key"]] = merchant["api_secret"]
-    gateway.cli("stores", "set", "--store", merchant["store_id"], "--webhook-url", receiver.url(path))
+    gateway.cli("stores", "set", "--store", merchant["store_id"], "--events-url", receiver.url(path))
     return merchant
 
 
@@ -139,7 +141,7 @@ def test_webhooks_survive_a_receiver_that_is_down_failing_and_slow(database, tmp
     receiver = Receiver({})
     try:
         merchant = merchant_posting_to(gateway, receiver, "/hooks/stablegate?source=sg")
-        # The receiver is down while orders come in: created, viewed, and two canceled.
+        # The receiver is down while orders come in: created, paying, and two canceled.
         intents = [create_intent(gateway, merchant, 1000 + i) for i in range(4)]
         for intent_id in intents:
             view(gateway, intent_id)
@@ -154,7 +156,7 @@ def test_webhooks_survive_a_receiver_that_is_down_failing_and_slow(database, tmp
         wait_for("two slow answers", lambda: sum(r["mode"] == "slow" for r in receiver.snapshot()) >= 2, seconds=60)
         receiver.mode = "ok"
 
-        expected = 4 * 2 + 2  # created and viewed each, canceled twice
+        expected = 4 * 2 + 2  # created and paying each, canceled twice
         wait_for("every event delivered", lambda: (
             len(listed := events(gateway, store=merchant["store_id"])) == expected and all(e["state"] == "delivered" for e in listed)), seconds=90)
         listed = events(gateway, store=merchant["store_id"])
@@ -165,16 +167,16 @@ def test_webhooks_survive_a_receiver_that_is_down_failing_and_slow(database, tmp
         # None lost, and each answered exactly once by the recovered receiver.
         ok = [r["event_id"] for r in receiver.answered_ok()]
         assert sorted(ok) == sorted(e["event_id"] for e in listed)
-        # In order per intent: no request for an event before its predecessor was answered 200.
+        # In order per intent: no event is tried before its predecessor's first try (a refused
+        # event then waits for its retry without holding the later ones back).
         for intent_id in intents:
             mine = sorted((e for e in listed if e["intent_id"] == intent_id), key=lambda e: e["sequence"])
             types = [e["type"] for e in mine]
-            assert types[:2] == ["checkout_intent.created", "checkout_intent.viewed"], types
+            assert types[:2] == ["checkout_intent.created", "checkout_intent.paying"], types
             if intent_id in intents[:2]:
-                assert types == ["checkout_intent.created", "checkout_intent.viewed", "checkout_intent.canceled"], types
+                assert types == ["checkout_intent.created", "checkout_intent.paying", "checkout_intent.canceled"], types
             for earlier, later in zip(mine, mine[1:]):
-                delivered_at = next(r["at"] for r in got if r["event_id"] == earlier["event_id"] and r["mode"] == "ok")
-                assert all(r["at"] >= delivered_at for r in got if r["event_id"] == later["event_id"]), f"{later['type']} overtook {earlier['type']}"
+                assert earlier["attempt_log"][0]["started_at"] <= later["attempt_log"][0]["started_at"], f"{later['type']} overtook {earlier['type']}"
             data = next(r["json"] for r in got if r["event_id"] == mine[-1]["event_id"])["data"]
             assert data["all_scale_checkout_intent_id"] == intent_id
             assert data["checkout_url"] == checkout_url(gateway, intent_id), "the body repeats the token URL, not the intent id"
@@ -251,7 +253,7 @@ def test_sigkill_mid_delivery_delivers_again_after_restart(database, tmp_path):
         assert len(log) == 2 and "interrupted" in log[0]["error"] and log[1]["http_status"] == 200, log
         got = receiver.snapshot()
         assert [r["mode"] for r in got if r["event_id"] == created["event_id"]] == ["hold", "ok"], "at least once: sent again"
-        assert [r["json"]["type"] for r in got if r["mode"] == "ok"] == ["checkout_intent.created", "checkout_intent.viewed"]
+        assert [r["json"]["type"] for r in got if r["mode"] == "ok"] == ["checkout_intent.created", "checkout_intent.paying"]
         assert all(r["valid"] for r in got)
     finally:
         receiver.stop()

@@ -427,12 +427,12 @@ def test_zero_value_transfers_from_a_denylisted_address_neither_reject_nor_hold_
         assert chain.balance(wallet) == 9_900_000
 
         # After it ended: a third. Then a real payment from a denylisted account to another order
-        # (the sentinel): REJECTED and held once confirmed, which shows KYT is on and the watcher
-        # has passed the third's block, confirmations included. Still nothing recorded or held.
+        # (the sentinel): held for the operator's review once confirmed, which shows KYT is on and
+        # the watcher has passed the third's block, confirmations included. Still nothing recorded or held.
         spoof_late = transfer_from(chain, flagged, deposit)
         rejected_tx = chain.pay(sentinel_deposit, 10 * UNITS, account=sanctioned_payer)
         chain.mine(2)
-        wait_for("the sentinel REJECTED and held", lambda: (i := show(gateway, sentinel)["intent"])["status"] == -2
+        wait_for("the sentinel held for review", lambda: (i := show(gateway, sentinel)["intent"])["status"] == 4
                  and i["settlement_status"] == "held")
         assert [t["tx_hash"] for t in held_transfers(gateway)] == [rejected_tx]
         data = show(gateway, intent_id)
@@ -466,10 +466,10 @@ def test_an_order_that_only_gets_zero_value_transfers_ends_like_one_that_got_not
             seen.add(status)
             return status not in (1, 2, 3, 10)
         wait_for("the zero-value order to end", ended, seconds=60)
-        wait_for("the empty order to end", lambda: show(gateway, nothing)["intent"]["status"] == -1, seconds=30)
+        wait_for("the empty order to end", lambda: show(gateway, nothing)["intent"]["status"] == -5, seconds=30)
         intent, control = show(gateway, zero)["intent"], show(gateway, nothing)["intent"]
         assert 10 not in seen, f"a zero-value transfer put the order ON_CHAIN: {seen}"
-        assert intent["status"] == control["status"] == -1, (intent, control)
+        assert intent["status"] == control["status"] == -5, (intent, control)
         assert intent["error_message"] == control["error_message"] == "payment window expired with nothing received"
         assert intent["tx_hash"] is None and intent["tx_from"] is None
         assert show(gateway, zero)["transfers"] == []

@@ -17,6 +17,7 @@ import Foundation
 /// Every request is signed afresh (new timestamp and nonce), including retries. GETs and
 /// requests that never reached the server are retried with back-off; a create is retried
 /// only when it carries an idempotency key, so a retry can never create a second intent.
+/// With ``verifyResponseSignatures`` every answer must be signed by the server (ALLSCALE-CURRENT.md §4).
 public struct AllScaleClient: Sendable {
     public let baseURL: String
     public let apiKey: String
@@ -26,6 +27,14 @@ public struct AllScaleClient: Sendable {
     public var retry: RetryPolicy
     /// Per request.
     public var timeout: Duration = .seconds(30)
+    /// Require every answer to be signed by the server (ALLSCALE-CURRENT.md §4; the store's
+    /// `signed_response` setting, off by default). When on, a response without
+    /// `X-Response-Timestamp`, `X-Response-Nonce`, `X-Response-Signature` and `X-Request-Nonce`
+    /// (equal to the nonce sent), or whose signature does not verify with the API secret, throws
+    /// ``AllScaleError/unsignedResponse(httpStatus:reason:)`` or
+    /// ``AllScaleError/badResponseSignature(httpStatus:reason:)`` instead of returning data —
+    /// error envelopes included. Turn it on only for a store that signs its responses.
+    public var verifyResponseSignatures: Bool
 
     /// How often to try and how long to wait between tries.
     public struct RetryPolicy: Sendable {
@@ -51,7 +60,7 @@ public struct AllScaleClient: Sendable {
 
     public init(
         baseURL: String, apiKey: String, apiSecret: String, transport: any AllScaleTransport = AsyncHTTPClientTransport(),
-        clock: any AllScaleClock = SystemAllScaleClock(), retry: RetryPolicy = RetryPolicy()
+        clock: any AllScaleClock = SystemAllScaleClock(), retry: RetryPolicy = RetryPolicy(), verifyResponseSignatures: Bool = false
     ) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
@@ -61,6 +70,7 @@ public struct AllScaleClient: Sendable {
         self.transport = transport
         self.clock = clock
         self.retry = retry
+        self.verifyResponseSignatures = verifyResponseSignatures
     }
 
     // MARK: The API
@@ -118,13 +128,20 @@ public struct AllScaleClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let signed = RequestSigner.headers(method: method, path: path, query: query, body: body, apiKey: apiKey, secret: apiSecret, timestamp: clock.now)
+            let nonce = UUID().uuidString.lowercased()
+            let signed = RequestSigner.headers(
+                method: method, path: path, query: query, body: body, apiKey: apiKey, secret: apiSecret, timestamp: clock.now, nonce: nonce)
             let request = TransportRequest(
                 method: method, url: baseURL + path + (query.isEmpty ? "" : "?" + query),
                 headers: signed.map { ($0.name, $0.value) } + extra.map { ($0.0, $0.1) } + [("Accept", "application/json"), ("User-Agent", "AllScaleKit/1")], body: body)
             let outcome: Result<P, AllScaleError>
             do {
                 let response = try await transport.send(request, timeout: timeout)
+                if verifyResponseSignatures {
+                    // Before a byte of the body is read (ALLSCALE-CURRENT.md §4): the path and
+                    // body this attempt signed, and its nonce.
+                    try ResponseSigner.verify(response, requestPath: path, requestNonce: nonce, requestBody: body, secret: apiSecret)
+                }
                 outcome = Self.payload(of: response, as: P.self)
             } catch let error as AllScaleError {
                 outcome = .failure(error)
@@ -151,8 +168,8 @@ public struct AllScaleClient: Sendable {
                 return wait <= retry.maximumDelay ? wait : nil
             }
             return code == 90000 || status >= 500 ? retry.delay(afterAttempt: attempt) : nil
-        case .unexpectedResponse(let status, _): return status >= 500 ? retry.delay(afterAttempt: attempt) : nil
-        case .timedOut: return nil
+        case .unexpectedResponse(let status, _), .unsignedResponse(let status, _): return status >= 500 ? retry.delay(afterAttempt: attempt) : nil
+        case .timedOut, .badResponseSignature: return nil
         }
     }
 

@@ -9,6 +9,14 @@ public enum AllScaleError: Error, Sendable, CustomStringConvertible {
     case unexpectedResponse(httpStatus: Int, excerpt: String)
     /// `waitForTerminalStatus` ran out of time; `last` is the status seen last.
     case timedOut(last: CheckoutStatus?)
+    /// `verifyResponseSignatures` is on and the answer lacks a signature header
+    /// (ALLSCALE-CURRENT.md §4): the store does not sign responses, or something between you and
+    /// the server answered. Nothing of the body was used. GETs are retried on a 5xx.
+    case unsignedResponse(httpStatus: Int, reason: String)
+    /// `verifyResponseSignatures` is on and the answer's signature does not verify, or it echoes
+    /// another request's nonce (ALLSCALE-CURRENT.md §4): a wrong API secret, or a tampered or
+    /// replayed answer. Nothing of the body was used; never retried.
+    case badResponseSignature(httpStatus: Int, reason: String)
 
     /// The envelope code of an API error (10001 validation, 20001/20002 authentication, 30001
     /// forbidden, 40001 rate limited, 50001 not found, 50002 business rule, 90000 server).
@@ -21,6 +29,8 @@ public enum AllScaleError: Error, Sendable, CustomStringConvertible {
         case .transport(let reason): "could not reach the AllScale API: \(reason)"
         case .unexpectedResponse(let status, let excerpt): "unexpected answer (HTTP \(status)), not an AllScale envelope: \(excerpt)"
         case .timedOut(let last): "gave up waiting for a terminal status (last seen: \(last?.description ?? "none"))"
+        case .unsignedResponse(let status, let reason): "unsigned answer (HTTP \(status)) although response signatures are required: \(reason)"
+        case .badResponseSignature(let status, let reason): "the answer's signature does not verify (HTTP \(status)): \(reason)"
         }
     }
 }

@@ -116,25 +116,30 @@ public struct CheckoutIntent: Sendable, Equatable, Codable {
     }
 }
 
-/// A webhook's body: `{"event_id", "type", "created_at", "data"}`; for order events `data` is
-/// the full GET object (``intent``).
+/// StableGate's event envelope: `{"event_id", "type", "created_at", "webhook_id", "data"}`; for
+/// order events `data` is the full GET object (``intent``). ``WebhookVerifier`` returns it as
+/// ``VerifiedWebhook/event(_:)``; AllScale's own checkout payment format is ``AllScaleCheckoutWebhook``.
 public struct WebhookEvent: Sendable, Decodable {
     public let eventId: String
     /// `checkout_intent.<status>`, `checkout_intent.late_payment` or `webhook.test`.
     public let type: String
     public let createdAt: String
+    /// The endpoint's webhook id, repeated from `X-Webhook-Id` (ALLSCALE-CURRENT.md §1); nil when
+    /// the sender does not include it.
+    public let webhookId: String?
     public let data: JSONValue
 
     /// The intent in `data`, for `checkout_intent.*` events (decoded with the event).
     public let intent: CheckoutIntent?
 
-    enum CodingKeys: String, CodingKey { case eventId = "event_id", type, createdAt = "created_at", data }
+    enum CodingKeys: String, CodingKey { case eventId = "event_id", type, createdAt = "created_at", webhookId = "webhook_id", data }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         eventId = try container.decode(String.self, forKey: .eventId)
         type = try container.decode(String.self, forKey: .type)
         createdAt = try container.decode(String.self, forKey: .createdAt)
+        webhookId = try container.decodeIfPresent(String.self, forKey: .webhookId)
         data = try container.decode(JSONValue.self, forKey: .data)
         intent = type.hasPrefix("checkout_intent.") ? try? container.decode(CheckoutIntent.self, forKey: .data) : nil
     }

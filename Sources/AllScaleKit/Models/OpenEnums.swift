@@ -1,5 +1,5 @@
-// Transcribed from StableGateDomain/Enums (Appendix A/B of seed 000, seed 001 and seed 002);
-// AllScaleKitTests checks every value and name against the server's enums.
+// Transcribed from StableGateDomain/Enums (Appendix A/B of seed 000, seed 001, seed 002 and
+// ALLSCALE-CURRENT.md §2); AllScaleKitTests checks every value and name against the server's enums.
 
 /// An integer enum of the Open API, kept open: a value this SDK does not know yet (a newer
 /// server) decodes and round-trips as itself instead of failing; its `name` is nil.
@@ -44,27 +44,67 @@ public struct StableCoin: OpenIntegerEnum {
     public static let names: [Int: String] = [1: "USDT", 2: "USDC", 3: "BUSD", 4: "DAI", 5: "TUSD", 6: "PAX", 7: "GUSD", 8: "USTC", 9: "FRAX", 10: "EURS"]
 }
 
-/// A checkout intent status (seed 002).
+/// A checkout intent status: seed 002's values plus the current edition's
+/// (ALLSCALE-CURRENT.md §2: TIMEOUT, PENDING_MANUAL_OPERATION, SEND_BACK, and 2 named PAYING).
 public struct CheckoutStatus: OpenIntegerEnum {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
 
-    public static let failed = CheckoutStatus(rawValue: -1)
-    public static let rejected = CheckoutStatus(rawValue: -2)
-    public static let underpaid = CheckoutStatus(rawValue: -3)
+    /// The intent stayed pending too long and expired (terminal).
+    public static let timeout = CheckoutStatus(rawValue: -5)
+    /// The customer canceled the checkout (terminal).
     public static let canceled = CheckoutStatus(rawValue: -4)
+    /// Less than the amount due was paid (terminal).
+    public static let underpaid = CheckoutStatus(rawValue: -3)
+    /// Rejected by KYT screening (terminal).
+    public static let rejected = CheckoutStatus(rawValue: -2)
+    /// A processing error (terminal).
+    public static let failed = CheckoutStatus(rawValue: -1)
+    /// Created, not yet opened by the customer.
     public static let created = CheckoutStatus(rawValue: 1)
-    public static let viewed = CheckoutStatus(rawValue: 2)
+    /// The customer opened the checkout page (ALLSCALE-CURRENT.md §2).
+    public static let paying = CheckoutStatus(rawValue: 2)
+    /// Seed 002's name for ``paying``: the same wire value 2, kept so older code still compiles.
+    public static let viewed = paying
+    /// A temporary deposit wallet was assigned.
     public static let tempWalletReceived = CheckoutStatus(rawValue: 3)
+    /// Waiting for manual review (ALLSCALE-CURRENT.md §2).
+    public static let pendingManualOperation = CheckoutStatus(rawValue: 4)
+    /// A refund to the payer is in progress (ALLSCALE-CURRENT.md §2).
+    public static let sendBack = CheckoutStatus(rawValue: 5)
+    /// A transfer was seen on chain and awaits confirmation.
     public static let onChain = CheckoutStatus(rawValue: 10)
+    /// The payment is confirmed (terminal).
     public static let confirmed = CheckoutStatus(rawValue: 20)
 
-    /// Every value the seeds define, in wire order.
-    public static let known: [CheckoutStatus] = [.failed, .rejected, .underpaid, .canceled, .created, .viewed, .tempWalletReceived, .onChain, .confirmed]
+    /// Every value the current edition defines, in wire order (ascending, as the server lists them).
+    public static let known: [CheckoutStatus] = [
+        .timeout, .canceled, .underpaid, .rejected, .failed, .created, .paying, .tempWalletReceived, .pendingManualOperation, .sendBack, .onChain, .confirmed,
+    ]
 
-    public static let names: [Int: String] = [-1: "FAILED", -2: "REJECTED", -3: "UNDERPAID", -4: "CANCELED", 1: "CREATED", 2: "VIEWED", 3: "TEMP_WALLET_RECEIVED", 10: "ON_CHAIN", 20: "CONFIRMED"]
+    public static let names: [Int: String] = [
+        -5: "TIMEOUT", -4: "CANCELED", -3: "UNDERPAID", -2: "REJECTED", -1: "FAILED", 1: "CREATED", 2: "PAYING", 3: "TEMP_WALLET_RECEIVED",
+        4: "PENDING_MANUAL_OPERATION", 5: "SEND_BACK", 10: "ON_CHAIN", 20: "CONFIRMED",
+    ]
 
-    /// FAILED, REJECTED, UNDERPAID, CANCELED and CONFIRMED end an intent; nothing changes after them.
+    /// Names accepted besides ``names``: seed 002's `VIEWED` for ``paying``.
+    public static let aliases: [String: CheckoutStatus] = ["VIEWED": .paying]
+
+    /// Looks a status up by name, case-insensitively: every name in ``names`` and every alias
+    /// (so both `PAYING` and `VIEWED` give 2). Nil for a name this SDK does not know.
+    public init?(name: String) {
+        let upper = name.uppercased()
+        if let status = Self.aliases[upper] {
+            self = status
+        } else if let value = Self.names.first(where: { $0.value == upper })?.key {
+            self.init(rawValue: value)
+        } else {
+            return nil
+        }
+    }
+
+    /// Every negative value (TIMEOUT, CANCELED, UNDERPAID, REJECTED, FAILED — and any negative
+    /// value a newer server adds) and CONFIRMED end an intent: stop polling (ALLSCALE-CURRENT.md §2).
     public var isTerminal: Bool { rawValue < 0 || rawValue == 20 }
 }
 

@@ -8,16 +8,22 @@ import Foundation
 
 /// The AllScale request signature (seed 003): HMAC-SHA256 with the API secret over
 /// `METHOD\nPATH\nQUERY\nTIMESTAMP\nNONCE\nhex(sha256(body))`, base64, prefixed `v1=`.
-/// The same scheme signs StableGate's webhooks, so ``WebhookVerifier`` uses it too.
+/// Webhooks (ALLSCALE-CURRENT.md §1) and signed responses (§4) use the same HMAC with other
+/// canonical strings: ``WebhookSigner`` and ``ResponseSigner``.
 public enum RequestSigner {
     /// The canonical string; `path` and `query` exactly as on the wire (query without `?`), the
     /// method upper-cased as the server reads it.
     public static func canonicalString(method: String, path: String, query: String, timestamp: String, nonce: String, body: [UInt8]) -> String {
-        let bodyHash = SHA256.hash(data: body).map { byte in
+        [method.uppercased(), path, query, timestamp, nonce, sha256Hex(body)].joined(separator: "\n")
+    }
+
+    /// Lowercase hex SHA-256 of raw bytes, the body hash of every canonical string (requests,
+    /// webhooks, responses). `sha256Hex([])` is the hash of the empty body.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-        return [method.uppercased(), path, query, timestamp, nonce, bodyHash].joined(separator: "\n")
     }
 
     /// `v1=` + base64(HMAC-SHA256(secret, canonical)).

@@ -29,19 +29,12 @@ public enum CheckoutIntentWire {
     /// `late_paid_amount`. For stable-coin pricing the fiat fields are null (seed 003).
     public static func fullPayload(_ intent: CheckoutIntent, checkoutURL: String) -> JSONValue {
         let payment = intent.payment
-        var currency: JSONValue = .null
-        var currencySymbol: JSONValue = .null
-        var amountCents: JSONValue = .null
-        if case .fiat(let fiat, let cents, _, _) = intent.pricing {
-            currency = .int(fiat.rawValue)
-            currencySymbol = .string(fiat.code)
-            amountCents = .int(cents)
-        }
+        let fiat = fiatMembers(intent)
         return .object([
             ("all_scale_checkout_intent_id", .string(intent.id)),
-            ("currency", currency),
-            ("currency_symbol", currencySymbol),
-            ("amount_cents", amountCents),
+            ("currency", fiat.currency),
+            ("currency_symbol", fiat.currencySymbol),
+            ("amount_cents", fiat.amountCents),
             ("chain_id", .intOrNull(payment.chainId)),
             ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))),
             ("coin_symbol", .string(intent.settlementCoin.code)),
@@ -74,6 +67,42 @@ public enum CheckoutIntentWire {
             ("overpaid_amount", amount(intent.overpaidAmount)),
             ("late_paid_amount", amount(intent.latePaidAmount)),
         ])
+    }
+
+    /// The body of an AllScale-format webhook for a confirmed payment (ALLSCALE-CURRENT.md §1):
+    /// one flat object, members in the documented order with their documented JSON types —
+    /// amounts as decimal strings, `amount_cents`/`currency`/`currency_symbol` null for native
+    /// stable-coin pricing, `extra_obj` the `extra` sent at creation — and `status` (20), which
+    /// integrations that read it find and the others ignore.
+    public static func allScaleWebhook(_ intent: CheckoutIntent, transactionId: String, webhookId: String) -> JSONValue {
+        let payment = intent.payment
+        let fiat = fiatMembers(intent)
+        return .object([
+            ("all_scale_transaction_id", .string(transactionId)),
+            ("all_scale_checkout_intent_id", .string(intent.id)),
+            ("webhook_id", .string(webhookId)),
+            ("amount_cents", fiat.amountCents),
+            ("currency", fiat.currency),
+            ("currency_symbol", fiat.currencySymbol),
+            ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))),
+            ("coin_symbol", .string(intent.settlementCoin.code)),
+            ("coin_contract_address", .string(payment.coinContract ?? "")),
+            ("chain_id", .int(payment.chainId ?? 0)),
+            ("tx_hash", .string(payment.txHash ?? "")),
+            ("tx_from", .string(payment.txFrom.map(EthereumAddressText.checksummed) ?? "")),
+            ("payment_method_type", .int(payment.paymentMethodType.rawValue)),
+            ("order_id", .stringOrNull(intent.order.orderId)),
+            ("user_id", .stringOrNull(intent.order.userId)),
+            ("user_name", .stringOrNull(intent.order.userName)),
+            ("extra_obj", intent.order.extra ?? .null),
+            ("status", .int(intent.status.rawValue)),
+        ])
+    }
+
+    /// `currency`, `currency_symbol` and `amount_cents`: null for native stable-coin pricing (seed 003).
+    private static func fiatMembers(_ intent: CheckoutIntent) -> (currency: JSONValue, currencySymbol: JSONValue, amountCents: JSONValue) {
+        guard case .fiat(let fiat, let cents, _, _) = intent.pricing else { return (.null, .null, .null) }
+        return (.int(fiat.rawValue), .string(fiat.code), .int(cents))
     }
 
     private static func rate(_ intent: CheckoutIntent) -> JSONValue {

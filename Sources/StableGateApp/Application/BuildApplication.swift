@@ -157,7 +157,8 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     }
     try APIReference.load().register(on: router)
     let api = router.group("v1").add(
-        middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes))
+        middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes,
+            signer: ResponseSigner(identifiers: environment.identifiers, clock: clock)))
     OpenAPIRoutes(intents: intents).register(on: api)
     let checkout = CheckoutService(
         intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,

@@ -13,6 +13,8 @@ struct ResolvedAPIKey: Sendable {
     let secret: String
     /// Its store's replay window in seconds (the default when the store chose none).
     let replayWindow: Int
+    /// Whether its store signs every API response (ALLSCALE-CURRENT.md §4).
+    let signsResponses: Bool
 }
 
 /// Looks up API keys and decrypts their secrets, reusing each for ``GatewayConfiguration/apiKeyCacheTTL``
@@ -39,8 +41,10 @@ final class APIKeyCache: Sendable {
         try await cache.value(for: id, now: now) {
             guard let record = try await repository.find(id: id) else { return nil }
             let secret = try secretBox.open(record.sealedSecret, purpose: APIKeyRecord.secretPurpose)
-            let window = try await merchants.store(id: record.storeId)?.replayWindowSeconds ?? RequestSigning.defaultReplayWindow
-            return ResolvedAPIKey(record: record, secret: secret, replayWindow: window)
+            let store = try await merchants.store(id: record.storeId)
+            return ResolvedAPIKey(
+                record: record, secret: secret, replayWindow: store?.replayWindowSeconds ?? RequestSigning.defaultReplayWindow,
+                signsResponses: store?.signedResponses ?? false)
         }
     }
 

@@ -18,6 +18,9 @@ import Foundation
 /// allowlist (30001); then the nonce must be new (20002) and the key under its per-minute
 /// rate (40001 with `Retry-After`). The signature is checked before anything that would
 /// consume the key's nonce space or rate budget, so an unauthenticated caller cannot.
+///
+/// When the key's store signs responses, every answer from there on — success or error — is
+/// signed (``ResponseSigner``); answers before the signature is verified cannot be.
 struct SignatureAuthMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -25,6 +28,7 @@ struct SignatureAuthMiddleware: RouterMiddleware {
     let ledger: RequestLedger
     let clock: any WallClock
     let maximumBodyBytes: Int
+    let signer: ResponseSigner
 
     /// Longest accepted nonce and key id.
     static let maximumNonceLength = 128
@@ -64,15 +68,35 @@ struct SignatureAuthMiddleware: RouterMiddleware {
 
         let body = try await request.collectBody(upTo: maximumBodyBytes)
         context.body = body
+        let bodyHash = RequestSigning.bodyHash(body.readableBytesView)
         let canonical = RequestSigning.canonicalString(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-            timestamp: timestampText, nonce: nonce, bodySHA256Hex: RequestSigning.bodyHash(body.readableBytesView))
+            timestamp: timestampText, nonce: nonce, bodySHA256Hex: bodyHash)
         guard RequestSigning.isValid(signatureHeader: signature, canonical: canonical, secret: key.secret) else {
             throw APIError(
                 .invalidSignature,
                 "signature does not match: sign METHOD\\nPATH\\nQUERY\\nTIMESTAMP\\nNONCE\\nhex(sha256(body)) with HMAC-SHA256 and send v1=base64")
         }
 
+        guard key.signsResponses else {
+            return try await admit(request, context: context, key: key, nonce: nonce, timestamp: timestamp, now: now, next: next)
+        }
+        let response: Response
+        do {
+            response = try await admit(request, context: context, key: key, nonce: nonce, timestamp: timestamp, now: now, next: next)
+        } catch {
+            response = EnvelopeMiddleware.response(for: error, request: request, context: context, maximumBodyBytes: maximumBodyBytes)
+        }
+        return try await signer.sign(
+            response, for: .init(path: request.uri.path, nonce: nonce, bodySHA256Hex: bodyHash, requestId: context.requestId), secret: key.secret)
+    }
+
+    /// After the signature: the key's IP allowlist, the nonce and the rate limit, then the route.
+    private func admit(
+        _ request: Request, context: Context, key: ResolvedAPIKey, nonce: String, timestamp: Int64, now: Date,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
         if !key.record.allowedRanges.isEmpty {
             let address = context.remoteAddress?.ipAddress ?? ""
             guard key.record.allowedRanges.contains(where: { $0.contains(address) }) else {

@@ -224,7 +224,7 @@ extension CheckoutService {
         let now = clock.now
         _ = try await intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             guard intent.status == .created else { return nil }
-            let transition = try IntentStateMachine.transition(&intent, to: .viewed, reason: "checkout page opened", at: now)
+            let transition = try IntentStateMachine.transition(&intent, to: .paying, reason: "checkout page opened", at: now)
             return ([transition], true)
         }
     }

@@ -57,6 +57,7 @@ public enum CheckoutText: String, CaseIterable, Sendable {
     case fundSentTitle, fundSentBody, transaction, viewOnExplorer, returnToMerchant
     case cancel, cancelTitle, cancelBody, cancelYes, cancelNo, canceledTitle, canceledBody
     case underpaidTitle, underpaidBody, rejectedTitle, rejectedBody, failedTitle, failedBody, expiredTitle, expiredBody
+    case reviewTitle, reviewBody, sendBackTitle, sendBackBody
     case notFoundTitle, notFoundBody, language, poweredBy, autoRefresh, refresh, overpaidNote, lateNote, errorTitle
     case payWithAccount, payWithAccountHint, accountPayingTitle, accountPayingBody, accountPaymentFailed
 
@@ -116,6 +117,10 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .underpaidBody: "We received {received} {coin}, but {missing} {coin} was missing when the payment window ended. Please contact the merchant about the order."
         case .rejectedTitle: "Payment not accepted"
         case .rejectedBody: "This payment did not pass compliance screening and is being held. Please contact the merchant."
+        case .reviewTitle: "Payment under review"
+        case .reviewBody: "Your payment arrived and is being reviewed before the order goes on. Do not send it again; the merchant will let you know."
+        case .sendBackTitle: "Payment being returned"
+        case .sendBackBody: "Your payment is being sent back to the address it came from. Please contact the merchant if you have questions."
         case .failedTitle: "Payment failed"
         case .failedBody: "This payment could not be completed. Please contact the merchant."
         case .expiredTitle: "Payment window ended"
@@ -193,6 +198,10 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .underpaidBody: "我们收到了 {received} {coin}，但付款时间结束时仍差 {missing} {coin}。请联系商家处理此订单。"
         case .rejectedTitle: "付款未被接受"
         case .rejectedBody: "此付款未通过合规审查，资金已被冻结。请联系商家。"
+        case .reviewTitle: "付款审核中"
+        case .reviewBody: "您的付款已到账，正在审核后继续处理订单。请勿重复付款，商家会通知您。"
+        case .sendBackTitle: "付款退回中"
+        case .sendBackBody: "您的付款正在退回到付款地址。如有疑问请联系商家。"
         case .failedTitle: "付款失败"
         case .failedBody: "此付款无法完成。请联系商家。"
         case .expiredTitle: "付款时间已结束"

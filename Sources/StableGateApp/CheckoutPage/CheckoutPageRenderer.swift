@@ -56,12 +56,12 @@ struct CheckoutPageRenderer: Sendable {
         let coin = intent.settlementCoin.code
         let accountPaying = status == .tempWalletReceived && (snapshot.accountPayment.map { $0.state != .failed } ?? false)
         // Money already on its way from the shopper's account: no cancel, no other network.
-        let cancelable = [.created, .viewed, .tempWalletReceived].contains(status) && !snapshot.windowEnded && !accountPaying
+        let cancelable = [.created, .paying, .tempWalletReceived].contains(status) && !snapshot.windowEnded && !accountPaying
         if mode == .confirmCancel && cancelable {
             model["confirmCancel"] = true
         } else {
             switch status {
-            case .created, .viewed:
+            case .created, .paying:
                 model["choose"] = true
             case .tempWalletReceived where accountPaying:
                 let payment = snapshot.accountPayment!
@@ -112,12 +112,14 @@ struct CheckoutPageRenderer: Sendable {
                 model["ended"] = ended("rejected", locale.text(.rejectedTitle), locale.text(.rejectedBody), snapshot)
             case .canceled:
                 model["ended"] = ended("canceled", locale.text(.canceledTitle), locale.text(.canceledBody), snapshot)
+            case .timeout:
+                model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
+            case .pendingManualOperation:
+                model["ended"] = ended("review", locale.text(.reviewTitle), locale.text(.reviewBody), snapshot)
+            case .sendBack:
+                model["ended"] = ended("send-back", locale.text(.sendBackTitle), locale.text(.sendBackBody), snapshot)
             case .failed:
-                if intent.payment.errorMessage?.contains("expired") == true {
-                    model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
-                } else {
-                    model["ended"] = ended("failed", locale.text(.failedTitle), locale.text(.failedBody), snapshot)
-                }
+                model["ended"] = ended("failed", locale.text(.failedTitle), locale.text(.failedBody), snapshot)
             }
         }
         if snapshot.accountsEnabled, model["choose"] != nil || model["pay"] != nil, mode != .topUp, status != .onChain {

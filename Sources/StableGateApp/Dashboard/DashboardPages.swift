@@ -146,7 +146,8 @@ struct DashboardNotifications: Sendable {
 
     private static func row(_ event: WebhookEventRecord, attempts: [WebhookAttemptRecord]) -> [String: Any] {
         var row: [String: Any] = [
-            "eventId": event.id, "type": event.type, "state": event.state.rawValue, "attempts": event.attempts, "created": DashboardPages.time(event.createdAt),
+            "eventId": event.id, "type": event.type, "endpoint": event.endpoint == .allscale ? "webhook URL" : "events URL", "state": event.state.rawValue,
+            "attempts": event.attempts, "created": DashboardPages.time(event.createdAt),
             "attemptList": attempts.map { attempt -> [String: Any] in
                 var item: [String: Any] = ["number": attempt.attempt, "at": DashboardPages.time(attempt.startedAt)]
                 item["outcome"] = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight"

@@ -110,7 +110,9 @@ struct DashboardStoreRoutes {
         let store = override ?? identity.store
         let feeBasisPoints = store.feeBasisPoints ?? pages.configuration.defaultFeeBasisPoints
         var storeModel: [String: Any] = [
-            "name": store.name, "webhook": store.webhookURL ?? "", "emails": store.notificationEmails.joined(separator: "\n"),
+            "name": store.name, "webhook": store.webhookURL ?? "", "webhookId": store.endpoint(.allscale)?.id ?? "",
+            "eventsURL": store.eventsURL ?? "", "eventsWebhookId": store.endpoint(.events)?.id ?? "", "signedResponses": store.signedResponses,
+            "emails": store.notificationEmails.joined(separator: "\n"),
             "wallet": store.walletAddress ?? "", "windowMinutes": store.paymentWindowSeconds.map { String($0 / 60) } ?? "", "kyt": store.kytEnabled,
             "replayWindow": store.replayWindowSeconds.map(String.init) ?? "",
             "fee": "\(DecimalAmount(units: .init(feeBasisPoints), scale: 2).plainString()) %",
@@ -129,14 +131,15 @@ struct DashboardStoreRoutes {
         var problems: [String] = []
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty || name.count > 200 { problems.append("the store name must be 1–200 characters") } else { store.name = name }
-        let webhook = (form["webhook_url"] ?? "").trimmingCharacters(in: .whitespaces)
-        if webhook.isEmpty {
-            store.webhookURL = nil
-        } else if let problem = WebhookURLRule.problem(webhook, sandbox: pages.configuration.mode == .sandbox) {
-            problems.append("webhook URL: \(problem)")
-        } else {
-            store.webhookURL = webhook
+        for (endpoint, field, newIdField) in [(WebhookEndpoint.allscale, "webhook_url", "new_webhook_id"), (.events, "events_url", "new_events_webhook_id")] {
+            let url = (form[field] ?? "").trimmingCharacters(in: .whitespaces)
+            if !url.isEmpty, let problem = WebhookURLRule.problem(url, sandbox: pages.configuration.mode == .sandbox) {
+                problems.append("\(endpoint.title): \(problem)")
+            } else {
+                store.setEndpoint(endpoint, url: url, newId: form[newIdField] == "on") { WebhookSigning.newWebhookId(pages.identifiers) }
+            }
         }
+        store.signedResponses = form["signed_responses"] == "on"
         let emails = (form["emails"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if let bad = emails.first(where: { !EmailAddress.isValid($0) }) { problems.append("\(bad) is not an e-mail address") }
@@ -174,8 +177,10 @@ struct DashboardStoreRoutes {
         }
         let before = identity.store
         try await pages.merchants.update(store, audit: pages.auditEntry(identity, "settings.updated", StoreSettingsDiff.between(before, store)))
-        // This instance applies a new replay window at once; others within the key cache's TTL.
-        if store.replayWindowSeconds != before.replayWindowSeconds { try await pages.keyCache.invalidate(storeId: store.id) }
+        // This instance applies a new replay window or signing choice at once; others within the key cache's TTL.
+        if store.replayWindowSeconds != before.replayWindowSeconds || store.signedResponses != before.signedResponses {
+            try await pages.keyCache.invalidate(storeId: store.id)
+        }
         return PageTemplates.seeOther("/dashboard/settings?saved=1")
     }
 
@@ -214,7 +219,16 @@ struct DashboardStoreRoutes {
              "status": key.isActive ? "active" : "revoked", "active": key.isActive]
         }
         return pages.page("keys", title: "API keys", identity: identity, nav: "keys", status: status, notice: notice, error: error,
-                          ["keys": keys, "defaultRate": pages.configuration.defaultRateLimitPerMinute])
+                          ["keys": keys, "defaultRate": pages.configuration.defaultRateLimitPerMinute, "integration": integration(identity.store)])
+    }
+
+    /// What a merchant's integration needs besides the key: the API base URL (the vendor's
+    /// `ALLSCALE_BASE_URL`) and the webhook ids its receiver may pin.
+    private func integration(_ store: Store) -> [String: Any] {
+        [
+            "baseURL": pages.configuration.resolvedPublicURL, "webhookURL": store.webhookURL ?? "", "webhookId": store.endpoint(.allscale)?.id ?? "",
+            "eventsURL": store.eventsURL ?? "", "eventsWebhookId": store.endpoint(.events)?.id ?? "", "signedResponses": store.signedResponses,
+        ]
     }
 
     private func keyPage(_ key: APIKeyRecord, _ identity: DashboardIdentity, error: String?, status: HTTPResponse.Status = .ok) -> Response {
@@ -261,7 +275,9 @@ struct DashboardStoreRoutes {
         let issued = try await pages.onboarding.createKey(
             storeId: identity.store.id, label: settings.label, allowedCIDRs: settings.ranges.map(\.description), rateLimitPerMinute: settings.rate,
             actor: identity.actor)
-        return pages.page("key-created", title: "New API key", identity: identity, nav: "keys", ["key": issued.record.id, "secret": issued.secret])
+        return pages.page("key-created", title: "New API key", identity: identity, nav: "keys", [
+            "key": issued.record.id, "secret": issued.secret, "integration": integration(identity.store),
+        ])
     }
 }
 

@@ -26,25 +26,37 @@ public struct EnvelopeMiddleware: RouterMiddleware {
             var response = try await next(request, context)
             response.headers[.requestId] = requestId
             return response
-        } catch let failure as APIErrorResponse {
+        } catch {
+            return Self.response(for: error, request: request, context: context, maximumBodyBytes: maximumBodyBytes)
+        }
+    }
+
+    /// The envelope for an error thrown while handling `request` (logged): its own envelope
+    /// for an ``APIError``, a mapped one for framework errors, a bare "internal server error"
+    /// with the request id for anything else. Also used by ``SignatureAuthMiddleware``, which
+    /// must sign error responses of stores that sign responses.
+    static func response(for error: any Error, request: Request, context: Context, maximumBodyBytes: Int) -> Response {
+        let requestId = context.requestId
+        switch error {
+        case let failure as APIErrorResponse:
             logRejection(failure.error, request: request, context: context)
             return Envelope.failure(failure.error, requestId: requestId, httpStatus: failure.httpStatus)
-        } catch let error as APIError {
+        case let error as APIError:
             logRejection(error, request: request, context: context)
             return Envelope.failure(error, requestId: requestId)
-        } catch let error as any HTTPResponseError {
-            let (apiError, status, allowed) = map(error, request: request)
+        case let error as any HTTPResponseError:
+            let (apiError, status, allowed) = map(error, request: request, maximumBodyBytes: maximumBodyBytes)
             logRejection(apiError, request: request, context: context)
             var response = Envelope.failure(apiError, requestId: requestId, httpStatus: status)
             if let allowed { response.headers[.allow] = allowed.rawValue }  // RFC 9110: say which method works
             return response
-        } catch {
+        default:
             context.logger.error("unhandled error", metadata: ["error": "\(DatabaseErrorText.describe(error))", "path": "\(CheckoutLinks.redacted(request.uri.path))"])
             return Envelope.failure(APIError(.internalError, "internal server error; quote request_id \(requestId) to support"), requestId: requestId)
         }
     }
 
-    private func logRejection(_ error: APIError, request: Request, context: Context) {
+    private static func logRejection(_ error: APIError, request: Request, context: Context) {
         let level: Logger.Level = error.code == .internalError ? .error : .info
         context.logger.log(
             level: level, "request rejected",
@@ -53,7 +65,7 @@ public struct EnvelopeMiddleware: RouterMiddleware {
 
     /// Maps framework errors (no route, body too large, …) to envelope errors, with the method
     /// to name in `Allow` for a 405 on an Open API path.
-    func map(_ error: any HTTPResponseError, request: Request) -> (APIError, HTTPResponse.Status, allow: HTTPRequest.Method?) {
+    static func map(_ error: any HTTPResponseError, request: Request, maximumBodyBytes: Int) -> (APIError, HTTPResponse.Status, allow: HTTPRequest.Method?) {
         switch error.status {
         case .notFound:
             // The router cannot tell "no such path" from "not with this method"; the API can.

@@ -62,23 +62,30 @@ public struct WebhookOperations: Sendable {
         self.environment = environment
     }
 
-    /// Queues a `webhook.test` event for the store; its data names the store. Returns the event id.
+    /// Queues a `webhook.test` event for the store's StableGate events URL; its data names the
+    /// store. Returns the event id. The AllScale-format URL gets no test deliveries: AllScale
+    /// sends nothing there but confirmed payments, and integrations fulfil an order on any
+    /// delivery that verifies (README "Webhooks": test it with a sandbox payment).
     public func queueTestEvent(storeId: String) async throws -> String {
         guard let store = try await environment.merchants.store(id: storeId) else {
             throw MerchantOnboarding.InputError(description: "no store with id \(storeId)")
         }
-        guard store.webhookURL != nil else {
-            throw MerchantOnboarding.InputError(description: "store \(storeId) has no webhook URL; set one in the dashboard's settings first")
+        guard let endpoint = store.endpoint(.events) else {
+            throw MerchantOnboarding.InputError(description: """
+                store \(storeId) has no StableGate events URL; test events go there only (the AllScale-format webhook URL receives \
+                confirmed payments and nothing else: pay a sandbox order to try it)
+                """)
         }
         let now = environment.clock.now
         let id = "evt_" + environment.identifiers.objectId(at: now)
         let data = JSONValue.object([
             ("store_id", .string(store.id)), ("store_name", .string(store.name)),
-            ("message", .string("This is a test event from StableGate. Verify its signature as you verify API requests.")),
+            ("message", .string("This is a test event from StableGate. Verify its signature as you verify AllScale webhooks.")),
         ])
         try await environment.webhooks.enqueueTest(NewWebhookEvent(
-            id: id, storeId: store.id, intentId: nil, sequence: 0, type: WebhookEventType.test,
-            body: WebhookBody.serialized(eventId: id, type: WebhookEventType.test, createdAt: CheckoutIntentWire.timestamp(now), data: data),
+            id: id, storeId: store.id, endpoint: .events, intentId: nil, sequence: 0, type: WebhookEventType.test,
+            body: WebhookBody.serialized(
+                eventId: id, type: WebhookEventType.test, createdAt: CheckoutIntentWire.timestamp(now), webhookId: endpoint.id, data: data),
             createdAt: now))
         return id
     }

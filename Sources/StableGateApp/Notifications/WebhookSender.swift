@@ -11,9 +11,11 @@ import Foundation
 #endif
 
 /// Sends one webhook attempt: checks the URL and the addresses its host resolves to, signs
-/// the request with the store's API key exactly as merchants sign theirs (seed 003), posts it
-/// to the address that was checked — no second lookup, so DNS rebinding cannot redirect it —
-/// follows no redirects, and gives up after `timeout`.
+/// the request with the store's API key as AllScale signs its webhooks (ALLSCALE-CURRENT.md §1:
+/// `X-Webhook-*` headers, the `allscale:webhook:v1` canonical string over the configured URL's
+/// path and query and the endpoint's webhook id) — both endpoints alike, so one verifier serves
+/// both — posts it to the address that was checked — no second lookup, so DNS rebinding cannot
+/// redirect it — follows no redirects, and gives up after `timeout`.
 struct WebhookSender: Sendable {
     let apiKeys: APIKeyRepository
     let secretBox: SecretBox
@@ -26,16 +28,16 @@ struct WebhookSender: Sendable {
     static let userAgent = "StableGate-Webhooks/1"
     static let excerptLimit = 1024
 
-    /// The signed headers of a webhook request; public so the tests and the SDK can check them.
-    static func headers(url: URLComponents, body: String, apiKey: String, secret: String, timestamp: String, nonce: String, eventId: String) -> [(String, String)] {
-        let path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
-        let canonical = RequestSigning.canonicalString(
-            method: "POST", path: path, query: url.percentEncodedQuery ?? "", timestamp: timestamp, nonce: nonce,
-            bodySHA256Hex: RequestSigning.bodyHash(Array(body.utf8)))
-        return [
-            ("Content-Type", "application/json"), ("User-Agent", userAgent), ("X-API-Key", apiKey), ("X-Timestamp", timestamp),
-            ("X-Nonce", nonce), ("X-Signature", RequestSigning.signature(canonical: canonical, secret: secret)), ("X-Event-Id", eventId),
-        ]
+    /// The headers of a delivery of `body` to `url`; the events endpoint's also name the event.
+    static func headers(
+        url: URLComponents, body: String, apiKey: String, secret: String, webhookId: String, timestamp: String, nonce: String, eventId: String?
+    ) -> [(String, String)] {
+        var headers = [("Content-Type", "application/json"), ("User-Agent", userAgent)]
+        headers += WebhookSigning.headers(
+            path: url.percentEncodedPath, query: url.percentEncodedQuery ?? "", body: Array(body.utf8), apiKey: apiKey, secret: secret,
+            webhookId: webhookId, timestamp: timestamp, nonce: nonce)
+        if let eventId { headers.append(("X-Event-Id", eventId)) }
+        return headers
     }
 
     /// Makes the attempt and says how it went; never throws.
@@ -69,9 +71,13 @@ struct WebhookSender: Sendable {
         guard let key = try? await signingKey(storeId: claim.event.storeId) else {
             return result(error: "the store has no active API key to sign webhooks with")
         }
+        guard let body = WebhookBody.naming(webhookId: claim.webhookId, in: claim.event.body) else {
+            return result(error: "the stored event body is not a JSON object")
+        }
         let headers = Self.headers(
-            url: url, body: claim.event.body, apiKey: key.id, secret: key.secret, timestamp: String(Int64(clock.now.timeIntervalSince1970)),
-            nonce: identifiers.randomBytes(16).hexString, eventId: claim.event.id)
+            url: url, body: body, apiKey: key.id, secret: key.secret, webhookId: claim.webhookId,
+            timestamp: String(Int64(clock.now.timeIntervalSince1970)), nonce: identifiers.randomBytes(16).hexString,
+            eventId: claim.event.endpoint == .events ? claim.event.id : nil)
 
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(Int64(timeout)), read: .seconds(Int64(timeout))))
@@ -81,7 +87,7 @@ struct WebhookSender: Sendable {
         var request = HTTPClientRequest(url: claim.url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: claim.event.body))
+        request.body = .bytes(ByteBuffer(string: body))
         let outcome: WebhookAttemptResult
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))

@@ -7,6 +7,9 @@ public enum StoreSettingsDiff {
     public static func between(_ before: Store, _ after: Store) -> JSONValue {
         fields([
             ("name", before.name, after.name), ("webhook_url", before.webhookURL ?? "", after.webhookURL ?? ""),
+            ("webhook_id", before.webhookId ?? "", after.webhookId ?? ""), ("events_url", before.eventsURL ?? "", after.eventsURL ?? ""),
+            ("events_webhook_id", before.eventsWebhookId ?? "", after.eventsWebhookId ?? ""),
+            ("signed_responses", String(before.signedResponses), String(after.signedResponses)),
             ("notification_emails", before.notificationEmails.joined(separator: ","), after.notificationEmails.joined(separator: ",")),
             ("wallet", before.walletAddress ?? "", after.walletAddress ?? ""),
             ("chain_wallets", chainWallets(before), chainWallets(after)),

@@ -82,7 +82,7 @@ struct AccountPaymentService: Sendable {
         guard let deposits else { throw APIError(.validation, "this gateway has no payment network configured") }
         guard let current = try await intents.find(id: intentId) else { throw APIError(.notFound, "checkout not found") }
         if let live = try await livePayment(intentId: intentId) { return live }
-        guard [.created, .viewed, .tempWalletReceived].contains(current.status) else {
+        guard [.created, .paying, .tempWalletReceived].contains(current.status) else {
             throw APIError(.validation, "this order can no longer be paid: it is \(current.status.name)", field: "status")
         }
         if current.status != .tempWalletReceived || current.payment.chainId != chainId || current.settlementCoin != coin {

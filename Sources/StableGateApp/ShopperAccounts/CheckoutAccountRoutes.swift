@@ -94,7 +94,7 @@ struct CheckoutAccountRoutes {
     private func payable(token: String) async throws -> (intent: CheckoutIntent, path: String, storeName: String, options: [Option])? {
         let snapshot = try await checkout.snapshot(token: token)
         let intent = snapshot.intent
-        guard [.created, .viewed, .tempWalletReceived].contains(intent.status), !snapshot.windowEnded, intent.payment.txHash == nil,
+        guard [.created, .paying, .tempWalletReceived].contains(intent.status), !snapshot.windowEnded, intent.payment.txHash == nil,
             snapshot.accountPayment.map({ $0.state == .failed }) ?? true
         else { return nil }
         return (intent, snapshot.path, snapshot.storeName, snapshot.options.map { Option(chain: $0.chain, token: $0.token) })

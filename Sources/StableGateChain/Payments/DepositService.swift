@@ -79,7 +79,7 @@ public struct DepositService: Sendable {
             guard intent.acceptedStableCoins.contains(coin) else {
                 throw APIError.invalid("stable_coin", "this order accepts \(intent.acceptedStableCoins.map(\.code).joined(separator: ", ")) only")
             }
-            guard [.created, .viewed, .tempWalletReceived].contains(intent.status) else {
+            guard [.created, .paying, .tempWalletReceived].contains(intent.status) else {
                 throw APIError(.validation, "this order can no longer change its payment: it is \(intent.status.name)", field: "status")
             }
             // A shopper-account payment on its way is bound to this network and address.

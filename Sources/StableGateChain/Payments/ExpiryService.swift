@@ -11,8 +11,9 @@ import Foundation
 #endif
 
 /// Ends intents whose time is up with nothing received: a payment window that ended, or a
-/// checkout never given a network within the checkout lifetime (both FAILED). Intents with
-/// money on chain are decided by their chain's watcher, which waits for pending payments.
+/// checkout never given a network within the checkout lifetime (both TIMEOUT), or, when only
+/// money in the wrong coin or network came, PENDING_MANUAL_OPERATION. Intents with transfers
+/// still confirming are left until they confirm, so such money is never overlooked.
 /// Every instance may run it: each decision is an optimistic update, made once.
 public struct ExpiryService: Service {
     let database: any DatabaseClient
@@ -54,7 +55,9 @@ public struct ExpiryService: Service {
         let lifetimeStart = clock.now.addingTimeInterval(-checkoutLifetime).unixMilliseconds
         let due = try await database.read { db in
             let windows = try await db.raw("""
-                SELECT id FROM checkout_intents WHERE status IN (1, 2, 3) AND expires_at <= \(bind: now) ORDER BY expires_at LIMIT 200
+                SELECT id FROM checkout_intents WHERE status IN (1, 2, 3) AND expires_at <= \(bind: now)
+                  AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.state = 'seen')
+                ORDER BY expires_at LIMIT 200
                 """).all(decodingColumn: "id", as: String.self)
             // ON_CHAIN past its window: normally waiting for confirmations, which the watcher
             // handles; looked at here too (in its own batch, so waiting ones never crowd out the

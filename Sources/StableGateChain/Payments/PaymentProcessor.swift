@@ -68,6 +68,63 @@ public struct PaymentProcessor: Sendable {
         return result ?? []
     }
 
+    /// The operator's decision on an intent in PENDING_MANUAL_OPERATION, in one transaction
+    /// with what it causes (ALLSCALE-CURRENT.md §2; README "Manual review"):
+    /// - `release`: the KYT-flagged payments count as clear; the rules then go on (ON_CHAIN,
+    ///   CONFIRMED or UNDERPAID, credited and forwarded as any payment);
+    /// - `reject`: REJECTED, the flagged money stays held (never forwarded);
+    /// - `close`: for money in the wrong coin or network: the order ends as its own money
+    ///   says (TIMEOUT when none came); the wrong-coin transfers stay held for a return by hand.
+    /// Throws ``ReviewRefused`` when the intent is not waiting for that decision.
+    @discardableResult
+    public func review(intentId: String, decision: ReviewDecision) async throws -> [StatusTransition] {
+        let now = clock.now
+        let result = try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: [StatusTransition])? in
+            guard intent.status == .pendingManualOperation else {
+                throw ReviewRefused(reason: "intent \(intent.id) is \(intent.status.name), not waiting for a review")
+            }
+            let transfers = try await PaymentStateRepository.transfers(intentId: intent.id, on: db)
+            let flagged = transfers.filter { $0.kind == .payment && $0.screening == .flagged && $0.state != .dropped && $0.amount > 0 }
+            var transitions: [StatusTransition] = []
+            switch decision {
+            case .release, .reject:
+                guard !flagged.isEmpty else {
+                    throw ReviewRefused(reason: "intent \(intent.id) holds no KYT-flagged payment; money in the wrong coin or network is closed with --close")
+                }
+                if decision == .reject {
+                    let senders = Set(flagged.map(\.from)).sorted().joined(separator: ", ")
+                    let reason = "rejected by the operator after KYT flagged \(senders); funds are held"
+                    transitions.append(try IntentStateMachine.transition(&intent, to: .rejected, reason: reason, at: now))
+                    intent.settlementStatus = .held
+                    intent.payment.errorMessage = reason
+                    return (transitions, transitions)
+                }
+                intent.payment.errorMessage = nil
+                intent.settlementStatus = nil
+                for transfer in flagged {
+                    try await PaymentStateRepository.setScreening(
+                        transferId: transfer.id, .released, detail: (transfer.screeningDetail.map { $0 + "; " } ?? "") + "released by the operator", on: db)
+                }
+            case .close:
+                guard flagged.isEmpty else {
+                    throw ReviewRefused(reason: "intent \(intent.id) holds a KYT-flagged payment; decide it with --release or --reject")
+                }
+                for transfer in transfers where transfer.kind == .mismatched {
+                    try await PaymentStateRepository.reclassify(transferId: transfer.id, as: .held, on: db)
+                }
+            }
+            transitions += try await evaluate(&intent, now: now, releasingDust: false, on: db)
+            intent.updatedAt = now
+            return (transitions, transitions)
+        }
+        for transition in result ?? [] {
+            logger.notice("intent reviewed by the operator", metadata: [
+                "intent_id": "\(intentId)", "decision": "\(decision.rawValue)", "from": "\(transition.from?.name ?? "-")", "to": "\(transition.to.name)",
+            ])
+        }
+        return result ?? []
+    }
+
     private func evaluate(_ intent: inout CheckoutIntent, now: Date, releasingDust: Bool, on db: any SQLDatabase) async throws -> [StatusTransition] {
         let store = try await MerchantRepository.store(id: intent.storeId, on: db)
         var transfers = try await PaymentStateRepository.transfers(intentId: intent.id, on: db)
@@ -86,7 +143,8 @@ public struct PaymentProcessor: Sendable {
             activeCount: payments.count,
             // Only money that is final decides a rejection: a flagged sender of a transfer a reorg
             // may still drop holds nothing yet.
-            flaggedSender: payments.first { $0.screening == .flagged && $0.state == .confirmed }?.from, windowExpired: expired,
+            flaggedSender: payments.first { $0.screening == .flagged && $0.state == .confirmed }?.from,
+            wrongCoinCount: transfers.filter { $0.kind == .mismatched && $0.state == .confirmed && $0.amount > 0 }.count, windowExpired: expired,
             lastDropped: lastDropped.map { "transfer \($0.transactionHash) from block \($0.blockNumber)" })
 
         var transitions: [StatusTransition] = []
@@ -110,11 +168,12 @@ public struct PaymentProcessor: Sendable {
                 for index in transfers.indices where accepted.contains(where: { $0.id == transfers[index].id }) {
                     transfers[index].credited = true
                 }
-            case .rejected:
-                intent.settlementStatus = .held
+            case .failed, .timeout:
                 intent.payment.errorMessage = decision.reason
-            case .failed:
+            case .pendingManualOperation:
                 intent.payment.errorMessage = decision.reason
+                // KYT-flagged money is held until the operator decides; wrong-coin money was never the order's.
+                if snapshot.flaggedSender != nil { intent.settlementStatus = .held }
             default:
                 break
             }
@@ -125,7 +184,7 @@ public struct PaymentProcessor: Sendable {
         // Below the late minimum it is held as dust until more arrives or the operator releases it.
         if intent.status.isTerminal, intent.status != .rejected {
             let late = transfers.filter {
-                !$0.credited && $0.kind != .mismatched && $0.state == .confirmed && $0.screening.isClear && $0.amount > 0
+                !$0.credited && [.payment, .late, .dust].contains($0.kind) && $0.state == .confirmed && $0.screening.isClear && $0.amount > 0
             }
             if let first = late.first {
                 let total = late.reduce(BigUInt(0)) { $0 + $1.amount }
@@ -181,7 +240,18 @@ public struct PaymentProcessor: Sendable {
     }
 }
 
+/// What the operator decided about an intent waiting in PENDING_MANUAL_OPERATION.
+public enum ReviewDecision: String, Sendable, CaseIterable {
+    case release, reject, close
+}
+
+/// A review decision that does not fit the intent, with what to do instead.
+public struct ReviewRefused: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
 extension ScreeningState {
-    /// Cleared by KYT, or not screened because the store has KYT off.
-    var isClear: Bool { self == .clear || self == .skipped }
+    /// Cleared by KYT, not screened because the store has KYT off, or released by the operator.
+    var isClear: Bool { self == .clear || self == .skipped || self == .released }
 }

@@ -29,24 +29,31 @@ public struct IllegalTransition: Error, Sendable, Equatable, CustomStringConvert
     public var description: String { "illegal status transition \(from.name) → \(to.name)" }
 }
 
-/// The checkout intent lifecycle (seed 002 and DESIGN.md §1) as one table.
+/// The checkout intent lifecycle (seed 002, ALLSCALE-CURRENT.md §2 and DESIGN.md §1) as one table.
 ///
-///     CREATED → VIEWED → TEMP_WALLET_RECEIVED → ON_CHAIN → CONFIRMED
+///     CREATED → PAYING → TEMP_WALLET_RECEIVED → ON_CHAIN → CONFIRMED
 ///
-/// Any non-terminal status may end in FAILED or CANCELED before money is on chain;
-/// ON_CHAIN ends in CONFIRMED, REJECTED (KYT) or UNDERPAID, or goes back to
-/// TEMP_WALLET_RECEIVED when a reorg drops the transfer. Choosing another network or coin
-/// re-enters TEMP_WALLET_RECEIVED. Terminal statuses never change; money arriving later is
-/// recorded as a late payment, not as a transition.
+/// Any open status may end in FAILED (a processing error), CANCELED (before money is on chain)
+/// or TIMEOUT (the window ended with nothing received). ON_CHAIN ends in CONFIRMED or
+/// UNDERPAID, or goes back to TEMP_WALLET_RECEIVED when a reorg drops the transfer. Money that
+/// waits for the operator's decision moves the intent to PENDING_MANUAL_OPERATION (a
+/// KYT-flagged sender, or money in the wrong coin or network when the window ends); the
+/// operator's decision leads to REJECTED (KYT), back to ON_CHAIN (released: the rules then
+/// confirm it), TIMEOUT (closed, the wrong-coin money stays held), or SEND_BACK (a refund in
+/// flight), which ends CANCELED when the refund is sent or returns to the operator when it
+/// fails. Choosing another network or coin re-enters TEMP_WALLET_RECEIVED. Terminal statuses
+/// never change; money arriving later is recorded as a late payment, not as a transition.
 public enum IntentStateMachine {
     /// The statuses reachable from `status` in one step.
     public static func successors(of status: CheckoutStatus) -> Set<CheckoutStatus> {
         switch status {
-        case .created: [.viewed, .tempWalletReceived, .onChain, .canceled, .failed]
-        case .viewed: [.tempWalletReceived, .onChain, .canceled, .failed]
-        case .tempWalletReceived: [.tempWalletReceived, .onChain, .underpaid, .canceled, .failed]
-        case .onChain: [.tempWalletReceived, .confirmed, .rejected, .underpaid, .failed]
-        case .confirmed, .failed, .rejected, .underpaid, .canceled: []
+        case .created: [.paying, .tempWalletReceived, .onChain, .pendingManualOperation, .canceled, .failed, .timeout]
+        case .paying: [.tempWalletReceived, .onChain, .pendingManualOperation, .canceled, .failed, .timeout]
+        case .tempWalletReceived: [.tempWalletReceived, .onChain, .pendingManualOperation, .underpaid, .canceled, .failed, .timeout]
+        case .onChain: [.tempWalletReceived, .confirmed, .pendingManualOperation, .underpaid, .failed, .timeout]
+        case .pendingManualOperation: [.onChain, .rejected, .timeout, .sendBack, .failed]
+        case .sendBack: [.canceled, .pendingManualOperation, .failed]
+        case .confirmed, .failed, .rejected, .underpaid, .canceled, .timeout: []
         }
     }
 
@@ -65,7 +72,7 @@ public enum IntentStateMachine {
         let record = StatusTransition(from: intent.status, to: status, reason: reason, at: date)
         // A browser's report of a payment that never arrived is forgotten when the order ends
         // unpaid: it must not linger as if it said something about the order.
-        if status == .failed || status == .canceled { intent.walletReport = nil }
+        if [.failed, .canceled, .timeout].contains(status) { intent.walletReport = nil }
         intent.status = status
         intent.updatedAt = date
         return record

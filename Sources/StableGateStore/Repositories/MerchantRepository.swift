@@ -42,7 +42,8 @@ public struct MerchantRepository: Sendable {
     public static func store(id: String, on db: any SQLDatabase) async throws -> Store? {
         guard var store = try await db.raw("""
             SELECT id, merchant_id, name, wallet_address, created_at, fee_bps, kyt_enabled, payment_window_seconds, replay_window_seconds, webhook_url,
-                   notification_emails, logo_content_type, logo_version FROM stores WHERE id = \(bind: id)
+                   webhook_id, events_url, events_webhook_id, signed_responses, notification_emails, logo_content_type, logo_version
+            FROM stores WHERE id = \(bind: id)
             """).first().map(store(from:)) else { return nil }
         for row in try await db.raw("SELECT chain_id, address FROM store_wallets WHERE store_id = \(bind: id)").all() {
             store.chainWallets[try row.decode(column: "chain_id", as: Int64.self)] = try row.decode(column: "address", as: String.self)
@@ -50,17 +51,24 @@ public struct MerchantRepository: Sendable {
         return store
     }
 
-    /// Where each store wants to be told of its orders: its webhook URL and notification
-    /// e-mail addresses, read inside a transaction (one query for any number of stores).
+    /// Where each store wants to be told of its orders: its webhook endpoints (by id) and
+    /// notification e-mail addresses, read inside a transaction (one query for any number of
+    /// stores).
     public static func notificationTargets(storeIds: Set<String>, on db: any SQLDatabase) async throws -> [String: NotificationTargets] {
         guard !storeIds.isEmpty else { return [:] }
-        var query = SQLQueryString("SELECT id, webhook_url, notification_emails FROM stores WHERE id IN ")
+        var query = SQLQueryString("SELECT id, webhook_url, webhook_id, events_url, events_webhook_id, notification_emails FROM stores WHERE id IN ")
         query.appendTuple(storeIds.sorted())
         var targets: [String: NotificationTargets] = [:]
         for row in try await db.raw(query).all() {
             let emails = (try row.decode(column: "notification_emails", as: String?.self) ?? "").split(separator: ",").map(String.init)
-            targets[try row.decode(column: "id", as: String.self)] = NotificationTargets(
-                webhookURL: try row.decode(column: "webhook_url", as: String?.self).flatMap { $0.isEmpty ? nil : $0 }, emails: emails)
+            func endpoint(_ url: String, _ id: String) throws -> String? {
+                guard let url = try row.decode(column: url, as: String?.self), !url.isEmpty else { return nil }
+                return try row.decode(column: id, as: String?.self)
+            }
+            var endpoints: [WebhookEndpoint: String] = [:]
+            endpoints[.allscale] = try endpoint("webhook_url", "webhook_id")
+            endpoints[.events] = try endpoint("events_url", "events_webhook_id")
+            targets[try row.decode(column: "id", as: String.self)] = NotificationTargets(webhookIds: endpoints, emails: emails)
         }
         return targets
     }
@@ -134,6 +142,8 @@ public struct MerchantRepository: Sendable {
                     fee_bps = \(bind: store.feeBasisPoints.map(Int64.init)), kyt_enabled = \(bind: store.kytEnabled ? Int64(1) : Int64(0)),
                     payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init)),
                     replay_window_seconds = \(bind: store.replayWindowSeconds.map(Int64.init)), webhook_url = \(bind: store.webhookURL),
+                    webhook_id = \(bind: store.webhookId), events_url = \(bind: store.eventsURL), events_webhook_id = \(bind: store.eventsWebhookId),
+                    signed_responses = \(bind: store.signedResponses ? Int64(1) : Int64(0)),
                     notification_emails = \(bind: store.notificationEmails.joined(separator: ","))
                 WHERE id = \(bind: store.id) RETURNING id
                 """).first() != nil else { return false }
@@ -162,17 +172,21 @@ public struct MerchantRepository: Sendable {
             notificationEmails: (try row.decode(column: "notification_emails", as: String?.self) ?? "").split(separator: ",").map(String.init),
             logoContentType: try row.decode(column: "logo_content_type", as: String?.self),
             logoVersion: Int(try row.decode(column: "logo_version", as: Int64.self)),
-            replayWindowSeconds: try row.decode(column: "replay_window_seconds", as: Int64?.self).map { Int($0) })
+            replayWindowSeconds: try row.decode(column: "replay_window_seconds", as: Int64?.self).map { Int($0) },
+            webhookId: try row.decode(column: "webhook_id", as: String?.self), eventsURL: try row.decode(column: "events_url", as: String?.self),
+            eventsWebhookId: try row.decode(column: "events_webhook_id", as: String?.self),
+            signedResponses: try row.decode(column: "signed_responses", as: Int64.self) != 0)
     }
 }
 
 /// A store's notification destinations.
 public struct NotificationTargets: Sendable, Equatable {
-    public let webhookURL: String?
+    /// The id of each webhook endpoint the store has a URL for.
+    public let webhookIds: [WebhookEndpoint: String]
     public let emails: [String]
 
-    public init(webhookURL: String?, emails: [String]) {
-        self.webhookURL = webhookURL
+    public init(webhookIds: [WebhookEndpoint: String], emails: [String]) {
+        self.webhookIds = webhookIds
         self.emails = emails
     }
 }

@@ -13,8 +13,12 @@ public enum TransferKind: String, Sendable {
     case payment
     /// Arrived after the intent ended: credited and forwarded, reported separately.
     case late
-    /// The wrong chain or coin for the intent: held for the operator, never counted.
+    /// The wrong chain or coin for the intent: held for the operator, never counted. An open
+    /// intent whose window ends with only such money waits in PENDING_MANUAL_OPERATION.
     case mismatched
+    /// A mismatched transfer the operator has decided on (`intents review --close`): still held,
+    /// still listed with the held money, but no longer keeping its intent in review.
+    case held
     /// Late money below `payments.late.minimum`: recorded and held rather than forwarded one
     /// transfer at a time (forwarding costs gas; dust to public deposit addresses is cheap to
     /// send). Forwarded together with the next late money that reaches the minimum, or when the
@@ -39,6 +43,8 @@ public enum ScreeningState: String, Sendable {
     case flagged
     /// The store has KYT off.
     case skipped
+    /// Flagged, then released by the operator's review (`intents review --release`).
+    case released
 }
 
 /// One ERC-20 transfer to a deposit address, as recorded. Unique on (chain, tx, log index):

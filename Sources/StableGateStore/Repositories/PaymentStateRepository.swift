@@ -137,7 +137,7 @@ public struct PaymentStateRepository: Sendable {
         try await database.read { db in
             try await db.raw("""
                 SELECT DISTINCT intent_id FROM chain_transfers WHERE chain_id = \(bind: chainId) AND state = 'confirmed' AND credited = 0
-                  AND kind IN ('payment', 'late') AND kyt_status IN ('clear', 'skipped')
+                  AND kind IN ('payment', 'late') AND kyt_status IN ('clear', 'skipped', 'released')
                 """).all(decodingColumn: "intent_id", as: String.self)
         }
     }

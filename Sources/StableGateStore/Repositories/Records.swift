@@ -35,8 +35,16 @@ public struct Store: Sendable, Equatable {
     /// How far a signed request's `X-Timestamp` may be from the server's time, in seconds
     /// (``RequestSigning/replayWindowRange``); nil uses ``RequestSigning/defaultReplayWindow``.
     public var replayWindowSeconds: Int?
-    /// Where order events are POSTed, if set.
+    /// Where AllScale-format deliveries of confirmed payments are POSTed, if set.
     public var webhookURL: String?
+    /// The id of the ``webhookURL`` endpoint (`X-Webhook-Id`), stable while the URL changes.
+    public var webhookId: String?
+    /// Where StableGate's own events (every transition, late payments, tests) are POSTed, if set.
+    public var eventsURL: String?
+    /// The id of the ``eventsURL`` endpoint.
+    public var eventsWebhookId: String?
+    /// Whether every API response to this store's keys is signed (ALLSCALE-CURRENT.md §4).
+    public var signedResponses: Bool
     /// Who gets order e-mails and reports.
     public var notificationEmails: [String]
     /// The logo's content type when one was uploaded, and a counter that changes with it.
@@ -44,6 +52,26 @@ public struct Store: Sendable, Equatable {
     public var logoVersion: Int
     /// Settlement wallets by chain (EIP-155 id); ``walletAddress`` is used for chains not listed.
     public var chainWallets: [Int64: String]
+
+    /// The URL and id of one of the store's webhook endpoints, when it has that endpoint.
+    public func endpoint(_ endpoint: WebhookEndpoint) -> (url: String, id: String)? {
+        let (url, id) = endpoint == .allscale ? (webhookURL, webhookId) : (eventsURL, eventsWebhookId)
+        guard let url, !url.isEmpty, let id else { return nil }
+        return (url, id)
+    }
+
+    /// Points an endpoint at `url` (nil removes it). The endpoint keeps its id when it has one
+    /// and `newId` is false, so a merchant who pinned it need not change anything; it gets
+    /// `makeId()` when it has none or `newId` asks for a fresh one.
+    public mutating func setEndpoint(_ endpoint: WebhookEndpoint, url: String?, newId: Bool = false, makeId: () -> String) {
+        let url = url.flatMap { $0.isEmpty ? nil : $0 }
+        var id = endpoint == .allscale ? webhookId : eventsWebhookId
+        if url != nil, id == nil || newId { id = makeId() }
+        switch endpoint {
+        case .allscale: (webhookURL, webhookId) = (url, id)
+        case .events: (eventsURL, eventsWebhookId) = (url, id)
+        }
+    }
 
     /// The wallet that receives settlements on `chainId`.
     public func settlementWallet(chainId: Int64) -> String? {
@@ -53,9 +81,14 @@ public struct Store: Sendable, Equatable {
     public init(
         id: String, merchantId: String, name: String, walletAddress: String?, createdAt: Date, feeBasisPoints: Int? = nil,
         kytEnabled: Bool = true, paymentWindowSeconds: Int? = nil, webhookURL: String? = nil, notificationEmails: [String] = [],
-        logoContentType: String? = nil, logoVersion: Int = 0, chainWallets: [Int64: String] = [:], replayWindowSeconds: Int? = nil
+        logoContentType: String? = nil, logoVersion: Int = 0, chainWallets: [Int64: String] = [:], replayWindowSeconds: Int? = nil,
+        webhookId: String? = nil, eventsURL: String? = nil, eventsWebhookId: String? = nil, signedResponses: Bool = false
     ) {
         self.replayWindowSeconds = replayWindowSeconds
+        self.webhookId = webhookId
+        self.eventsURL = eventsURL
+        self.eventsWebhookId = eventsWebhookId
+        self.signedResponses = signedResponses
         self.id = id
         self.merchantId = merchantId
         self.name = name

@@ -25,6 +25,8 @@ public enum WebhookEventState: String, Sendable, CaseIterable {
 public struct NewWebhookEvent: Sendable {
     public let id: String
     public let storeId: String
+    /// Which of the store's URLs it goes to.
+    public let endpoint: WebhookEndpoint
     public let intentId: String?
     /// Order among the intent's events (0 for test events).
     public let sequence: Int64
@@ -33,8 +35,9 @@ public struct NewWebhookEvent: Sendable {
     public let body: String
     public let createdAt: Date
 
-    public init(id: String, storeId: String, intentId: String?, sequence: Int64, type: String, body: String, createdAt: Date) {
+    public init(id: String, storeId: String, endpoint: WebhookEndpoint, intentId: String?, sequence: Int64, type: String, body: String, createdAt: Date) {
         self.id = id
+        self.endpoint = endpoint
         self.storeId = storeId
         self.intentId = intentId
         self.sequence = sequence
@@ -48,6 +51,7 @@ public struct NewWebhookEvent: Sendable {
 public struct WebhookEventRecord: Sendable, Equatable {
     public let id: String
     public let storeId: String
+    public let endpoint: WebhookEndpoint
     public let intentId: String?
     public let sequence: Int64
     public let type: String
@@ -86,6 +90,8 @@ public struct ClaimedWebhook: Sendable {
     /// The attempt number this claim is for.
     public let attempt: Int
     public let url: String
+    /// The endpoint's current webhook id (`X-Webhook-Id` and the body's `webhook_id`).
+    public let webhookId: String
 }
 
 /// The result of one attempt, to record.
@@ -118,13 +124,13 @@ public struct WebhookRepository: Sendable {
     public static func enqueue(_ events: [NewWebhookEvent], on db: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
         var query = SQLQueryString("""
-            INSERT INTO webhook_events (id, store_id, intent_id, seq, type, body, created_at, state, next_attempt_at, updated_at) VALUES\u{20}
+            INSERT INTO webhook_events (id, store_id, endpoint, intent_id, seq, type, body, created_at, state, next_attempt_at, updated_at) VALUES\u{20}
             """)
         for (index, event) in events.enumerated() {
             if index > 0 { query.appendLiteral(", ") }
             let at = event.createdAt.unixMilliseconds
             query.appendTuple([
-                event.id, event.storeId, event.intentId, event.sequence, event.type, event.body, at, WebhookEventState.pending.rawValue, at, at,
+                event.id, event.storeId, event.endpoint.rawValue, event.intentId, event.sequence, event.type, event.body, at, WebhookEventState.pending.rawValue, at, at,
             ] as [any Encodable & Sendable])
         }
         try await db.raw(query).run()
@@ -145,24 +151,35 @@ public struct WebhookRepository: Sendable {
     // MARK: Delivering
 
     /// Claims up to `limit` due events for one attempt each: pending ones whose time has come
-    /// and in-flight ones whose holder's lease ran out (it stopped mid-delivery), but never an
-    /// event while an earlier event of the same intent is still undelivered — so an intent's
-    /// events arrive in order. On PostgreSQL rows another instance is claiming are skipped
-    /// (`FOR UPDATE SKIP LOCKED`); the lease keeps them from being claimed twice after that.
+    /// and in-flight ones whose holder's lease ran out (it stopped mid-delivery).
+    ///
+    /// Order: an event waits while an earlier event of the same intent and endpoint is in flight
+    /// or has not had its first attempt of this cycle, so while the receiver answers, an
+    /// intent's events arrive in order. Once an earlier event has been refused and waits for a
+    /// retry, later ones go ahead: an outcome is never held back by an older event that keeps
+    /// failing (receivers compare `status`/`created_at`, README "Webhooks"). On PostgreSQL rows
+    /// another instance is claiming are skipped (`FOR UPDATE SKIP LOCKED`); the lease keeps
+    /// them from being claimed twice after that.
     public func claim(now: Date, owner: String, lease: TimeInterval, limit: Int) async throws -> [ClaimedWebhook] {
         let dialect = database.dialect
         return try await database.transaction { db in
             let nowMs = now.unixMilliseconds
             var select = SQLQueryString("""
-                SELECT e.id, s.webhook_url FROM webhook_events e JOIN stores s ON s.id = e.store_id
+                SELECT e.id, e.endpoint, s.webhook_url, s.webhook_id, s.events_url, s.events_webhook_id
+                FROM webhook_events e JOIN stores s ON s.id = e.store_id
                 WHERE e.state IN ('pending', 'delivering') AND e.next_attempt_at <= \(bind: nowMs)
                   AND (e.intent_id IS NULL OR NOT EXISTS (
-                      SELECT 1 FROM webhook_events p WHERE p.intent_id = e.intent_id AND p.seq < e.seq AND p.state IN ('pending', 'delivering')))
+                      SELECT 1 FROM webhook_events p WHERE p.intent_id = e.intent_id AND p.endpoint = e.endpoint AND p.seq < e.seq
+                        AND (p.state = 'delivering' OR (p.state = 'pending' AND p.cycle_attempts = 0))))
                 ORDER BY e.next_attempt_at, e.id LIMIT \(unsafeRaw: String(limit))
                 """)
             if dialect == .postgres { select.appendLiteral(" FOR UPDATE OF e SKIP LOCKED") }
-            let due = try await db.raw(select).all().map {
-                (id: try $0.decode(column: "id", as: String.self), url: try $0.decode(column: "webhook_url", as: String?.self))
+            let due = try await db.raw(select).all().map { row in
+                let endpoint = WebhookEndpoint(rawValue: try row.decode(column: "endpoint", as: String.self)) ?? .events
+                let (urlColumn, idColumn) = endpoint == .allscale ? ("webhook_url", "webhook_id") : ("events_url", "events_webhook_id")
+                return (
+                    id: try row.decode(column: "id", as: String.self), endpoint: endpoint, url: try row.decode(column: urlColumn, as: String?.self),
+                    webhookId: try row.decode(column: idColumn, as: String?.self))
             }
             var claimed: [ClaimedWebhook] = []
             for candidate in due {
@@ -171,9 +188,9 @@ public struct WebhookRepository: Sendable {
                     UPDATE webhook_attempts SET error = 'interrupted: the gateway stopped before the answer arrived'
                     WHERE event_id = \(bind: candidate.id) AND duration_ms IS NULL AND error IS NULL
                     """).run()
-                guard let url = candidate.url, !url.isEmpty else {
+                guard let url = candidate.url, !url.isEmpty, let webhookId = candidate.webhookId else {
                     try await db.raw("""
-                        UPDATE webhook_events SET state = 'failed', last_error = 'the store has no webhook URL', lease_owner = NULL,
+                        UPDATE webhook_events SET state = 'failed', last_error = \(bind: "the store has no \(candidate.endpoint.title)"), lease_owner = NULL,
                             lease_until = NULL, updated_at = \(bind: nowMs) WHERE id = \(bind: candidate.id)
                         """).run()
                     continue
@@ -190,7 +207,7 @@ public struct WebhookRepository: Sendable {
                     INSERT INTO webhook_attempts (event_id, attempt, owner, url, started_at)
                     VALUES (\(bind: event.id), \(bind: Int64(event.attempts)), \(bind: owner), \(bind: url), \(bind: nowMs))
                     """).run()
-                claimed.append(ClaimedWebhook(event: event, attempt: event.attempts, url: url))
+                claimed.append(ClaimedWebhook(event: event, attempt: event.attempts, url: url, webhookId: webhookId))
             }
             return claimed
         }
@@ -275,6 +292,7 @@ public struct WebhookRepository: Sendable {
         guard let state = WebhookEventState(rawValue: stateText) else { throw StoreDataError("unknown webhook event state \(stateText)") }
         return WebhookEventRecord(
             id: try row.decode(column: "id", as: String.self), storeId: try row.decode(column: "store_id", as: String.self),
+            endpoint: WebhookEndpoint(rawValue: try row.decode(column: "endpoint", as: String.self)) ?? .events,
             intentId: try row.decode(column: "intent_id", as: String?.self), sequence: try row.decode(column: "seq", as: Int64.self),
             type: try row.decode(column: "type", as: String.self), body: try row.decode(column: "body", as: String.self),
             createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)), state: state,
