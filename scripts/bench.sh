@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Measures signed status and create throughput and latency on SQLite and PostgreSQL.
 #   scripts/bench.sh [DURATION_SECONDS] [CONNECTIONS] [WRK_THREADS]
+# Environment: BENCH_BACKENDS (default "sqlite postgres"; "sqlite-full" and "sqlite-normal" pick
+# SQLite's durability), BENCH_KINDS (default "status create"), BENCH_SIGNED_RESPONSES (1, the
+# default, also runs each kind with response signing on; 0 does not).
 # Builds a release binary, starts it per backend on a fresh database with one merchant whose
 # key allows unlimited rate, pre-signs requests (presign.py), replays them with wrk and prints
 # one RESULT line per run plus the server's peak resident memory. Each kind runs twice: as
@@ -11,6 +14,9 @@ DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 THREADS=${3:-1}
 PORT=${STABLEGATE_BENCH_PORT:-18080}
+BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
+KINDS=${BENCH_KINDS:-status create}
+SIGNED=${BENCH_SIGNED_RESPONSES:-1}
 
 scripts/bootstrap.sh bench
 PG_BASE=$(scripts/setup-postgres.sh | tail -n 1)
@@ -21,9 +27,11 @@ trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 run_backend() {
   local name=$1 url=$2
-  local dir="$WORK/$name"; mkdir -p "$dir"
+  local dir="$WORK/$name-$RANDOM"; mkdir -p "$dir"
   local common=(--database "$url" --data-dir "$dir")
-  $BIN serve "${common[@]}" --port "$PORT" --log-level warning > "$dir/serve.log" 2>&1 &
+  local durability=${name#sqlite-}
+  [ "$durability" = "$name" ] && durability=""
+  STABLEGATE_DATABASE_SQLITE_SYNCHRONOUS=${durability:-full} $BIN serve "${common[@]}" --port "$PORT" --log-level warning > "$dir/serve.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
   local creds store key secret
@@ -62,8 +70,9 @@ run_backend() {
       -H "X-Signature: $sig" | grep -qi '^x-response-signature: v1=' && signed=on
     [ "$signed" = "$1" ] || { echo "response signing is $signed, expected $1" >&2; exit 1; }
   }
-  for kind in status create; do
+  for kind in $KINDS; do
     replay "$kind" "$kind"
+    [ "$SIGNED" = 1 ] || continue
     signing on
     if [ "$kind" = status ]; then
       python3 scripts/bench/presign.py status "$key" "$secret" "$intent" "$count" > "$dir/status.tsv"
@@ -80,9 +89,17 @@ run_backend() {
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
-PG_DB="sgbench_$(date +%s)"
-psql "$PG_BASE" -qc "CREATE DATABASE $PG_DB" 
 echo "# wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on $(nproc) cores"
-run_backend sqlite "sqlite:$WORK/sqlite/bench.sqlite"
-run_backend postgres "${PG_BASE%/*}/$PG_DB"
-psql "$PG_BASE" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"
+run=0
+for backend in $BACKENDS; do
+  run=$((run + 1))
+  case $backend in
+    sqlite*) run_backend "$backend" "sqlite:$WORK/$backend-$run/bench.sqlite" ;;
+    postgres)
+      PG_DB="sgbench_$(date +%s)_$run"
+      psql "$PG_BASE" -qc "CREATE DATABASE $PG_DB"
+      run_backend postgres "${PG_BASE%/*}/$PG_DB"
+      psql "$PG_BASE" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" ;;
+    *) echo "unknown backend $backend" >&2; exit 2 ;;
+  esac
+done

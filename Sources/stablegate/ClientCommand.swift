@@ -149,7 +149,7 @@ private func report<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as AllScaleError {
-        FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
+        printToStandardError("error: \(error)")
         throw ExitCode(2)
     }
 }
@@ -158,4 +158,9 @@ private func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Writes a line to stderr (notes that must not mix with a command's JSON on stdout).
+func printToStandardError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

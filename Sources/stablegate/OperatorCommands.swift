@@ -233,15 +233,20 @@ struct TransfersCommand: AsyncParsableCommand {
         @Flag(help: "Only held money: flagged senders, mismatched transfers and dust.") var held = false
         @Flag(help: "Only late payments.") var late = false
         @Flag(help: "Only dust: late money below payments.late.minimum, held until more arrives or it is released.") var dust = false
+        @Option(help: "How many to print, newest first (1–100000).") var limit = 200
+
+        func validate() throws {
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be 1–100000") }
+        }
 
         func run() async throws {
-            let transfers = try await global.withEnvironment { environment -> [ChainTransfer] in
-                if held {
-                    let flagged = try await environment.payments.transfers(screening: [.flagged])
-                    let mismatched = try await environment.payments.transfers(kinds: [.mismatched, .held, .dust])
-                    return flagged + mismatched.filter { transfer in !flagged.contains { $0.id == transfer.id } }
-                }
-                return try await environment.payments.transfers(kinds: dust ? [.dust] : late ? [.late] : nil)
+            // One more than printed, to say whether the list was cut.
+            let found = try await global.withEnvironment { environment -> [ChainTransfer] in
+                try await environment.payments.transfers(kinds: dust ? [.dust] : late ? [.late] : nil, held: held, limit: limit + 1)
+            }
+            let transfers = Array(found.prefix(limit))
+            if found.count > limit {
+                printToStandardError("only the newest \(limit) transfers are listed; there are more: raise --limit")
             }
             for transfer in transfers { print(TransferJSON.render(transfer).serialized) }
         }

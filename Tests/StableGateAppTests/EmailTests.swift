@@ -1,7 +1,9 @@
 import BigInt
 import Foundation
 import HummingbirdTesting
-import StableGateApp
+@testable import StableGateApp
+import StableGateChain
+import Synchronization
 import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
@@ -268,5 +270,50 @@ struct EmailTests {
             #expect(results.compactMap { $0 }.count == 1)
             #expect(try await outbox.enqueueReport(id: "6b0000000000000000000003", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: true, at: Date()) != nil, "the operator may resend")
         }
+    }
+}
+
+@Suite("Operator alerts")
+struct OperatorAlertTests {
+    @Test("A new or changed problem is mailed at once, an unchanged one at most hourly, a recovery once")
+    func rateLimit() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let behind = ["Base (8453): scanned to block 900, 100 blocks behind the head 1000"]
+        let first = try #require(OperatorAlerts.decide(behind, after: .init(), now: now, repeatEvery: 3600))
+        #expect(first.subject == "StableGate needs attention: " + behind[0] && first.text.contains(behind[0]))
+        let sent = OperatorAlerts.State(problems: behind, sentAt: now)
+        #expect(OperatorAlerts.decide(behind, after: sent, now: now.addingTimeInterval(600), repeatEvery: 3600) == nil, "not again within the hour")
+        #expect(OperatorAlerts.decide(behind, after: sent, now: now.addingTimeInterval(3600), repeatEvery: 3600) != nil, "repeated hourly while it lasts")
+        let worse = behind + ["Base (8453): the hot wallet holds 1 wei, less than the 5 wei of gas the next 1 forwarding(s) need"]
+        #expect(OperatorAlerts.decide(worse, after: sent, now: now.addingTimeInterval(60), repeatEvery: 3600)?.subject == "StableGate needs attention: 2 problems")
+        let recovered = try #require(OperatorAlerts.decide([], after: sent, now: now.addingTimeInterval(60), repeatEvery: 3600))
+        #expect(recovered.subject == "StableGate recovered" && recovered.text.contains(behind[0]))
+        #expect(OperatorAlerts.decide([], after: .init(), now: now, repeatEvery: 3600) == nil, "nothing to say when all was well")
+    }
+
+    @Test("A chain behind reaches the operator's mailbox through a real SMTP server, not again within the hour, then the recovery")
+    func delivered() async throws {
+        let sink = try SMTPSink.start(implicitTLS: false)
+        defer { sink.stop() }
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let board = ChainHealthBoard()
+        board.update(chainId: 8453, name: "Base", at: clock.now) { entry in
+            entry.head = 1000
+            entry.scannedTo = 900
+            entry.lastPassAt = clock.now
+        }
+        let alerts = OperatorAlerts(
+            board: board, client: SMTPClient(configuration: EmailTests.smtp(sink, security: .starttls)), recipients: ["ops@gateway.example"],
+            clock: clock, identifiers: SystemIdentifierGenerator(), maximumLagBlocks: 50, maximumLagSeconds: 300, interval: .seconds(60),
+            repeatEvery: 3600, logger: testLogger)
+        let state = Mutex(OperatorAlerts.State())
+        #expect(await alerts.alertIfDue(state))
+        #expect(await !alerts.alertIfDue(state), "rate-limited")
+        board.update(chainId: 8453, name: "Base", at: clock.now) { $0.scannedTo = 1000 }
+        #expect(await alerts.alertIfDue(state), "the recovery")
+        let mails = try sink.messages().map { ParsedMail($0.raw) }
+        #expect(mails.count == 2)
+        #expect(mails.first?.subject.contains("Base (8453): scanned to block 900, 100 blocks behind the head 1000") == true)
+        #expect(mails.last?.subject == "StableGate recovered")
     }
 }

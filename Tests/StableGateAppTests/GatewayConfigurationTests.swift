@@ -1,5 +1,7 @@
 import Foundation
 import StableGateApp
+import StableGateStore
+import SQLKit
 import StableGateTestSupport
 import Testing
 
@@ -88,5 +90,44 @@ struct GatewayConfigurationTests {
         } catch let error as ConfigurationError {
             #expect(error.problems.count == 3, "\(error.problems)")
         }
+    }
+}
+
+@Suite("The master key a database is sealed with")
+struct MasterKeyCheckTests {
+    @Test("A process with another master key refuses to open the database and writes nothing; the right key opens it; an older database is checked against a secret it holds")
+    func anotherKeyIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sg-key-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var server = GatewayConfiguration()
+        server.dataDirectory = directory
+        server.masterKey = SecretBox.generateMasterKey()
+        let environment = try await GatewayEnvironment.open(server, logger: testLogger)
+        let merchant = try await MerchantOnboarding(environment: environment).createMerchant(name: "Key Shop", wallet: nil)
+        await environment.close()
+
+        // The CLI run with another key (another data directory's master.key in the sandbox).
+        var other = server
+        other.masterKey = SecretBox.generateMasterKey()
+        do {
+            let opened = try await GatewayEnvironment.open(other, logger: testLogger)
+            await opened.close()
+            Issue.record("a process with another master key opened the database")
+        } catch let error as ConfigurationError {
+            #expect(error.problems.first?.contains("sealed with another master key") == true)
+            #expect(error.problems.first?.contains("STABLEGATE_MASTER_KEY") == true)
+        }
+
+        // A database from before the check (no check value yet): the key is checked against an
+        // API secret it already holds, before anything is written.
+        let reopened = try await GatewayEnvironment.open(server, logger: testLogger)
+        try await reopened.database.transaction { db in try await db.raw("DELETE FROM gateway_secrets WHERE name = 'master_key_check'").run() }
+        #expect(try await reopened.apiKeys.find(id: merchant.apiKey) != nil)
+        await reopened.close()
+        await #expect(throws: ConfigurationError.self) { try await GatewayEnvironment.open(other, logger: testLogger) }
+        let checked = try await GatewayEnvironment.open(server, logger: testLogger)
+        let stored = try await checked.database.read { db in try await db.raw("SELECT name FROM gateway_secrets WHERE name = 'master_key_check'").first() }
+        #expect(stored != nil, "the right key writes the check value")
+        await checked.close()
     }
 }

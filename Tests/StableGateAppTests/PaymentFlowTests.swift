@@ -328,6 +328,45 @@ struct PaymentFlowTests {
         }
     }
 
+    @Test("/readyz: ready while the chain is watched; 503 naming the chain once its node has not answered for the configured time")
+    func readiness() async throws {
+        let chain = try Self.chain.get()
+        // The sandbox chain's file, with its RPC URL pointing at a port nothing listens on.
+        let text = try String(contentsOfFile: chain.chainsFile, encoding: .utf8)
+        let dead = FileManager.default.temporaryDirectory.appendingPathComponent("sg-dead-chains-\(UUID()).json").path
+        try text.replacingOccurrences(of: chain.chains[0].rpcURL, with: "http://127.0.0.1:9").write(toFile: dead, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: dead) }
+        try await with(.sqlite) { context in
+            try await context.harness.test { client in
+                try await scannedPastHead(context)
+                let ready = try await client.execute(uri: "/readyz", method: .get)
+                #expect(ready.status == .ok, "\(String(buffer: ready.body))")
+            }
+        }
+        let clock = ManualClock(Date())
+        try await GatewayHarness.with(.sqlite, configure: { configuration in
+            configuration.chainsFile = dead
+            configuration.hotWalletKey = chain.chains[0].accounts[9].privateKey
+            configuration.feeWallet = Self.randomAddress()
+            configuration.readinessMaximumLagSeconds = 60
+        }, clock: clock) { harness in
+            try await harness.test { client in
+                try await Task.sleep(for: .milliseconds(1500))  // the watchers try, and fail
+                #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok, "not before the configured time")
+                clock.advance(by: 61)
+                // The healthy chain's next pass brings it back at the new time; the dead one's never comes.
+                let dead = "(\(chain.chains[0].chainId))", healthy = "(\(chain.chains[1].chainId))"
+                let body = try await eventually("only the dead chain is named", seconds: 20) { () -> String? in
+                    let reply = try await client.execute(uri: "/readyz", method: .get)
+                    let body = String(buffer: reply.body)
+                    return reply.status == .serviceUnavailable && body.contains(dead) && !body.contains(healthy) ? body : nil
+                }
+                #expect(body.contains("no detection pass completed for"), "\(body)")
+                #expect(!body.contains("127.0.0.1:9"), "the reason names the chain, not its RPC URL")
+            }
+        }
+    }
+
     /// Waits until the watcher has scanned past the chain's current head (so whatever was mined
     /// before this call has been looked at).
     func scannedPastHead(_ context: Context) async throws {

@@ -47,4 +47,27 @@ struct SandboxChainTests {
             #expect(try await rpc.block(receipt.blockNumber)?.hash == receipt.blockHash)
         }
     }
+
+    @Test("An endpoint pool fails over from a dead endpoint, proves log ranges in one batch, and needs its head quorum")
+    func endpointPool() async throws {
+        let chain = try Self.chain.get()
+        let served = chain.chains[0]
+        let dead = "http://127.0.0.1:9"
+        let pool = RPCEndpointPool(chainId: served.chainId, urls: [dead, served.rpcURL], timeout: .seconds(2))
+        let rpc = EthereumRPC(client: pool)
+        let head = try await EthereumRPC(url: served.rpcURL).blockNumber()
+        #expect(try await rpc.blockNumber() >= head, "the dead first endpoint is skipped")
+        #expect(pool.candidates().first == 1, "after its failure the dead endpoint is tried last")
+        let token = try #require(served.tokens["USDT"]).contract
+        let proven = try await rpc.provenLogs(from: 0, to: head, addresses: [try #require(EthereumAddress(token))], topic0: ERC20.transferTopic)
+        #expect(proven.to == head && proven.toHash.hasPrefix("0x"), "a range is proven to its last block")
+        let beyond = try await rpc.provenLogs(from: 0, to: head + 50, addresses: [try #require(EthereumAddress(token))], topic0: ERC20.transferTopic)
+        #expect(beyond.to < head + 50, "blocks the node does not have are not claimed as scanned")
+
+        let both = RPCEndpointPool(chainId: served.chainId, urls: [served.rpcURL, served.rpcURL + "/"], timeout: .seconds(2))
+        #expect(try await both.head(quorum: 2) >= head)
+        await #expect(throws: JSONRPCError.self, "one answer cannot make a quorum of two") {
+            _ = try await RPCEndpointPool(chainId: served.chainId, urls: [dead, served.rpcURL], timeout: .seconds(2)).head(quorum: 2)
+        }
+    }
 }

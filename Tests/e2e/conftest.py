@@ -253,7 +253,8 @@ def random_address():
     return Account.create().address
 
 
-def start_gateway(database, directory, chain, extra_env=None):
+def start_gateway(database, directory, chain, extra_env=None, chains_file=None):
+    """A gateway (not started) watching the sandbox chain, or what `chains_file` says of it."""
     env = dict(os.environ)
     env.update({
         "STABLEGATE_WALLET_HOT_KEY": chain.chain(0)["accounts"][9]["private_key"],
@@ -262,7 +263,7 @@ def start_gateway(database, directory, chain, extra_env=None):
         "STABLEGATE_API_KEY_CACHE_TTL": "0",
     })
     env.update(extra_env or {})
-    return Gateway(database, directory, extra_args=["--chains", str(chain.chains_file)], env=env)
+    return Gateway(database, directory, extra_args=["--chains", str(chains_file or chain.chains_file)], env=env)
 
 
 def setup_merchant(gateway, wallet):

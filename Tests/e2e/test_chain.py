@@ -134,9 +134,12 @@ def test_two_instances_watch_a_chain_once_and_take_over_from_a_dead_one(database
     chain.fee_wallet = random_address()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first = start_gateway(database, tmp_path / "a", chain).start()
+    # A long lease: the survivor must take over because it can prove the holder is gone (a
+    # process on this host that no longer exists), not because the lease ran out.
+    lease = {"STABLEGATE_CHAINS_LEASE_TTL": "60"}
+    first = start_gateway(database, tmp_path / "a", chain, lease).start()
     (tmp_path / "b" / "master.key").write_bytes((tmp_path / "a" / "master.key").read_bytes())
-    second = start_gateway(database, tmp_path / "b", chain).start()
+    second = start_gateway(database, tmp_path / "b", chain, lease).start()
     try:
         wallet = random_address()
         merchant = setup_merchant(first, wallet)
@@ -155,6 +158,15 @@ def test_two_instances_watch_a_chain_once_and_take_over_from_a_dead_one(database
         assert f"/{leader.process.pid}/" in holder, holder
         leader.process.send_signal(signal.SIGKILL)
         leader.process.wait()
+        killed_at = time.monotonic()
+
+        def lease_holder():
+            return subprocess.run(["psql", database, "-tAc", "SELECT holder FROM chain_leases WHERE chain_id = %d" % chain.chain(0)["chain_id"]],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        wait_for("the survivor holding the lease", lambda: f"/{survivor.process.pid}/" in lease_holder(), seconds=30)
+        takeover = time.monotonic() - killed_at
+        print(f"\nchain takeover after SIGKILL of the leader: {takeover:.2f} s (lease 60 s)")
+        assert takeover < 20, f"took {takeover:.1f} s: the survivor waited for the lease instead of seeing the holder was gone"
         second_intent = create_intent(survivor, merchant)
         second_deposit = select_deposit(survivor, second_intent, chain)
         chain.pay(second_deposit, 10_000_000)

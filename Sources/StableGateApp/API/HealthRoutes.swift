@@ -1,25 +1,41 @@
 import Hummingbird
 import Prometheus
+import StableGateChain
 import StableGateDomain
 import StableGateStore
 
-/// Liveness and readiness, for load balancers. Not signed.
+/// Liveness and readiness, for load balancers and monitors. Not signed.
+///
+/// `/readyz` answers 503 with the reasons when the database does not answer, when a chain this
+/// instance watches is behind (``ChainHealthBoard/problems(now:maximumBlocks:maximumSeconds:)``)
+/// or when the hot wallet cannot pay for the next forwarding.
 struct HealthRoutes {
     let database: any DatabaseClient
+    let board: ChainHealthBoard
+    let clock: any WallClock
+    let maximumLagBlocks: Int64
+    let maximumLagSeconds: Double
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("healthz") { _, context in
             Envelope.response(status: .ok, json: .object([("status", .string("ok"))]), requestId: context.requestId)
         }
         router.get("readyz") { _, context in
+            var problems: [String] = []
             do {
                 _ = try await database.read { db in try await db.raw("SELECT 1 AS ok").first() }
-                return Envelope.response(status: .ok, json: .object([("status", .string("ready"))]), requestId: context.requestId)
             } catch {
                 context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
-                return Envelope.response(
-                    status: .serviceUnavailable, json: .object([("status", .string("database unavailable"))]), requestId: context.requestId)
+                problems.append("database unavailable")
             }
+            problems += board.problems(now: clock.now, maximumBlocks: maximumLagBlocks, maximumSeconds: maximumLagSeconds)
+            guard problems.isEmpty else {
+                return Envelope.response(
+                    status: .serviceUnavailable,
+                    json: .object([("status", .string(problems.joined(separator: "; "))), ("problems", .array(problems.map(JSONValue.string)))]),
+                    requestId: context.requestId)
+            }
+            return Envelope.response(status: .ok, json: .object([("status", .string("ready"))]), requestId: context.requestId)
         }
     }
 }

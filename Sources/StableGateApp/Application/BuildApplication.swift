@@ -115,15 +115,16 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let shopperAccounts = ShopperAccountRepository(database: environment.database)
     var rpcs: [Int64: EthereumRPC] = [:]
     var watchers: [ChainWatcher] = []
+    let chainHealth = ChainHealthBoard()
     var deposits: DepositService?
     if let wallets = environment.wallets {
         if configuration.mode == .sandbox {
             FaultPoint.arm(fromEnvironment: ProcessInfo.processInfo.environment["STABLEGATE_FAULT_INJECTION"])
         }
         let screening = try makeScreening(configuration.screening)
-        let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(environment.identifiers.randomBytes(4).hexString)"
+        let holder = LeaseHolder.name(random: environment.identifiers.randomBytes(4).hexString)
         for chain in environment.chains {
-            let rpc = EthereumRPC(url: chain.rpcURL)
+            let rpc = EthereumRPC(client: RPCEndpointPool(chainId: chain.chainId, urls: chain.rpcURLs, timeout: chain.rpcTimeout))
             rpcs[chain.chainId] = rpc
             try await ChainStartupCheck.verify(chain, rpc: rpc, logger: logger)
             let sweeper = Sweeper(
@@ -135,7 +136,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             watchers.append(ChainWatcher(
                 chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper,
                 accounts: shopperAccounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
-                logger: logger))
+                board: chainHealth, logger: logger))
         }
         deposits = DepositService(
             intents: environment.intents, chains: environment.chains, wallets: wallets, clock: clock,
@@ -150,7 +151,10 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
     router.add(middleware: MetricsMiddleware())
-    HealthRoutes(database: environment.database).register(on: router)
+    HealthRoutes(
+        database: environment.database, board: chainHealth, clock: clock, maximumLagBlocks: configuration.readinessMaximumLagBlocks,
+        maximumLagSeconds: configuration.readinessMaximumLagSeconds
+    ).register(on: router)
     // Metrics name every route and its traffic: on the public port only behind the token.
     if configuration.metricsListen == nil, let token = configuration.metricsToken {
         MetricsRoute(registry: dependencies.metrics, token: token).register(on: router)
@@ -239,6 +243,12 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     let notifications = NotificationServices(environment: environment, templates: pages, rates: rateProvider, logger: logger)
     if dependencies.runsNotificationServices {
         for service in notifications.all { application.addServices(service) }
+        if let smtp = configuration.smtp, !configuration.alertEmails.isEmpty, !watchers.isEmpty {
+            application.addServices(OperatorAlerts(
+                board: chainHealth, client: SMTPClient(configuration: smtp), recipients: configuration.alertEmails, clock: clock,
+                identifiers: environment.identifiers, maximumLagBlocks: configuration.readinessMaximumLagBlocks,
+                maximumLagSeconds: configuration.readinessMaximumLagSeconds, interval: .seconds(60), repeatEvery: 3600, logger: logger))
+        }
     }
     logger.info("gateway configured", metadata: [
         "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
@@ -272,16 +282,24 @@ func makeScreening(_ source: GatewayConfiguration.ScreeningSource) throws -> (an
 /// only warns: the watcher retries.
 enum ChainStartupCheck {
     static func verify(_ chain: ChainConfiguration, rpc: EthereumRPC, logger: Logger) async throws {
-        let chainId: UInt64
-        do {
-            chainId = try await rpc.chainId()
-        } catch {
-            logger.warning("chain node unreachable at start; will keep trying", metadata: ["chain_id": "\(chain.chainId)", "error": "\(error)"])
-            return
+        // Every endpoint must serve this chain: a second URL pointing at another network would
+        // take over the moment the first one fails.
+        var reachable = false
+        for (index, url) in chain.rpcURLs.enumerated() {
+            let label = "\(index):\(JSONRPCClientRedaction.redacted(url))"
+            let chainId: UInt64
+            do {
+                chainId = try await EthereumRPC(url: url).chainId()
+            } catch {
+                logger.warning("RPC endpoint unreachable at start; will keep trying", metadata: ["chain_id": "\(chain.chainId)", "endpoint": "\(label)", "error": "\(error)"])
+                continue
+            }
+            guard chainId == UInt64(chain.chainId) else {
+                throw ConfigurationError(["\(chain.name): the RPC endpoint \(label) serves chain \(chainId), not \(chain.chainId)"])
+            }
+            reachable = true
         }
-        guard chainId == UInt64(chain.chainId) else {
-            throw ConfigurationError(["\(chain.name): the node at \(chain.rpcURL) is chain \(chainId), not \(chain.chainId)"])
-        }
+        guard reachable else { return }
         for token in chain.tokens {
             guard let decimals = try? await rpc.tokenDecimals(token.contract) else {
                 throw ConfigurationError(["\(chain.name): \(token.contract.checksummed) does not answer decimals(); is it the \(token.symbol) contract?"])

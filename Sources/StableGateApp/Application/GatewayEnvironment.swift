@@ -47,7 +47,7 @@ public struct GatewayEnvironment: Sendable {
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         }
         let secretBox = try MasterKeyStore.secretBox(for: configuration, logger: logger)
-        let database = try await DatabaseFactory.open(location, logger: logger)
+        let database = try await DatabaseFactory.open(location, sqliteDurability: configuration.sqliteDurability, logger: logger)
         do {
             try await Migrator(database: database, logger: logger).migrate(now: clock.now.unixMilliseconds)
         } catch {
@@ -56,6 +56,7 @@ public struct GatewayEnvironment: Sendable {
         }
         logger.debug("database ready", metadata: ["database": "\(location)"])
         do {
+            try await MasterKeyCheck.verify(secretBox, payments: PaymentStateRepository(database: database), configuration: configuration, now: clock.now)
             var chains: [ChainConfiguration] = []
             if let path = configuration.chainsFile {
                 guard let data = FileManager.default.contents(atPath: path) else {
@@ -128,6 +129,33 @@ enum WalletLoader {
         } catch {
             throw ConfigurationError(["wallet keys refused: \(error)"])
         }
+    }
+}
+
+/// Makes sure every process writes a database's secrets under the same master key. A CLI
+/// command run with another data directory (or key) than the server used to seal new API
+/// secrets under a fresh key, which the server then could not open (90000 for that merchant).
+/// Now the database keeps a value sealed under its key at first use; a process whose key does
+/// not open it refuses to start and says what to do. A database from before the check is
+/// checked against a secret it already holds before the value is written.
+enum MasterKeyCheck {
+    static let name = "master_key_check"
+    static let plaintext = "StableGate master key check v1"
+
+    static func verify(_ secretBox: SecretBox, payments: PaymentStateRepository, configuration: GatewayConfiguration, now: Date) async throws {
+        let refusal = ConfigurationError([
+            """
+            this database's secrets are sealed with another master key than this process has \
+            (\(configuration.masterKey?.isEmpty == false ? "STABLEGATE_MASTER_KEY" : "\(configuration.dataDirectory)/master.key")). \
+            Run it with the master key of the server that uses this database: the same STABLEGATE_MASTER_KEY, or, in the sandbox, \
+            the server's --data-dir (which holds master.key). Nothing was written.
+            """
+        ])
+        if let earlier = try await payments.someSealedSecret(excluding: name), (try? secretBox.open(earlier.sealed, purpose: earlier.purpose)) == nil {
+            throw refusal
+        }
+        let sealed = try await payments.sealedSecret(name: name, now: now) { try secretBox.seal(plaintext, purpose: name) }
+        guard (try? secretBox.open(sealed, purpose: name)) == plaintext else { throw refusal }
     }
 }
 

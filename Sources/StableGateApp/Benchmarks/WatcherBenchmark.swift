@@ -59,7 +59,7 @@ public enum WatcherBenchmark {
         let loadSeconds = seconds(since: loadStart)
 
         // 2. A watcher positioned at the current head.
-        let rpc = EthereumRPC(url: chain.rpcURL)
+        let rpc = EthereumRPC(client: RPCEndpointPool(chainId: chain.chainId, urls: chain.rpcURLs, timeout: chain.rpcTimeout))
         let processor = PaymentProcessor(
             intents: environment.intents, clock: environment.clock, identifiers: ids, defaultFeeBasisPoints: 100,
             checkoutLifetime: 86_400, feeAddress: wallets.feeAddress.lowercased, logger: logger)
@@ -101,6 +101,101 @@ public enum WatcherBenchmark {
         return Result(
             openIntents: openIntents, blocks: Int64(endBlock - startBlock), transfersToIntents: hits, loadSeconds: loadSeconds,
             scanSeconds: scanSeconds, confirmSeconds: confirmSeconds)
+    }
+
+    /// Detection under forwarding load: what the issue measured as "queued behind forwarding".
+    public struct BurstResult: Sendable {
+        public let payments: Int
+        public let pollMilliseconds: Int
+        /// Milliseconds from a payment's transaction being mined (its send returned; the
+        /// sandbox mines each at once) to its intent's ON_CHAIN transition.
+        public let delays: [Double]
+        public let settlementsForwarded: Int
+        public func percentile(_ p: Double) -> Double {
+            let sorted = delays.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+    }
+
+    /// Runs the chain's watcher as `serve` does (detection and forwarding loops, polling every
+    /// `pollInterval`) while `payments` orders are paid in full one after another, each in its
+    /// own block — so settlements are due and forwarded (gas top-ups, token transfers) while
+    /// later payments arrive — and measures each payment's detection delay.
+    public static func burst(
+        environment: GatewayEnvironment, chain: ChainConfiguration, payerKeys: [[UInt8]], payments: Int, pollInterval: Duration, logger: Logger
+    ) async throws -> BurstResult {
+        guard let wallets = environment.wallets, let token = chain.token(for: .usdt) else {
+            throw ConfigurationError(["the benchmark needs a chain with USDT and wallet keys"])
+        }
+        let now = environment.clock.now
+        let ids = environment.identifiers
+        let merchant = try await MerchantOnboarding(environment: environment).createMerchant(name: "Burst", wallet: nil)
+        if var store = try await environment.merchants.store(id: merchant.storeId) {
+            store.walletAddress = EthereumAddress(bytes: ids.randomBytes(20))!.checksummed
+            try await environment.merchants.update(store)
+        }
+        // Orders of 1 USDT with real deposit addresses (derived from the seed, so they can be forwarded).
+        let request = try CreateCheckoutIntentRequest.parse(body: Array(#"{"stable_coin": 1, "amount_cents": 100}"#.utf8), policy: .init(allowsInsecureRedirect: true))
+        let firstIndex = Int64(5_000_000 + Int.random(in: 0..<1_000_000))
+        var intents: [(CheckoutIntent, StatusTransition)] = []
+        var deposits: [(address: String, intentId: String, index: Int64)] = []
+        for number in 0..<payments {
+            var (intent, transition) = try IntentFactory.makeIntent(
+                request: request, rate: nil, id: ids.objectId(at: now), storeId: merchant.storeId, settlementWallet: nil, now: now)
+            let index = firstIndex + Int64(number)
+            let address = try EthereumAddress(privateKey: try wallets.depositKey(index: index)).lowercased
+            intent.status = .tempWalletReceived
+            intent.payment.chainId = chain.chainId
+            intent.payment.coinContract = token.contract.checksummed
+            intent.deposit = DepositAssignment(
+                address: address, tokenDecimals: token.decimals, amountBaseUnits: BigUInt(10).power(token.decimals), expiresAt: now.addingTimeInterval(86_400))
+            intents.append((intent, transition))
+            deposits.append((address, intent.id, index))
+        }
+        try await environment.intents.insertAll(intents)
+        try await environment.payments.insertDepositAddresses(deposits, at: now)
+
+        let watched = chain.polling(every: pollInterval)
+        let rpc = EthereumRPC(client: RPCEndpointPool(chainId: chain.chainId, urls: chain.rpcURLs, timeout: chain.rpcTimeout))
+        let processor = environment.paymentProcessor(logger: logger)
+        let sweeper = Sweeper(
+            chain: watched, rpc: rpc, payments: environment.payments, intents: environment.intents, merchants: environment.merchants,
+            wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
+        let watcher = ChainWatcher(
+            chain: watched, rpc: rpc, payments: environment.payments, processor: processor, screening: nil, sweeper: sweeper,
+            accounts: nil, accountSender: nil, holder: "benchmark-burst", clock: environment.clock, initialLookback: 0, logger: logger)
+        _ = try await watcher.pass()  // positioned at the head
+        let running = Task { try await watcher.run() }
+        defer { running.cancel() }
+
+        let senders = try payerKeys.map { key in (key, TokenTransferSender(rpc: rpc, chainId: UInt64(chain.chainId))) }
+        var sentAt: [String: Date] = [:]
+        for (number, deposit) in deposits.enumerated() {
+            let (key, sender) = senders[number % senders.count]
+            _ = try await sender.send(token: token.contract, to: EthereumAddress(deposit.address)!, amount: BigUInt(10).power(token.decimals), privateKey: key)
+            sentAt[deposit.intentId] = Date()
+        }
+        // Each ON_CHAIN transition's time, as the gateway recorded it.
+        var delays: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(300)
+        while delays.count < deposits.count, Date() < deadline {
+            for deposit in deposits where delays[deposit.intentId] == nil {
+                if let onChain = try await environment.intents.transitions(intentId: deposit.intentId).first(where: { $0.to == .onChain }) {
+                    delays[deposit.intentId] = max(0, onChain.at.timeIntervalSince(sentAt[deposit.intentId]!) * 1000)
+                }
+            }
+            if delays.count < deposits.count { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        guard delays.count == deposits.count else { throw ConfigurationError(["only \(delays.count) of \(deposits.count) payments were detected in 300 s"]) }
+        var forwarded = 0
+        for deposit in deposits {
+            forwarded += try await environment.payments.settlements(intentId: deposit.intentId).filter { $0.state == .settled || $0.state == .sending }.count
+        }
+        let poll = pollInterval.components
+        return BurstResult(
+            payments: payments, pollMilliseconds: Int(poll.seconds * 1000 + poll.attoseconds / 1_000_000_000_000_000), delays: Array(delays.values),
+            settlementsForwarded: forwarded)
     }
 
     private static func seconds(since start: ContinuousClock.Instant) -> Double {

@@ -1,5 +1,6 @@
 import Configuration
 import StableGateDomain
+import StableGateStore
 import SystemPackage
 
 // Full Foundation: TimeZone(identifier:) must know named zones.
@@ -31,6 +32,10 @@ import Foundation
 /// | `kyt.provider`, `kyt.denylist`, `kyt.url`, `kyt.api.key` | `STABLEGATE_KYT_…` | sender screening |
 /// | `sweep.stuck.after` | `STABLEGATE_SWEEP_STUCK_AFTER` | seconds before a sweep is re-sent |
 /// | `chains.lease.ttl` | `STABLEGATE_CHAINS_LEASE_TTL` | seconds before another instance takes a chain over |
+/// | `database.sqlite.synchronous` | `STABLEGATE_DATABASE_SQLITE_SYNCHRONOUS` | `full` or `normal` |
+/// | `alerts.emails` | `STABLEGATE_ALERTS_EMAILS` | operator addresses for readiness alerts, comma-separated |
+/// | `readiness.max.lag.blocks` | `STABLEGATE_READINESS_MAX_LAG_BLOCKS` | blocks a chain may be behind before `/readyz` fails |
+/// | `readiness.max.lag.seconds` | `STABLEGATE_READINESS_MAX_LAG_SECONDS` | seconds a chain may be behind before `/readyz` fails |
 /// | `passwords.bcrypt.cost` | `STABLEGATE_PASSWORDS_BCRYPT_COST` | bcrypt cost for dashboard passwords (default 12) |
 /// | `webhooks.timeout`, `webhooks.retry.delays` | `STABLEGATE_WEBHOOKS_…` | seconds per attempt; retry delays (`5,300,…`) |
 /// | `notifications.poll.ms`, `notifications.lease` | `STABLEGATE_NOTIFICATIONS_…` | outbox polling; claim lease seconds |
@@ -138,6 +143,23 @@ public enum ConfigurationLoader {
         }
         integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }
         integer("chains.lease.ttl") { configuration.chainLeaseTTL = TimeInterval($0) }
+        if let text = reader.string(forKey: "database.sqlite.synchronous") {
+            if let value = SQLiteDatabaseClient.Durability(rawValue: text.lowercased()) { configuration.sqliteDurability = value } else {
+                problems.append("database.sqlite.synchronous must be full or normal, got \(text)")
+            }
+        }
+        if let text = reader.string(forKey: "alerts.emails") {
+            let list = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            if let bad = list.first(where: { !EmailAddress.isValid($0) }) { problems.append("alerts.emails: \(bad) is not an e-mail address") } else {
+                configuration.alertEmails = list
+            }
+        }
+        integer("readiness.max.lag.blocks") { value in
+            if value >= 1 { configuration.readinessMaximumLagBlocks = Int64(value) } else { problems.append("readiness.max.lag.blocks must be at least 1") }
+        }
+        integer("readiness.max.lag.seconds") { value in
+            if value >= 10 { configuration.readinessMaximumLagSeconds = TimeInterval(value) } else { problems.append("readiness.max.lag.seconds must be at least 10") }
+        }
         integer("passwords.bcrypt.cost") { value in
             if (4...31).contains(value) { configuration.passwordHashCost = value } else { problems.append("passwords.bcrypt.cost must be 4–31") }
         }

@@ -116,6 +116,17 @@ public struct GatewayConfiguration: Sendable {
     /// How long a chain's watcher lease lasts without renewal: another instance takes the
     /// chain over this long after its watcher died (at least three poll intervals).
     public var chainLeaseTTL: TimeInterval = 15
+    /// SQLite's durability: `full` (the default) syncs every commit, `normal` survives process
+    /// crashes only (README "Durability").
+    public var sqliteDurability: SQLiteDatabaseClient.Durability = .full
+    /// `/readyz` answers 503 when a chain this instance watches is more blocks than this behind
+    /// its head, or has not been at the head for `readinessMaximumLagSeconds` (or no detection
+    /// pass completed for that long).
+    public var readinessMaximumLagBlocks: Int64 = 50
+    public var readinessMaximumLagSeconds: TimeInterval = 300
+    /// Who is e-mailed (with SMTP configured) when the gateway is not ready: at once, again at
+    /// most hourly while it lasts, and when it recovers.
+    public var alertEmails: [String] = []
 
     /// Who screens payment senders (KYT).
     public enum ScreeningSource: Sendable, Equatable {

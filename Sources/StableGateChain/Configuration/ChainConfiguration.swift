@@ -20,7 +20,15 @@ public struct ChainConfiguration: Sendable, Equatable {
     /// EIP-155 chain id.
     public let chainId: Int64
     public let name: String
-    public let rpcURL: String
+    /// The chain's RPC endpoints, preferred first (`rpc_urls`, or the single `rpc_url`).
+    public let rpcURLs: [String]
+    /// The first endpoint.
+    public var rpcURL: String { rpcURLs[0] }
+    /// How many endpoints must report a head before the scan uses it: the lowest of the best
+    /// `headQuorum` heads (1: the healthiest endpoint's).
+    public var headQuorum: Int = 1
+    /// How long one RPC request may take before it counts as failed.
+    public var rpcTimeout: Duration = .seconds(10)
     /// Blocks a transfer's block needs on top of it (itself included) before it counts.
     public let confirmations: Int
     /// Widest block range asked of `eth_getLogs` at once (providers cap it).
@@ -35,6 +43,17 @@ public struct ChainConfiguration: Sendable, Equatable {
     /// The native coin's symbol and name, for wallets adding the chain.
     public var nativeCurrencySymbol: String? = nil
     public var nativeCurrencyName: String? = nil
+
+    /// The same chain polled every `interval` (benchmarks).
+    public func polling(every interval: Duration) -> ChainConfiguration {
+        var copy = ChainConfiguration(
+            chainId: chainId, name: name, rpcURLs: rpcURLs, confirmations: confirmations, maxLogRange: maxLogRange, pollInterval: interval,
+            explorerTransactionURL: explorerTransactionURL, tokens: tokens, walletRPCURL: walletRPCURL, nativeCurrencySymbol: nativeCurrencySymbol,
+            nativeCurrencyName: nativeCurrencyName)
+        copy.headQuorum = headQuorum
+        copy.rpcTimeout = rpcTimeout
+        return copy
+    }
 
     /// The token for a coin on this chain.
     public func token(for coin: StableCoin) -> TokenConfiguration? {
@@ -59,9 +78,11 @@ public struct ChainConfigurationError: Error, Sendable, CustomStringConvertible 
     public var description: String { "chains file refused:\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
 }
 
-/// Parses the chains file: `{"chains": [{"chain_id", "name", "rpc_url", "confirmations",
-/// "max_log_range", "poll_interval_ms", "explorer_tx_url", "tokens": [{"stable_coin",
-/// "contract", "decimals", "symbol"}]}]}`. Keys and secrets never belong in it.
+/// Parses the chains file: `{"chains": [{"chain_id", "name", "rpc_urls" (or "rpc_url"),
+/// "head_quorum", "rpc_timeout_ms", "confirmations", "max_log_range", "poll_interval_ms",
+/// "explorer_tx_url", "tokens": [{"stable_coin", "contract", "decimals", "symbol"}]}]}`.
+/// Keys and secrets never belong in it (a provider key in an RPC URL is the exception the
+/// provider imposes; it is never logged or put in a metric label).
 public enum ChainsFile {
     public static func parse(_ bytes: some Collection<UInt8>) throws -> [ChainConfiguration] {
         let json: JSONValue
@@ -82,12 +103,33 @@ public enum ChainsFile {
                 if required { problems.append("\(label).\(key) must be a string") }
                 return nil
             }
-            guard let chainId = int("chain_id"), let name = string("name"), let rpcURL = string("rpc_url"),
+            var rpcURLs: [String] = []
+            switch (entry["rpc_urls"], entry["rpc_url"]) {
+            case (.array(let list)?, nil):
+                for value in list {
+                    if case .string(let text) = value { rpcURLs.append(text) } else { problems.append("\(label).rpc_urls must hold strings") }
+                }
+                if list.isEmpty { problems.append("\(label).rpc_urls must name at least one URL") }
+            case (nil, .string(let text)?):
+                rpcURLs = [text]
+            case (nil, nil):
+                problems.append("\(label) needs rpc_urls (a list) or rpc_url")
+            default:
+                problems.append("\(label): give rpc_urls (a list) or rpc_url (a string), not both")
+            }
+            guard let chainId = int("chain_id"), let name = string("name"), !rpcURLs.isEmpty,
                 let confirmations = int("confirmations", default: 12), let maxRange = int("max_log_range", default: 2000),
-                let pollMilliseconds = int("poll_interval_ms", default: 4000)
+                let pollMilliseconds = int("poll_interval_ms", default: 4000), let quorum = int("head_quorum", default: 1),
+                let timeoutMilliseconds = int("rpc_timeout_ms", default: 10_000)
             else { continue }
             if chainId <= 0 { problems.append("\(label).chain_id must be positive") }
-            if !(rpcURL.hasPrefix("http://") || rpcURL.hasPrefix("https://")) { problems.append("\(label).rpc_url must be an http(s) URL") }
+            for (index, url) in rpcURLs.enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                let key = entry["rpc_urls"] != nil ? "rpc_urls[\(index)]" : "rpc_url"
+                problems.append("\(label).\(key) must be an http(s) URL, got \(JSONRPCClientRedaction.redacted(url))")
+            }
+            if Set(rpcURLs).count != rpcURLs.count { problems.append("\(label).rpc_urls lists a URL twice") }
+            if quorum < 1 || quorum > rpcURLs.count { problems.append("\(label).head_quorum must be 1…\(rpcURLs.count) (the number of RPC URLs)") }
+            if timeoutMilliseconds < 100 || timeoutMilliseconds > 120_000 { problems.append("\(label).rpc_timeout_ms must be 100–120000") }
             if confirmations < 1 { problems.append("\(label).confirmations must be at least 1") }
             if maxRange < 1 { problems.append("\(label).max_log_range must be at least 1") }
             if pollMilliseconds < 50 { problems.append("\(label).poll_interval_ms must be at least 50") }
@@ -118,8 +160,10 @@ public enum ChainsFile {
             var explorer: String?
             if case .string(let text)? = entry["explorer_tx_url"], !text.isEmpty { explorer = text }
             var chain = ChainConfiguration(
-                chainId: Int64(chainId), name: name, rpcURL: rpcURL, confirmations: confirmations, maxLogRange: maxRange,
+                chainId: Int64(chainId), name: name, rpcURLs: rpcURLs, confirmations: confirmations, maxLogRange: maxRange,
                 pollInterval: .milliseconds(pollMilliseconds), explorerTransactionURL: explorer, tokens: tokens)
+            chain.headQuorum = quorum
+            chain.rpcTimeout = .milliseconds(timeoutMilliseconds)
             if case .string(let text)? = entry["wallet_rpc_url"], !text.isEmpty {
                 if text.hasPrefix("https://") || text.hasPrefix("http://") { chain.walletRPCURL = text } else { problems.append("\(label).wallet_rpc_url must be an http(s) URL") }
             }
@@ -131,5 +175,14 @@ public enum ChainsFile {
         }
         guard problems.isEmpty else { throw ChainConfigurationError(problems: problems) }
         return chains
+    }
+}
+
+/// RPC URLs as they may be shown: scheme and host only (providers put keys in the path or query).
+public enum JSONRPCClientRedaction {
+    public static func redacted(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "(unparseable URL)" }
+        let port = components.port.map { ":\($0)" } ?? ""
+        return "\(scheme)://\(host)\(port)/…"
     }
 }

@@ -1,11 +1,11 @@
 import BigInt
 import StableGateDomain
 
-/// Typed Ethereum JSON-RPC calls over ``JSONRPCClient``.
+/// Typed Ethereum JSON-RPC calls over one endpoint or a failover pool (``JSONRPCCalling``).
 public struct EthereumRPC: Sendable {
-    public let client: JSONRPCClient
+    public let client: any JSONRPCCalling
 
-    public init(client: JSONRPCClient) {
+    public init(client: any JSONRPCCalling) {
         self.client = client
     }
 
@@ -23,6 +23,8 @@ public struct EthereumRPC: Sendable {
         public let transactionHash: String
         public let logIndex: UInt64
         public let removed: Bool
+        /// The block's time, when the node includes it (recent geth and some providers do).
+        public var blockTimestamp: UInt64? = nil
     }
 
     /// What the gateway reads of a receipt.
@@ -66,6 +68,10 @@ public struct EthereumRPC: Sendable {
     }
 
     private func header(_ value: JSONValue) throws -> BlockHeader? {
+        try Self.header(value)
+    }
+
+    static func header(_ value: JSONValue) throws -> BlockHeader? {
         if value == .null { return nil }
         guard case .string(let hash)? = value["hash"] else {
             throw JSONRPCError.unexpectedResult(method: "eth_getBlockByNumber", detail: "no hash")
@@ -73,17 +79,93 @@ public struct EthereumRPC: Sendable {
         var baseFee: BigUInt?
         if case .string(let text)? = value["baseFeePerGas"] { baseFee = Hex.parseQuantity(text) }
         return BlockHeader(
-            number: try quantity64(value["number"], "block.number"), hash: hash.lowercased(),
-            timestamp: try quantity64(value["timestamp"], "block.timestamp"), baseFeePerGas: baseFee)
+            number: try Self.quantity64(value["number"], "block.number"), hash: hash.lowercased(),
+            timestamp: try Self.quantity64(value["timestamp"], "block.timestamp"), baseFeePerGas: baseFee)
     }
 
     /// `Transfer`-style logs of `addresses` in `[from, to]` whose topic0 is `topic0`.
     public func logs(from: UInt64, to: UInt64, addresses: [EthereumAddress], topic0: [UInt8]) async throws -> [Log] {
-        let filter = JSONValue.object([
+        try Self.parseLogs(try await client.call("eth_getLogs", [Self.logFilter(from: from, to: to, addresses: addresses, topic0: topic0)]))
+    }
+
+    /// Logs of a range together with the proof that the endpoint which served them had the
+    /// range's last block: see ``provenLogs(from:to:addresses:topic0:)``.
+    public struct ProvenLogs: Sendable, Equatable {
+        public let logs: [Log]
+        /// The last block covered (at most the `to` asked for: less when the endpoint was behind).
+        public let to: UInt64
+        /// That block's hash and timestamp, as the serving endpoint returned them.
+        public let toHash: String
+        public let toTimestamp: UInt64
+    }
+
+    /// The logs of `[from, to]`, never silently short. A node — or the backend a load balancer
+    /// picked — that lacks some of those blocks answers `eth_getLogs` with the logs of the blocks
+    /// it has and no error, so an empty answer proves nothing by itself. Each endpoint is asked
+    /// in **one JSON-RPC batch** (one HTTP request, so one backend) for block `to`, the logs,
+    /// block `to` again and its latest block. The logs count only when both copies of block
+    /// `to` are there with the same hash: that backend had the whole range before and after
+    /// it answered, and no reorg replaced block `to` in between. Every log must lie in the
+    /// range, and one in block `to` must carry that hash. When block `to` is missing, the same
+    /// endpoint is asked again up to its own latest block (so a lagging endpoint still moves
+    /// the scan as far as it can prove); an endpoint behind `from` is marked lagging and the
+    /// next endpoint is tried. A node without batch support gets the four calls one by one.
+    public func provenLogs(from: UInt64, to: UInt64, addresses: [EthereumAddress], topic0: [UInt8]) async throws -> ProvenLogs {
+        let filter = { (to: UInt64) in Self.logFilter(from: from, to: to, addresses: addresses, topic0: topic0) }
+        return try await client.firstAnswer("eth_getLogs") { endpoint -> ProvenLogs? in
+            var end = to
+            for _ in 0..<2 {
+                let calls = [
+                    JSONRPCCall("eth_getBlockByNumber", [.string(Hex.quantity(end)), .bool(false)]), JSONRPCCall("eth_getLogs", [filter(end)]),
+                    JSONRPCCall("eth_getBlockByNumber", [.string(Hex.quantity(end)), .bool(false)]),
+                    JSONRPCCall("eth_getBlockByNumber", [.string("latest"), .bool(false)]),
+                ]
+                let results: [Result<JSONValue, JSONRPCError>]
+                do {
+                    results = try await endpoint.batch(calls)
+                } catch JSONRPCError.node(_, let message) where message.lowercased().contains("batch") {
+                    var sequential: [Result<JSONValue, JSONRPCError>] = []
+                    for call in calls {
+                        do { sequential.append(.success(try await endpoint.call(call.method, call.params))) } catch let error as JSONRPCError {
+                            sequential.append(.failure(error))
+                        }
+                    }
+                    results = sequential
+                }
+                let before = try Self.header(try results[0].get()), after = try Self.header(try results[2].get())
+                guard let before, let after else {
+                    // This backend does not have block `end`: prove as far as it has.
+                    guard let latest = try Self.header(try results[3].get()), latest.number >= from, latest.number < end else { return nil }
+                    end = latest.number
+                    continue
+                }
+                guard before.number == end, after.number == end, before.hash == after.hash else {
+                    throw JSONRPCError.unexpectedResult(method: "eth_getLogs", detail: "block \(end) changed while its logs were read (a reorg); asking again")
+                }
+                let logs = try Self.parseLogs(try results[1].get())
+                for log in logs {
+                    guard log.blockNumber >= from, log.blockNumber <= end else {
+                        throw JSONRPCError.unexpectedResult(method: "eth_getLogs", detail: "a log of block \(log.blockNumber) outside \(from)…\(end)")
+                    }
+                    guard log.blockNumber != end || log.blockHash == before.hash else {
+                        throw JSONRPCError.unexpectedResult(method: "eth_getLogs", detail: "a log of block \(end) from another fork")
+                    }
+                }
+                return ProvenLogs(logs: logs, to: end, toHash: before.hash, toTimestamp: before.timestamp)
+            }
+            return nil
+        }
+    }
+
+    static func logFilter(from: UInt64, to: UInt64, addresses: [EthereumAddress], topic0: [UInt8]) -> JSONValue {
+        .object([
             ("fromBlock", .string(Hex.quantity(from))), ("toBlock", .string(Hex.quantity(to))),
             ("address", .array(addresses.map { .string($0.lowercased) })), ("topics", .array([.string(Hex.encode(topic0))])),
         ])
-        guard case .array(let entries) = try await client.call("eth_getLogs", [filter]) else {
+    }
+
+    static func parseLogs(_ value: JSONValue) throws -> [Log] {
+        guard case .array(let entries) = value else {
             throw JSONRPCError.unexpectedResult(method: "eth_getLogs", detail: "not an array")
         }
         return try entries.map { entry in
@@ -99,10 +181,12 @@ public struct EthereumRPC: Sendable {
             }
             var removed = false
             if case .bool(let flag)? = entry["removed"] { removed = flag }
-            return Log(
+            var log = Log(
                 address: token, topics: topics, data: Hex.decode(data) ?? [], blockNumber: try quantity64(entry["blockNumber"], "log.blockNumber"),
                 blockHash: blockHash.lowercased(), transactionHash: txHash.lowercased(), logIndex: try quantity64(entry["logIndex"], "log.logIndex"),
                 removed: removed)
+            log.blockTimestamp = try? quantity64(entry["blockTimestamp"], "log.blockTimestamp")
+            return log
         }
     }
 
@@ -184,13 +268,21 @@ public struct EthereumRPC: Sendable {
     }
 
     private func quantity(_ value: JSONValue?, _ what: String) throws -> BigUInt {
+        try Self.quantity(value, what)
+    }
+
+    private func quantity64(_ value: JSONValue?, _ what: String) throws -> UInt64 {
+        try Self.quantity64(value, what)
+    }
+
+    static func quantity(_ value: JSONValue?, _ what: String) throws -> BigUInt {
         guard case .string(let text)? = value, let number = Hex.parseQuantity(text) else {
             throw JSONRPCError.unexpectedResult(method: what, detail: "not a hex quantity")
         }
         return number
     }
 
-    private func quantity64(_ value: JSONValue?, _ what: String) throws -> UInt64 {
+    static func quantity64(_ value: JSONValue?, _ what: String) throws -> UInt64 {
         guard let number = UInt64(exactly: try quantity(value, what)) else {
             throw JSONRPCError.unexpectedResult(method: what, detail: "out of range")
         }

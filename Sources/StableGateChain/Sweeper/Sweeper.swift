@@ -63,6 +63,24 @@ public struct Sweeper: Sendable {
         return due.count
     }
 
+    /// What forwarding needs from the hot wallet now.
+    public struct Funding: Sendable, Equatable {
+        public let hotWalletBalance: BigUInt
+        /// Gas for the waiting settlements (at least one, so the next payment can be forwarded)
+        /// at today's fees: a top-up and two token transfers each, with a 20 % margin.
+        public let needed: BigUInt
+        public let waiting: Int
+        public let oldestWaiting: Date?
+    }
+
+    /// The hot wallet's balance against what the waiting settlements will cost.
+    public func funding() async throws -> Funding {
+        let waiting = try await payments.waitingSettlements(chainId: chain.chainId)
+        let perSettlement = BigUInt(2 * 100_000 + 21_000) * (try await currentFees()).maximumPerGas * 6 / 5
+        let balance = try await rpc.balance(wallets.hotWallet)
+        return Funding(hotWalletBalance: balance, needed: perSettlement * BigUInt(max(waiting.count, 1)), waiting: waiting.count, oldestWaiting: waiting.oldest)
+    }
+
     private struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -198,7 +216,7 @@ public struct Sweeper: Sendable {
         try await outgoing.broadcast(&sweep, save: payments.update, fault: .afterSweepBroadcast)
         guard sweep.state == .broadcast else { return }
         logger.info("sweep transaction broadcast", metadata: [
-            "intent_id": "\(sweep.settlementId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "nonce": "\(sweep.nonce)",
+            "settlement_id": "\(sweep.settlementId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "nonce": "\(sweep.nonce)",
         ])
     }
 

@@ -67,10 +67,12 @@ public struct DatabaseConfigurationError: Error, Sendable, CustomStringConvertib
 public enum DatabaseFactory {
     /// Opens (and for SQLite creates) the database. PostgreSQL connections are made lazily by
     /// its pool, which `PostgresDatabaseClient.run()` drives.
-    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> any DatabaseClient {
+    public static func open(
+        _ location: DatabaseLocation, sqliteDurability: SQLiteDatabaseClient.Durability = .full, logger: Logger
+    ) async throws -> any DatabaseClient {
         switch location {
         case .sqlite(let path):
-            return try await SQLiteDatabaseClient.open(path: path, logger: logger)
+            return try await SQLiteDatabaseClient.open(path: path, durability: sqliteDurability, logger: logger)
         case .postgres(let url):
             return try PostgresDatabaseClient(url: url, logger: logger)
         }

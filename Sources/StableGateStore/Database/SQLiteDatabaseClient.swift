@@ -14,9 +14,19 @@ import Synchronization
 /// queues behind reads, and a writer waiting on SQLite's busy timeout (another process holds
 /// the lock) cannot starve the threads the lock holder needs to finish.
 ///
-/// `synchronous=NORMAL` in WAL mode survives a killed process without losing a commit; only an
-/// operating-system crash or power cut can drop the last moments of commits.
+/// Durability is chosen with ``Durability``: `synchronous=NORMAL` in WAL mode survives a killed
+/// process without losing a commit, but an operating-system crash or power cut can drop the
+/// last moments of commits; `FULL` syncs the WAL at every commit, so a committed payment
+/// survives those too (README "Durability" has the measured cost).
 public final class SQLiteDatabaseClient: DatabaseClient {
+    /// SQLite's `synchronous` setting.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Every commit synced to disk: nothing committed is lost, even on power failure.
+        case full
+        /// Commits survive a process crash; the last ones may not survive an OS crash or power cut.
+        case normal
+    }
+
     public let dialect = DatabaseDialect.sqlite
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
@@ -34,7 +44,7 @@ public final class SQLiteDatabaseClient: DatabaseClient {
     }
 
     /// Opens or creates the database file and configures its connections.
-    public static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabaseClient {
+    public static func open(path: String, readerCount: Int = 3, durability: Durability = .full, logger: Logger) async throws -> SQLiteDatabaseClient {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let writerThread = NIOThreadPool(numberOfThreads: 1)
         let readerThreads = NIOThreadPool(numberOfThreads: 2)
@@ -48,7 +58,7 @@ public final class SQLiteDatabaseClient: DatabaseClient {
             let writer = try await connect(on: writerThread)
             opened.append(writer)
             // busy_timeout first: it governs every statement after it, journal_mode included.
-            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())", "PRAGMA foreign_keys=ON"] {
                 try await writer.sql().raw(SQLQueryString(pragma)).run()
             }
             try await writer.install(customFunction: ExactDecimalSum.function)

@@ -178,13 +178,17 @@ public struct PaymentStateRepository: Sendable {
         }
     }
 
-    /// Transfers for the operator: held (flagged or mismatched) or late.
-    public func transfers(kinds: [TransferKind]? = nil, screening: [ScreeningState]? = nil, limit: Int = 200) async throws -> [ChainTransfer] {
+    /// Transfers for the operator, newest first: of `kinds`, with a `screening` verdict, or —
+    /// `held` — all money held for the operator (KYT-flagged, wrong chain or coin, dust).
+    public func transfers(kinds: [TransferKind]? = nil, screening: [ScreeningState]? = nil, held: Bool = false, limit: Int = 200) async throws -> [ChainTransfer] {
         try await database.read { db in
             var query = SQLQueryString("SELECT * FROM chain_transfers WHERE 1 = 1")
+            if held {
+                query.appendInterpolation(unsafeRaw: " AND (kyt_status = 'flagged' OR kind IN ('mismatched', 'held', 'dust'))")
+            }
             if let kinds { query.appendInterpolation(unsafeRaw: " AND kind IN "); query.appendTuple(kinds.map(\.rawValue)) }
             if let screening { query.appendInterpolation(unsafeRaw: " AND kyt_status IN "); query.appendTuple(screening.map(\.rawValue)) }
-            query.appendInterpolation(unsafeRaw: " ORDER BY detected_at DESC LIMIT \(limit)")
+            query.appendInterpolation(unsafeRaw: " ORDER BY detected_at DESC, id DESC LIMIT \(max(1, limit))")
             return try await db.raw(query).all().map(Self.transfer(from:))
         }
     }
@@ -241,6 +245,24 @@ public struct PaymentStateRepository: Sendable {
         }
     }
 
+    /// Who holds a chain's lease now, if anyone.
+    public func leaseHolder(chainId: Int64) async throws -> String? {
+        try await database.read { db in
+            try await db.raw("SELECT holder FROM chain_leases WHERE chain_id = \(bind: chainId)").first()?.decode(column: "holder", as: String.self)
+        }
+    }
+
+    /// Takes the lease from `previous` (a holder proven gone) before it expires; false when
+    /// someone else changed it meanwhile.
+    public func takeOverLease(chainId: Int64, from previous: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool {
+        try await database.transaction { db in
+            try await db.raw("""
+                UPDATE chain_leases SET holder = \(bind: holder), expires_at = \(bind: now.addingTimeInterval(ttl).unixMilliseconds)
+                WHERE chain_id = \(bind: chainId) AND holder = \(bind: previous) RETURNING holder
+                """).first() != nil
+        }
+    }
+
     /// Gives a lease up (on shutdown), so another instance can take it at once.
     public func releaseLease(chainId: Int64, holder: String) async throws {
         _ = try await database.transaction { db in
@@ -263,6 +285,22 @@ public struct PaymentStateRepository: Sendable {
                 ON CONFLICT (name) DO NOTHING
                 """).run()
             return try await db.raw("SELECT sealed FROM gateway_secrets WHERE name = \(bind: name)").first()?.decode(column: "sealed", as: String.self) ?? sealed
+        }
+    }
+
+    /// Some secret already sealed in this database, with the purpose it was sealed for: a
+    /// stored gateway secret (other than `excluding`), else an API key's. nil in a new database.
+    public func someSealedSecret(excluding: String) async throws -> (sealed: String, purpose: String)? {
+        try await database.read { db in
+            if let row = try await db.raw("SELECT name, sealed FROM gateway_secrets WHERE name <> \(bind: excluding) ORDER BY created_at LIMIT 1").first() {
+                return (try row.decode(column: "sealed", as: String.self), try row.decode(column: "name", as: String.self))
+            }
+            if let sealed = try await db.raw("SELECT secret_ciphertext FROM api_keys ORDER BY created_at LIMIT 1").first()?
+                .decode(column: "secret_ciphertext", as: String.self)
+            {
+                return (sealed, APIKeyRecord.secretPurpose)
+            }
+            return nil
         }
     }
 
@@ -303,6 +341,17 @@ public struct PaymentStateRepository: Sendable {
                 SELECT * FROM settlements WHERE chain_id = \(bind: chainId) AND state IN ('pending', 'sending')
                   AND next_attempt_at <= \(bind: now.unixMilliseconds) ORDER BY created_at LIMIT \(unsafeRaw: String(limit))
                 """).all().map(Self.settlement(from:))
+        }
+    }
+
+    /// How many settlements of a chain wait to be forwarded, and since when the oldest does.
+    public func waitingSettlements(chainId: Int64) async throws -> (count: Int, oldest: Date?) {
+        try await database.read { db in
+            let row = try await db.raw("""
+                SELECT COUNT(*) AS waiting, MIN(created_at) AS oldest FROM settlements WHERE chain_id = \(bind: chainId) AND state IN ('pending', 'sending')
+                """).first()
+            let count = Int(try row?.decode(column: "waiting", as: Int64.self) ?? 0)
+            return (count, try row?.decode(column: "oldest", as: Int64?.self).map(Date.init(unixMilliseconds:)))
         }
     }
 
