@@ -47,28 +47,24 @@ public struct EthereumRPC: Sendable {
     }
 
     public func chainId() async throws -> UInt64 {
-        try quantity64(try await client.call("eth_chainId", []), "eth_chainId")
+        try Self.quantity64(try await client.call("eth_chainId", []), "eth_chainId")
     }
 
     public func blockNumber() async throws -> UInt64 {
-        try quantity64(try await client.call("eth_blockNumber", []), "eth_blockNumber")
+        try Self.quantity64(try await client.call("eth_blockNumber", []), "eth_blockNumber")
     }
 
     /// The header of block `number`, or nil when the chain is shorter.
     public func block(_ number: UInt64) async throws -> BlockHeader? {
-        try await header(client.call("eth_getBlockByNumber", [.string(Hex.quantity(number)), .bool(false)]))
+        try Self.header(try await client.call("eth_getBlockByNumber", [.string(Hex.quantity(number)), .bool(false)]))
     }
 
     /// The header of the latest block.
     public func latestBlock() async throws -> BlockHeader {
-        guard let header = try await header(client.call("eth_getBlockByNumber", [.string("latest"), .bool(false)])) else {
+        guard let header = try Self.header(try await client.call("eth_getBlockByNumber", [.string("latest"), .bool(false)])) else {
             throw JSONRPCError.unexpectedResult(method: "eth_getBlockByNumber", detail: "no latest block")
         }
         return header
-    }
-
-    private func header(_ value: JSONValue) throws -> BlockHeader? {
-        try Self.header(value)
     }
 
     static func header(_ value: JSONValue) throws -> BlockHeader? {
@@ -182,10 +178,10 @@ public struct EthereumRPC: Sendable {
             var removed = false
             if case .bool(let flag)? = entry["removed"] { removed = flag }
             var log = Log(
-                address: token, topics: topics, data: Hex.decode(data) ?? [], blockNumber: try quantity64(entry["blockNumber"], "log.blockNumber"),
-                blockHash: blockHash.lowercased(), transactionHash: txHash.lowercased(), logIndex: try quantity64(entry["logIndex"], "log.logIndex"),
+                address: token, topics: topics, data: Hex.decode(data) ?? [], blockNumber: try Self.quantity64(entry["blockNumber"], "log.blockNumber"),
+                blockHash: blockHash.lowercased(), transactionHash: txHash.lowercased(), logIndex: try Self.quantity64(entry["logIndex"], "log.logIndex"),
                 removed: removed)
-            log.blockTimestamp = try? quantity64(entry["blockTimestamp"], "log.blockTimestamp")
+            log.blockTimestamp = try? Self.quantity64(entry["blockTimestamp"], "log.blockTimestamp")
             return log
         }
     }
@@ -195,10 +191,10 @@ public struct EthereumRPC: Sendable {
         let value = try await client.call("eth_getTransactionReceipt", [.string(transactionHash)])
         if value == .null { return nil }
         guard case .string(let blockHash)? = value["blockHash"] else { return nil }
-        let status = try quantity(value["status"], "receipt.status")
+        let status = try Self.quantity(value["status"], "receipt.status")
         return Receipt(
-            transactionHash: transactionHash.lowercased(), blockNumber: try quantity64(value["blockNumber"], "receipt.blockNumber"),
-            blockHash: blockHash.lowercased(), succeeded: status == 1, gasUsed: try quantity(value["gasUsed"], "receipt.gasUsed"))
+            transactionHash: transactionHash.lowercased(), blockNumber: try Self.quantity64(value["blockNumber"], "receipt.blockNumber"),
+            blockHash: blockHash.lowercased(), succeeded: status == 1, gasUsed: try Self.quantity(value["gasUsed"], "receipt.gasUsed"))
     }
 
     /// `eth_call` at the latest block.
@@ -231,7 +227,7 @@ public struct EthereumRPC: Sendable {
             ("from", .string(from.lowercased)), ("to", .string(to.lowercased)), ("value", .string(Hex.quantity(value))),
             ("data", .string(Hex.encode(data))),
         ])
-        return try quantity64(try await client.call("eth_estimateGas", [call]), "eth_estimateGas")
+        return try Self.quantity64(try await client.call("eth_estimateGas", [call]), "eth_estimateGas")
     }
 
     /// Broadcasts a signed transaction and returns its hash. A node that already has it
@@ -249,30 +245,22 @@ public struct EthereumRPC: Sendable {
 
     /// The next nonce of `address` (`pending` counts transactions not yet mined).
     public func transactionCount(_ address: EthereumAddress, pending: Bool = true) async throws -> UInt64 {
-        try quantity64(try await client.call("eth_getTransactionCount", [.string(address.lowercased), .string(pending ? "pending" : "latest")]), "eth_getTransactionCount")
+        try Self.quantity64(try await client.call("eth_getTransactionCount", [.string(address.lowercased), .string(pending ? "pending" : "latest")]), "eth_getTransactionCount")
     }
 
     /// The native-coin balance in wei.
     public func balance(_ address: EthereumAddress) async throws -> BigUInt {
-        try quantity(try await client.call("eth_getBalance", [.string(address.lowercased), .string("latest")]), "eth_getBalance")
+        try Self.quantity(try await client.call("eth_getBalance", [.string(address.lowercased), .string("latest")]), "eth_getBalance")
     }
 
     /// `eth_gasPrice`.
     public func gasPrice() async throws -> BigUInt {
-        try quantity(try await client.call("eth_gasPrice", []), "eth_gasPrice")
+        try Self.quantity(try await client.call("eth_gasPrice", []), "eth_gasPrice")
     }
 
     /// `eth_maxPriorityFeePerGas`.
     public func maxPriorityFeePerGas() async throws -> BigUInt {
-        try quantity(try await client.call("eth_maxPriorityFeePerGas", []), "eth_maxPriorityFeePerGas")
-    }
-
-    private func quantity(_ value: JSONValue?, _ what: String) throws -> BigUInt {
-        try Self.quantity(value, what)
-    }
-
-    private func quantity64(_ value: JSONValue?, _ what: String) throws -> UInt64 {
-        try Self.quantity64(value, what)
+        try Self.quantity(try await client.call("eth_maxPriorityFeePerGas", []), "eth_maxPriorityFeePerGas")
     }
 
     static func quantity(_ value: JSONValue?, _ what: String) throws -> BigUInt {
@@ -283,7 +271,7 @@ public struct EthereumRPC: Sendable {
     }
 
     static func quantity64(_ value: JSONValue?, _ what: String) throws -> UInt64 {
-        guard let number = UInt64(exactly: try quantity(value, what)) else {
+        guard let number = UInt64(exactly: try Self.quantity(value, what)) else {
             throw JSONRPCError.unexpectedResult(method: what, detail: "out of range")
         }
         return number

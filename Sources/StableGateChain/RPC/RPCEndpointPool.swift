@@ -139,7 +139,7 @@ public final class RPCEndpointPool: JSONRPCCalling {
     public func head(quorum: Int) async throws -> UInt64 {
         guard quorum > 1 else {
             return try await firstAnswer("eth_blockNumber") { client in
-                let head = try Self.quantity(try await client.call("eth_blockNumber", []))
+                let head = try EthereumRPC.quantity64(try await client.call("eth_blockNumber", []), "eth_blockNumber")
                 self.noteHead(client, head)
                 return head
             }
@@ -150,7 +150,7 @@ public final class RPCEndpointPool: JSONRPCCalling {
                 group.addTask {
                     let started = self.now()
                     do {
-                        let head = try Self.quantity(try await self.endpoints[index].client.call("eth_blockNumber", []))
+                        let head = try EthereumRPC.quantity64(try await self.endpoints[index].client.call("eth_blockNumber", []), "eth_blockNumber")
                         self.succeeded(index, method: "eth_blockNumber", after: self.now() - started)
                         self.noteHead(self.endpoints[index].client, head)
                         return head
@@ -168,13 +168,6 @@ public final class RPCEndpointPool: JSONRPCCalling {
             throw JSONRPCError.transport("only \(heads.count) of the \(quorum) RPC endpoints a head quorum needs answered for chain \(chainId)")
         }
         return heads[quorum - 1]
-    }
-
-    static func quantity(_ value: JSONValue) throws -> UInt64 {
-        guard case .string(let text) = value, let number = Hex.parseQuantity(text), let small = UInt64(exactly: number) else {
-            throw JSONRPCError.unexpectedResult(method: "eth_blockNumber", detail: "not a hex quantity")
-        }
-        return small
     }
 
     // MARK: Health bookkeeping
