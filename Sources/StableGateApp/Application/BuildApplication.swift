@@ -91,126 +91,14 @@ public func buildApplication(_ configuration: GatewayConfiguration, dependencies
     }
 }
 
-/// Builds the gateway on an already opened environment.
+/// Builds the gateway on an already opened environment: environment → services → router,
+/// then the HTTP server and the background services around them.
 public func buildApplication(environment: GatewayEnvironment, dependencies: GatewayDependencies) async throws -> Gateway {
     let configuration = environment.configuration
     let logger = dependencies.logger
     let clock = environment.clock
-
-    let rateProvider = try dependencies.rateProvider ?? makeRateProvider(configuration, clock: clock, logger: logger)
-    let intents = CheckoutIntentService(
-        intents: environment.intents, merchants: environment.merchants,
-        rates: RateService(provider: rateProvider, maximumAge: configuration.rateMaximumAge, clock: clock),
-        clock: clock, identifiers: environment.identifiers,
-        policy: ValidationPolicy(allowsInsecureRedirect: configuration.mode == .sandbox),
-        links: environment.links, idempotencyTTL: configuration.idempotencyTTL,
-        stores: ExpiringCache(ttl: configuration.apiKeyCacheTTL))
-    let ledger = RequestLedger(database: environment.database, logger: logger)
-    let keys = APIKeyCache(
-        repository: environment.apiKeys, merchants: environment.merchants, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
-
-    // Chains: one RPC client, watcher and sweeper per chain, sharing the payment processor.
-    let payments = environment.payments
-    let processor = environment.paymentProcessor(logger: logger)
-    let shopperAccounts = ShopperAccountRepository(database: environment.database)
-    var rpcs: [Int64: EthereumRPC] = [:]
-    var watchers: [ChainWatcher] = []
-    let chainHealth = ChainHealthBoard()
-    var deposits: DepositService?
-    if let wallets = environment.wallets {
-        if configuration.mode == .sandbox {
-            FaultPoint.arm(fromEnvironment: ProcessInfo.processInfo.environment["STABLEGATE_FAULT_INJECTION"])
-        }
-        let screening = try makeScreening(configuration.screening)
-        let holder = LeaseHolder.name(random: environment.identifiers.randomBytes(4).hexString)
-        for chain in environment.chains {
-            let rpc = EthereumRPC(client: RPCEndpointPool(chainId: chain.chainId, urls: chain.rpcURLs, timeout: chain.rpcTimeout))
-            rpcs[chain.chainId] = rpc
-            try await ChainStartupCheck.verify(chain, rpc: rpc, logger: logger)
-            let sweeper = Sweeper(
-                chain: chain, rpc: rpc, payments: payments, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
-                clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
-            let accountSender = AccountTransferSender(
-                chain: chain, rpc: rpc, accounts: shopperAccounts, payments: payments, intents: environment.intents, wallets: wallets, clock: clock,
-                identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
-            watchers.append(ChainWatcher(
-                chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper,
-                accounts: shopperAccounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
-                board: chainHealth, logger: logger))
-        }
-        deposits = DepositService(
-            intents: environment.intents, chains: environment.chains, wallets: wallets, clock: clock,
-            defaultPaymentWindow: configuration.paymentWindow, logger: logger)
-        logger.info("chains configured", metadata: [
-            "chains": "\(environment.chains.map { "\($0.name) (\($0.chainId))" }.joined(separator: ", "))",
-            "hot_wallet": "\(wallets.hotWallet.checksummed)", "fee_wallet": "\(wallets.feeAddress.checksummed)",
-            "kyt": "\(screening?.name ?? "off")",
-        ])
-    }
-
-    let router = Router(context: GatewayRequestContext.self)
-    router.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
-    router.add(middleware: MetricsMiddleware())
-    HealthRoutes(
-        database: environment.database, board: chainHealth, clock: clock, maximumLagBlocks: configuration.readinessMaximumLagBlocks,
-        maximumLagSeconds: configuration.readinessMaximumLagSeconds
-    ).register(on: router)
-    // Metrics name every route and its traffic: on the public port only behind the token.
-    if configuration.metricsListen == nil, let token = configuration.metricsToken {
-        MetricsRoute(registry: dependencies.metrics, token: token).register(on: router)
-    }
-    try APIReference.load().register(on: router)
-    let api = router.group("v1").add(
-        middleware: SignatureAuthMiddleware(keys: keys, ledger: ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes,
-            signer: ResponseSigner(identifiers: environment.identifiers, clock: clock)))
-    OpenAPIRoutes(intents: intents).register(on: api)
-    let checkout = CheckoutService(
-        intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,
-        accounts: deposits == nil ? nil : shopperAccounts, heads: ChainHeadCache(rpcs: rpcs), clock: clock)
-    let publicLimiter = ClientRateLimiter(perMinute: 240, burst: 60)
-    CheckoutRoutes(checkout: checkout, limiter: publicLimiter, clock: clock, maximumBodyBytes: 4096).register(on: router)
-    let pages = try await PageTemplates()
-    pages.register(on: router)
-    let secureCookies = configuration.resolvedPublicURL.hasPrefix("https://")
-    let checkoutRenderer = CheckoutPageRenderer(templates: pages)
-    CheckoutPageRoutes(
-        checkout: checkout, renderer: checkoutRenderer, limiter: publicLimiter, clock: clock,
-        identifiers: environment.identifiers, secureCookies: secureCookies
-    ).register(on: router)
-    StoreLogoRoute(merchants: environment.merchants).register(on: router)
-
-    // The merchant dashboard.
-    let accounts = AccountRepository(database: environment.database)
-    let dashboard = DashboardPages(
-        templates: pages,
-        sessions: SessionManager(
-            realm: "dashboard", cookieName: "sg_session", cookiePath: "/dashboard", accounts: accounts, identifiers: environment.identifiers,
-            clock: clock, secureCookies: secureCookies),
-        throttle: LoginThrottle(accounts: accounts, clock: clock), accounts: accounts, merchants: environment.merchants, apiKeys: environment.apiKeys,
-        intents: environment.intents, payments: payments, orders: OrderQueryRepository(database: environment.database), chains: environment.chains,
-        hasher: PasswordHasher(cost: configuration.passwordHashCost), onboarding: MerchantOnboarding(environment: environment),
-        keyCache: keys, configuration: configuration, clock: clock, identifiers: environment.identifiers,
-        notifications: DashboardNotifications(
-            webhooks: environment.webhooks, emails: environment.emails, operations: WebhookOperations(environment: environment)))
-    // Shopper accounts ("Pay with StableGate account").
-    let accountPages = AccountPages(
-        templates: pages,
-        sessions: SessionManager(
-            realm: "account", cookieName: "sg_account", cookiePath: "/", accounts: accounts, identifiers: environment.identifiers, clock: clock,
-            secureCookies: secureCookies),
-        throttle: LoginThrottle(accounts: accounts, clock: clock, keyPrefix: "account:"), accounts: shopperAccounts,
-        payments: AccountPaymentService(
-            accounts: shopperAccounts, ledger: LedgerRepository(database: environment.database), intents: environment.intents, deposits: deposits,
-            chains: environment.chains, rpcs: rpcs, clock: clock, identifiers: environment.identifiers),
-        wallets: environment.wallets, hasher: PasswordHasher(cost: configuration.passwordHashCost), clock: clock,
-        identifiers: environment.identifiers)
-    AccountAuthRoutes(pages: accountPages, limiter: ClientRateLimiter(perMinute: 30, burst: 20)).register(on: router)
-    AccountHomeRoutes(pages: accountPages).register(on: router)
-    CheckoutAccountRoutes(pages: accountPages, checkout: checkout, limiter: publicLimiter, renderer: checkoutRenderer).register(on: router)
-    DashboardAuthRoutes(pages: dashboard, limiter: ClientRateLimiter(perMinute: 30, burst: 20)).register(on: router)
-    let dashboardGroup = router.group("dashboard").add(middleware: DashboardSessionMiddleware(pages: dashboard))
-    DashboardOrderRoutes(pages: dashboard).register(on: dashboardGroup)
-    DashboardStoreRoutes(pages: dashboard).register(on: dashboardGroup)
+    let services = try await GatewayServices.build(environment, dependencies: dependencies)
+    let router = try buildRouter(services)
 
     // Idle timeout, request deadlines and a per-client cap: half-sent requests must not hold
     // sockets (and with them file descriptors) for ever.
@@ -229,34 +117,37 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     if let listen = configuration.metricsListen {
         let metricsRouter = Router(context: GatewayRequestContext.self)
         metricsRouter.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
-        MetricsRoute(registry: dependencies.metrics, token: configuration.metricsToken).register(on: metricsRouter)
+        MetricsRoute(registry: dependencies.metrics, token: configuration.metricsToken).addRoutes(to: metricsRouter)
         application.addServices(Application(
             router: metricsRouter, server: .guardedHTTP1(connectionPolicy),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "StableGate"), logger: logger))
     }
-    application.addServices(ExpiredStateJanitor(ledger: ledger, accounts: accounts, clock: clock, interval: .seconds(60), logger: logger))
+    // Background services: expiry of nonces, sessions and windows, one watcher per chain,
+    // then webhooks, e-mail, reports and operator alerts.
+    application.addServices(ExpiredStateJanitor(ledger: services.ledger, accounts: services.users, clock: clock, interval: .seconds(60), logger: logger))
     application.addServices(ExpiryService(
-        database: environment.database, processor: processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
+        database: environment.database, processor: services.chains.processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
         interval: configuration.expiryInterval, logger: logger))
-    for watcher in watchers { application.addServices(watcher) }
-    // Webhooks, e-mail and reports.
-    let notifications = NotificationServices(environment: environment, templates: pages, rates: rateProvider, logger: logger)
+    for watcher in services.chains.watchers { application.addServices(watcher) }
+    let notifications = services.notifications
     if dependencies.runsNotificationServices {
         for service in notifications.all { application.addServices(service) }
-        if let smtp = configuration.smtp, !configuration.alertEmails.isEmpty, !watchers.isEmpty {
+        if let smtp = configuration.smtp, !configuration.alertEmails.isEmpty, !services.chains.watchers.isEmpty {
             application.addServices(OperatorAlerts(
-                board: chainHealth, client: SMTPClient(configuration: smtp), recipients: configuration.alertEmails, clock: clock,
+                board: services.chains.health, client: SMTPClient(configuration: smtp), recipients: configuration.alertEmails, clock: clock,
                 identifiers: environment.identifiers, maximumLagBlocks: configuration.readinessMaximumLagBlocks,
                 maximumLagSeconds: configuration.readinessMaximumLagSeconds, interval: .seconds(60), repeatEvery: 3600, logger: logger))
         }
     }
     logger.info("gateway configured", metadata: [
         "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
-        "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(rateProvider.name)",
+        "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(services.rateProvider.name)",
         "smtp": "\(configuration.smtp.map { "\($0.host):\($0.port) (\($0.security.rawValue))" } ?? "off")",
         "metrics": "\(configuration.metricsListen.map { "\($0)" } ?? (configuration.metricsToken == nil ? "off" : "public port, bearer token"))",
     ])
-    return Gateway(application: application, environment: environment, processor: processor, watchers: watchers, notifications: notifications)
+    return Gateway(
+        application: application, environment: environment, processor: services.chains.processor, watchers: services.chains.watchers,
+        notifications: notifications)
 }
 
 /// The configured FX provider.

@@ -12,26 +12,23 @@ import Foundation
 /// rate-limited per client address.
 struct CheckoutRoutes {
     let checkout: CheckoutService
-    let limiter: ClientRateLimiter
-    let clock: any WallClock
     let maximumBodyBytes: Int
 
-    func register(on router: Router<GatewayRequestContext>) {
-        router.get("checkout/:token/state") { _, context in
-            try limit(context)
-            let token = try context.parameters.require("token")
-            return Envelope.success(try await checkout.state(token: token), requestId: context.requestId)
-        }
-        router.post("checkout/:token/deposit") { request, context in
-            try limit(context)
-            let token = try context.parameters.require("token")
-            var request = request
-            let body = try await request.collectBody(upTo: maximumBodyBytes)
-            return Envelope.success(try await checkout.selectDeposit(token: token, body: Array(body.readableBytesView)), requestId: context.requestId)
-        }
+    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.get("state", use: state)
+        group.post("deposit", use: deposit)
     }
 
-    private func limit(_ context: GatewayRequestContext) throws {
-        try limiter.admit(context, now: clock.now)
+    /// What the page polls: status, amounts, detected payments.
+    @Sendable func state(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        Envelope.success(try await checkout.state(token: try context.parameters.require("token")), requestId: context.requestId)
+    }
+
+    /// Chooses the network and coin (JSON body) and answers the deposit address.
+    @Sendable func deposit(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let token = try context.parameters.require("token")
+        var request = request
+        let body = try await request.collectBody(upTo: maximumBodyBytes)
+        return Envelope.success(try await checkout.selectDeposit(token: token, body: Array(body.readableBytesView)), requestId: context.requestId)
     }
 }

@@ -22,7 +22,7 @@ struct CheckoutPageRenderer: Sendable {
     /// The one "not found" page; its language links are relative (`?lang=…`), so it is the same
     /// whatever path was asked for.
     func notFound(locale: CheckoutLocale) -> String {
-        templates.render(["lang": locale.languageTag, "t": texts(locale), "languages": languages(locale, path: "")], "not-found")
+        templates.render(NotFoundPage(lang: locale.languageTag, t: texts(locale), languages: languages(locale, path: "")), "not-found")
     }
 
     /// The answer of every public checkout page route to an unknown or malformed token.
@@ -33,23 +33,17 @@ struct CheckoutPageRenderer: Sendable {
     func page(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, csrf: String, mode: Mode, error: String?) -> String {
         let intent = snapshot.intent
         let t = texts(locale)
-        var model: [String: Any] = [
-            "lang": locale.languageTag, "t": t, "intentId": intent.id, "path": snapshot.path, "status": intent.status.rawValue,
-            "csrf": csrf, "title": "\(t["pageTitle"]!) · \(snapshot.storeName)",
-            "store": ["name": snapshot.storeName, "initials": initials(snapshot.storeName)].merging(
-                snapshot.storeLogoURL.map { ["logoURL": $0] } ?? [:]) { first, _ in first },
-            // Only present values: an Optional boxed in Any would render as "nil".
-            "order": [String: String](uniqueKeysWithValues: [("description", intent.order.orderDescription), ("id", intent.order.orderId)]
-                .compactMap { key, value in value.map { (key, $0) } }),
-            "languages": languages(locale, path: snapshot.path),
-        ]
-        if let error { model["error"] = error }
-        var amount: [String: Any] = ["coins": grouped(MoneyRules.wireString(intent.amountCoins)), "coin": intent.settlementCoin.code]
+        var model = CheckoutPage(
+            lang: locale.languageTag, t: t, intentId: intent.id, path: snapshot.path, status: intent.status.rawValue, csrf: csrf,
+            title: "\(t["pageTitle"]!) · \(snapshot.storeName)",
+            store: .init(name: snapshot.storeName, initials: initials(snapshot.storeName), logoURL: snapshot.storeLogoURL),
+            order: .init(description: intent.order.orderDescription, id: intent.order.orderId),
+            languages: languages(locale, path: snapshot.path), error: error,
+            amount: .init(coins: grouped(MoneyRules.wireString(intent.amountCoins)), coin: intent.settlementCoin.code))
         if case .fiat(let currency, let cents, let rate, _) = intent.pricing {
-            amount["fiat"] = "\(grouped(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2))) \(currency.code)"
-            amount["rate"] = locale.text(.rate, ["coin": intent.settlementCoin.code, "rate": rate.plainString(), "fiat": currency.code])
+            model.amount.fiat = "\(grouped(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2))) \(currency.code)"
+            model.amount.rate = locale.text(.rate, ["coin": intent.settlementCoin.code, "rate": rate.plainString(), "fiat": currency.code])
         }
-        model["amount"] = amount
 
         let status = intent.status
         let network = snapshot.chain?.name ?? ""
@@ -58,98 +52,92 @@ struct CheckoutPageRenderer: Sendable {
         // Money already on its way from the shopper's account: no cancel, no other network.
         let cancelable = [.created, .paying, .tempWalletReceived].contains(status) && !snapshot.windowEnded && !accountPaying
         if mode == .confirmCancel && cancelable {
-            model["confirmCancel"] = true
+            model.confirmCancel = true
         } else {
             switch status {
             case .created, .paying:
-                model["choose"] = true
+                model.choose = true
             case .tempWalletReceived where accountPaying:
                 let payment = snapshot.accountPayment!
-                model["accountPaying"] = [
-                    "body": locale.text(.accountPayingBody, [
-                        "amount": grouped(MoneyRules.wireString(payment.decimalAmount)), "coin": coin, "network": network,
-                    ]),
-                ]
+                model.accountPaying = .init(body: locale.text(.accountPayingBody, [
+                    "amount": grouped(MoneyRules.wireString(payment.decimalAmount)), "coin": coin, "network": network,
+                ]))
             case .tempWalletReceived where mode == .changeNetwork:
-                model["choose"] = true
+                model.choose = true
             case .tempWalletReceived where snapshot.windowEnded:
-                model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
+                model.ended = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
             case .tempWalletReceived:
-                model["pay"] = payModel(snapshot, locale: locale, network: network, coin: coin, units: intent.deposit?.amountBaseUnits ?? 0)
+                model.pay = payModel(snapshot, locale: locale, network: network, coin: coin, units: intent.deposit?.amountBaseUnits ?? 0)
             case .onChain where mode == .topUp && !snapshot.windowEnded && snapshot.missing > 0:
-                model["pay"] = payModel(snapshot, locale: locale, network: network, coin: coin, units: snapshot.missing)
+                model.pay = payModel(snapshot, locale: locale, network: network, coin: coin, units: snapshot.missing)
             case .onChain:
                 let current = snapshot.confirmationsCurrent ?? Int64(snapshot.confirmationsRequired)
-                var detected: [String: Any] = [
-                    "body": locale.text(.detectedBody, ["network": network]),
-                    "confirmations": locale.text(.confirmations, ["current": String(current), "required": String(snapshot.confirmationsRequired)]),
-                    "confirmationsTemplate": locale.text(.confirmations, ["current": "{current}", "required": "{required}"]),
-                    "current": current, "required": snapshot.confirmationsRequired,
-                ]
-                if snapshot.missing > 0 && !snapshot.windowEnded {
-                    detected["partial"] = true
-                    detected["received"] = "\(snapshot.amount(snapshot.paid + snapshot.pending)) \(coin)"
-                    detected["remaining"] = "\(snapshot.amount(snapshot.missing)) \(coin)"
-                }
-                if let tx = snapshot.firstPayment { detected["tx"] = txModel(tx) }
-                model["detected"] = detected
+                let partial = snapshot.missing > 0 && !snapshot.windowEnded
+                model.detected = CheckoutPage.Detected(
+                    body: locale.text(.detectedBody, ["network": network]),
+                    confirmations: locale.text(.confirmations, ["current": String(current), "required": String(snapshot.confirmationsRequired)]),
+                    confirmationsTemplate: locale.text(.confirmations, ["current": "{current}", "required": "{required}"]),
+                    current: current, required: snapshot.confirmationsRequired, partial: partial,
+                    received: partial ? "\(snapshot.amount(snapshot.paid + snapshot.pending)) \(coin)" : nil,
+                    remaining: partial ? "\(snapshot.amount(snapshot.missing)) \(coin)" : nil,
+                    tx: snapshot.firstPayment.map(txModel))
             case .confirmed:
                 let paid = intent.payment.actualPaidAmount.map(MoneyRules.wireString) ?? MoneyRules.wireString(intent.amountCoins)
-                var done: [String: Any] = ["body": locale.text(.fundSentBody, ["amount": grouped(paid), "coin": coin, "network": network])]
-                if let tx = snapshot.firstPayment { done["tx"] = txModel(tx) }
-                if let over = intent.overpaidAmount { done["note"] = locale.text(.overpaidNote, ["amount": MoneyRules.wireString(over), "coin": coin]) }
-                if let late = intent.latePaidAmount { done["note"] = locale.text(.lateNote, ["amount": MoneyRules.wireString(late), "coin": coin]) }
-                model["fundSent"] = done
+                var note: String?
+                if let over = intent.overpaidAmount { note = locale.text(.overpaidNote, ["amount": MoneyRules.wireString(over), "coin": coin]) }
+                if let late = intent.latePaidAmount { note = locale.text(.lateNote, ["amount": MoneyRules.wireString(late), "coin": coin]) }
+                model.fundSent = CheckoutPage.FundSent(
+                    body: locale.text(.fundSentBody, ["amount": grouped(paid), "coin": coin, "network": network]), tx: snapshot.firstPayment.map(txModel),
+                    note: note)
             case .underpaid:
                 let received = intent.payment.actualPaidAmount.map(MoneyRules.wireString) ?? snapshot.amount(snapshot.paid)
                 let missing = intent.deposit.map { deposit -> String in
                     let paidUnits = intent.payment.actualPaidAmount?.baseUnits(decimals: deposit.tokenDecimals) ?? snapshot.paid
                     return snapshot.amount(deposit.amountBaseUnits > paidUnits ? deposit.amountBaseUnits - paidUnits : 0)
                 } ?? "0.00"
-                model["ended"] = ended(
+                model.ended = ended(
                     "underpaid", locale.text(.underpaidTitle), locale.text(.underpaidBody, ["received": received, "missing": missing, "coin": coin]), snapshot)
             case .rejected:
-                model["ended"] = ended("rejected", locale.text(.rejectedTitle), locale.text(.rejectedBody), snapshot)
+                model.ended = ended("rejected", locale.text(.rejectedTitle), locale.text(.rejectedBody), snapshot)
             case .canceled:
-                model["ended"] = ended("canceled", locale.text(.canceledTitle), locale.text(.canceledBody), snapshot)
+                model.ended = ended("canceled", locale.text(.canceledTitle), locale.text(.canceledBody), snapshot)
             case .timeout:
-                model["ended"] = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
+                model.ended = ended("expired", locale.text(.expiredTitle), locale.text(.expiredBody), snapshot)
             case .pendingManualOperation:
-                model["ended"] = ended("review", locale.text(.reviewTitle), locale.text(.reviewBody), snapshot)
+                model.ended = ended("review", locale.text(.reviewTitle), locale.text(.reviewBody), snapshot)
             case .sendBack:
-                model["ended"] = ended("send-back", locale.text(.sendBackTitle), locale.text(.sendBackBody), snapshot)
+                model.ended = ended("send-back", locale.text(.sendBackTitle), locale.text(.sendBackBody), snapshot)
             case .failed:
-                model["ended"] = ended("failed", locale.text(.failedTitle), locale.text(.failedBody), snapshot)
+                model.ended = ended("failed", locale.text(.failedTitle), locale.text(.failedBody), snapshot)
             }
         }
-        if snapshot.accountsEnabled, model["choose"] != nil || model["pay"] != nil, mode != .topUp, status != .onChain {
-            model["payWithAccount"] = snapshot.path + "/account"
+        if snapshot.accountsEnabled, model.choose || model.pay != nil, mode != .topUp, status != .onChain {
+            model.payWithAccount = snapshot.path + "/account"
         }
-        if error == nil, status == .tempWalletReceived, snapshot.accountPayment?.state == .failed, model["accountPaying"] == nil {
-            model["error"] = locale.text(.accountPaymentFailed)
+        if error == nil, status == .tempWalletReceived, snapshot.accountPayment?.state == .failed, model.accountPaying == nil {
+            model.error = locale.text(.accountPaymentFailed)
         }
-        if model["choose"] != nil {
+        if model.choose {
             let selected = intent.payment.chainId.map { NetworkChoice(chainId: $0, coin: intent.settlementCoin).formValue }
-            let options: [[String: Any]] = snapshot.options.enumerated().map { index, option in
+            model.options = snapshot.options.enumerated().map { index, option in
                 let value = NetworkChoice(chainId: option.chain.chainId, coin: option.token.stableCoin).formValue
-                return ["value": value, "coin": option.token.stableCoin.code, "network": option.chain.name,
-                        "checked": selected.map { $0 == value } ?? (index == 0)]
+                return CheckoutPage.Option(
+                    value: value, coin: option.token.stableCoin.code, network: option.chain.name, checked: selected.map { $0 == value } ?? (index == 0))
             }
-            model["options"] = options
-            model["hasOptions"] = !options.isEmpty
+            model.hasOptions = !model.options.isEmpty
         }
         if status.isTerminal || (status == .tempWalletReceived && snapshot.windowEnded), let redirect = intent.order.redirectURL {
-            model["returnURL"] = Self.returnURL(redirect, intentId: intent.id)
+            model.returnURL = Self.returnURL(redirect, intentId: intent.id)
         }
-        model["cancelable"] = cancelable && model["confirmCancel"] == nil
+        model.cancelable = cancelable && !model.confirmCancel
         if !status.isTerminal {
-            model["live"] = true
-            model["autoRefresh"] = model["pay"] != nil ? 15 : 8
+            model.live = true
+            model.autoRefresh = model.pay != nil ? 15 : 8
         }
         return templates.render(model, "checkout")
     }
 
-    private func payModel(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, network: String, coin: String, units: BigUInt) -> [String: Any] {
+    private func payModel(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, network: String, coin: String, units: BigUInt) -> CheckoutPage.Pay {
         let intent = snapshot.intent
         let address = snapshot.depositAddress ?? ""
         let amount = snapshot.amount(units)
@@ -157,42 +145,33 @@ struct CheckoutPageRenderer: Sendable {
         let uri = PaymentURI.erc20Transfer(token: contract, chainId: snapshot.chain?.chainId ?? 0, recipient: address, baseUnits: units)
         let label = locale.text(.qrLabel, ["amount": amount, "coin": coin, "network": network, "address": address])
         let seconds = snapshot.secondsLeft ?? 0
-        var model: [String: Any] = [
-            "address": address, "amount": amount, "coin": coin, "network": network, "qr": QRCode(uri)?.svg(label: label) ?? "",
-            "sendOnly": locale.text(.sendOnly, ["coin": coin, "network": network]), "secondsLeft": seconds,
-            "timeLeft": String(format: "%d:%02d", seconds / 60, seconds % 60),
-            "payBefore": locale.text(.payBefore, ["time": intent.deposit.map { Self.time($0.expiresAt) } ?? ""]),
-            "chainIdHex": "0x" + String(snapshot.chain?.chainId ?? 0, radix: 16), "tokenContract": contract,
-            "unitsHex": String(units, radix: 16), "expiresEpoch": intent.deposit.map { Int64($0.expiresAt.timeIntervalSince1970) } ?? 0,
-            "walletPay": locale.text(.walletPay, ["amount": amount, "coin": coin]),
-            "walletSwitch": locale.text(.walletSwitch, ["network": network]),
-        ]
-        if let rpc = snapshot.chain?.walletRPCURL { model["walletRPC"] = rpc }
-        if let symbol = snapshot.chain?.nativeCurrencySymbol {
-            model["nativeSymbol"] = symbol
-            model["nativeName"] = snapshot.chain?.nativeCurrencyName ?? symbol
-        }
-        return model
+        let symbol = snapshot.chain?.nativeCurrencySymbol
+        return CheckoutPage.Pay(
+            address: address, amount: amount, coin: coin, network: network, qr: QRCode(uri)?.svg(label: label) ?? "",
+            sendOnly: locale.text(.sendOnly, ["coin": coin, "network": network]), secondsLeft: seconds,
+            timeLeft: String(format: "%d:%02d", seconds / 60, seconds % 60),
+            payBefore: locale.text(.payBefore, ["time": intent.deposit.map { Self.time($0.expiresAt) } ?? ""]),
+            chainIdHex: "0x" + String(snapshot.chain?.chainId ?? 0, radix: 16), tokenContract: contract,
+            unitsHex: String(units, radix: 16), expiresEpoch: intent.deposit.map { Int64($0.expiresAt.timeIntervalSince1970) } ?? 0,
+            walletPay: locale.text(.walletPay, ["amount": amount, "coin": coin]),
+            walletSwitch: locale.text(.walletSwitch, ["network": network]),
+            walletRPC: snapshot.chain?.walletRPCURL, nativeSymbol: symbol, nativeName: symbol.map { snapshot.chain?.nativeCurrencyName ?? $0 })
     }
 
-    private func ended(_ kind: String, _ title: String, _ body: String, _ snapshot: CheckoutService.Snapshot) -> [String: Any] {
-        var model: [String: Any] = ["kind": kind, "title": title, "body": body]
-        if let tx = snapshot.firstPayment { model["tx"] = txModel(tx) }
-        return model
+    private func ended(_ kind: String, _ title: String, _ body: String, _ snapshot: CheckoutService.Snapshot) -> CheckoutPage.Ended {
+        CheckoutPage.Ended(kind: kind, title: title, body: body, tx: snapshot.firstPayment.map(txModel))
     }
 
-    private func txModel(_ view: CheckoutService.TransactionView) -> [String: Any] {
-        var model: [String: Any] = ["hash": view.transfer.transactionHash]
-        if let explorer = view.explorerURL { model["explorer"] = explorer }
-        return model
+    private func txModel(_ view: CheckoutService.TransactionView) -> CheckoutPage.Transaction {
+        CheckoutPage.Transaction(hash: view.transfer.transactionHash, explorer: view.explorerURL)
     }
 
     private func texts(_ locale: CheckoutLocale) -> [String: String] {
         Dictionary(uniqueKeysWithValues: CheckoutText.allCases.map { ($0.rawValue, locale.text($0)) })
     }
 
-    private func languages(_ current: CheckoutLocale, path: String) -> [[String: Any]] {
-        CheckoutLocale.allCases.map { ["code": $0.languageTag, "name": $0.nativeName, "current": $0 == current, "href": "\(path)?lang=\($0.rawValue)"] }
+    private func languages(_ current: CheckoutLocale, path: String) -> [CheckoutPage.Language] {
+        CheckoutLocale.allCases.map { .init(code: $0.languageTag, name: $0.nativeName, current: $0 == current, href: "\(path)?lang=\($0.rawValue)") }
     }
 
     /// The merchant's return link with the intent id added as a query parameter.

@@ -13,70 +13,87 @@ import StableGateDomain
 struct CheckoutPageRoutes {
     let checkout: CheckoutService
     let renderer: CheckoutPageRenderer
-    let limiter: ClientRateLimiter
-    let clock: any WallClock
     let identifiers: any IdentifierGenerator
     /// Cookies get `Secure` when the gateway is served over https.
     let secureCookies: Bool
 
     static let csrfCookie = "sg_csrf"
-    private var csrf: DoubleSubmitToken { DoubleSubmitToken(cookieName: Self.csrfCookie, path: "/checkout", secure: secureCookies) }
+    /// The double-submit token of the page's forms and its script.
+    var csrf: DoubleSubmitToken { DoubleSubmitToken(cookieName: Self.csrfCookie, path: "/checkout", secure: secureCookies) }
     static let languageCookie = "sg_lang"
+    /// The header the page's script sends the CSRF token in.
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    /// How large the page's forms may be.
+    static let formLimits = FormFields.Limits(urlEncoded: 4096)
 
-    func register(on router: Router<GatewayRequestContext>) {
-        router.get("checkout/:token") { request, context in
-            try limit(context)
-            let id = try context.parameters.require("token")
-            let locale = Self.locale(request)
-            var mode = CheckoutPageRenderer.Mode.normal
-            let query = request.uri.queryParameters
-            if query["cancel"] != nil { mode = .confirmCancel } else if query["change"] != nil { mode = .changeNetwork } else if query["topup"] != nil { mode = .topUp }
-            return try await render(id: id, request: request, locale: locale, mode: mode, error: nil, status: .ok)
+    /// The page itself.
+    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.get("", use: page)
+    }
+
+    /// The page's forms, behind the double-submit CSRF middleware.
+    func addFormRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.post("select", use: select)
+        group.post("cancel", use: cancel)
+    }
+
+    /// The page script's report, behind the CSRF middleware reading ``csrfHeader``.
+    func addScriptRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.post("wallet-tx", use: walletTransaction)
+    }
+
+    @Sendable func page(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try context.parameters.require("token")
+        var mode = CheckoutPageRenderer.Mode.normal
+        let query = request.uri.queryParameters
+        if query["cancel"] != nil { mode = .confirmCancel } else if query["change"] != nil { mode = .changeNetwork } else if query["topup"] != nil { mode = .topUp }
+        return try await render(id: id, request: request, locale: Self.locale(request), mode: mode, error: nil, status: .ok)
+    }
+
+    /// Deposits on the network and coin the shopper chose.
+    @Sendable func select(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try context.parameters.require("token")
+        let locale = Self.locale(request)
+        guard let choice = NetworkChoice(formValue: context.form["option"]) else {
+            return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: nil, status: .badRequest)
         }
-        router.post("checkout/:token/select") { request, context in
-            try limit(context)
-            let id = try context.parameters.require("token")
-            let form = try await PageTemplates.form(request, upTo: 4096)
-            let locale = Self.locale(request)
-            guard csrf.matches(request, form["csrf"]) else {
-                return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: Self.staleForm(locale), status: .forbidden)
-            }
-            guard let choice = NetworkChoice(formValue: form["option"]) else {
-                return try await render(id: id, request: request, locale: locale, mode: .changeNetwork, error: nil, status: .badRequest)
-            }
-            do {
-                _ = try await checkout.selectDeposit(token: id, chainId: choice.chainId, coin: choice.coin)
-            } catch let error as APIError {
-                // An unknown token renders as the one 404 page, like every other route's.
-                return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .badRequest)
-            }
-            return PageTemplates.seeOther(CheckoutLinks.path(token: id))
+        do {
+            _ = try await checkout.selectDeposit(token: id, chainId: choice.chainId, coin: choice.coin)
+        } catch let error as APIError {
+            // An unknown token renders as the one 404 page, like every other route's.
+            return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .badRequest)
         }
-        router.post("checkout/:token/cancel") { request, context in
-            try limit(context)
-            let id = try context.parameters.require("token")
-            let form = try await PageTemplates.form(request, upTo: 4096)
-            let locale = Self.locale(request)
-            guard csrf.matches(request, form["csrf"]) else {
-                return try await render(id: id, request: request, locale: locale, mode: .confirmCancel, error: Self.staleForm(locale), status: .forbidden)
-            }
-            do {
-                try await checkout.cancel(token: id)
-            } catch let error as APIError {
-                return try await render(id: id, request: request, locale: locale, mode: .normal, error: error.message, status: .conflict)
-            }
-            return PageTemplates.seeOther(CheckoutLinks.path(token: id))
+        return PageTemplates.seeOther(CheckoutLinks.path(token: id))
+    }
+
+    @Sendable func cancel(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try context.parameters.require("token")
+        do {
+            try await checkout.cancel(token: id)
+        } catch let error as APIError {
+            return try await render(id: id, request: request, locale: Self.locale(request), mode: .normal, error: error.message, status: .conflict)
         }
-        router.post("checkout/:token/wallet-tx") { request, context in
-            try limit(context)
-            let id = try context.parameters.require("token")
-            guard csrf.matches(request, request.headers[HTTPField.Name("X-CSRF-Token")!]) else {
-                throw APIError(.forbidden, "missing or stale CSRF token; reload the page")
-            }
-            var request = request
-            try await checkout.recordWalletPayment(token: id, body: Array(try await request.collectBody(upTo: 4096).readableBytesView))
-            return Envelope.success(.object([("recorded", .bool(true))]), requestId: context.requestId)
-        }
+        return PageTemplates.seeOther(CheckoutLinks.path(token: id))
+    }
+
+    /// The wallet's transaction hash, as the page's script reports it.
+    @Sendable func walletTransaction(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try context.parameters.require("token")
+        var request = request
+        try await checkout.recordWalletPayment(token: id, body: Array(try await request.collectBody(upTo: 4096).readableBytesView))
+        return Envelope.success(.object([("recorded", .bool(true))]), requestId: context.requestId)
+    }
+
+    /// A form whose double-submit token did not match: the page again, in the form's mode.
+    @Sendable func refuseStaleForm(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let locale = Self.locale(request)
+        let mode: CheckoutPageRenderer.Mode = request.uri.path.hasSuffix("/cancel") ? .confirmCancel : .changeNetwork
+        return try await render(id: try context.parameters.require("token"), request: request, locale: locale, mode: mode, error: Self.staleForm(locale), status: .forbidden)
+    }
+
+    /// The script's report without the page's token.
+    @Sendable static func refuseStaleScript(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        throw APIError(.forbidden, "missing or stale CSRF token; reload the page")
     }
 
     private func render(
@@ -107,13 +124,7 @@ struct CheckoutPageRoutes {
         return CheckoutLocale.negotiate(explicit: explicit, acceptLanguage: request.headers[.acceptLanguage])
     }
 
-
-    private func limit(_ context: GatewayRequestContext) throws {
-        try limiter.admit(context, now: clock.now)
-    }
-
     private static func staleForm(_ locale: CheckoutLocale) -> String {
         locale == .simplifiedChinese ? "页面已过期，请再试一次。" : "This page was open too long; please try again."
     }
-
 }

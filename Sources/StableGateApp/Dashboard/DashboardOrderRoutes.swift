@@ -9,55 +9,49 @@ import StableGateStore
 struct DashboardOrderRoutes {
     let pages: DashboardPages
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.get("") { _, context in try await overview(try identity(context)) }
-        group.get("orders") { request, context in try await orders(request, try identity(context)) }
-        group.get("orders.csv") { request, context in try await export(request, try identity(context)) }
-        group.get("orders/:id") { _, context in
-            let identity = try identity(context)
-            return try await detail(try context.parameters.require("id"), identity)
-        }
-        group.post("orders/:id/redeliver") { request, context in
-            let identity = try identity(context)
-            let id = try context.parameters.require("id")
-            let form = try await DashboardPages.form(request)
-            guard SessionManager.csrfMatches(identity.session, form["csrf"]) else { return pages.staleForm(identity) }
-            guard let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else { return pages.notFound(identity) }
-            guard let event = form["event"], try await pages.notifications.redeliver(eventId: event, storeId: identity.store.id) else {
-                return pages.notFound(identity)
-            }
-            try await pages.audit(identity, "webhook.redelivered", .object([("intent_id", .string(id)), ("event_id", .string(event))]))
-            return PageTemplates.seeOther("/dashboard/orders/\(id)")
-        }
+    func addRoutes(to group: RouterGroup<DashboardContext>) {
+        group.get("", use: overview)
+        group.get("orders", use: orders)
+        group.get("orders.csv", use: export)
+        group.get("orders/:id", use: detail)
+        group.post("orders/:id/redeliver", use: redeliver)
     }
 
-    private func identity(_ context: GatewayRequestContext) throws -> DashboardIdentity {
-        guard let identity = context.dashboard else { throw HTTPError(.unauthorized) }
-        return identity
+    /// Queues a webhook event of the order again.
+    @Sendable func redeliver(_ request: Request, context: DashboardContext) async throws -> Response {
+        let identity = context.identity
+        let id = try context.parameters.require("id")
+        guard let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else { return pages.notFound(identity) }
+        guard let event = context.form["event"], try await pages.notifications.redeliver(eventId: event, storeId: identity.store.id) else {
+            return pages.notFound(identity)
+        }
+        try await pages.audit(identity, "webhook.redelivered", .object([("intent_id", .string(id)), ("event_id", .string(event))]))
+        return PageTemplates.seeOther("/dashboard/orders/\(id)")
     }
 
     // MARK: Overview
 
-    private func overview(_ identity: DashboardIdentity) async throws -> Response {
+    @Sendable func overview(_ request: Request, context: DashboardContext) async throws -> Response {
+        let identity = context.identity
         let now = pages.clock.now
         let today = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
-        var periods: [[String: Any]] = []
+        var periods: [OverviewPage.Period] = []
         for (label, since) in [("Today", today), ("Last 7 days", today.addingTimeInterval(-6 * 86_400)), ("Last 30 days", today.addingTimeInterval(-29 * 86_400))] {
             let rows = try await pages.orders.summary(storeId: identity.store.id, since: since)
             let confirmed = rows.filter { $0.status == .confirmed }
-            periods.append([
-                "label": label, "count": rows.reduce(0) { $0 + $1.count }, "confirmedCount": confirmed.reduce(0) { $0 + $1.count },
-                "confirmedAmount": MoneyRules.wireString(confirmed.reduce(DecimalAmount.zero) { $0 + $1.amountDue }),
-            ])
+            periods.append(OverviewPage.Period(
+                label: label, count: rows.reduce(0) { $0 + $1.count }, confirmedCount: confirmed.reduce(0) { $0 + $1.count },
+                confirmedAmount: MoneyRules.wireString(confirmed.reduce(DecimalAmount.zero) { $0 + $1.amountDue })))
         }
         let monthStart = today.addingTimeInterval(-29 * 86_400)
-        let summary = try await pages.orders.summary(storeId: identity.store.id, since: monthStart).map { row -> [String: Any] in
-            ["status": row.status.name, "statusValue": row.status.rawValue, "network": pages.chainName(row.chainId), "count": row.count,
-             "amount": MoneyRules.wireString(row.amountDue)]
+        let summary = try await pages.orders.summary(storeId: identity.store.id, since: monthStart).map { row in
+            OverviewPage.SummaryRow(
+                status: row.status.name, statusValue: row.status.rawValue, network: pages.chainName(row.chainId), count: row.count,
+                amount: MoneyRules.wireString(row.amountDue))
         }
         let daily = try await pages.orders.dailyConfirmedVolume(storeId: identity.store.id, since: monthStart)
         let chart = VolumeChart.svg(days: daily.map { ($0.day, $0.amount) }, firstDay: Int64(monthStart.timeIntervalSince1970 / 86_400), dayCount: 30)
-        return pages.page("overview", title: "Overview", identity: identity, nav: "overview", ["periods": periods, "summary": summary, "chart": chart])
+        return pages.page("overview", title: "Overview", identity: identity, nav: "overview", OverviewPage(periods: periods, summary: summary, chart: chart))
     }
 
     // MARK: Orders
@@ -73,7 +67,7 @@ struct DashboardOrderRoutes {
 
     private func parseFilter(_ request: Request) -> ParsedFilter {
         var parsed = ParsedFilter()
-        let fields = PageTemplates.parseForm(request.uri.query ?? "")
+        let fields = FormFields.parse(request.uri.query ?? "")
         var kept: [URLQueryItem] = []
         func keep(_ name: String, _ value: String) {
             parsed.echo[name] = value
@@ -111,39 +105,35 @@ struct DashboardOrderRoutes {
         return parsed
     }
 
-    private func orders(_ request: Request, _ identity: DashboardIdentity) async throws -> Response {
+    @Sendable func orders(_ request: Request, context: DashboardContext) async throws -> Response {
+        let identity = context.identity
         let parsed = parseFilter(request)
         let cursor = request.uri.queryParameters["after"].flatMap { OrderCursor(String($0)) }
         let page = try await pages.orders.page(storeId: identity.store.id, filter: parsed.filter, after: cursor, limit: 50)
         let totals = try await totals(identity, parsed, paging: cursor != nil)
-        let rows = page.rows.map { intent -> [String: Any] in
+        let rows = page.rows.map { intent in
             var fiat = "—"
             if case .fiat(let currency, let cents, _, _) = intent.pricing {
                 fiat = "\(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2)) \(currency.code)"
             }
-            return [
-                "id": intent.id, "orderId": intent.order.orderId ?? "(no order id)", "created": DashboardPages.time(intent.createdAt), "fiat": fiat,
-                "coins": "\(MoneyRules.wireString(intent.amountCoins)) \(intent.settlementCoin.code)", "network": pages.chainName(intent.payment.chainId),
-                "status": intent.status.name, "statusValue": intent.status.rawValue,
-            ]
+            return OrdersPage.Row(
+                id: intent.id, orderId: intent.order.orderId ?? "(no order id)", created: DashboardPages.time(intent.createdAt), fiat: fiat,
+                coins: "\(MoneyRules.wireString(intent.amountCoins)) \(intent.settlementCoin.code)", network: pages.chainName(intent.payment.chainId),
+                status: intent.status.name, statusValue: intent.status.rawValue)
         }
-        let selectedStatus = parsed.echo["status"]
-        let model: [String: Any] = [
-            "rows": rows, "filter": parsed.echo, "query": parsed.query,
-            "next": page.next.map { (parsed.query.isEmpty ? "" : parsed.query + "&") + "after=\($0)" } as Any,
-            "totals": [
-                "countText": totals.totals.count == 1 ? "1 order" : "\(totals.totals.count) orders", "due": MoneyRules.wireString(totals.totals.amountDue),
-                "paid": MoneyRules.wireString(totals.totals.paid), "fees": MoneyRules.wireString(totals.totals.fees), "net": MoneyRules.wireString(totals.totals.net),
-                "asOf": DashboardPages.time(totals.computedAt),
-            ],
-            "statuses": CheckoutStatus.allCases.map { ["value": String($0.rawValue), "name": $0.name, "selected": String($0.rawValue) == selectedStatus] },
-            "chains": pages.chains.map { ["value": String($0.chainId), "name": $0.name, "selected": String($0.chainId) == parsed.echo["chain"]] },
-            "coins": StableCoin.allCases.filter(\.isEnabled).map { ["value": String($0.rawValue), "name": $0.code, "selected": String($0.rawValue) == parsed.echo["coin"]] },
-        ]
-        var cleaned = model
-        if page.next == nil { cleaned.removeValue(forKey: "next") }
+        let echo = parsed.echo
+        let model = OrdersPage(
+            rows: rows, filter: echo, query: parsed.query,
+            next: page.next.map { (parsed.query.isEmpty ? "" : parsed.query + "&") + "after=\($0)" },
+            totals: OrdersPage.Totals(
+                countText: totals.totals.count == 1 ? "1 order" : "\(totals.totals.count) orders", due: MoneyRules.wireString(totals.totals.amountDue),
+                paid: MoneyRules.wireString(totals.totals.paid), fees: MoneyRules.wireString(totals.totals.fees), net: MoneyRules.wireString(totals.totals.net),
+                asOf: DashboardPages.time(totals.computedAt)),
+            statuses: CheckoutStatus.allCases.map { OrdersPage.Choice(value: String($0.rawValue), name: $0.name, selected: echo["status"]) },
+            chains: pages.chains.map { OrdersPage.Choice(value: String($0.chainId), name: $0.name, selected: echo["chain"]) },
+            coins: StableCoin.allCases.filter(\.isEnabled).map { OrdersPage.Choice(value: String($0.rawValue), name: $0.code, selected: echo["coin"]) })
         return pages.page("orders", title: "Orders", identity: identity, nav: "orders",
-                          error: parsed.problems.isEmpty ? nil : "Some filters were ignored: " + parsed.problems.joined(separator: "; "), cleaned)
+                          error: parsed.problems.isEmpty ? nil : "Some filters were ignored: " + parsed.problems.joined(separator: "; "), model)
     }
 
     /// Exact totals of the filter: computed afresh on its first page, reused (for a minute) by
@@ -161,7 +151,8 @@ struct DashboardOrderRoutes {
 
     /// Streams the CSV of the current filter, 1,000 rows at a time: memory stays flat however
     /// many orders there are.
-    private func export(_ request: Request, _ identity: DashboardIdentity) async throws -> Response {
+    @Sendable func export(_ request: Request, context: DashboardContext) async throws -> Response {
+        let identity = context.identity
         let parsed = parseFilter(request)
         let orders = pages.orders
         let storeId = identity.store.id
@@ -184,13 +175,15 @@ struct DashboardOrderRoutes {
 
     // MARK: Detail
 
-    private func detail(_ id: String, _ identity: DashboardIdentity) async throws -> Response {
+    @Sendable func detail(_ request: Request, context: DashboardContext) async throws -> Response {
+        let identity = context.identity
+        let id = try context.parameters.require("id")
         guard ObjectIdFormat.isValid(id), let intent = try await pages.intents.find(id: id), intent.storeId == identity.store.id else {
             return pages.notFound(identity)
         }
         let wire = CheckoutIntentWire.fullPayload(intent, checkoutURL: pages.links.url(for: intent))
-        var fields: [[String: String]] = []
-        var money: [[String: String]] = []
+        var fields: [OrderPage.Field] = []
+        var money: [OrderPage.Field] = []
         let moneyFields: Set<String> = ["amount_cents", "amount_coins", "currency_rate", "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount"]
         if case .object(let members) = wire {
             for (name, value) in members {
@@ -201,35 +194,120 @@ struct DashboardOrderRoutes {
                 case .number(let number): text = number
                 default: text = value.serialized
                 }
-                if moneyFields.contains(name) { money.append(["name": name, "value": text]) } else { fields.append(["name": name, "value": text]) }
+                if moneyFields.contains(name) { money.append(.init(name: name, value: text)) } else { fields.append(.init(name: name, value: text)) }
             }
         }
-        let timeline = try await pages.intents.transitions(intentId: id).map { transition -> [String: Any] in
-            ["at": DashboardPages.time(transition.at), "to": transition.to.name, "value": transition.to.rawValue, "reason": transition.reason]
+        let timeline = try await pages.intents.transitions(intentId: id).map { transition in
+            OrderPage.Transition(at: DashboardPages.time(transition.at), to: transition.to.name, value: transition.to.rawValue, reason: transition.reason)
         }
-        let transfers = try await pages.payments.transfers(intentId: id).map { transfer -> [String: Any] in
-            var row: [String: Any] = [
-                "hash": transfer.transactionHash, "from": EthereumAddressText.checksummed(transfer.from),
-                "amount": MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)), "kind": transfer.kind.rawValue,
-                "state": transfer.state.rawValue, "kyt": transfer.screening.rawValue,
-            ]
-            if let link = pages.explorerLink(chainId: transfer.chainId, hash: transfer.transactionHash) { row["explorer"] = link }
-            return row
+        let transfers = try await pages.payments.transfers(intentId: id).map { transfer in
+            OrderPage.Transfer(
+                hash: transfer.transactionHash, from: EthereumAddressText.checksummed(transfer.from),
+                amount: MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)), kind: transfer.kind.rawValue,
+                state: transfer.state.rawValue, kyt: transfer.screening.rawValue,
+                explorer: pages.explorerLink(chainId: transfer.chainId, hash: transfer.transactionHash))
         }
-        var sweeps: [[String: Any]] = []
+        var sweeps: [OrderPage.Sweep] = []
         for settlement in try await pages.payments.settlements(intentId: id) {
             for sweep in try await pages.payments.sweeps(settlementId: settlement.id) {
-                var row: [String: Any] = ["hash": sweep.hash, "kind": sweep.kind.rawValue, "state": sweep.state.rawValue]
-                if let link = pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash) { row["explorer"] = link }
-                sweeps.append(row)
+                sweeps.append(OrderPage.Sweep(
+                    hash: sweep.hash, kind: sweep.kind.rawValue, state: sweep.state.rawValue, explorer: pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash)))
             }
         }
-        var model: [String: Any] = [
-            "orderName": intent.order.orderId ?? id, "status": intent.status.name, "statusValue": intent.status.rawValue, "fields": fields, "money": money,
-            "timeline": timeline, "transfers": transfers, "sweeps": sweeps, "orderIntentId": id,
-        ]
-        model["deliveries"] = try await pages.notifications.deliveries(intentId: id)
-        model["emails"] = try await pages.notifications.emails(intentId: id)
+        let model = OrderPage(
+            orderName: intent.order.orderId ?? id, status: intent.status.name, statusValue: intent.status.rawValue, fields: fields, money: money,
+            timeline: timeline, transfers: transfers, sweeps: sweeps, orderIntentId: id,
+            deliveries: try await pages.notifications.deliveries(intentId: id), emails: try await pages.notifications.emails(intentId: id))
         return pages.page("order", title: "Order \(intent.order.orderId ?? id)", identity: identity, nav: "orders", model)
     }
+}
+
+/// The overview: counts and confirmed volume of three periods, the last 30 days by status
+/// and network, and the daily volume chart.
+struct OverviewPage: Sendable {
+    struct Period: Sendable {
+        let label: String
+        let count, confirmedCount: Int
+        let confirmedAmount: String
+    }
+
+    struct SummaryRow: Sendable {
+        let status: String
+        let statusValue: Int
+        let network: String
+        let count: Int
+        let amount: String
+    }
+
+    let periods: [Period]
+    let summary: [SummaryRow]
+    /// Inline SVG.
+    let chart: String
+}
+
+/// One page of orders with the filter's totals.
+struct OrdersPage: Sendable {
+    struct Row: Sendable {
+        let id, orderId, created, fiat, coins, network, status: String
+        let statusValue: Int
+    }
+
+    struct Totals: Sendable {
+        let countText, due, paid, fees, net, asOf: String
+    }
+
+    /// An option of a filter's drop-down.
+    struct Choice: Sendable {
+        let value, name: String
+        let selected: Bool
+
+        init(value: String, name: String, selected current: String?) {
+            self.value = value
+            self.name = name
+            selected = value == current
+        }
+    }
+
+    let rows: [Row]
+    /// The filter's fields as entered, to fill the form again.
+    let filter: [String: String]
+    /// The filter as a query string (no cursor), for links.
+    let query: String
+    /// The next page's query string; nil on the last page.
+    let next: String?
+    let totals: Totals
+    let statuses, chains, coins: [Choice]
+}
+
+/// One order: its wire fields, timeline, transfers, forwarding, webhooks and e-mails.
+struct OrderPage: Sendable {
+    struct Field: Sendable {
+        let name, value: String
+    }
+
+    struct Transition: Sendable {
+        let at, to: String
+        let value: Int
+        let reason: String
+    }
+
+    struct Transfer: Sendable {
+        let hash, from, amount, kind, state, kyt: String
+        let explorer: String?
+    }
+
+    struct Sweep: Sendable {
+        let hash, kind, state: String
+        let explorer: String?
+    }
+
+    let orderName, status: String
+    let statusValue: Int
+    let fields, money: [Field]
+    let timeline: [Transition]
+    let transfers: [Transfer]
+    let sweeps: [Sweep]
+    let orderIntentId: String
+    let deliveries: [WebhookDeliveryRow]
+    let emails: [EmailRow]
 }

@@ -50,38 +50,31 @@ struct DashboardPages: Sendable {
         let computedAt: Date
     }
 
-    /// A dashboard page inside the layout.
+    /// A dashboard page inside the layout: `content` is the page's own model.
     func page(_ template: String, title: String, identity: DashboardIdentity?, nav: String? = nil, status: HTTPResponse.Status = .ok,
-              notice: String? = nil, error: String? = nil, _ model: [String: Any] = [:]) -> Response {
-        var model = model
-        model["title"] = title
-        if let identity {
-            model["identity"] = ["email": identity.user.email, "storeName": identity.store.name, "csrf": identity.session.csrfToken]
-            model["csrf"] = identity.session.csrfToken
-        }
-        if let nav { model["nav"] = [nav: true] }
-        if let notice { model["notice"] = notice }
-        if let error { model["error"] = error }
-        return PageTemplates.html(templates.render(model, "dashboard-\(template)"), status: status)
+              notice: String? = nil, error: String? = nil, _ content: some Sendable = NoContent()) -> Response {
+        let frame = DashboardFrame(
+            title: title,
+            identity: identity.map { .init(email: $0.user.email, storeName: $0.store.name, csrf: $0.session.csrfToken) },
+            csrf: identity?.session.csrfToken, nav: nav.map { [$0: true] }, notice: notice, error: error)
+        return PageTemplates.html(templates.render(LayeredModel(content, frame), "dashboard-\(template)"), status: status)
     }
 
     /// The "not found" page: another store's order or key looks exactly like a missing one.
     func notFound(_ identity: DashboardIdentity) -> Response {
         page("message", title: "Not found", identity: identity, status: .notFound,
-             ["heading": "Not found", "body": "There is nothing with this id in your store.", "link": "/dashboard", "linkText": "Back to the overview"])
+             MessagePage(heading: "Not found", body: "There is nothing with this id in your store.", link: "/dashboard", linkText: "Back to the overview"))
     }
 
     /// The page for a form whose CSRF token did not match (a stale page or a cross-site post).
     func staleForm(_ identity: DashboardIdentity) -> Response {
         page("message", title: "Form expired", identity: identity, status: .forbidden,
-             ["heading": "This form expired", "body": "Its security token did not match your session. Nothing was changed. Reload the page and try again.",
-              "link": "/dashboard", "linkText": "Back to the overview"])
+             MessagePage(heading: "This form expired", body: "Its security token did not match your session. Nothing was changed. Reload the page and try again.",
+                         link: "/dashboard", linkText: "Back to the overview"))
     }
 
-    /// Reads a url-encoded form body.
-    static func form(_ request: Request) async throws -> [String: String] {
-        try await PageTemplates.form(request, upTo: 64 * 1024)
-    }
+    /// How large the dashboard's forms may be: a logo upload is the largest.
+    static let formLimits = FormFields.Limits(urlEncoded: 64 * 1024, multipart: LogoImage.maximumBytes + 64 * 1024)
 
     /// Records an event that changes nothing else (an export, a redelivery request).
     func audit(_ identity: DashboardIdentity, _ action: String, _ detail: JSONValue) async throws {
@@ -114,75 +107,86 @@ struct DashboardNotifications: Sendable {
     let operations: WebhookOperations
 
     /// An intent's webhook events with their attempts, in order.
-    func deliveries(intentId: String) async throws -> [[String: Any]] {
-        var rows: [[String: Any]] = []
-        for event in try await webhooks.events(intentId: intentId) { rows.append(try await Self.row(event, attempts: webhooks.attempts(eventId: event.id))) }
+    func deliveries(intentId: String) async throws -> [WebhookDeliveryRow] {
+        var rows: [WebhookDeliveryRow] = []
+        for event in try await webhooks.events(intentId: intentId) { rows.append(try await WebhookDeliveryRow(event, attempts: webhooks.attempts(eventId: event.id))) }
         return rows
     }
 
     /// A store's newest webhook events (test events included).
-    func recent(storeId: String) async throws -> [[String: Any]] {
-        var rows: [[String: Any]] = []
-        for event in try await webhooks.events(storeId: storeId, limit: 20) { rows.append(try await Self.row(event, attempts: [])) }
-        return rows
+    func recent(storeId: String) async throws -> [WebhookDeliveryRow] {
+        try await webhooks.events(storeId: storeId, limit: 20).map { WebhookDeliveryRow($0, attempts: []) }
     }
 
     /// The e-mails about an intent.
-    func emails(intentId: String) async throws -> [[String: Any]] {
+    func emails(intentId: String) async throws -> [EmailRow] {
         try await emails.emails(intentId: intentId).map { email in
-            var row: [String: Any] = [
-                "subject": email.subject ?? (email.kind == .orderCreated ? "Order created" : "Order confirmed"), "to": email.recipients.joined(separator: ", "),
-                "state": email.state.rawValue, "created": DashboardPages.time(email.createdAt),
-            ]
-            if let sent = email.sentAt { row["sent"] = DashboardPages.time(sent) }
-            if let error = email.lastError { row["error"] = error }
-            return row
+            EmailRow(
+                subject: email.subject ?? (email.kind == .orderCreated ? "Order created" : "Order confirmed"), to: email.recipients.joined(separator: ", "),
+                state: email.state.rawValue, created: DashboardPages.time(email.createdAt), sent: email.sentAt.map(DashboardPages.time), error: email.lastError)
         }
     }
 
     func redeliver(eventId: String, storeId: String) async throws -> Bool {
         try await operations.redeliver(eventId: eventId, storeId: storeId)
     }
+}
 
-    private static func row(_ event: WebhookEventRecord, attempts: [WebhookAttemptRecord]) -> [String: Any] {
-        var row: [String: Any] = [
-            "eventId": event.id, "type": event.type, "endpoint": event.endpoint == .allscale ? "webhook URL" : "events URL", "state": event.state.rawValue,
-            "attempts": event.attempts, "created": DashboardPages.time(event.createdAt),
-            "attemptList": attempts.map { attempt -> [String: Any] in
-                var item: [String: Any] = ["number": attempt.attempt, "at": DashboardPages.time(attempt.startedAt)]
-                item["outcome"] = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight"
-                if let duration = attempt.durationMilliseconds { item["duration"] = "\(duration) ms" }
-                if let excerpt = attempt.responseExcerpt { item["excerpt"] = String(excerpt.prefix(200)) }
-                return item
-            },
-        ]
-        if let status = event.lastStatus { row["lastStatus"] = status }
-        if let error = event.lastError { row["lastError"] = error }
-        if event.state == .pending && event.attempts > 0 { row["retryAt"] = DashboardPages.time(event.nextAttemptAt) }
-        return row
+/// What the dashboard layout shows around every page.
+struct DashboardFrame: Sendable {
+    /// The logged-in user, in the top bar.
+    struct Who: Sendable {
+        let email, storeName, csrf: String
+    }
+
+    let title: String
+    let identity: Who?
+    /// The session's CSRF token, for the page's forms.
+    let csrf: String?
+    /// The navigation entry of the page: `nav.orders` and so on.
+    let nav: [String: Bool]?
+    let notice, error: String?
+}
+
+/// A page with nothing of its own besides the layout.
+struct NoContent: Sendable {}
+
+/// A webhook event as the dashboard lists it, with its attempts.
+struct WebhookDeliveryRow: Sendable {
+    /// One delivery attempt.
+    struct Attempt: Sendable {
+        let number: Int
+        let at, outcome: String
+        let duration, excerpt: String?
+    }
+
+    let eventId, type, endpoint, state: String
+    let attempts: Int
+    let created: String
+    let attemptList: [Attempt]
+    let lastStatus: Int?
+    let lastError, retryAt: String?
+
+    init(_ event: WebhookEventRecord, attempts: [WebhookAttemptRecord]) {
+        eventId = event.id
+        type = event.type
+        endpoint = event.endpoint == .allscale ? "webhook URL" : "events URL"
+        state = event.state.rawValue
+        self.attempts = event.attempts
+        created = DashboardPages.time(event.createdAt)
+        attemptList = attempts.map { attempt in
+            Attempt(
+                number: attempt.attempt, at: DashboardPages.time(attempt.startedAt), outcome: attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight",
+                duration: attempt.durationMilliseconds.map { "\($0) ms" }, excerpt: attempt.responseExcerpt.map { String($0.prefix(200)) })
+        }
+        lastStatus = event.lastStatus
+        lastError = event.lastError
+        retryAt = event.state == .pending && event.attempts > 0 ? DashboardPages.time(event.nextAttemptAt) : nil
     }
 }
 
-/// Lets only logged-in users through to `/dashboard` pages, with their store in the context;
-/// others are sent to the login page (and back afterwards).
-struct DashboardSessionMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
-    let pages: DashboardPages
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let session = try await pages.sessions.resolve(request),
-            let user = try await pages.accounts.user(id: session.userId), user.disabledAt == nil,
-            let store = try await pages.merchants.stores(merchantId: user.merchantId).first
-        else {
-            let back = request.method == .get ? request.uri.path + (request.uri.query.map { "?" + $0 } ?? "") : "/dashboard"
-            var query = URLComponents()
-            query.queryItems = [URLQueryItem(name: "next", value: back)]
-            return PageTemplates.seeOther("/dashboard/login?" + (query.percentEncodedQuery ?? ""))
-        }
-        var context = context
-        context.dashboard = DashboardIdentity(user: user, store: store, session: session)
-        context.logger[metadataKey: "user_id"] = .string(user.id)
-        context.logger[metadataKey: "store_id"] = .string(store.id)
-        return try await next(request, context)
-    }
+/// An e-mail about an order.
+struct EmailRow: Sendable {
+    let subject, to, state, created: String
+    let sent, error: String?
 }

@@ -69,13 +69,13 @@ public struct EnvelopeMiddleware: RouterMiddleware {
         switch error.status {
         case .notFound:
             // The router cannot tell "no such path" from "not with this method"; the API can.
-            if let allowed = OpenAPIRoutes.allowedMethod(path: request.uri.path), allowed != request.method {
+            if let allowed = MerchantAPIRoutes.allowedMethod(path: request.uri.path), allowed != request.method {
                 return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path); use \(allowed)"), .methodNotAllowed, allowed)
             }
             return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound, nil)
         case .methodNotAllowed:
             return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed,
-                    OpenAPIRoutes.allowedMethod(path: request.uri.path))
+                    MerchantAPIRoutes.allowedMethod(path: request.uri.path))
         case .contentTooLarge:
             return (APIError(.validation, "request body is too large; the limit is \(maximumBodyBytes) bytes"), .contentTooLarge, nil)
         default:

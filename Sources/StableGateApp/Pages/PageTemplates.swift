@@ -13,9 +13,6 @@ struct PageTemplates: Sendable {
     /// Changes whenever any asset changes, so browsers may cache assets forever.
     let assetsVersion: String
 
-    static let contentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
     init() async throws {
         guard let templates = Bundle.module.url(forResource: "templates", withExtension: nil, subdirectory: "Resources"),
             let assetsFolder = Bundle.module.url(forResource: "assets", withExtension: nil, subdirectory: "Resources")
@@ -31,11 +28,15 @@ struct PageTemplates: Sendable {
         assetsVersion = String(RequestSigning.bodyHash(assets.keys.sorted().flatMap { assets[$0]!.bytes }).prefix(12))
     }
 
-    /// Renders template `name` (e.g. `checkout`, `dashboard/orders`).
-    func render(_ model: [String: Any], _ name: String) -> String {
-        var model = model
-        model["assetsVersion"] = assetsVersion
-        return library.render(model, withTemplate: name) ?? ""
+    /// Renders template `name` (e.g. `checkout`, `dashboard-orders`) with a typed model (see
+    /// ``LayeredModel``); every template may also name `assetsVersion`.
+    func render(_ model: Any, _ name: String) -> String {
+        library.render(LayeredModel(model, Assets(assetsVersion: assetsVersion)), withTemplate: name) ?? ""
+    }
+
+    /// What every template may name besides its model.
+    private struct Assets {
+        let assetsVersion: String
     }
 
     /// The bytes and content type of a static asset.
@@ -43,14 +44,7 @@ struct PageTemplates: Sendable {
 
     /// An HTML response with the security headers every page gets.
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        SecurityHeaders.page.response(ByteBuffer(string: text), contentType: "text/html; charset=utf-8", status: status)
     }
 
     /// `303 See Other` to `location` (after a form post).
@@ -70,36 +64,14 @@ struct PageTemplates: Sendable {
         return formatter.string(from: date)
     }
 
-    /// Reads a url-encoded form body of at most `limit` bytes.
-    static func form(_ request: Request, upTo limit: Int) async throws -> [String: String] {
-        var request = request
-        return parseForm(String(buffer: try await request.collectBody(upTo: limit)))
+    /// `GET /assets/{file}`: the stylesheets and scripts.
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        router.get("assets/:file", use: asset)
     }
 
-    /// `application/x-www-form-urlencoded` (or a query string) → fields; the first value of a
-    /// name wins.
-    static func parseForm(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            let name = decode(parts[0])
-            if fields[name] == nil { fields[name] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
-        return fields
-    }
-
-    /// `GET /assets/{file}`: the stylesheets and scripts, cacheable forever (URLs carry the version).
-    func register(on router: Router<GatewayRequestContext>) {
-        router.get("assets/:file") { _, context in
-            guard let asset = asset(try context.parameters.require("file")) else { throw HTTPError(.notFound) }
-            var headers = HTTPFields()
-            headers[.contentType] = asset.type
-            headers[.cacheControl] = "public, max-age=31536000, immutable"
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
-        }
+    /// A stylesheet or script, cacheable for ever (URLs carry the version).
+    @Sendable func asset(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        guard let asset = asset(try context.parameters.require("file")) else { throw HTTPError(.notFound) }
+        return SecurityHeaders.asset.response(ByteBuffer(bytes: asset.bytes), contentType: asset.type)
     }
 }

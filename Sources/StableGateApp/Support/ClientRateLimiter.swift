@@ -75,13 +75,3 @@ final class ClientRateLimiter: Sendable {
         return groups.joined(separator: ":") + "::/64"
     }
 }
-
-extension ClientRateLimiter {
-    /// Takes one request from the budget of the request's client address, or throws 40001
-    /// ("rate limited") with Retry-After.
-    func admit(_ context: GatewayRequestContext, now: Date, what: String = "requests") throws {
-        if let wait = take(client: context.remoteAddress?.ipAddress ?? "unknown", now: now) {
-            throw APIError(.rateLimited, "too many \(what) from this address; retry in \(wait) s", retryAfterSeconds: wait)
-        }
-    }
-}

@@ -19,22 +19,23 @@ struct APIReference {
         return APIReference(document: bytes, page: APIReferencePage.render(try JSONParser.parse(bytes)))
     }
 
-    func register(on router: Router<GatewayRequestContext>) {
-        let document = self.document, page = self.page
-        router.get("openapi.json") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            headers[.cacheControl] = "public, max-age=300"
-            headers[HTTPField.Name("Access-Control-Allow-Origin")!] = "*"  // so generators and viewers elsewhere can fetch it
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document)))
-        }
-        router.get("docs/api") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/html; charset=utf-8"
-            headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
-        }
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        router.get("openapi.json", use: openAPIDocument)
+        router.get("docs/api", use: referencePage)
+    }
+
+    /// The OpenAPI document, for generators and viewers.
+    @Sendable func openAPIDocument(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "public, max-age=300"
+        headers[HTTPField.Name("Access-Control-Allow-Origin")!] = "*"  // so generators and viewers elsewhere can fetch it
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document)))
+    }
+
+    /// The document as one HTML page.
+    @Sendable func referencePage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        SecurityHeaders.referencePage.response(ByteBuffer(string: page), contentType: "text/html; charset=utf-8")
     }
 }
 

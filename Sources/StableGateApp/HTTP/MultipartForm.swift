@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `multipart/form-data` body split into its parts (what a file-upload form sends).
 struct MultipartForm {
     struct Part {
@@ -85,5 +87,3 @@ struct MultipartForm {
         return sections
     }
 }
-
-import Foundation

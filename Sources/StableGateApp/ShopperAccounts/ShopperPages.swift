@@ -14,7 +14,7 @@ struct ShopperIdentity: Sendable {
 
 /// What the shopper-account pages share: templates, the `account` session realm (its cookie
 /// covers `/` so the checkout page sees it), login throttling, and the account services.
-struct AccountPages: Sendable {
+struct ShopperPages: Sendable {
     let templates: PageTemplates
     let sessions: SessionManager
     let throttle: LoginThrottle
@@ -27,31 +27,18 @@ struct AccountPages: Sendable {
 
     static let preSessionCookie = "sg_acsrf"
 
-    /// The logged-in shopper, or nil (no session, expired, or a disabled account).
-    func identity(_ request: Request) async throws -> ShopperIdentity? {
-        guard let session = try await sessions.resolve(request), let account = try await accounts.account(id: session.userId),
-            account.disabledAt == nil
-        else { return nil }
-        return ShopperIdentity(account: account, session: session)
-    }
-
-    /// An account page inside the layout.
+    /// An account page inside the layout: `content` is the page's own model.
     func page(_ template: String, title: String, identity: ShopperIdentity?, status: HTTPResponse.Status = .ok, notice: String? = nil,
-              error: String? = nil, _ model: [String: Any] = [:]) -> Response {
-        var model = model
-        model["title"] = title
-        if let identity {
-            model["session"] = ["email": identity.account.email, "csrf": identity.session.csrfToken]
-            model["csrf"] = identity.session.csrfToken
-        }
-        if let notice { model["notice"] = notice }
-        if let error { model["error"] = error }
-        return PageTemplates.html(templates.render(model, "account-\(template)"), status: status)
+              error: String? = nil, _ content: some Sendable = NoContent()) -> Response {
+        let frame = ShopperFrame(
+            title: title, session: identity.map { .init(email: $0.account.email, csrf: $0.session.csrfToken) }, csrf: identity?.session.csrfToken,
+            notice: notice, error: error)
+        return PageTemplates.html(templates.render(LayeredModel(content, frame), "account-\(template)"), status: status)
     }
 
     func message(_ heading: String, _ body: String, identity: ShopperIdentity?, status: HTTPResponse.Status, link: String = "/account",
                  linkText: String = "Back to your account") -> Response {
-        page("message", title: heading, identity: identity, status: status, ["heading": heading, "body": body, "link": link, "linkText": linkText])
+        page("message", title: heading, identity: identity, status: status, MessagePage(heading: heading, body: body, link: link, linkText: linkText))
     }
 
     /// The page for a form whose CSRF token did not match (a stale page or a cross-site post).
@@ -77,8 +64,25 @@ struct AccountPages: Sendable {
     /// The double-submit token of the pre-session forms (login, sign-up).
     var preSession: DoubleSubmitToken { DoubleSubmitToken(cookieName: Self.preSessionCookie, path: "/account", secure: sessions.secureCookies) }
 
-    static func form(_ request: Request) async throws -> [String: String] { try await PageTemplates.form(request, upTo: 16 * 1024) }
+    /// How large the account pages' forms may be.
+    static let formLimits = FormFields.Limits(urlEncoded: 16 * 1024)
 
     /// Display form of an exact amount: at least two decimals, never floating point.
     static func amount(_ value: DecimalAmount) -> String { MoneyRules.wireString(value) }
+}
+
+/// What the account layout shows around every page.
+struct ShopperFrame: Sendable {
+    /// The logged-in shopper, in the header.
+    struct Session: Sendable {
+        let email: String
+        let csrf: String
+    }
+
+    let title: String
+    let session: Session?
+    /// The session's CSRF token, for the page's forms.
+    let csrf: String?
+    let notice: String?
+    let error: String?
 }
