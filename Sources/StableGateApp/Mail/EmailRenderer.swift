@@ -55,33 +55,31 @@ struct EmailRenderer: Sendable {
     private func orderEmail(_ intent: CheckoutIntent, store: Store, confirmed: Bool) async throws -> EmailContent {
         let coins = "\(MoneyRules.wireString(intent.amountCoins)) \(intent.settlementCoin.code)"
         let orderId = intent.order.orderId ?? intent.id
-        var model: [String: Any] = [
-            "storeName": store.name, "orderId": orderId, "intentId": intent.id, "status": intent.status.name, "amount": coins,
-            "created": DashboardPages.time(intent.createdAt), "dashboardLink": "\(publicURL)/dashboard/orders/\(intent.id)",
-        ]
+        let subject = confirmed ? "Paid: order \(orderId), \(coins)" : "New order \(orderId): \(coins)"
+        var model = OrderEmail(
+            storeName: store.name, orderId: orderId, intentId: intent.id, status: intent.status.name, amount: coins,
+            created: DashboardPages.time(intent.createdAt), dashboardLink: "\(publicURL)/dashboard/orders/\(intent.id)", subject: subject,
+            headline: confirmed ? "Order \(orderId) is paid" : "New order \(orderId)")
         switch intent.pricing {
         case .fiat(let currency, let cents, let rate, _):
-            model["fiat"] = "\(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2)) \(currency.code) (rate \(rate.plainString()) \(currency.code) per \(intent.settlementCoin.code))"
+            model.fiat = "\(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2)) \(currency.code) (rate \(rate.plainString()) \(currency.code) per \(intent.settlementCoin.code))"
         case .stableCoin:
             if let rate = try? await rates?.rate(for: .usd) {
-                model["fiat"] = "≈ \(MoneyRules.fiatEquivalent(coins: intent.amountCoins, rate: rate.fiatPerCoin).plainString(minimumFractionDigits: 2)) USD"
+                model.fiat = "≈ \(MoneyRules.fiatEquivalent(coins: intent.amountCoins, rate: rate.fiatPerCoin).plainString(minimumFractionDigits: 2)) USD"
             }
         }
         if let hash = intent.payment.txHash {
-            model["txHash"] = hash
+            model.txHash = hash
             if let chain = chains.first(where: { $0.chainId == intent.payment.chainId }) {
-                model["network"] = chain.name
-                if let link = chain.explorerLink(transaction: hash) { model["explorer"] = link }
+                model.network = chain.name
+                model.explorer = chain.explorerLink(transaction: hash)
             }
         }
         if let paid = intent.payment.actualPaidAmount {
-            model["paid"] = "\(MoneyRules.wireString(paid)) \(intent.settlementCoin.code)"
-            model["fee"] = "\(MoneyRules.wireString(intent.payment.serviceFeeAmount ?? .zero)) \(intent.settlementCoin.code)"
-            model["net"] = "\(MoneyRules.wireString(intent.payment.netIncomeAmount ?? .zero)) \(intent.settlementCoin.code)"
+            model.paid = "\(MoneyRules.wireString(paid)) \(intent.settlementCoin.code)"
+            model.fee = "\(MoneyRules.wireString(intent.payment.serviceFeeAmount ?? .zero)) \(intent.settlementCoin.code)"
+            model.net = "\(MoneyRules.wireString(intent.payment.netIncomeAmount ?? .zero)) \(intent.settlementCoin.code)"
         }
-        let subject = confirmed ? "Paid: order \(orderId), \(coins)" : "New order \(orderId): \(coins)"
-        model["subject"] = subject
-        model["headline"] = confirmed ? "Order \(orderId) is paid" : "New order \(orderId)"
         return EmailContent(
             subject: subject, text: templates.render(model, "email-order-text"), html: templates.render(model, "email-order-html"), attachments: [])
     }
@@ -101,20 +99,19 @@ struct EmailRenderer: Sendable {
             networks["\(chainName(row.chainId))|\(row.coin.code)", default: []].append(row)
         }
         let title = (kind == .daily ? "Daily report " : "Monthly report ") + label
-        var model: [String: Any] = [
-            "title": title, "storeName": store.name, "periodText": periodText(start: start, end: end),
-            "orderCount": rows.reduce(0) { $0 + $1.count },
-            "confirmedCount": rows.filter { $0.status == .confirmed }.reduce(0) { $0 + $1.count },
-            "due": sum(rows.map(\.amountDue)), "paid": sum(rows.map(\.paid)), "fees": sum(rows.map(\.fees)), "net": sum(rows.map(\.net)),
-            "byStatus": byStatus.map { ["status": $0.0.name, "count": $0.1, "due": MoneyRules.wireString($0.2)] as [String: Any] },
-            "byNetwork": networks.keys.sorted().map { key -> [String: Any] in
+        var model = ReportEmail(
+            title: title, storeName: store.name, periodText: periodText(start: start, end: end),
+            orderCount: rows.reduce(0) { $0 + $1.count }, confirmedCount: rows.filter { $0.status == .confirmed }.reduce(0) { $0 + $1.count },
+            due: sum(rows.map(\.amountDue)), paid: sum(rows.map(\.paid)), fees: sum(rows.map(\.fees)), net: sum(rows.map(\.net)),
+            byStatus: byStatus.map { ReportEmail.StatusRow(status: $0.0.name, count: $0.1, due: MoneyRules.wireString($0.2)) },
+            byNetwork: networks.keys.sorted().map { key in
                 let group = networks[key]!
                 let parts = key.split(separator: "|")
-                return ["network": String(parts[0]), "coin": String(parts[1]), "count": group.reduce(0) { $0 + $1.count },
-                        "paid": sum(group.map(\.paid)), "fees": sum(group.map(\.fees)), "net": sum(group.map(\.net))]
+                return ReportEmail.NetworkRow(
+                    network: String(parts[0]), coin: String(parts[1]), count: group.reduce(0) { $0 + $1.count },
+                    paid: sum(group.map(\.paid)), fees: sum(group.map(\.fees)), net: sum(group.map(\.net)))
             },
-            "dashboardLink": "\(publicURL)/dashboard/orders?from=\(utcDay(start))&to=\(utcDay(end.addingTimeInterval(-1)))",
-        ]
+            dashboardLink: "\(publicURL)/dashboard/orders?from=\(utcDay(start))&to=\(utcDay(end.addingTimeInterval(-1)))")
         // The period's orders as the dashboard exports them, if the file is not too large to mail.
         var csv = Array(OrdersCSV.header.utf8)
         var truncated = false
@@ -129,10 +126,10 @@ struct EmailRenderer: Sendable {
         let filename = "orders-\(label).csv"
         var attachments: [MailMessage.Attachment] = []
         if truncated {
-            model["attachmentNote"] = "The period's orders are too many to attach (over \(attachmentLimit / 1_048_576) MB of CSV): export them from the dashboard's orders page."
+            model.attachmentNote = "The period's orders are too many to attach (over \(attachmentLimit / 1_048_576) MB of CSV): export them from the dashboard's orders page."
         } else {
             attachments = [MailMessage.Attachment(filename: filename, contentType: "text/csv; charset=utf-8", data: csv)]
-            model["attachmentNote"] = "Attached: \(filename), every order created in the period, with the columns of the dashboard's export."
+            model.attachmentNote = "Attached: \(filename), every order created in the period, with the columns of the dashboard's export."
         }
         return EmailContent(
             subject: "\(title) — \(store.name)", text: templates.render(model, "email-report-text"), html: templates.render(model, "email-report-html"),
@@ -156,4 +153,33 @@ struct EmailRenderer: Sendable {
     private func utcDay(_ date: Date) -> String {
         String(DashboardPages.time(date).prefix(10))
     }
+}
+
+/// An e-mail about one order: created, or paid.
+struct OrderEmail: Sendable {
+    let storeName, orderId, intentId, status, amount, created, dashboardLink, subject, headline: String
+    var fiat, txHash, network, explorer, paid, fee, net: String?
+}
+
+/// A daily or monthly report: totals, by status, by network, and the CSV's note.
+struct ReportEmail: Sendable {
+    struct StatusRow: Sendable {
+        let status: String
+        let count: Int
+        let due: String
+    }
+
+    struct NetworkRow: Sendable {
+        let network, coin: String
+        let count: Int
+        let paid, fees, net: String
+    }
+
+    let title, storeName, periodText: String
+    let orderCount, confirmedCount: Int
+    let due, paid, fees, net: String
+    let byStatus: [StatusRow]
+    let byNetwork: [NetworkRow]
+    let dashboardLink: String
+    var attachmentNote = ""
 }
