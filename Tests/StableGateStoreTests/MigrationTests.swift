@@ -27,6 +27,24 @@ struct MigrationTests {
             """).run()
     }
 
+    /// Installed databases already ran every shipped migration: the SQL each one executes
+    /// must stay the same text whatever is refactored around it. The fixture holds the text
+    /// as first shipped, statement by statement, for both dialects.
+    @Test("Every migration's SQL is the text that shipped")
+    func migrationTextUnchanged() throws {
+        var text = ""
+        for migration in SchemaMigrations.all {
+            text += "== \(migration.version) \(migration.name)\n"
+            for dialect in [DatabaseDialect.sqlite, .postgres] {
+                text += "-- \(dialect)\n"
+                for statement in migration.statements(for: dialect) { text += statement + "\n;;\n" }
+            }
+        }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/schema-migrations.sql")
+        #expect(text == (try String(contentsOf: url, encoding: .utf8)))
+    }
+
     @Test("Intents from before checkout links each get one, page by page, and a second run gives none", arguments: Backend.available)
     func checkoutLinkBackfill(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in
