@@ -1,5 +1,4 @@
 import Logging
-import SQLKit
 import ServiceLifecycle
 import StableGateDomain
 import StableGateStore
@@ -16,7 +15,7 @@ import Foundation
 /// still confirming are left until they confirm, so such money is never overlooked.
 /// Every instance may run it: each decision is an optimistic update, made once.
 public struct ExpiryService: Service {
-    let database: any DatabaseClient
+    let intents: CheckoutIntentRepository
     let processor: PaymentProcessor
     let clock: any WallClock
     let checkoutLifetime: TimeInterval
@@ -27,7 +26,7 @@ public struct ExpiryService: Service {
         database: any DatabaseClient, processor: PaymentProcessor, clock: any WallClock, checkoutLifetime: TimeInterval, interval: Duration,
         logger: Logger
     ) {
-        self.database = database
+        self.intents = CheckoutIntentRepository(database: database)
         self.processor = processor
         self.clock = clock
         self.checkoutLifetime = checkoutLifetime
@@ -51,29 +50,8 @@ public struct ExpiryService: Service {
     /// One pass. Returns how many intents were looked at.
     @discardableResult
     public func sweep() async throws -> Int {
-        let now = clock.now.unixMilliseconds
-        let lifetimeStart = clock.now.addingTimeInterval(-checkoutLifetime).unixMilliseconds
-        let due = try await database.read { db in
-            let windows = try await db.raw("""
-                SELECT id FROM checkout_intents WHERE status IN (1, 2, 3) AND expires_at <= \(bind: now)
-                  AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.state = 'seen')
-                ORDER BY expires_at LIMIT 200
-                """).all(decodingColumn: "id", as: String.self)
-            // ON_CHAIN past its window: normally waiting for confirmations, which the watcher
-            // handles; looked at here too (in its own batch, so waiting ones never crowd out the
-            // rest) so that one whose transfers vanished or carry nothing still ends.
-            let onChain = try await db.raw("""
-                SELECT id FROM checkout_intents WHERE status = 10 AND expires_at <= \(bind: now)
-                  AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.kind = 'payment'
-                                  AND (t.state = 'seen' OR t.kyt_status = 'pending'))
-                ORDER BY expires_at LIMIT 200
-                """).all(decodingColumn: "id", as: String.self)
-            let unassigned = try await db.raw("""
-                SELECT id FROM checkout_intents WHERE status IN (1, 2) AND created_at <= \(bind: lifetimeStart) AND deposit_address IS NULL
-                ORDER BY created_at LIMIT 200
-                """).all(decodingColumn: "id", as: String.self)
-            return windows + onChain + unassigned
-        }
+        let now = clock.now
+        let due = try await intents.idsDueForExpiry(now: now, unassignedSince: now.addingTimeInterval(-checkoutLifetime))
         for id in due {
             try await processor.process(intentId: id)
         }
