@@ -165,7 +165,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StableGateStoreTests",
-            dependencies: ["StableGateStore", "StableGateDomain", "StableGateTestSupport", .product(name: "SQLKit", package: "sql-kit")]
+            dependencies: [
+                "StableGateStore", "StableGateDomain", "StableGateTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "StableGateAppTests",

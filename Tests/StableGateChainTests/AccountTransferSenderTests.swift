@@ -40,7 +40,7 @@ struct AccountTransferSenderTests {
                 address: { try wallets.accountAddress(index: $0).lowercased })
             let rpc = EthereumRPC(url: served.rpcURL)
             let sender = AccountTransferSender(
-                chain: configuration, rpc: rpc, accounts: accounts, payments: PaymentStateRepository(database: database),
+                chain: configuration, rpc: rpc, accounts: accounts, database: database,
                 intents: CheckoutIntentRepository(database: database), wallets: wallets, clock: clock,
                 identifiers: identifiers, logger: testLogger)
             try await body(Context(

@@ -110,7 +110,6 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         repository: environment.apiKeys, merchants: environment.merchants, secretBox: environment.secretBox, ttl: configuration.apiKeyCacheTTL)
 
     // Chains: one RPC client, watcher and sweeper per chain, sharing the payment processor.
-    let payments = environment.payments
     let processor = environment.paymentProcessor(logger: logger)
     let shopperAccounts = ShopperAccountRepository(database: environment.database)
     var rpcs: [Int64: EthereumRPC] = [:]
@@ -128,13 +127,13 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             rpcs[chain.chainId] = rpc
             try await ChainStartupCheck.verify(chain, rpc: rpc, logger: logger)
             let sweeper = Sweeper(
-                chain: chain, rpc: rpc, payments: payments, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
+                chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             let accountSender = AccountTransferSender(
-                chain: chain, rpc: rpc, accounts: shopperAccounts, payments: payments, intents: environment.intents, wallets: wallets, clock: clock,
+                chain: chain, rpc: rpc, accounts: shopperAccounts, database: environment.database, intents: environment.intents, wallets: wallets, clock: clock,
                 identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(ChainWatcher(
-                chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper,
+                chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: screening, sweeper: sweeper,
                 accounts: shopperAccounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
                 board: chainHealth, logger: logger))
         }
@@ -165,7 +164,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             signer: ResponseSigner(identifiers: environment.identifiers, clock: clock)))
     OpenAPIRoutes(intents: intents).register(on: api)
     let checkout = CheckoutService(
-        intents: environment.intents, merchants: environment.merchants, payments: payments, deposits: deposits,
+        intents: environment.intents, merchants: environment.merchants, transfers: environment.chainTransfers, deposits: deposits,
         accounts: deposits == nil ? nil : shopperAccounts, heads: ChainHeadCache(rpcs: rpcs), clock: clock)
     let publicLimiter = ClientRateLimiter(perMinute: 240, burst: 60)
     CheckoutRoutes(checkout: checkout, limiter: publicLimiter, clock: clock, maximumBodyBytes: 4096).register(on: router)
@@ -187,7 +186,8 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             realm: "dashboard", cookieName: "sg_session", cookiePath: "/dashboard", accounts: accounts, identifiers: environment.identifiers,
             clock: clock, secureCookies: secureCookies),
         throttle: LoginThrottle(accounts: accounts, clock: clock), accounts: accounts, merchants: environment.merchants, apiKeys: environment.apiKeys,
-        intents: environment.intents, payments: payments, orders: OrderQueryRepository(database: environment.database), chains: environment.chains,
+        intents: environment.intents, transfers: environment.chainTransfers, settlements: environment.settlements,
+        signedTransactions: environment.signedTransactions, orders: OrderQueryRepository(database: environment.database), chains: environment.chains,
         hasher: PasswordHasher(cost: configuration.passwordHashCost), onboarding: MerchantOnboarding(environment: environment),
         keyCache: keys, configuration: configuration, clock: clock, identifiers: environment.identifiers,
         notifications: DashboardNotifications(

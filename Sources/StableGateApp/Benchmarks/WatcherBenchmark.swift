@@ -55,7 +55,7 @@ public enum WatcherBenchmark {
             deposits.append((address, intent.id, Int64(1_000_000 + index)))
         }
         try await environment.intents.insertAll(intents)
-        try await environment.payments.insertDepositAddresses(deposits, at: now)
+        try await environment.depositAddresses.insertDepositAddresses(deposits, at: now)
         let loadSeconds = seconds(since: loadStart)
 
         // 2. A watcher positioned at the current head.
@@ -64,10 +64,10 @@ public enum WatcherBenchmark {
             intents: environment.intents, clock: environment.clock, identifiers: ids, defaultFeeBasisPoints: 100,
             checkoutLifetime: 86_400, feeAddress: wallets.feeAddress.lowercased, logger: logger)
         let sweeper = Sweeper(
-            chain: chain, rpc: rpc, payments: environment.payments, intents: environment.intents, merchants: environment.merchants,
+            chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants,
             wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
         let watcher = ChainWatcher(
-            chain: chain, rpc: rpc, payments: environment.payments, processor: processor, screening: nil, sweeper: sweeper,
+            chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: nil, sweeper: sweeper,
             accounts: ShopperAccountRepository(database: environment.database), accountSender: nil, holder: "benchmark", clock: environment.clock, initialLookback: 0, logger: logger)
         _ = try await watcher.pass()
 
@@ -154,16 +154,16 @@ public enum WatcherBenchmark {
             deposits.append((address, intent.id, index))
         }
         try await environment.intents.insertAll(intents)
-        try await environment.payments.insertDepositAddresses(deposits, at: now)
+        try await environment.depositAddresses.insertDepositAddresses(deposits, at: now)
 
         let watched = chain.polling(every: pollInterval)
         let rpc = EthereumRPC(client: RPCEndpointPool(chainId: chain.chainId, urls: chain.rpcURLs, timeout: chain.rpcTimeout))
         let processor = environment.paymentProcessor(logger: logger)
         let sweeper = Sweeper(
-            chain: watched, rpc: rpc, payments: environment.payments, intents: environment.intents, merchants: environment.merchants,
+            chain: watched, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants,
             wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
         let watcher = ChainWatcher(
-            chain: watched, rpc: rpc, payments: environment.payments, processor: processor, screening: nil, sweeper: sweeper,
+            chain: watched, rpc: rpc, database: environment.database, processor: processor, screening: nil, sweeper: sweeper,
             accounts: nil, accountSender: nil, holder: "benchmark-burst", clock: environment.clock, initialLookback: 0, logger: logger)
         _ = try await watcher.pass()  // positioned at the head
         let running = Task { try await watcher.run() }
@@ -190,7 +190,7 @@ public enum WatcherBenchmark {
         guard delays.count == deposits.count else { throw ConfigurationError(["only \(delays.count) of \(deposits.count) payments were detected in 300 s"]) }
         var forwarded = 0
         for deposit in deposits {
-            forwarded += try await environment.payments.settlements(intentId: deposit.intentId).filter { $0.state == .settled || $0.state == .sending }.count
+            forwarded += try await environment.settlements.settlements(intentId: deposit.intentId).filter { $0.state == .settled || $0.state == .sending }.count
         }
         let poll = pollInterval.components
         return BurstResult(

@@ -207,7 +207,7 @@ struct DashboardOrderRoutes {
         let timeline = try await pages.intents.transitions(intentId: id).map { transition -> [String: Any] in
             ["at": DashboardPages.time(transition.at), "to": transition.to.name, "value": transition.to.rawValue, "reason": transition.reason]
         }
-        let transfers = try await pages.payments.transfers(intentId: id).map { transfer -> [String: Any] in
+        let transfers = try await pages.transfers.transfers(intentId: id).map { transfer -> [String: Any] in
             var row: [String: Any] = [
                 "hash": transfer.transactionHash, "from": EthereumAddressText.checksummed(transfer.from),
                 "amount": MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)), "kind": transfer.kind.rawValue,
@@ -217,8 +217,8 @@ struct DashboardOrderRoutes {
             return row
         }
         var sweeps: [[String: Any]] = []
-        for settlement in try await pages.payments.settlements(intentId: id) {
-            for sweep in try await pages.payments.sweeps(settlementId: settlement.id) {
+        for settlement in try await pages.settlements.settlements(intentId: id) {
+            for sweep in try await pages.signedTransactions.sweeps(settlementId: settlement.id) {
                 var row: [String: Any] = ["hash": sweep.hash, "kind": sweep.kind.rawValue, "state": sweep.state.rawValue]
                 if let link = pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash) { row["explorer"] = link }
                 sweeps.append(row)

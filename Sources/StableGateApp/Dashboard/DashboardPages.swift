@@ -26,7 +26,9 @@ struct DashboardPages: Sendable {
     let merchants: MerchantRepository
     let apiKeys: APIKeyRepository
     let intents: CheckoutIntentRepository
-    let payments: PaymentStateRepository
+    let transfers: ChainTransferRepository
+    let settlements: SettlementRepository
+    let signedTransactions: SignedTransactionRepository
     let orders: OrderQueryRepository
     let chains: [ChainConfiguration]
     let hasher: PasswordHasher

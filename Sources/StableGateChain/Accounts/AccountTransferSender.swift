@@ -28,7 +28,7 @@ public struct AccountTransferSender: Sendable {
     let chain: ChainConfiguration
     let rpc: EthereumRPC
     let accounts: ShopperAccountRepository
-    let payments: PaymentStateRepository
+    let transactions: SignedTransactionRepository
     let intents: CheckoutIntentRepository
     let wallets: GatewayWallets
     let clock: any WallClock
@@ -39,13 +39,13 @@ public struct AccountTransferSender: Sendable {
     static let maximumAttempts = 20
 
     public init(
-        chain: ChainConfiguration, rpc: EthereumRPC, accounts: ShopperAccountRepository, payments: PaymentStateRepository,
+        chain: ChainConfiguration, rpc: EthereumRPC, accounts: ShopperAccountRepository, database: any DatabaseClient,
         intents: CheckoutIntentRepository, wallets: GatewayWallets, clock: any WallClock, identifiers: any IdentifierGenerator, stuckAfter: TimeInterval = 120, logger: Logger
     ) {
         self.chain = chain
         self.rpc = rpc
         self.accounts = accounts
-        self.payments = payments
+        self.transactions = SignedTransactionRepository(database: database)
         self.intents = intents
         self.wallets = wallets
         self.clock = clock
@@ -54,7 +54,7 @@ public struct AccountTransferSender: Sendable {
         self.logger = logger
     }
 
-    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, payments: payments, clock: clock) }
+    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: transactions, clock: clock) }
 
     private struct Failure: Error, CustomStringConvertible {
         let description: String

@@ -14,7 +14,7 @@ import Foundation
 struct OutgoingTransactions: Sendable {
     let chainId: Int64
     let rpc: EthereumRPC
-    let payments: PaymentStateRepository
+    let transactions: SignedTransactionRepository
     let clock: any WallClock
 
     struct Refused: Error, CustomStringConvertible {
@@ -37,7 +37,7 @@ struct OutgoingTransactions: Sendable {
     /// gateway signed (sweeps and account transfers) that may still be mined.
     func nextNonce(_ address: EthereumAddress) async throws -> UInt64 {
         let onChain = try await rpc.transactionCount(address, pending: true)
-        let ours = try await payments.highestLiveNonce(chainId: chainId, from: address.lowercased)
+        let ours = try await transactions.highestLiveNonce(chainId: chainId, from: address.lowercased)
         return max(onChain, ours.map { $0 + 1 } ?? 0)
     }
 

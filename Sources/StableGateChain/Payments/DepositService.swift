@@ -101,9 +101,9 @@ public struct DepositService: Sendable {
                 address = deposit.address
                 expiresAt = deposit.expiresAt
             } else {
-                let index = try await PaymentStateRepository.nextDerivationIndex(on: db)
+                let index = try await DepositAddressRepository.nextDerivationIndex(on: db)
                 address = try wallets.depositAddress(index: index).lowercased
-                try await PaymentStateRepository.insertDepositAddress(address, intentId: intent.id, index: index, at: now, on: db)
+                try await DepositAddressRepository.insertDepositAddress(address, intentId: intent.id, index: index, at: now, on: db)
                 let store = try await MerchantRepository.store(id: intent.storeId, on: db)
                 expiresAt = now.addingTimeInterval(store?.paymentWindowSeconds.map(TimeInterval.init) ?? window)
             }

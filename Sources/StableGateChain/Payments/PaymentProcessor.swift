@@ -83,7 +83,7 @@ public struct PaymentProcessor: Sendable {
             guard intent.status == .pendingManualOperation else {
                 throw ReviewRefused(reason: "intent \(intent.id) is \(intent.status.name), not waiting for a review")
             }
-            let transfers = try await PaymentStateRepository.transfers(intentId: intent.id, on: db)
+            let transfers = try await ChainTransferRepository.transfers(intentId: intent.id, on: db)
             let flagged = transfers.filter { $0.kind == .payment && $0.screening == .flagged && $0.state != .dropped && $0.amount > 0 }
             var transitions: [StatusTransition] = []
             switch decision {
@@ -102,7 +102,7 @@ public struct PaymentProcessor: Sendable {
                 intent.payment.errorMessage = nil
                 intent.settlementStatus = nil
                 for transfer in flagged {
-                    try await PaymentStateRepository.setScreening(
+                    try await ChainTransferRepository.setScreening(
                         transferId: transfer.id, .released, detail: (transfer.screeningDetail.map { $0 + "; " } ?? "") + "released by the operator", on: db)
                 }
             case .close:
@@ -110,7 +110,7 @@ public struct PaymentProcessor: Sendable {
                     throw ReviewRefused(reason: "intent \(intent.id) holds a KYT-flagged payment; decide it with --release or --reject")
                 }
                 for transfer in transfers where transfer.kind == .mismatched {
-                    try await PaymentStateRepository.reclassify(transferId: transfer.id, as: .held, on: db)
+                    try await ChainTransferRepository.reclassify(transferId: transfer.id, as: .held, on: db)
                 }
             }
             transitions += try await evaluate(&intent, now: now, releasingDust: false, on: db)
@@ -127,7 +127,7 @@ public struct PaymentProcessor: Sendable {
 
     private func evaluate(_ intent: inout CheckoutIntent, now: Date, releasingDust: Bool, on db: any SQLDatabase) async throws -> [StatusTransition] {
         let store = try await MerchantRepository.store(id: intent.storeId, on: db)
-        var transfers = try await PaymentStateRepository.transfers(intentId: intent.id, on: db)
+        var transfers = try await ChainTransferRepository.transfers(intentId: intent.id, on: db)
         // Money that did not move is not a payment: anyone can emit a zero-value Transfer with
         // any sender (`transferFrom(x, deposit, 0)` needs no allowance). The watcher records none;
         // this also keeps any older row from counting.
@@ -197,7 +197,7 @@ public struct PaymentProcessor: Sendable {
                     // The intent does not change here, so nothing else guards this write:
                     // only a transfer still uncredited becomes dust.
                     for transfer in late where transfer.kind != .dust {
-                        try await PaymentStateRepository.reclassify(transferId: transfer.id, as: .dust, on: db)
+                        try await ChainTransferRepository.reclassify(transferId: transfer.id, as: .dust, on: db)
                     }
                     logger.notice("late payment below the minimum held as dust", metadata: [
                         "intent_id": "\(intent.id)", "transfers": "\(late.count)", "units": "\(total)", "minimum_units": "\(minimum)",
@@ -217,7 +217,7 @@ public struct PaymentProcessor: Sendable {
         let split = Settlement(paid: gross, required: isLate ? gross : (intent.deposit?.amountBaseUnits ?? gross), feeBasisPoints: store?.feeBasisPoints ?? defaultFeeBasisPoints)
         for var transfer in transfers {
             transfer.credited = true
-            try await PaymentStateRepository.update(transfer, on: db)
+            try await ChainTransferRepository.update(transfer, on: db)
         }
         let decimals = first.decimals
         func amount(_ units: BigUInt) -> DecimalAmount { DecimalAmount(units: units, scale: decimals) }
@@ -235,7 +235,7 @@ public struct PaymentProcessor: Sendable {
             decimals: decimals, depositAddress: first.to, gross: split.paid, fee: split.fee, net: split.net,
             merchantAddress: store?.settlementWallet(chainId: first.chainId)?.lowercased(), feeAddress: feeAddress, state: .pending, nextAttemptAt: now,
             createdAt: now, updatedAt: now)
-        try await PaymentStateRepository.insert(settlement, on: db)
+        try await SettlementRepository.insert(settlement, on: db)
         if intent.settlementStatus != .sending { intent.settlementStatus = .pending }
     }
 }

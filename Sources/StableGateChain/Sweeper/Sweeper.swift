@@ -21,7 +21,9 @@ import Foundation
 public struct Sweeper: Sendable {
     let chain: ChainConfiguration
     let rpc: EthereumRPC
-    let payments: PaymentStateRepository
+    let settlements: SettlementRepository
+    let signedTransactions: SignedTransactionRepository
+    let depositAddresses: DepositAddressRepository
     let intents: CheckoutIntentRepository
     let merchants: MerchantRepository
     let wallets: GatewayWallets
@@ -33,13 +35,15 @@ public struct Sweeper: Sendable {
     static let maximumAttempts = 20
 
     public init(
-        chain: ChainConfiguration, rpc: EthereumRPC, payments: PaymentStateRepository, intents: CheckoutIntentRepository,
+        chain: ChainConfiguration, rpc: EthereumRPC, database: any DatabaseClient, intents: CheckoutIntentRepository,
         merchants: MerchantRepository, wallets: GatewayWallets, clock: any WallClock, identifiers: any IdentifierGenerator,
         stuckAfter: TimeInterval = 120, logger: Logger
     ) {
         self.chain = chain
         self.rpc = rpc
-        self.payments = payments
+        self.settlements = SettlementRepository(database: database)
+        self.signedTransactions = SignedTransactionRepository(database: database)
+        self.depositAddresses = DepositAddressRepository(database: database)
         self.intents = intents
         self.merchants = merchants
         self.wallets = wallets
@@ -52,7 +56,7 @@ public struct Sweeper: Sendable {
     /// Moves every due settlement of the chain one step. Returns how many were looked at.
     @discardableResult
     public func run() async throws -> Int {
-        let due = try await payments.dueSettlements(chainId: chain.chainId, now: clock.now)
+        let due = try await settlements.dueSettlements(chainId: chain.chainId, now: clock.now)
         for settlement in due {
             do {
                 try await advance(settlement)
@@ -75,7 +79,7 @@ public struct Sweeper: Sendable {
 
     /// The hot wallet's balance against what the waiting settlements will cost.
     public func funding() async throws -> Funding {
-        let waiting = try await payments.waitingSettlements(chainId: chain.chainId)
+        let waiting = try await settlements.waitingSettlements(chainId: chain.chainId)
         let perSettlement = BigUInt(2 * 100_000 + 21_000) * (try await currentFees()).maximumPerGas * 6 / 5
         let balance = try await rpc.balance(wallets.hotWallet)
         return Funding(hotWalletBalance: balance, needed: perSettlement * BigUInt(max(waiting.count, 1)), waiting: waiting.count, oldestWaiting: waiting.oldest)
@@ -103,11 +107,11 @@ public struct Sweeper: Sendable {
         else { throw Failure(description: "settlement \(settlement.id) has a malformed address") }
 
         // 1. Follow up what is already on its way.
-        var sweeps = try await payments.sweeps(settlementId: settlement.id)
+        var sweeps = try await signedTransactions.sweeps(settlementId: settlement.id)
         var waiting = false
         for var sweep in sweeps where sweep.state == .signed || sweep.state == .broadcast {
             if let receipt = try await rpc.receipt(sweep.hash) {
-                try await outgoing.record(receipt, on: &sweep, among: sweeps, save: payments.update)
+                try await outgoing.record(receipt, on: &sweep, among: sweeps, save: signedTransactions.update)
                 logger.info("sweep transaction mined", metadata: [
                     "intent_id": "\(settlement.intentId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "ok": "\(receipt.succeeded)",
                 ])
@@ -127,12 +131,12 @@ public struct Sweeper: Sendable {
             if settlement.state != .sending || settlement != original {
                 settlement.state = .sending
                 settlement.updatedAt = now
-                try await payments.update(settlement)
+                try await settlements.update(settlement)
             }
             return
         }
 
-        sweeps = try await payments.sweeps(settlementId: settlement.id)
+        sweeps = try await signedTransactions.sweeps(settlementId: settlement.id)
         let mined = Set(sweeps.filter { $0.state == .mined }.map(\.kind))
         let needsFee = settlement.fee > 0 && feeWallet != deposit
         let remaining = ([SweepKind.merchant] + (needsFee ? [.fee] : [])).filter { !mined.contains($0) }
@@ -146,7 +150,7 @@ public struct Sweeper: Sendable {
         }
 
         // 2. The deposit wallet's key, checked against its address (a changed seed must not sign).
-        guard let index = try await payments.derivationIndex(intentId: settlement.intentId) else {
+        guard let index = try await depositAddresses.derivationIndex(intentId: settlement.intentId) else {
             try await giveUp(settlement, because: "no deposit key index is recorded for this intent")
             return
         }
@@ -175,7 +179,7 @@ public struct Sweeper: Sendable {
             try await broadcast(&sweep)
             settlement.state = .sending
             settlement.updatedAt = now
-            try await payments.update(settlement)
+            try await settlements.update(settlement)
             return
         }
 
@@ -193,11 +197,11 @@ public struct Sweeper: Sendable {
         }
         settlement.state = .sending
         settlement.updatedAt = now
-        try await payments.update(settlement)
+        try await settlements.update(settlement)
         try await refreshIntent(settlement.intentId, merchantTransaction: nil)
     }
 
-    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, payments: payments, clock: clock) }
+    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock) }
     private func currentFees() async throws -> EthereumTransaction.Fees { try await outgoing.currentFees() }
     private func nextNonce(_ address: EthereumAddress) async throws -> UInt64 { try await outgoing.nextNonce(address) }
 
@@ -207,13 +211,13 @@ public struct Sweeper: Sendable {
     ) async throws -> SweepTransaction {
         let sweep = try outgoing.signed(
             transaction, key: key, id: identifiers.objectId(at: clock.now), ownerId: settlement.id, kind: kind, attempt: attempt, from: from)
-        try await payments.insert(sweep)
+        try await signedTransactions.insert(sweep)
         return sweep
     }
 
     /// Broadcasts a stored transaction and records that it was.
     private func broadcast(_ sweep: inout SweepTransaction) async throws {
-        try await outgoing.broadcast(&sweep, save: payments.update, fault: .afterSweepBroadcast)
+        try await outgoing.broadcast(&sweep, save: signedTransactions.update, fault: .afterSweepBroadcast)
         guard sweep.state == .broadcast else { return }
         logger.info("sweep transaction broadcast", metadata: [
             "settlement_id": "\(sweep.settlementId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "nonce": "\(sweep.nonce)",
@@ -236,7 +240,7 @@ public struct Sweeper: Sendable {
             let gasNeeded = BigUInt(100_000) * 2 * fees.maximumPerGas
             transaction = EthereumTransaction(chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
         case .merchant, .fee, .payout:
-            guard let index = try await payments.derivationIndex(intentId: settlement.intentId) else { throw Failure(description: "no deposit key index") }
+            guard let index = try await depositAddresses.derivationIndex(intentId: settlement.intentId) else { throw Failure(description: "no deposit key index") }
             key = try wallets.depositKey(index: index)
             from = deposit
             let recipient = stuck.kind == .merchant ? merchant : feeWallet
@@ -255,7 +259,7 @@ public struct Sweeper: Sendable {
         settlement.state = .settled
         settlement.lastError = nil
         settlement.updatedAt = clock.now
-        try await payments.update(settlement)
+        try await settlements.update(settlement)
         try await refreshIntent(settlement.intentId, merchantTransaction: merchantTransaction)
         logger.info("settlement forwarded", metadata: ["intent_id": "\(settlement.intentId)", "net": "\(settlement.net)", "fee": "\(settlement.fee)"])
     }
@@ -272,7 +276,7 @@ public struct Sweeper: Sendable {
         settlement.lastError = reason
         settlement.nextAttemptAt = clock.now.addingTimeInterval(delay)
         settlement.updatedAt = clock.now
-        try await payments.update(settlement)
+        try await settlements.update(settlement)
         logger.warning("settlement postponed", metadata: [
             "intent_id": "\(settlement.intentId)", "reason": "\(reason)", "attempts": "\(settlement.attempts)",
         ])
@@ -283,7 +287,7 @@ public struct Sweeper: Sendable {
         settlement.state = .failed
         settlement.lastError = reason
         settlement.updatedAt = clock.now
-        try await payments.update(settlement)
+        try await settlements.update(settlement)
         let depositAddress = settlement.depositAddress
         _ = try await intents.modify(id: settlement.intentId) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             intent.settlementStatus = .failed
@@ -296,7 +300,7 @@ public struct Sweeper: Sendable {
 
     /// Derives the intent's settlement status from all its settlements and records `tx_hash_2`.
     private func refreshIntent(_ intentId: String, merchantTransaction: String?) async throws {
-        let all = try await payments.settlements(intentId: intentId)
+        let all = try await settlements.settlements(intentId: intentId)
         let status: SettlementStatus =
             if all.contains(where: { $0.state == .failed }) { .failed }
             else if all.contains(where: { $0.state == .sending }) { .sending }

@@ -50,7 +50,10 @@ public struct WatchReport: Sendable, Equatable {
 public final class ChainWatcher: Service {
     public let chain: ChainConfiguration
     let rpc: EthereumRPC
-    let payments: PaymentStateRepository
+    let database: any DatabaseClient
+    let transfers: ChainTransferRepository
+    let depositAddresses: DepositAddressRepository
+    let cursors: ChainCursorRepository
     let processor: PaymentProcessor
     let screening: (any AddressScreening)?
     let sweeper: Sweeper
@@ -79,7 +82,7 @@ public final class ChainWatcher: Service {
     private let fundingCheckedAt = Mutex<Date?>(nil)
 
     public init(
-        chain: ChainConfiguration, rpc: EthereumRPC, payments: PaymentStateRepository, processor: PaymentProcessor,
+        chain: ChainConfiguration, rpc: EthereumRPC, database: any DatabaseClient, processor: PaymentProcessor,
         screening: (any AddressScreening)?, sweeper: Sweeper, accounts: ShopperAccountRepository?, accountSender: AccountTransferSender?,
         holder: String, clock: any WallClock, initialLookback: Int64 = 1000, leaseTTL: TimeInterval = 15, board: ChainHealthBoard? = nil,
         logger: Logger
@@ -87,7 +90,10 @@ public final class ChainWatcher: Service {
         self.board = board
         self.chain = chain
         self.rpc = rpc
-        self.payments = payments
+        self.database = database
+        self.transfers = ChainTransferRepository(database: database)
+        self.depositAddresses = DepositAddressRepository(database: database)
+        self.cursors = ChainCursorRepository(database: database)
         self.processor = processor
         self.screening = screening
         self.sweeper = sweeper
@@ -115,7 +121,7 @@ public final class ChainWatcher: Service {
                 group.addTask { await self.loop("forwarding") { try await self.forwardingPass() } }
             }
         }
-        try? await payments.releaseLease(chainId: chain.chainId, holder: holder)
+        try? await cursors.releaseLease(chainId: chain.chainId, holder: holder)
     }
 
     /// Runs `body` once per poll interval: a pass that took part of the interval is followed by
@@ -151,9 +157,9 @@ public final class ChainWatcher: Service {
     /// host that no longer exists (a crash, a SIGKILL) — is replaced at once instead of after
     /// its lease runs out; anything else (another host, a live process) is waited for.
     func lead() async throws -> Bool {
-        if try await payments.acquireLease(chainId: chain.chainId, holder: holder, ttl: leaseTTL, now: clock.now) { return true }
-        guard let current = try await payments.leaseHolder(chainId: chain.chainId), LeaseHolder.isGone(current) else { return false }
-        let taken = try await payments.takeOverLease(chainId: chain.chainId, from: current, holder: holder, ttl: leaseTTL, now: clock.now)
+        if try await cursors.acquireLease(chainId: chain.chainId, holder: holder, ttl: leaseTTL, now: clock.now) { return true }
+        guard let current = try await cursors.leaseHolder(chainId: chain.chainId), LeaseHolder.isGone(current) else { return false }
+        let taken = try await cursors.takeOverLease(chainId: chain.chainId, from: current, holder: holder, ttl: leaseTTL, now: clock.now)
         if taken { logger.notice("took the chain over from a holder that no longer runs", metadata: ["previous": "\(current)"]) }
         return taken
     }
@@ -198,7 +204,7 @@ public final class ChainWatcher: Service {
             // Another instance leads (and answers for) the chain now: nothing to say of it here.
             if !report.isLeader { board?.forget(chainId: chain.chainId) }
             if report.isLeader {
-                let scanned = try await payments.cursor(chainId: chain.chainId).map { $0 - 1 }
+                let scanned = try await cursors.cursor(chainId: chain.chainId).map { $0 - 1 }
                 let at = clock.now
                 // Seconds behind: how long the scan has not been at the head (0 while it is). An
                 // idle chain that mines no blocks is not behind.
@@ -240,7 +246,7 @@ public final class ChainWatcher: Service {
         try await checkSeenTransfers(head: head, report: &report)
         try await scan(head: head, report: &report)
         try await screenPending(report: &report)
-        for intentId in try await payments.intentsWithUncreditedMoney(chainId: chain.chainId) {
+        for intentId in try await transfers.intentsWithUncreditedMoney(chainId: chain.chainId) {
             try await processor.process(intentId: intentId)
         }
         return report
@@ -250,7 +256,7 @@ public final class ChainWatcher: Service {
     private func checkSeenTransfers(head: Int64, report: inout WatchReport) async throws {
         var canonical: [Int64: String?] = [:]
         var rewindTo = try await checkAccountDeposits(head: head, canonical: &canonical, report: &report)
-        let seen = try await payments.seenTransfers(chainId: chain.chainId)
+        let seen = try await transfers.seenTransfers(chainId: chain.chainId)
         guard !seen.isEmpty || rewindTo != nil else { return }
         var changes: [String: [(id: String, state: TransferState)]] = [:]
         for transfer in seen {
@@ -274,7 +280,7 @@ public final class ChainWatcher: Service {
         for (intentId, updates) in changes {
             try await processor.process(intentId: intentId) { _, db in
                 for update in updates {
-                    try await PaymentStateRepository.setState(
+                    try await ChainTransferRepository.setState(
                         transferId: update.id, update.state, confirmedAt: update.state == .confirmed ? now : nil, on: db)
                 }
             }
@@ -285,9 +291,9 @@ public final class ChainWatcher: Service {
             Counter(label: "stablegate_payments_dropped_total", dimensions: [("chain_id", "\(chain.chainId)")]).increment(by: dropped)
         }
         // The replacing blocks may hold the same transfers (or others): scan them again.
-        if let rewindTo, let cursor = try await payments.cursor(chainId: chain.chainId), rewindTo < cursor {
-            try await payments.database.transaction { db in
-                try await PaymentStateRepository.setCursor(chainId: self.chain.chainId, nextBlock: rewindTo, at: now, on: db)
+        if let rewindTo, let cursor = try await cursors.cursor(chainId: chain.chainId), rewindTo < cursor {
+            try await database.transaction { db in
+                try await ChainCursorRepository.setCursor(chainId: self.chain.chainId, nextBlock: rewindTo, at: now, on: db)
             }
         }
     }
@@ -333,7 +339,7 @@ public final class ChainWatcher: Service {
 
     /// Scans new blocks for transfers of the configured tokens to deposit addresses.
     private func scan(head: Int64, report: inout WatchReport) async throws {
-        var cursor = try await payments.cursor(chainId: chain.chainId) ?? max(0, head - initialLookback)
+        var cursor = try await cursors.cursor(chainId: chain.chainId) ?? max(0, head - initialLookback)
         if cursor > head + 1 {
             guard cursor - head > resetDistance else {
                 // A lagging node (or backend) reported an older head: wait until it catches up.
@@ -384,7 +390,7 @@ public final class ChainWatcher: Service {
                 else { continue }
                 matches.append((log, token, transfer))
             }
-            let owners = try await payments.intents(forDepositAddresses: Set(matches.map { $0.transfer.to.lowercased }))
+            let owners = try await depositAddresses.intents(forDepositAddresses: Set(matches.map { $0.transfer.to.lowercased }))
             if let accounts {
                 let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
                 for match in matches {
@@ -411,7 +417,7 @@ public final class ChainWatcher: Service {
                     for match in found {
                         let selected = intent.payment.chainId == chainId && intent.payment.coinContract?.lowercased() == match.token.contract.lowercased
                         let kind: TransferKind = selected ? (intent.status.isTerminal ? .late : .payment) : .mismatched
-                        try await PaymentStateRepository.recordSeen(
+                        try await ChainTransferRepository.recordSeen(
                             ChainTransfer(
                                 chainId: chainId, transactionHash: match.log.transactionHash, logIndex: Int64(match.log.logIndex),
                                 blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash, tokenContract: match.token.contract.lowercased,
@@ -431,8 +437,8 @@ public final class ChainWatcher: Service {
                 }
                 logger.info("transfer detected", metadata: ["intent_id": "\(intentId)", "transfers": "\(found.count)"])
             }
-            try await payments.database.transaction { db in
-                try await PaymentStateRepository.setCursor(chainId: chainId, nextBlock: end + 1, at: now, on: db)
+            try await database.transaction { db in
+                try await ChainCursorRepository.setCursor(chainId: chainId, nextBlock: end + 1, at: now, on: db)
             }
             report.scannedBlocks += end - cursor + 1
             cursor = end + 1
@@ -445,7 +451,7 @@ public final class ChainWatcher: Service {
     /// Screens senders of transfers waiting for KYT; an unavailable provider is retried next pass.
     private func screenPending(report: inout WatchReport) async throws {
         guard let screening else { return }
-        for transfer in try await payments.unscreenedTransfers(chainId: chain.chainId) {
+        for transfer in try await transfers.unscreenedTransfers(chainId: chain.chainId) {
             guard let sender = EthereumAddress(transfer.from) else { continue }
             let verdict: ScreeningVerdict
             do {
@@ -455,7 +461,7 @@ public final class ChainWatcher: Service {
                 continue
             }
             try await processor.process(intentId: transfer.intentId) { _, db in
-                try await PaymentStateRepository.setScreening(
+                try await ChainTransferRepository.setScreening(
                     transferId: transfer.id, verdict.flagged ? .flagged : .clear, detail: verdict.detail, on: db)
             }
             report.screened += 1

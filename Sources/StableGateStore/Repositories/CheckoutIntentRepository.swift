@@ -163,9 +163,7 @@ public struct CheckoutIntentRepository: Sendable {
 
     /// The intent with `id`, whatever its store (callers check ownership).
     public func find(id: String) async throws -> CheckoutIntent? {
-        try await database.read { db in
-            try await db.raw("SELECT * FROM checkout_intents WHERE id = \(bind: id)").first().map(Self.intent(from:))
-        }
+        try await database.read { db in try await Self.find(id: id, on: db) }
     }
 
     /// The intent whose checkout link has the token digest `tokenHash` (``CheckoutLink/digest(_:)``).

@@ -336,15 +336,15 @@ public struct ShopperAccountRepository: Sendable {
 
     /// Stores a signed transaction (its `settlementId` is the transfer's id) before broadcast.
     public func insert(_ transaction: SweepTransaction) async throws {
-        try await database.transaction { db in try await PaymentStateRepository.insert(transaction, into: .accountTransfers, on: db) }
+        try await database.transaction { db in try await SignedTransactionRepository.insert(transaction, into: .accountTransfers, on: db) }
     }
 
     public func update(_ transaction: SweepTransaction) async throws {
-        try await database.transaction { db in try await PaymentStateRepository.update(transaction, in: .accountTransfers, on: db) }
+        try await database.transaction { db in try await SignedTransactionRepository.update(transaction, in: .accountTransfers, on: db) }
     }
 
     /// The signed transactions of a transfer, by kind and attempt.
     public func transactions(transferId: String) async throws -> [SweepTransaction] {
-        try await database.read { db in try await PaymentStateRepository.transactions(owner: transferId, in: .accountTransfers, on: db) }
+        try await database.read { db in try await SignedTransactionRepository.transactions(owner: transferId, in: .accountTransfers, on: db) }
     }
 }
