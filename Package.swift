@@ -84,16 +84,31 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // Pure Ethereum: crypto, encoding, transactions, JSON-RPC. No store.
         .target(
-            name: "StableGateChain",
+            name: "StableGateEthereum",
             dependencies: [
                 "StableGateDomain",
-                "StableGateStore",
                 "CSecp256k1",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Payments on chain: deposits, the watcher, the processor, expiry, the sweeper and the
+        // shopper-transfer sender, over the store.
+        .target(
+            name: "StableGatePayments",
+            dependencies: [
+                "StableGateDomain",
+                "StableGateStore",
+                "StableGateEthereum",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
@@ -103,7 +118,8 @@ let package = Package(
             dependencies: [
                 "StableGateDomain",
                 "StableGateStore",
-                "StableGateChain",
+                "StableGateEthereum",
+                "StableGatePayments",
                 "CQRencode",
                 "CCrypt",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -131,7 +147,8 @@ let package = Package(
                 "StableGateApp",
                 "AllScaleKit",
                 "StableGateStore",
-                "StableGateChain",
+                "StableGateEthereum",
+                "StableGatePayments",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,7 +168,7 @@ let package = Package(
             name: "StableGateTestSupport",
             dependencies: [
                 "StableGateStore",
-                "StableGateChain",
+                "StableGateEthereum",
                 "StableGateDomain",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -160,8 +177,15 @@ let package = Package(
             path: "Tests/StableGateTestSupport"
         ),
         .testTarget(
-            name: "StableGateChainTests",
-            dependencies: ["StableGateChain", "StableGateDomain", "StableGateTestSupport", .product(name: "BigInt", package: "BigInt")]
+            name: "StableGateEthereumTests",
+            dependencies: ["StableGateEthereum", "StableGateDomain", "StableGateTestSupport", .product(name: "BigInt", package: "BigInt")]
+        ),
+        .testTarget(
+            name: "StableGatePaymentsTests",
+            dependencies: [
+                "StableGatePayments", "StableGateEthereum", "StableGateStore", "StableGateDomain", "StableGateTestSupport",
+                .product(name: "BigInt", package: "BigInt"),
+            ]
         ),
         .testTarget(
             name: "StableGateStoreTests",

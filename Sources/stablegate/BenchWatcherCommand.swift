@@ -1,6 +1,6 @@
 import ArgumentParser
 import StableGateApp
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 
 #if canImport(FoundationEssentials)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import StableGateApp
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 

@@ -2,7 +2,8 @@ import BigInt
 import Foundation
 import HummingbirdTesting
 import StableGateApp
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 import StableGateTestSupport

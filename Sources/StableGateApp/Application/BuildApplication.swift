@@ -2,7 +2,8 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
@@ -129,7 +130,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
             let sweeper = Sweeper(
                 chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
-            let accountSender = AccountTransferSender(
+            let accountSender = ShopperTransferSender(
                 chain: chain, rpc: rpc, accounts: shopperAccounts, database: environment.database, intents: environment.intents, wallets: wallets, clock: clock,
                 identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(ChainWatcher(

@@ -1,5 +1,6 @@
 import Logging
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 

@@ -1,6 +1,7 @@
 import BigInt
 import Logging
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 

@@ -1,5 +1,6 @@
 import BigInt
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 

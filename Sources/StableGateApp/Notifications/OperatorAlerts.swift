@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import StableGateChain
+import StableGatePayments
 import StableGateDomain
 import Synchronization
 

@@ -1,13 +1,14 @@
 import Foundation
 import BigInt
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
 
 /// What a shopper account can do with its money: balances, paying a checkout intent, and
 /// withdrawing. Approvals write the ledger debit and the transfer in one transaction; the
-/// chain watcher's ``AccountTransferSender`` does the sending.
+/// chain watcher's ``ShopperTransferSender`` does the sending.
 struct AccountPaymentService: Sendable {
     let accounts: ShopperAccountRepository
     let ledger: LedgerRepository

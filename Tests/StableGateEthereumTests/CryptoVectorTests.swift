@@ -2,7 +2,7 @@ import BigInt
 import Foundation
 import StableGateDomain
 import Testing
-@testable import StableGateChain
+@testable import StableGateEthereum
 
 /// Vectors are published ones (Keccak team / EIP-155 / EIP-55 / BIP-32 test vector 1), the
 /// rest computed with eth-hash and eth-account, implementations independent of this code.

@@ -1,6 +1,7 @@
 import BigInt
 import Logging
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -24,7 +25,7 @@ import Foundation
 ///
 /// Runs inside the chain watcher's pass, so only the instance holding the chain's lease sends,
 /// and hot-wallet nonces are handed out by one sender at a time.
-public struct AccountTransferSender: Sendable {
+public struct ShopperTransferSender: Sendable {
     let chain: ChainConfiguration
     let rpc: EthereumRPC
     let accounts: ShopperAccountRepository

@@ -45,6 +45,12 @@ public struct EthereumTransaction: Sendable, Equatable {
         public var rawHex: String { Hex.encode(raw) }
         /// `0x` + hex of ``hash``.
         public var hashHex: String { Hex.encode(hash) }
+
+        /// A signed transaction from its stored raw bytes and their hash, to broadcast it again.
+        public init(raw: [UInt8], hash: [UInt8]) {
+            self.raw = raw
+            self.hash = hash
+        }
     }
 
     private var unsignedFields: [RLPItem] {

@@ -1,4 +1,5 @@
 import BigInt
+import StableGateEthereum
 import Synchronization
 
 #if canImport(FoundationEssentials)

@@ -76,6 +76,11 @@ public struct ChainConfiguration: Sendable, Equatable {
 public struct ChainConfigurationError: Error, Sendable, CustomStringConvertible {
     public let problems: [String]
     public var description: String { "chains file refused:\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
+
+    /// An error naming every problem found (the KYT denylist, read with the chains, uses it too).
+    public init(problems: [String]) {
+        self.problems = problems
+    }
 }
 
 /// Parses the chains file: `{"chains": [{"chain_id", "name", "rpc_urls" (or "rpc_url"),

@@ -1,6 +1,7 @@
 import BigInt
 import Logging
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 #if canImport(FoundationEssentials)

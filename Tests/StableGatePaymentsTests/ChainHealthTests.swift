@@ -1,7 +1,7 @@
 import BigInt
 import Foundation
 import Testing
-@testable import StableGateChain
+@testable import StableGatePayments
 
 /// What `/readyz` says of chains, and when a lease holder counts as gone.
 @Suite("Chain health: readiness reasons, lease holders")

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 import Synchronization
 
@@ -59,7 +60,7 @@ public final class ChainWatcher: Service {
     let sweeper: Sweeper
     /// Shopper accounts: deposits to their addresses are credited, their transfers sent.
     let accounts: ShopperAccountRepository?
-    let accountSender: AccountTransferSender?
+    let accountSender: ShopperTransferSender?
     let holder: String
     let clock: any WallClock
     let logger: Logger
@@ -83,7 +84,7 @@ public final class ChainWatcher: Service {
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, database: any DatabaseClient, processor: PaymentProcessor,
-        screening: (any AddressScreening)?, sweeper: Sweeper, accounts: ShopperAccountRepository?, accountSender: AccountTransferSender?,
+        screening: (any AddressScreening)?, sweeper: Sweeper, accounts: ShopperAccountRepository?, accountSender: ShopperTransferSender?,
         holder: String, clock: any WallClock, initialLookback: Int64 = 1000, leaseTTL: TimeInterval = 15, board: ChainHealthBoard? = nil,
         logger: Logger
     ) {
@@ -337,7 +338,9 @@ public final class ChainWatcher: Service {
         return hash
     }
 
-    /// Scans new blocks for transfers of the configured tokens to deposit addresses.
+    /// Scans new blocks for transfers of the configured tokens, range by range: in each, the
+    /// shopper-account deposits and the intent transfers are recorded in two separate steps,
+    /// then the cursor moves past the range.
     private func scan(head: Int64, report: inout WatchReport) async throws {
         var cursor = try await cursors.cursor(chainId: chain.chainId) ?? max(0, head - initialLookback)
         if cursor > head + 1 {
@@ -379,7 +382,7 @@ public final class ChainWatcher: Service {
             Gauge(label: "stablegate_chain_log_range_blocks", dimensions: dimensions).record(Double(window.withLock { $0.current }))
             let logs = proven.logs
             report.logs += logs.count
-            var matches: [(log: EthereumRPC.Log, token: TokenConfiguration, transfer: ERC20.Transfer)] = []
+            var matches: [MatchedTransfer] = []
             for log in logs where !log.removed {
                 // A zero-value Transfer moves no money and anyone can emit one naming any sender
                 // (`transferFrom(x, deposit, 0)` needs no allowance): it is no payment and no
@@ -388,63 +391,83 @@ public final class ChainWatcher: Service {
                 guard let token = chain.token(contract: log.address),
                     let transfer = ERC20.decodeTransfer(token: log.address, topics: log.topics, data: log.data), transfer.amount > 0
                 else { continue }
-                matches.append((log, token, transfer))
+                matches.append(MatchedTransfer(log: log, token: token, transfer: transfer))
             }
             let owners = try await depositAddresses.intents(forDepositAddresses: Set(matches.map { $0.transfer.to.lowercased }))
-            if let accounts {
-                let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
-                for match in matches {
-                    guard let accountId = holders[match.transfer.to.lowercased] else { continue }
-                    try await accounts.recordSeen(AccountDeposit(
-                        id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId, transactionHash: match.log.transactionHash,
-                        logIndex: Int64(match.log.logIndex), blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash,
-                        tokenContract: match.token.contract.lowercased, decimals: match.token.decimals, from: match.transfer.from.lowercased,
-                        amount: match.transfer.amount, state: .seen, detectedAt: clock.now))
-                    report.accountDepositsSeen += 1
-                    logger.info("account deposit detected", metadata: ["account_id": "\(accountId)", "tx": "\(match.log.transactionHash)"])
-                }
-            }
-            var byIntent: [String: [(log: EthereumRPC.Log, token: TokenConfiguration, transfer: ERC20.Transfer)]] = [:]
-            for match in matches {
-                if let intentId = owners[match.transfer.to.lowercased] { byIntent[intentId, default: []].append(match) }
-            }
+            try await recordAccountDeposits(matches, notOwnedBy: owners, report: &report)
             let now = clock.now
-            let chainId = chain.chainId
-            let screens = screening != nil
-            for (intentId, found) in byIntent {
-                try await processor.process(intentId: intentId) { intent, db in
-                    let kytEnabled = try await MerchantRepository.store(id: intent.storeId, on: db)?.kytEnabled ?? true
-                    for match in found {
-                        let selected = intent.payment.chainId == chainId && intent.payment.coinContract?.lowercased() == match.token.contract.lowercased
-                        let kind: TransferKind = selected ? (intent.status.isTerminal ? .late : .payment) : .mismatched
-                        try await ChainTransferRepository.recordSeen(
-                            ChainTransfer(
-                                chainId: chainId, transactionHash: match.log.transactionHash, logIndex: Int64(match.log.logIndex),
-                                blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash, tokenContract: match.token.contract.lowercased,
-                                stableCoin: match.token.stableCoin, decimals: match.token.decimals, from: match.transfer.from.lowercased,
-                                to: match.transfer.to.lowercased, amount: match.transfer.amount, intentId: intentId, kind: kind, state: .seen,
-                                screening: screens && kytEnabled ? .pending : .skipped, detectedAt: now),
-                            on: db)
-                    }
-                }
-                report.recorded += found.count
-                Counter(label: "stablegate_payments_detected_total", dimensions: [("chain_id", "\(chainId)")]).increment(by: found.count)
-                // From the block's time to its detection, where the block's time is known without
-                // another request: the range's last block, or a node that puts `blockTimestamp` in logs.
-                if let first = found.first?.log, let stamp = first.blockNumber == proven.to ? proven.toTimestamp : first.blockTimestamp {
-                    Timer(label: "stablegate_detection_delay_seconds", dimensions: [("chain_id", "\(chainId)")])
-                        .recordSeconds(max(0, clock.now.timeIntervalSince1970 - Double(stamp)))
-                }
-                logger.info("transfer detected", metadata: ["intent_id": "\(intentId)", "transfers": "\(found.count)"])
-            }
+            try await recordIntentTransfers(matches, owners: owners, proven: proven, now: now, report: &report)
             try await database.transaction { db in
-                try await ChainCursorRepository.setCursor(chainId: chainId, nextBlock: end + 1, at: now, on: db)
+                try await ChainCursorRepository.setCursor(chainId: self.chain.chainId, nextBlock: end + 1, at: now, on: db)
             }
             report.scannedBlocks += end - cursor + 1
             cursor = end + 1
             Gauge(label: "stablegate_chain_scanned_block", dimensions: dimensions).record(Double(end))
             Gauge(label: "stablegate_chain_lag_blocks", dimensions: dimensions).record(Double(max(0, head - end)))
             if end < requestedEnd { break }  // the endpoint proved less than asked: the rest waits for the next pass
+        }
+    }
+
+    /// A `Transfer` log of a configured token that moved money, decoded.
+    private struct MatchedTransfer {
+        let log: EthereumRPC.Log
+        let token: TokenConfiguration
+        let transfer: ERC20.Transfer
+    }
+
+    /// Shopper-account deposits: the transfers to a shopper account's address (never to an
+    /// intent's deposit address), recorded as seen; they are credited once confirmed.
+    private func recordAccountDeposits(_ matches: [MatchedTransfer], notOwnedBy owners: [String: String], report: inout WatchReport) async throws {
+        guard let accounts else { return }
+        let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
+        for match in matches {
+            guard let accountId = holders[match.transfer.to.lowercased] else { continue }
+            try await accounts.recordSeen(AccountDeposit(
+                id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId, transactionHash: match.log.transactionHash,
+                logIndex: Int64(match.log.logIndex), blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash,
+                tokenContract: match.token.contract.lowercased, decimals: match.token.decimals, from: match.transfer.from.lowercased,
+                amount: match.transfer.amount, state: .seen, detectedAt: clock.now))
+            report.accountDepositsSeen += 1
+            logger.info("account deposit detected", metadata: ["account_id": "\(accountId)", "tx": "\(match.log.transactionHash)"])
+        }
+    }
+
+    /// Intent transfers: the transfers to intents' deposit addresses, recorded per intent
+    /// (payment, late or mismatched) in the transaction that re-evaluates the intent.
+    private func recordIntentTransfers(
+        _ matches: [MatchedTransfer], owners: [String: String], proven: EthereumRPC.ProvenLogs, now: Date, report: inout WatchReport
+    ) async throws {
+        var byIntent: [String: [MatchedTransfer]] = [:]
+        for match in matches {
+            if let intentId = owners[match.transfer.to.lowercased] { byIntent[intentId, default: []].append(match) }
+        }
+        let chainId = chain.chainId
+        let screens = screening != nil
+        for (intentId, found) in byIntent {
+            try await processor.process(intentId: intentId) { intent, db in
+                let kytEnabled = try await MerchantRepository.store(id: intent.storeId, on: db)?.kytEnabled ?? true
+                for match in found {
+                    let selected = intent.payment.chainId == chainId && intent.payment.coinContract?.lowercased() == match.token.contract.lowercased
+                    let kind: TransferKind = selected ? (intent.status.isTerminal ? .late : .payment) : .mismatched
+                    try await ChainTransferRepository.recordSeen(
+                        ChainTransfer(
+                            chainId: chainId, transactionHash: match.log.transactionHash, logIndex: Int64(match.log.logIndex),
+                            blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash, tokenContract: match.token.contract.lowercased,
+                            stableCoin: match.token.stableCoin, decimals: match.token.decimals, from: match.transfer.from.lowercased,
+                            to: match.transfer.to.lowercased, amount: match.transfer.amount, intentId: intentId, kind: kind, state: .seen,
+                            screening: screens && kytEnabled ? .pending : .skipped, detectedAt: now),
+                        on: db)
+                }
+            }
+            report.recorded += found.count
+            Counter(label: "stablegate_payments_detected_total", dimensions: [("chain_id", "\(chainId)")]).increment(by: found.count)
+            // From the block's time to its detection, where the block's time is known without
+            // another request: the range's last block, or a node that puts `blockTimestamp` in logs.
+            if let first = found.first?.log, let stamp = first.blockNumber == proven.to ? proven.toTimestamp : first.blockTimestamp {
+                Timer(label: "stablegate_detection_delay_seconds", dimensions: [("chain_id", "\(chainId)")])
+                    .recordSeconds(max(0, clock.now.timeIntervalSince1970 - Double(stamp)))
+            }
+            logger.info("transfer detected", metadata: ["intent_id": "\(intentId)", "transfers": "\(found.count)"])
         }
     }
 

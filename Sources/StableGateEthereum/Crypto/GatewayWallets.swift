@@ -49,5 +49,5 @@ public struct GatewayWallets: Sendable {
     }
 
     /// The hot wallet's key, for signing gas top-ups.
-    var hotKey: [UInt8] { hotWalletKey }
+    public var hotKey: [UInt8] { hotWalletKey }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import StableGateDomain
+import StableGateEthereum
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

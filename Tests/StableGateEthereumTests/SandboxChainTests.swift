@@ -2,7 +2,7 @@ import BigInt
 import StableGateDomain
 import StableGateTestSupport
 import Testing
-@testable import StableGateChain
+@testable import StableGateEthereum
 
 /// Transactions signed by this code, sent to a real EVM (py-evm), must be accepted and do
 /// what they say.

@@ -4,17 +4,18 @@ import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
-@testable import StableGateChain
+import StableGateEthereum
+@testable import StableGatePayments
 
 /// The shopper-account sender against a real EVM: a withdrawal leaves the account's wallet once
 /// (gas topped up from the hot wallet) and settles the ledger; a transfer that cannot be made is
 /// retried, then returned to the balance, never sent.
 @Suite("Account transfers on chain", .serialized)
-struct AccountTransferSenderTests {
+struct ShopperTransferSenderTests {
     static let chain = Result { try SandboxChain.start() }
 
     struct Context {
-        let sender: AccountTransferSender
+        let sender: ShopperTransferSender
         let accounts: ShopperAccountRepository
         let ledger: LedgerRepository
         let account: ShopperAccount
@@ -39,7 +40,7 @@ struct AccountTransferSenderTests {
                 id: identifiers.objectId(at: clock.now), email: "ada@example.com", passwordHash: "$2b$04$x", at: clock.now,
                 address: { try wallets.accountAddress(index: $0).lowercased })
             let rpc = EthereumRPC(url: served.rpcURL)
-            let sender = AccountTransferSender(
+            let sender = ShopperTransferSender(
                 chain: configuration, rpc: rpc, accounts: accounts, database: database,
                 intents: CheckoutIntentRepository(database: database), wallets: wallets, clock: clock,
                 identifiers: identifiers, logger: testLogger)
@@ -118,7 +119,7 @@ struct AccountTransferSenderTests {
             #expect(postponed.state == .approved && postponed.attempts == 1)
             #expect(postponed.lastError?.contains("fewer than 5000000") == true)
             #expect(postponed.nextAttemptAt > context.clock.now, "backs off")
-            for _ in 0..<AccountTransferSender.maximumAttempts {
+            for _ in 0..<ShopperTransferSender.maximumAttempts {
                 context.clock.advance(by: 601)
                 try await context.sender.run()
             }

@@ -2,6 +2,7 @@ import BigInt
 import Logging
 import SQLKit
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 #if canImport(FoundationEssentials)

@@ -1,5 +1,6 @@
 import BigInt
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 #if canImport(FoundationEssentials)

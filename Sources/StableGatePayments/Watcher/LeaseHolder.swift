@@ -4,6 +4,7 @@ import Glibc
 
 // Full Foundation: ProcessInfo.hostName.
 import Foundation
+import StableGateEthereum
 
 /// A chain lease holder's name: `host/pid/random` (the random part tells two runs of the same
 /// pid apart). Used to tell whether a holder is provably gone.

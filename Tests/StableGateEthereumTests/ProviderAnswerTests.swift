@@ -1,5 +1,5 @@
 import Testing
-@testable import StableGateChain
+@testable import StableGateEthereum
 
 /// Provider errors as the common providers word them, and the adaptive log window they drive.
 @Suite("RPC providers: error answers and the adaptive eth_getLogs window")

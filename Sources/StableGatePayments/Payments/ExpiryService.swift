@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 #if canImport(FoundationEssentials)

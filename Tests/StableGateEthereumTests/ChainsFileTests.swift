@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import StableGateChain
+@testable import StableGateEthereum
 
 @Suite("Chains file")
 struct ChainsFileTests {
