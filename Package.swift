@@ -55,6 +55,14 @@ let package = Package(
                 .product(name: "BigInt", package: "BigInt"),
             ]
         ),
+        // Runtime support shared by the services of the payments module and the server.
+        .target(
+            name: "StableGateRuntime",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "StableGateStore",
             dependencies: [
@@ -104,6 +112,7 @@ let package = Package(
             dependencies: [
                 "StableGateDomain",
                 "StableGateStore",
+                "StableGateRuntime",
                 "StableGateEthereum",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -118,6 +127,7 @@ let package = Package(
             dependencies: [
                 "StableGateDomain",
                 "StableGateStore",
+                "StableGateRuntime",
                 "StableGateEthereum",
                 "StableGatePayments",
                 "CQRencode",

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import StableGateDomain
+import StableGateRuntime
 import StableGateStore
 
 /// Deletes nonces past their replay window, old rate-limit windows, expired idempotency
@@ -13,18 +14,11 @@ struct ExpiredStateJanitor: Service {
     let logger: Logger
 
     func run() async throws {
-        // Sleeping is cancelled as soon as a graceful shutdown begins.
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let removed = try await ledger.purgeExpired(now: clock.now)
-                    if removed > 0 { logger.debug("purged expired request state", metadata: ["rows": "\(removed)"]) }
-                    try await accounts.purge(before: clock.now.addingTimeInterval(-86_400), now: clock.now)
-                } catch {
-                    logger.warning("purging expired request state failed", metadata: ["error": "\(error)"])
-                }
-                try await Task.sleep(for: interval)
-            }
+        await runPeriodically(every: interval, logger: logger, failure: "purging expired request state failed") {
+            let removed = try await ledger.purgeExpired(now: clock.now)
+            if removed > 0 { logger.debug("purged expired request state", metadata: ["rows": "\(removed)"]) }
+            try await accounts.purge(before: clock.now.addingTimeInterval(-86_400), now: clock.now)
+            return true
         }
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import StableGateDomain
 import StableGateEthereum
+import StableGateRuntime
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -36,15 +37,9 @@ public struct ExpiryService: Service {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    _ = try await sweep()
-                } catch {
-                    logger.warning("expiry pass failed; retrying", metadata: ["error": "\(error)"])
-                }
-                try await Task.sleep(for: interval)
-            }
+        await runPeriodically(every: interval, logger: logger, failure: "expiry pass failed; retrying") {
+            _ = try await sweep()
+            return true
         }
     }
 

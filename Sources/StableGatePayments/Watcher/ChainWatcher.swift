@@ -4,6 +4,7 @@ import Metrics
 import ServiceLifecycle
 import StableGateDomain
 import StableGateEthereum
+import StableGateRuntime
 import StableGateStore
 import Synchronization
 
@@ -116,30 +117,23 @@ public final class ChainWatcher: Service {
     /// poll interval or two of its block whatever the sweeper is doing. Both act only while
     /// this instance holds the chain's lease.
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.loop("detection") { try await self.detectionPass() } }
-                group.addTask { await self.loop("forwarding") { try await self.forwardingPass() } }
-            }
+        // Each loop ends as soon as graceful shutdown begins; the lease is then given up at once.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.loop("detection") { try await self.detectionPass() } }
+            group.addTask { await self.loop("forwarding") { try await self.forwardingPass() } }
         }
         try? await cursors.releaseLease(chainId: chain.chainId, holder: holder)
     }
 
     /// Runs `body` once per poll interval: a pass that took part of the interval is followed by
     /// only the rest of it, so detection keeps to the poll rate however long passes take.
-    private func loop(_ name: String, _ body: @Sendable () async throws -> WatchReport) async {
-        let clock = ContinuousClock()
-        while !Task.isCancelled {
-            let started = clock.now
-            do {
-                _ = try await body()
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("chain watcher \(name) pass failed; retrying", metadata: ["error": "\(error)"])
-            }
-            let rest = chain.pollInterval - (clock.now - started)
-            do { try await Task.sleep(for: max(rest, .milliseconds(10))) } catch { return }
+    private func loop(_ name: String, _ body: @escaping @Sendable () async throws -> WatchReport) async {
+        await runPeriodically(
+            every: chain.pollInterval, pacing: .fixedRate(minimumRest: .milliseconds(10)), logger: logger,
+            failure: "chain watcher \(name) pass failed; retrying"
+        ) {
+            _ = try await body()
+            return true
         }
     }
 
