@@ -151,10 +151,24 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // Benchmarks the CLI runs (bench-seed-orders, bench-watcher); not part of the server.
+        .target(
+            name: "StableGateBenchmarks",
+            dependencies: [
+                "StableGateApp",
+                "StableGateDomain",
+                "StableGateStore",
+                "StableGateEthereum",
+                "StableGatePayments",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "stablegate",
             dependencies: [
                 "StableGateApp",
+                "StableGateBenchmarks",
                 "AllScaleKit",
                 "StableGateStore",
                 "StableGateEthereum",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StableGateApp
+import StableGateBenchmarks
 import StableGateEthereum
 import StableGateDomain
 

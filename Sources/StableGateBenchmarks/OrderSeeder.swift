@@ -1,4 +1,5 @@
 import BigInt
+import StableGateApp
 import StableGateDomain
 import StableGateStore
 

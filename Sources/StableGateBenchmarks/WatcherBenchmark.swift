@@ -1,5 +1,6 @@
 import BigInt
 import Logging
+import StableGateApp
 import StableGateEthereum
 import StableGatePayments
 import StableGateDomain
