@@ -17,6 +17,7 @@ struct ShopperTransferSenderTests {
     struct Context {
         let sender: ShopperTransferSender
         let accounts: ShopperAccountRepository
+        let signedTransactions: SignedTransactionRepository
         let ledger: LedgerRepository
         let account: ShopperAccount
         let rpc: EthereumRPC
@@ -45,7 +46,8 @@ struct ShopperTransferSenderTests {
                 intents: CheckoutIntentRepository(database: database), wallets: wallets, clock: clock,
                 identifiers: identifiers, logger: testLogger)
             try await body(Context(
-                sender: sender, accounts: accounts, ledger: LedgerRepository(database: database), account: account, rpc: rpc,
+                sender: sender, accounts: accounts,
+                signedTransactions: SignedTransactionRepository(database: database, table: .accountTransfers), ledger: LedgerRepository(database: database), account: account, rpc: rpc,
                 token: try #require(EthereumAddress(served.tokens["USDT"]!.contract)), clock: clock, chainId: served.chainId))
             let entries = try await LedgerRepository(database: database).entries()
             #expect(LedgerBook.violations(entries).isEmpty, "\(LedgerBook.violations(entries))")
@@ -98,7 +100,7 @@ struct ShopperTransferSenderTests {
             #expect(try await context.rpc.tokenBalance(token: context.token, owner: recipient) == 4_000_000)
             let wallet = try #require(EthereumAddress(context.account.depositAddress))
             #expect(try await context.rpc.tokenBalance(token: context.token, owner: wallet) == 6_000_000)
-            let kinds = try await context.accounts.transactions(transferId: transfer.id).map(\.kind)
+            let kinds = try await context.signedTransactions.transactions(owner: transfer.id).map(\.kind)
             #expect(kinds.filter { $0 == .payout }.count == 1)
             #expect(kinds.contains(.gas), "the account's wallet had no gas of its own")
             #expect(try await context.ledger.balance(of: context.account.ledgerAccount, asset: transfer.asset) == DecimalAmount("6"))
@@ -125,7 +127,7 @@ struct ShopperTransferSenderTests {
             }
             #expect(try await context.accounts.transfer(id: transfer.id)?.state == .failed)
             #expect(try await context.ledger.balance(of: context.account.ledgerAccount, asset: transfer.asset) == DecimalAmount("5"))
-            #expect(try await context.accounts.transactions(transferId: transfer.id).isEmpty, "nothing was ever signed")
+            #expect(try await context.signedTransactions.transactions(owner: transfer.id).isEmpty, "nothing was ever signed")
             #expect(try await context.rpc.tokenBalance(token: context.token, owner: recipient) == 0)
         }
     }

@@ -29,7 +29,8 @@ public struct ShopperTransferSender: Sendable {
     let chain: ChainConfiguration
     let rpc: EthereumRPC
     let accounts: ShopperAccountRepository
-    let transactions: SignedTransactionRepository
+    /// Its transfers' signed transactions.
+    let signedTransactions: SignedTransactionRepository
     let intents: CheckoutIntentRepository
     let wallets: GatewayWallets
     let clock: any WallClock
@@ -46,7 +47,7 @@ public struct ShopperTransferSender: Sendable {
         self.chain = chain
         self.rpc = rpc
         self.accounts = accounts
-        self.transactions = SignedTransactionRepository(database: database)
+        self.signedTransactions = SignedTransactionRepository(database: database, table: .accountTransfers)
         self.intents = intents
         self.wallets = wallets
         self.clock = clock
@@ -55,7 +56,7 @@ public struct ShopperTransferSender: Sendable {
         self.logger = logger
     }
 
-    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: transactions, clock: clock) }
+    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock) }
 
     private struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -87,13 +88,13 @@ public struct ShopperTransferSender: Sendable {
 
         // 1. Follow up what is already on its way. A payout counts as mined (or reverted) only
         // once its block has the chain's confirmations: a reorg could still undo it before.
-        var transactions = try await accounts.transactions(transferId: transfer.id)
+        var transactions = try await signedTransactions.transactions(owner: transfer.id)
         var waiting = false
         let head = Int64(try await rpc.blockNumber())
         for var transaction in transactions where transaction.state == .signed || transaction.state == .broadcast {
             let receipt = try await rpc.receipt(transaction.hash)
             if let receipt, transaction.kind == .gas || head - Int64(receipt.blockNumber) + 1 >= Int64(chain.confirmations) {
-                try await outgoing.record(receipt, on: &transaction, among: transactions, save: accounts.update)
+                try await outgoing.record(receipt, on: &transaction, among: transactions, save: signedTransactions.update)
                 logger.info("account transaction mined", metadata: metadata(transfer, ["kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "ok": "\(receipt.succeeded)"]))
             } else if receipt != nil {
                 waiting = true  // mined, not yet deep enough (broadcast, or signed and sent just before a crash)
@@ -109,7 +110,7 @@ public struct ShopperTransferSender: Sendable {
                 waiting = true
             }
         }
-        transactions = try await accounts.transactions(transferId: transfer.id)
+        transactions = try await signedTransactions.transactions(owner: transfer.id)
         if let mined = transactions.first(where: { $0.kind == .payout && $0.state == .mined }) {
             transfer.state = .sent
             transfer.lastError = nil
@@ -179,12 +180,12 @@ public struct ShopperTransferSender: Sendable {
     ) async throws -> SweepTransaction {
         let signed = try outgoing.signed(
             transaction, key: key, id: identifiers.objectId(at: clock.now), ownerId: transfer.id, kind: kind, attempt: attempt, from: from)
-        try await accounts.insert(signed)
+        try await signedTransactions.insert(signed)
         return signed
     }
 
     private func broadcast(_ transaction: inout SweepTransaction, _ transfer: AccountTransfer) async throws {
-        try await outgoing.broadcast(&transaction, save: accounts.update, fault: .afterAccountBroadcast, nonceTooLowIsFinal: false)
+        try await outgoing.broadcast(&transaction, save: signedTransactions.update, fault: .afterAccountBroadcast, nonceTooLowIsFinal: false)
         guard transaction.state == .broadcast else { return }
         logger.info("account transaction broadcast", metadata: metadata(transfer, [
             "kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "nonce": "\(transaction.nonce)",
@@ -224,7 +225,7 @@ public struct ShopperTransferSender: Sendable {
                 chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet, value: BigUInt(100_000) * fees.maximumPerGas)
         } else {
             // The replacement offers more for gas than the top-up covered: top up first.
-            let transactions = try await accounts.transactions(transferId: transfer.id)
+            let transactions = try await signedTransactions.transactions(owner: transfer.id)
             if try await toppedUp(wallet, toCover: BigUInt(100_000) * fees.maximumPerGas, fees: fees, transfer: transfer, transactions: transactions) {
                 return
             }
@@ -251,7 +252,7 @@ public struct ShopperTransferSender: Sendable {
     private func postpone(_ original: AccountTransfer, because reason: String) async throws {
         var transfer = original
         transfer.attempts += 1
-        let live = try await accounts.transactions(transferId: transfer.id).contains { $0.state == .signed || $0.state == .broadcast }
+        let live = try await signedTransactions.transactions(owner: transfer.id).contains { $0.state == .signed || $0.state == .broadcast }
         if transfer.attempts >= Self.maximumAttempts && !live {
             try await giveUp(transfer, because: reason)
             return

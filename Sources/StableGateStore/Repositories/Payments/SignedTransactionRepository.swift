@@ -16,19 +16,27 @@ import Foundation
 /// the repository's database in a transaction (or a read) of its own.
 public struct SignedTransactionRepository: Sendable {
     public let database: any DatabaseClient
+    /// Whose transactions the instance methods store and read: sweeps or shopper transfers'.
+    public let table: SignedTransactionTable
 
-    public init(database: any DatabaseClient) {
+    public init(database: any DatabaseClient, table: SignedTransactionTable = .sweeps) {
         self.database = database
+        self.table = table
     }
 
     /// Stores a signed transaction before it is broadcast.
-    public func insert(_ sweep: SweepTransaction) async throws {
-        try await database.transaction { db in try await Self.insert(sweep, into: .sweeps, on: db) }
+    public func insert(_ transaction: SweepTransaction) async throws {
+        try await database.transaction { db in try await Self.insert(transaction, into: table, on: db) }
     }
 
-    /// Stores a sweep transaction's state.
-    public func update(_ sweep: SweepTransaction) async throws {
-        try await database.transaction { db in try await Self.update(sweep, in: .sweeps, on: db) }
+    /// Stores a signed transaction's state.
+    public func update(_ transaction: SweepTransaction) async throws {
+        try await database.transaction { db in try await Self.update(transaction, in: table, on: db) }
+    }
+
+    /// The signed transactions of an owner (a settlement or a shopper transfer), by kind and attempt.
+    public func transactions(owner: String) async throws -> [SweepTransaction] {
+        try await database.read { db in try await Self.transactions(owner: owner, in: table, on: db) }
     }
 
     /// The sweep transactions of a settlement, by kind and attempt.
