@@ -10,10 +10,6 @@ import Foundation
 
 /// Where each chain's watcher has scanned to (its cursor) and which instance holds the lease
 /// to watch it.
-///
-/// Like every repository: an operation that callers compose into their own transaction is
-/// written once, as `static func …(on db:)`; the instance method of the same name runs it on
-/// the repository's database in a transaction (or a read) of its own.
 public struct ChainCursorRepository: Sendable {
     public let database: any DatabaseClient
 

@@ -10,10 +10,6 @@ import Foundation
 
 /// ERC-20 transfers seen on chain to intents' deposit addresses: where each stands (seen,
 /// confirmed, dropped), its KYT verdict, its kind and whether it was credited.
-///
-/// Like every repository: an operation that callers compose into their own transaction is
-/// written once, as `static func …(on db:)`; the instance method of the same name runs it on
-/// the repository's database in a transaction (or a read) of its own.
 public struct ChainTransferRepository: Sendable {
     public let database: any DatabaseClient
 

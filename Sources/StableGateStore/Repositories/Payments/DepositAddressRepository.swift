@@ -9,10 +9,6 @@ import Foundation
 #endif
 
 /// The deposit addresses handed to intents and the HD derivation index each was derived at.
-///
-/// Like every repository: an operation that callers compose into their own transaction is
-/// written once, as `static func …(on db:)`; the instance method of the same name runs it on
-/// the repository's database in a transaction (or a read) of its own.
 public struct DepositAddressRepository: Sendable {
     public let database: any DatabaseClient
 

@@ -10,10 +10,6 @@ import Foundation
 
 /// Settlements: money confirmed for an intent, to forward from its deposit address to the
 /// merchant (net) and the fee address.
-///
-/// Like every repository: an operation that callers compose into their own transaction is
-/// written once, as `static func …(on db:)`; the instance method of the same name runs it on
-/// the repository's database in a transaction (or a read) of its own.
 public struct SettlementRepository: Sendable {
     public let database: any DatabaseClient
 

@@ -10,10 +10,6 @@ import Foundation
 
 /// Transactions this gateway signed before broadcasting them — forwarding sweeps (owned by a
 /// settlement) and shopper-account transfers (owned by a transfer) — and the nonces they use.
-///
-/// Like every repository: an operation that callers compose into their own transaction is
-/// written once, as `static func …(on db:)`; the instance method of the same name runs it on
-/// the repository's database in a transaction (or a read) of its own.
 public struct SignedTransactionRepository: Sendable {
     public let database: any DatabaseClient
     /// Whose transactions the instance methods store and read: sweeps or shopper transfers'.
