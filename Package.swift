@@ -185,6 +185,10 @@ let package = Package(
             dependencies: ["AllScaleKit", "StableGateDomain"]
         ),
         .testTarget(
+            name: "StableGateRuntimeTests",
+            dependencies: ["StableGateRuntime", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "StableGateDomainTests",
             dependencies: ["StableGateDomain", .product(name: "BigInt", package: "BigInt")]
         ),
