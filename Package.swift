@@ -55,6 +55,14 @@ let package = Package(
                 .product(name: "BigInt", package: "BigInt"),
             ]
         ),
+        // Runtime support shared by the services of the payments module and the server.
+        .target(
+            name: "StableGateRuntime",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "StableGateStore",
             dependencies: [
@@ -84,16 +92,32 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // Pure Ethereum: crypto, encoding, transactions, JSON-RPC. No store.
         .target(
-            name: "StableGateChain",
+            name: "StableGateEthereum",
             dependencies: [
                 "StableGateDomain",
-                "StableGateStore",
                 "CSecp256k1",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Payments on chain: deposits, the watcher, the processor, expiry, the sweeper and the
+        // shopper-transfer sender, over the store.
+        .target(
+            name: "StableGatePayments",
+            dependencies: [
+                "StableGateDomain",
+                "StableGateStore",
+                "StableGateRuntime",
+                "StableGateEthereum",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
@@ -103,7 +127,9 @@ let package = Package(
             dependencies: [
                 "StableGateDomain",
                 "StableGateStore",
-                "StableGateChain",
+                "StableGateRuntime",
+                "StableGateEthereum",
+                "StableGatePayments",
                 "CQRencode",
                 "CCrypt",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,13 +151,28 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // Benchmarks the CLI runs (bench-seed-orders, bench-watcher); not part of the server.
+        .target(
+            name: "StableGateBenchmarks",
+            dependencies: [
+                "StableGateApp",
+                "StableGateDomain",
+                "StableGateStore",
+                "StableGateEthereum",
+                "StableGatePayments",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "stablegate",
             dependencies: [
                 "StableGateApp",
+                "StableGateBenchmarks",
                 "AllScaleKit",
                 "StableGateStore",
-                "StableGateChain",
+                "StableGateEthereum",
+                "StableGatePayments",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,6 +185,10 @@ let package = Package(
             dependencies: ["AllScaleKit", "StableGateDomain"]
         ),
         .testTarget(
+            name: "StableGateRuntimeTests",
+            dependencies: ["StableGateRuntime", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "StableGateDomainTests",
             dependencies: ["StableGateDomain", .product(name: "BigInt", package: "BigInt")]
         ),
@@ -151,7 +196,7 @@ let package = Package(
             name: "StableGateTestSupport",
             dependencies: [
                 "StableGateStore",
-                "StableGateChain",
+                "StableGateEthereum",
                 "StableGateDomain",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -160,12 +205,22 @@ let package = Package(
             path: "Tests/StableGateTestSupport"
         ),
         .testTarget(
-            name: "StableGateChainTests",
-            dependencies: ["StableGateChain", "StableGateDomain", "StableGateTestSupport", .product(name: "BigInt", package: "BigInt")]
+            name: "StableGateEthereumTests",
+            dependencies: ["StableGateEthereum", "StableGateDomain", "StableGateTestSupport", .product(name: "BigInt", package: "BigInt")]
+        ),
+        .testTarget(
+            name: "StableGatePaymentsTests",
+            dependencies: [
+                "StableGatePayments", "StableGateEthereum", "StableGateStore", "StableGateDomain", "StableGateTestSupport",
+                .product(name: "BigInt", package: "BigInt"),
+            ]
         ),
         .testTarget(
             name: "StableGateStoreTests",
-            dependencies: ["StableGateStore", "StableGateDomain", "StableGateTestSupport", .product(name: "SQLKit", package: "sql-kit")]
+            dependencies: [
+                "StableGateStore", "StableGateDomain", "StableGateTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "StableGateAppTests",
@@ -181,3 +236,12 @@ let package = Package(
         ),
     ]
 )
+
+// Upcoming language features every target of ours compiles with, as the Swift server projects
+// do: `any` spelled out for existentials, and a file uses only members of modules it imports.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

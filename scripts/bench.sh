@@ -58,7 +58,7 @@ run_backend() {
     echo "$name $label ${line#RESULT }"
   }
   # Each kind twice, side by side: as stores are by default, then with the store's response
-  # signing on (ALLSCALE-CURRENT.md §4). Fresh nonces for the second run, and a pause for the
+  # signing on (docs/WIRE-CONTRACT.md §8). Fresh nonces for the second run, and a pause for the
   # API key cache (5 s) to pick the setting up; a signed answer is checked before measuring.
   signing() {
     $BIN stores set --store "$store" --signed-responses "$1" "${common[@]}" > /dev/null

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StableGateApp
+import StableGateBenchmarks
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,6 +1,7 @@
 import ArgumentParser
 import StableGateApp
-import StableGateChain
+import StableGateBenchmarks
+import StableGateEthereum
 import StableGateDomain
 
 #if canImport(FoundationEssentials)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import StableGateApp
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
@@ -183,11 +184,11 @@ struct IntentsCommand: AsyncParsableCommand {
             let json = try await global.withEnvironment { environment -> JSONValue in
                 let intent = try await environment.intents.find(id: intentId).orThrow("no checkout intent \(intentId)")
                 let transitions = try await environment.intents.transitions(intentId: intentId)
-                let transfers = try await environment.payments.transfers(intentId: intentId)
-                let settlements = try await environment.payments.settlements(intentId: intentId)
+                let transfers = try await environment.chainTransfers.transfers(intentId: intentId)
+                let settlements = try await environment.settlements.settlements(intentId: intentId)
                 var sweeps: [JSONValue] = []
                 for settlement in settlements {
-                    for sweep in try await environment.payments.sweeps(settlementId: settlement.id) {
+                    for sweep in try await environment.signedTransactions.sweeps(settlementId: settlement.id) {
                         sweeps.append(.object([
                             ("settlement_id", .string(settlement.id)), ("kind", .string(sweep.kind.rawValue)), ("attempt", .int(sweep.attempt)),
                             ("nonce", .int(sweep.nonce)), ("tx_hash", .string(sweep.hash)), ("state", .string(sweep.state.rawValue)),
@@ -242,7 +243,7 @@ struct TransfersCommand: AsyncParsableCommand {
         func run() async throws {
             // One more than printed, to say whether the list was cut.
             let found = try await global.withEnvironment { environment -> [ChainTransfer] in
-                try await environment.payments.transfers(kinds: dust ? [.dust] : late ? [.late] : nil, held: held, limit: limit + 1)
+                try await environment.chainTransfers.transfers(kinds: dust ? [.dust] : late ? [.late] : nil, held: held, limit: limit + 1)
             }
             let transfers = Array(found.prefix(limit))
             if found.count > limit {
@@ -270,7 +271,7 @@ struct TransfersCommand: AsyncParsableCommand {
                 // The settlement names the fee wallet, which comes with the chains' keys.
                 guard environment.wallets != nil else { throw ValidationError("release-dust needs the gateway's chains file: pass --chains FILE as for serve") }
                 let processor = environment.paymentProcessor(logger: environment.logger)
-                let held = try await environment.payments.intentsHoldingDust(intentId: intent)
+                let held = try await environment.chainTransfers.intentsHoldingDust(intentId: intent)
                 for id in held { try await processor.process(intentId: id, releasingDust: true) }
                 print("released the dust of \(held.count) intent\(held.count == 1 ? "" : "s")")
             }

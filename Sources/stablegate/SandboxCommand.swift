@@ -1,7 +1,8 @@
 import ArgumentParser
 import BigInt
 import StableGateApp
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 

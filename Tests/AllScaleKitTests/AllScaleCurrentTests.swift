@@ -4,8 +4,8 @@ import StableGateDomain
 import Synchronization
 import Testing
 
-/// The current edition of the contract (ALLSCALE-CURRENT.md): the status enum (§2), webhook
-/// signatures and both body formats (§1), and signed responses (§4), against
+/// The current edition of the contract (docs/WIRE-CONTRACT.md): the status enum (§6.1), webhook
+/// signatures and both body formats (§7), and signed responses (§8), against
 /// Tests/Fixtures/allscale-current-vectors.json (computed with Python's hashlib/hmac/base64;
 /// the server's tests read the same file).
 @Suite("AllScaleKit: current edition — statuses, AllScale webhooks, signed responses")
@@ -66,7 +66,7 @@ struct AllScaleCurrentTests {
 
     static func vector(_ prefix: String) -> Vectors.Webhook { fixture.webhooks.first { $0.name.hasPrefix(prefix) }! }
 
-    // MARK: §2 statuses
+    // MARK: Statuses (docs/WIRE-CONTRACT.md §6.1)
 
     @Test("Statuses of the current edition: values, names, PAYING alias VIEWED, terminal set, lookup by name")
     func statuses() {
@@ -95,7 +95,7 @@ struct AllScaleCurrentTests {
         }
     }
 
-    // MARK: §1 webhook vectors
+    // MARK: Webhook vectors (docs/WIRE-CONTRACT.md §7.2, §7.6)
 
     @Test("Webhook canonical string and signature match the Python vectors byte for byte", arguments: fixture.webhooks)
     func webhookVectors(vector: Vectors.Webhook) {
@@ -134,7 +134,7 @@ struct AllScaleCurrentTests {
         #expect(WebhookSigner.canonicalString(path: "", query: "", webhookId: "w", timestamp: "1", nonce: "n", body: []).split(separator: "\n")[2] == "/")
     }
 
-    // MARK: §1 decoding
+    // MARK: Decoding (docs/WIRE-CONTRACT.md §7.3, §7.4)
 
     @Test("An AllScale-format delivery decodes with exact member values (fiat, no status member)")
     func decodesFiatPayment() async throws {
@@ -196,7 +196,7 @@ struct AllScaleCurrentTests {
         #expect(event.intent?.status == .confirmed && event.intent?.amountCoins == "25.99" && event.intent?.orderId == "wc_1042")
     }
 
-    // MARK: §1 refusals
+    // MARK: Refusals (docs/WIRE-CONTRACT.md §7.6)
 
     static let webhookId = "wh_5f2c8a91d3b7e604"
 
@@ -347,7 +347,7 @@ struct AllScaleCurrentTests {
         #expect(try JSONDecoder().decode(AllScaleCheckoutWebhook.self, from: encoder.encode(decoded)) == decoded)
     }
 
-    // MARK: §4 signed responses
+    // MARK: Signed responses (docs/WIRE-CONTRACT.md §8)
 
     @Test("Response canonical string and signature match the Python vectors; each vector verifies", arguments: fixture.responses)
     func responseVectors(vector: Vectors.Response) throws {
@@ -418,7 +418,7 @@ struct AllScaleCurrentTests {
         #expect(Self.passes(Self.failure(tampered, path: vector.path, nonce: vector.requestNonce, requestBody: body)))
     }
 
-    // MARK: §4 in the client (scripted transport; the live path is tested against a gateway)
+    // MARK: Signed responses in the client (docs/WIRE-CONTRACT.md §8; scripted transport; the live path is tested against a gateway)
 
     /// Answers every request through `answer`, signing the answer as a server would when `sign`
     /// says so (with the request's own path, nonce and body), and records the requests.

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// The SDK on its own: the server's signing vectors, enums against the server's, open enums,
-/// and the retry rules (webhooks, statuses and signed responses of the current edition are in
+/// and the retry rules (webhooks, statuses and signed responses, docs/WIRE-CONTRACT.md §7, §6.1, §8, are in
 /// AllScaleCurrentTests) with a scripted transport (the live tests against
 /// a real gateway are in StableGateAppTests/AllScaleKitLiveTests).
 @Suite("AllScaleKit: signing, models, retries")
@@ -65,7 +65,7 @@ struct AllScaleKitTests {
         #expect(coin.body().serialized == #"{"stable_coin":1,"amount_cents":99}"#)
     }
 
-    // MARK: Webhooks and signed responses: AllScaleCurrentTests.swift (ALLSCALE-CURRENT.md §1, §2, §4)
+    // MARK: Webhooks and signed responses: AllScaleCurrentTests.swift (docs/WIRE-CONTRACT.md §7, §6.1, §8)
 
     // MARK: Retries
 

@@ -218,7 +218,7 @@ struct DashboardOrdersTests {
                 #expect(confirmed.count == 1 + expected.count)
                 let paidSum = confirmed.dropFirst().reduce(DecimalAmount.zero) { $0 + DecimalAmount(column($1, "actual_paid_amount"))! }
                 #expect(MoneyRules.wireString(paidSum) == Self.amount(expected.reduce(0) { $0 + $1.paidMicro! }))
-                let exports = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                let exports = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
                     .filter { $0.action == "orders.exported" }
                 #expect(exports.count == 2)
             }

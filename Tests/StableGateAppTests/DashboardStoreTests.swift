@@ -48,7 +48,7 @@ struct DashboardStoreTests {
                 let page = try await browser.get("/dashboard/settings?saved=1")
                 #expect(page.html.contains("Settings saved.") && page.html.contains("https://shop.example/hooks/stablegate"))
 
-                let audit = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                let audit = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
                 let entry = try #require(audit.first { $0.action == "settings.updated" })
                 #expect(entry.actor == "owner@shop.example" && entry.userId != nil)
                 let detail = try JSONParser.parse(Array(entry.detail.utf8))
@@ -97,7 +97,7 @@ struct DashboardStoreTests {
                 let unsigned = try await client.send(SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock))
                 #expect(unsigned.headers[HTTPField.Name("X-Response-Signature")!] == nil)
 
-                let audit = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                let audit = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
                 #expect(audit.contains { $0.detail.contains("webhook_id") && $0.detail.contains(webhookId) })
             }
         }
@@ -124,7 +124,7 @@ struct DashboardStoreTests {
                 #expect(refused.status == .badRequest)
                 #expect(refused.html.contains("Not saved") && refused.html.contains(reason), "\(reason) not in the page")
                 #expect(try await harness.environment.merchants.store(id: harness.merchant.storeId) == before)
-                #expect(try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                #expect(try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
                     .allSatisfy { $0.action != "settings.updated" })
             }
         }
@@ -186,7 +186,7 @@ struct DashboardStoreTests {
 
                 try await browser.post("/dashboard/settings/logo/remove", [("csrf", csrf)])
                 #expect(try await client.execute(uri: "/stores/\(harness.merchant.storeId)/logo", method: .get).status == .notFound)
-                let actions = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(\.action)
+                let actions = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(\.action)
                 #expect(actions.contains("logo.updated") && actions.contains("logo.removed"))
             }
         }
@@ -235,7 +235,7 @@ struct DashboardStoreTests {
                 #expect(!refused.isSuccess && refused.status == .unauthorized)
                 #expect(try await browser.get("/dashboard/keys/\(harness.merchant.apiKey)").status == .notFound, "a revoked key cannot be edited")
 
-                let actions = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(\.action)
+                let actions = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(\.action)
                 #expect(actions.filter { $0 == "api_key.created" }.count == 1)
                 #expect(actions.contains("api_key.updated") && actions.contains("api_key.revoked"))
                 let audit = try await browser.get("/dashboard/audit")

@@ -115,7 +115,7 @@ enum DashboardFixtures {
     @discardableResult
     static func user(_ harness: GatewayHarness, merchantId: String, email: String, password: String = password) async throws -> DashboardUser {
         let link = try await DashboardUserOnboarding(environment: harness.environment).invite(merchantId: merchantId, email: email, reset: false)
-        let accounts = AccountRepository(database: harness.environment.database)
+        let accounts = DashboardUserRepository(database: harness.environment.database)
         try await accounts.setPassword(userId: link.userId, hash: try await PasswordHasher(cost: 4).hash(password))
         return try requireUser(try await accounts.user(id: link.userId))
     }

@@ -2,7 +2,7 @@ import BigInt
 import Foundation
 import HummingbirdTesting
 @testable import StableGateApp
-import StableGateChain
+import StableGatePayments
 import Synchronization
 import StableGateDomain
 import StableGateStore

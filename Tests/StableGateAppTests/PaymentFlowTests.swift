@@ -2,7 +2,8 @@ import BigInt
 import Foundation
 import HummingbirdTesting
 import StableGateApp
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
@@ -134,8 +135,8 @@ struct PaymentFlowTests {
                 let merchantTx = try #require(full.string("tx_hash_2"))
                 #expect(try await EthereumRPC(url: context.chain.chains[0].rpcURL).receipt(merchantTx)?.succeeded == true)
                 // Counted once: one transfer row, one settlement.
-                #expect(try await context.harness.environment.payments.transfers(intentId: id).count == 1)
-                #expect(try await context.harness.environment.payments.settlements(intentId: id).count == 1)
+                #expect(try await context.harness.environment.chainTransfers.transfers(intentId: id).count == 1)
+                #expect(try await context.harness.environment.settlements.settlements(intentId: id).count == 1)
                 let transitions = try await context.harness.environment.intents.transitions(intentId: id).map(\.to)
                 #expect(transitions == [.created, .tempWalletReceived, .onChain, .confirmed])
                 // The merchant's dashboard tells it too: the payment, the forwarding, the money.
@@ -188,7 +189,7 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "4.00")
                 try await context.chain.mine(2)
                 try await eventually("first part confirmed") {
-                    try await context.harness.environment.payments.transfers(intentId: id).first?.state == .confirmed ? true : nil
+                    try await context.harness.environment.chainTransfers.transfers(intentId: id).first?.state == .confirmed ? true : nil
                 }
                 #expect(try await intentNow(context, id).status == .onChain, "a partial payment must not confirm")
                 _ = try await pay(context, to: deposit, amount: "6.50")
@@ -207,7 +208,7 @@ struct PaymentFlowTests {
                 #expect(late.latePaidAmount == DecimalAmount("1"))
                 #expect(late.status == .confirmed)
                 #expect(late.payment.actualPaidAmount == DecimalAmount("10.5"), "the order's amount does not change")
-                #expect(try await context.harness.environment.payments.settlements(intentId: id).count == 2)
+                #expect(try await context.harness.environment.settlements.settlements(intentId: id).count == 2)
                 #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 10_395_000 + 990_000)
                 let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
                 #expect(full.string("overpaid_amount") == "0.50")
@@ -225,7 +226,7 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "4.00")
                 try await context.chain.mine(2)
                 try await eventually("partial confirmed") {
-                    try await context.harness.environment.payments.transfers(intentId: id).first?.state == .confirmed ? true : nil
+                    try await context.harness.environment.chainTransfers.transfers(intentId: id).first?.state == .confirmed ? true : nil
                 }
                 clock.advance(by: 1801)
                 let done = try await waitFor(.underpaid, settled: true, context, id)
@@ -281,9 +282,9 @@ struct PaymentFlowTests {
                 #expect(rejected.map(\.to) == [.rejected])
                 let ended = try await intentNow(context, id)
                 #expect(ended.status == .rejected && ended.settlementStatus == .held && ended.payment.errorMessage?.contains("rejected by the operator") == true)
-                let transfer = try #require(try await context.harness.environment.payments.transfers(intentId: id).first)
+                let transfer = try #require(try await context.harness.environment.chainTransfers.transfers(intentId: id).first)
                 #expect(transfer.screening == .flagged)
-                #expect(try await context.harness.environment.payments.settlements(intentId: id).isEmpty)
+                #expect(try await context.harness.environment.settlements.settlements(intentId: id).isEmpty)
                 await #expect(throws: ReviewRefused.self, "a decided order takes no second decision") {
                     try await processor.review(intentId: id, decision: .release)
                 }
@@ -293,7 +294,7 @@ struct PaymentFlowTests {
                 #expect(released.map(\.to) == [.onChain, .confirmed])
                 let confirmed = try await waitFor(.confirmed, settled: true, context, other)
                 #expect(confirmed.payment.errorMessage == nil && confirmed.payment.actualPaidAmount == DecimalAmount("10.00"))
-                #expect(try await context.harness.environment.payments.transfers(intentId: other).first?.screening == .released)
+                #expect(try await context.harness.environment.chainTransfers.transfers(intentId: other).first?.screening == .released)
                 #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) > 0, "released money is forwarded")
                 #expect(try await context.chain.tokenBalance("USDT", of: deposit) == 10_000_000, "the rejected order's money stays held")
             }
@@ -310,7 +311,7 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "10.00", token: "USDC")
                 try await context.chain.mine(2)
                 try await eventually("the USDC transfer confirmed") {
-                    try await context.harness.environment.payments.transfers(intentId: id).first { $0.kind == .mismatched && $0.state == .confirmed }
+                    try await context.harness.environment.chainTransfers.transfers(intentId: id).first { $0.kind == .mismatched && $0.state == .confirmed }
                 }
                 #expect(try await intentNow(context, id).status == .tempWalletReceived, "the wrong coin pays nothing")
                 clock.advance(by: 1801)
@@ -321,8 +322,8 @@ struct PaymentFlowTests {
                 }
                 #expect(try await processor.review(intentId: id, decision: .close).map(\.to) == [.timeout])
                 #expect(try await intentNow(context, id).status == .timeout)
-                #expect(try await context.harness.environment.payments.transfers(intentId: id).map(\.kind) == [.held])
-                #expect(try await context.harness.environment.payments.transfers(kinds: [.held]).contains { $0.intentId == id }, "listed with the held money")
+                #expect(try await context.harness.environment.chainTransfers.transfers(intentId: id).map(\.kind) == [.held])
+                #expect(try await context.harness.environment.chainTransfers.transfers(kinds: [.held]).contains { $0.intentId == id }, "listed with the held money")
                 #expect(try await context.chain.tokenBalance("USDC", of: deposit) == 10_000_000)
             }
         }
@@ -373,7 +374,7 @@ struct PaymentFlowTests {
         let served = context.chain.chains[0]
         let head = Int64(try await EthereumRPC(url: served.rpcURL).blockNumber())
         try await eventually("scan past block \(head)") {
-            (try await context.harness.environment.payments.cursor(chainId: served.chainId) ?? 0) > head ? true : nil
+            (try await context.harness.environment.chainCursors.cursor(chainId: served.chainId) ?? 0) > head ? true : nil
         }
     }
 
@@ -395,7 +396,7 @@ struct PaymentFlowTests {
                 let done = try await waitFor(.confirmed, settled: true, context, id)
                 #expect(done.payment.txHash == tx && done.payment.txFrom == context.chain.chains[0].accounts[1].address.lowercased())
                 #expect(done.settlementStatus == .settled && done.payment.errorMessage == nil)
-                let transfers = try await context.harness.environment.payments.transfers(intentId: id)
+                let transfers = try await context.harness.environment.chainTransfers.transfers(intentId: id)
                 #expect(transfers.count == 1 && transfers.allSatisfy { $0.amount > 0 }, "zero-value transfers are not recorded")
                 #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 9_900_000)
             }
@@ -427,7 +428,8 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "10.00")
                 try await context.chain.mine(2)
                 _ = try await waitFor(.confirmed, settled: true, context, id)
-                let payments = context.harness.environment.payments
+                let transfers = context.harness.environment.chainTransfers
+                let settlements = context.harness.environment.settlements
                 let hot = try #require(context.harness.environment.wallets?.hotWallet)
                 let rpc = EthereumRPC(url: context.chain.chains[0].rpcURL)
                 let hotNonce = try await rpc.transactionCount(hot)
@@ -436,14 +438,14 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "0.000001")
                 try await context.chain.mine(2)
                 try await eventually("dust recorded") {
-                    try await payments.transfers(intentId: id).contains { $0.kind == .dust && $0.state == .confirmed } ? true : nil
+                    try await transfers.transfers(intentId: id).contains { $0.kind == .dust && $0.state == .confirmed } ? true : nil
                 }
                 try await context.chain.mine(2)
                 try await scannedPastHead(context)
-                #expect(try await payments.settlements(intentId: id).count == 1, "no settlement for dust")
+                #expect(try await settlements.settlements(intentId: id).count == 1, "no settlement for dust")
                 #expect(try await rpc.transactionCount(hot) == hotNonce, "the hot wallet signed nothing for dust")
                 #expect(try await intentNow(context, id).latePaidAmount == nil)
-                #expect(try await payments.intentsHoldingDust() == [id])
+                #expect(try await transfers.intentsHoldingDust() == [id])
 
                 // More late money reaching the minimum: all of it credited and forwarded together.
                 _ = try await pay(context, to: deposit, amount: "1.00")
@@ -453,20 +455,20 @@ struct PaymentFlowTests {
                     return intent.latePaidAmount != nil && intent.settlementStatus == .settled ? intent : nil
                 }
                 #expect(late.latePaidAmount == DecimalAmount("1.000001"))
-                #expect(try await payments.settlements(intentId: id).count == 2)
-                #expect(try await payments.intentsHoldingDust().isEmpty)
+                #expect(try await settlements.settlements(intentId: id).count == 2)
+                #expect(try await transfers.intentsHoldingDust().isEmpty)
 
                 // Dust again, released by the operator.
                 _ = try await pay(context, to: deposit, amount: "0.2")
                 try await context.chain.mine(2)
-                try await eventually("dust recorded") { try await payments.intentsHoldingDust() == [id] ? true : nil }
+                try await eventually("dust recorded") { try await transfers.intentsHoldingDust() == [id] ? true : nil }
                 try await context.harness.gateway.processor.process(intentId: id, releasingDust: true)
                 let released = try await eventually("released dust settled") {
                     let intent = try await intentNow(context, id)
                     return intent.latePaidAmount == DecimalAmount("1.200001") && intent.settlementStatus == .settled ? intent : nil
                 }
                 #expect(released.status == .confirmed)
-                #expect(try await payments.settlements(intentId: id).count == 3)
+                #expect(try await settlements.settlements(intentId: id).count == 3)
             }
         }
     }
@@ -482,7 +484,7 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "10.00")
                 try await context.chain.mine(2)
                 let waiting = try await eventually("a settlement waiting for a wallet") {
-                    try await context.harness.environment.payments.settlements(intentId: id).first { $0.lastError != nil }
+                    try await context.harness.environment.settlements.settlements(intentId: id).first { $0.lastError != nil }
                 }
                 #expect(waiting.lastError == "the store has no settlement wallet; set one to release the funds")
                 #expect(waiting.attempts == 0, "waiting for a wallet is not a failed attempt")
@@ -493,7 +495,7 @@ struct PaymentFlowTests {
                 // The sweeper looks again within its minute; bring the retry forward instead of waiting.
                 var due = waiting
                 due.nextAttemptAt = Date()
-                try await context.harness.environment.payments.update(due)
+                try await context.harness.environment.settlements.update(due)
                 _ = try await waitFor(.confirmed, settled: true, context, id)
                 #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 9_900_000)
             }
@@ -510,14 +512,14 @@ struct PaymentFlowTests {
                 try await context.chain.mine(2, chain: 1)
                 try await context.chain.mine(2)
                 let mismatched = try await eventually("mismatched transfer recorded") {
-                    try await context.harness.environment.payments.transfers(intentId: id).first { $0.state == .confirmed }
+                    try await context.harness.environment.chainTransfers.transfers(intentId: id).first { $0.state == .confirmed }
                 }
                 #expect(mismatched.kind == .mismatched)
                 #expect(mismatched.chainId == context.chain.chains[1].chainId)
-                #expect(try await context.harness.environment.payments.transfers(intentId: id).count == 1, "the decoy token is ignored")
+                #expect(try await context.harness.environment.chainTransfers.transfers(intentId: id).count == 1, "the decoy token is ignored")
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(try await intentNow(context, id).status == .tempWalletReceived)
-                #expect(try await context.harness.environment.payments.transfers(kinds: [.mismatched]).map(\.intentId) == [id])
+                #expect(try await context.harness.environment.chainTransfers.transfers(kinds: [.mismatched]).map(\.intentId) == [id])
             }
         }
     }

@@ -6,7 +6,7 @@ import StableGateDomain
 import Synchronization
 
 /// A merchant's webhook endpoint on a real loopback socket: records every request, checks its
-/// signature as a merchant would (ALLSCALE-CURRENT.md §1: the `allscale:webhook:v1` canonical
+/// signature as a merchant would (docs/WIRE-CONTRACT.md §7.2: the `allscale:webhook:v1` canonical
 /// string over the path and query it was called on, the webhook id and the key's secret), and
 /// answers as the test tells it to — a status, after a delay, or a redirect.
 final class WebhookReceiver: Sendable {

@@ -342,7 +342,7 @@ struct WebhookTests {
                 #expect(receiver.received.map(\.eventId) == [test.eventId, gone.id, gone.id])
                 #expect(try await harness.environment.webhooks.event(id: gone.id)?.state == .delivered)
 
-                let audit = try await AccountRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                let audit = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
                 #expect(audit.contains { $0.action == "webhook.test_sent" && $0.actor == "owner@shop.example" })
                 #expect(audit.contains { $0.action == "webhook.redelivered" && $0.detail.contains(gone.id) })
             }

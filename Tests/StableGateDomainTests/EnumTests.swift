@@ -1,9 +1,9 @@
 import Testing
 @testable import StableGateDomain
 
-@Suite("Enums from the seeds")
+@Suite("Enums of the wire contract (docs/WIRE-CONTRACT.md §12, §6.1)")
 struct EnumTests {
-    @Test("Appendix A has 163 currencies numbered 1…163 with unique three-letter codes")
+    @Test("Appendix A (docs/WIRE-CONTRACT.md §12.1) has 163 currencies numbered 1…163 with unique three-letter codes")
     func currencies() {
         #expect(FiatCurrency.allCases.count == 163)
         #expect(FiatCurrency.allCases.map(\.rawValue) == Array(1...163))
@@ -13,7 +13,7 @@ struct EnumTests {
         #expect(FiatCurrency.allCases.allSatisfy { !$0.name.isEmpty })
     }
 
-    @Test("Spot checks against Appendix A", arguments: [
+    @Test("Spot checks against Appendix A (docs/WIRE-CONTRACT.md §12.1)", arguments: [
         (1, "USD", "US Dollar"), (44, "EUR", "Euro"), (48, "GBP", "British Pound"), (72, "JPY", "Japanese Yen"),
         (31, "CNY", "Chinese Yuan"), (33, "CRC", "Costa Rican Colón"), (93, "MNT", "Mongolian Tögrög"),
         (115, "PYG", "Paraguayan Guaraní"), (133, "STN", "São Tomé and Príncipe Dobra"), (140, "TOP", "Tongan Paʻanga"),
@@ -27,7 +27,7 @@ struct EnumTests {
         #expect(FiatCurrency(code: code.lowercased()) == currency)
     }
 
-    @Test("Appendix B has 10 coins; only USDT and USDC are enabled (seed 003)")
+    @Test("Appendix B (docs/WIRE-CONTRACT.md §12.2) has 10 coins; only USDT and USDC are enabled")
     func coins() {
         #expect(StableCoin.allCases.map(\.rawValue) == Array(1...10))
         #expect(StableCoin.allCases.map(\.code) == ["USDT", "USDC", "BUSD", "DAI", "TUSD", "PAX", "GUSD", "USTC", "FRAX", "EURS"])
@@ -37,7 +37,7 @@ struct EnumTests {
         #expect(StableCoin.defaultSettlement == .usdt)
     }
 
-    @Test("Statuses of the current edition (ALLSCALE-CURRENT.md §2): values, names and terminal flags")
+    @Test("Statuses (docs/WIRE-CONTRACT.md §6.1): values, names and terminal flags")
     func statuses() {
         let table: [(Int, String, Bool)] = [
             (-5, "TIMEOUT", true), (-4, "CANCELED", true), (-3, "UNDERPAID", true), (-2, "REJECTED", true), (-1, "FAILED", true),
@@ -51,19 +51,19 @@ struct EnumTests {
             #expect(status?.isTerminal == terminal)
             #expect(CheckoutStatus(name: name) == status)
         }
-        // Seed 002's name for 2 is still understood; the wire value does not change.
+        // AllScale's older name for 2 (VIEWED) is still understood; the wire value does not change.
         #expect(CheckoutStatus(name: "VIEWED") == .paying && CheckoutStatus(name: "viewed")?.rawValue == 2)
         #expect(CheckoutStatus(name: "WAITING") == nil)
     }
 
-    @Test("Seed 001 payment method types")
+    @Test("Payment method types (docs/WIRE-CONTRACT.md §12.3)")
     func paymentMethods() {
         #expect(PaymentMethodType.allCases.map { "\($0.rawValue)=\($0.name)" } == [
             "0=UNKNOWN", "1=WALLET_SCAN", "2=WALLET_CONNECT", "3=ALL_SCALE_PAY",
         ])
     }
 
-    @Test("Error codes map to the HTTP statuses of DESIGN.md §1")
+    @Test("Error codes map to the HTTP statuses of docs/WIRE-CONTRACT.md §3.2")
     func errorCodes() {
         let expected: [(APIErrorCode, Int, Int)] = [
             (.success, 0, 200), (.validation, 10001, 400), (.missingAuthentication, 20001, 401), (.invalidSignature, 20002, 401),

@@ -67,7 +67,7 @@ struct IntentTests {
         }
     }
 
-    @Test("The lifecycle follows seed 002, and terminal statuses never move")
+    @Test("The lifecycle follows docs/WIRE-CONTRACT.md §6.2, and terminal statuses never move")
     func stateMachine() throws {
         var (intent, _) = try IntentFactory.makeIntent(
             request: try request(#"{"stable_coin": 1, "amount_cents": 1000}"#), rate: nil, id: "x", storeId: "s", settlementWallet: nil, now: now)

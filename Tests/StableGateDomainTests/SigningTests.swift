@@ -20,7 +20,7 @@ struct SigningVectors: Decodable {
     }
 }
 
-@Suite("Request signing (seed 003)")
+@Suite("Request signing (docs/WIRE-CONTRACT.md §2)")
 struct SigningTests {
     static let fixture = try! SigningVectors.load()
 
@@ -65,7 +65,7 @@ struct SigningTests {
     }
 }
 
-/// The committed vectors of ALLSCALE-CURRENT.md §1 and §4 (Tests/Fixtures/allscale-current-vectors.json),
+/// The committed vectors of docs/WIRE-CONTRACT.md §7.2 and §8 (Tests/Fixtures/allscale-current-vectors.json),
 /// computed with Python's hashlib/hmac; AllScaleKitTests and the e2e suite check the same file.
 struct AllScaleCurrentVectors: Decodable {
     struct Webhook: Decodable, CustomTestStringConvertible {
@@ -88,7 +88,7 @@ struct AllScaleCurrentVectors: Decodable {
     }
 }
 
-@Suite("Webhook and response signing (ALLSCALE-CURRENT.md §1, §4)")
+@Suite("Webhook and response signing (docs/WIRE-CONTRACT.md §7.2, §8)")
 struct WebhookSigningTests {
     static let fixture = try! AllScaleCurrentVectors.load()
 

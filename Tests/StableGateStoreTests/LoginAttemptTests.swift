@@ -11,12 +11,12 @@ struct LoginAttemptTests {
     static let now = Date(timeIntervalSince1970: 1_795_000_000)
     static let window: TimeInterval = 15 * 60
 
-    static func limits(email: String = "email:owner@shop.example", address: String = "ip:203.0.113.7") -> [AccountRepository.LoginLimit] {
+    static func limits(email: String = "email:owner@shop.example", address: String = "ip:203.0.113.7") -> [LoginAttemptRepository.LoginLimit] {
         [.init(key: email, maximumFailures: 5), .init(key: address, maximumFailures: 20)]
     }
 
-    static func claim(_ accounts: AccountRepository, _ limits: [AccountRepository.LoginLimit] = limits(), at date: Date = now) async throws
-        -> AccountRepository.LoginAttemptClaim?
+    static func claim(_ accounts: LoginAttemptRepository, _ limits: [LoginAttemptRepository.LoginLimit] = limits(), at date: Date = now) async throws
+        -> LoginAttemptRepository.LoginAttemptClaim?
     {
         try await accounts.claimLoginAttempt(limits, since: date.addingTimeInterval(-window), at: date)
     }
@@ -25,7 +25,7 @@ struct LoginAttemptTests {
     func concurrentClaims(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in
             // Two clients on one database stand for two gateway instances.
-            let instances = [AccountRepository(database: try await test.open()), AccountRepository(database: try await test.open(migrate: false))]
+            let instances = [LoginAttemptRepository(database: try await test.open()), LoginAttemptRepository(database: try await test.open(migrate: false))]
             let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<60 {
                     group.addTask { try await Self.claim(instances[index % 2]) != nil }
@@ -42,7 +42,7 @@ struct LoginAttemptTests {
     @Test("Concurrent claims for many e-mails from one address stop at the address's 20", arguments: Backend.available)
     func concurrentClaimsPerAddress(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in
-            let accounts = AccountRepository(database: try await test.open())
+            let accounts = LoginAttemptRepository(database: try await test.open())
             let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<50 {
                     group.addTask { try await Self.claim(accounts, Self.limits(email: "email:user\(index)@shop.example")) != nil }
@@ -57,7 +57,7 @@ struct LoginAttemptTests {
     @Test("A right password stops counting as a failure, only for its own attempt, even when all share one millisecond", arguments: Backend.available)
     func rightPasswordIsNotAFailure(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in
-            let accounts = AccountRepository(database: try await test.open())
+            let accounts = LoginAttemptRepository(database: try await test.open())
             for _ in 0..<4 { #expect(try await Self.claim(accounts) != nil) }
             let right = try #require(try await Self.claim(accounts))
             try await accounts.markLoginSucceeded(right)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SQLKit
 import StableGateDomain
@@ -25,6 +26,39 @@ struct MigrationTests {
             VALUES (\(bind: "t-\(hash)-\(log)"), 1, \(bind: hash), \(bind: Int64(log)), \(bind: Int64(10 + log)), '0xblock', '0xtoken', 1, 6,
                 \(bind: from), '0xdeposit', \(bind: amount), \(bind: intent), 'payment', 'confirmed', \(bind: kyt), \(bind: Int64(amount == "0" ? 0 : 1)), 0)
             """).run()
+    }
+
+    /// SHA-256 of each migration's SQL as it shipped (both dialects, in the layout
+    /// ``migrationText(_:)`` writes): installed databases already ran it.
+    static let shippedDigests: [Int: String] = [
+        1: "dbd41f14264bbe66c3ff212af5a6685dfdb08380b06c854b5d1b77199ac35b7d",
+        2: "96fb705cc2bc6c37a23fa18d3cca52ef14143cd73b01dc5945c364c4f69cab45",
+        3: "e1b9cf52fabb9df936920ea27c41f5326e496e5adf72db8d3bc07983952fedc0",
+        4: "50c82cec2b2a6a9a021dba06bad33f981d1830263030fb1756f7003d075a5352",
+        5: "e8c6d834e5d1bc0a7d206821e5796427e2eae97da4937462469ce6845779c06b",
+        6: "46930062766359641dd905c6e58da9b93b0aa13bba62186a2f5761a62566585a",
+        7: "c8afd3fa08e10e87e3fc6ab671dcc7911bcb2b2208f5ad9c8ed6457b7ee6e2fd",
+        8: "3f3dc7c9c8c7978507225633ecf032e4012dcbaca104b882e558f15d5ff51d7d",
+        9: "63e182d99101872bb089e599549fb64150df215d1c27b84a426ccc7c5428a224",
+        10: "abfb3b2bb2bf8294ef670be227562bddc2db23b23eb1f71e90f3a41dc75d7a04",
+    ]
+
+    /// A migration's name and statements for both dialects, as one text.
+    static func migrationText(_ migration: Migration) -> String {
+        var text = "== \(migration.version) \(migration.name)\n"
+        for dialect in [DatabaseDialect.sqlite, .postgres] {
+            text += "-- \(dialect)\n"
+            for statement in migration.statements(for: dialect) { text += statement + "\n;;\n" }
+        }
+        return text
+    }
+
+    /// However the code around them is arranged, shipped migrations execute the SQL they shipped with.
+    @Test("Every shipped migration's SQL is the text it shipped with", arguments: shippedDigests.keys.sorted())
+    func migrationTextUnchanged(version: Int) throws {
+        let migration = try #require(SchemaMigrations.all.first { $0.version == version })
+        let digest = SHA256.hash(data: Array(Self.migrationText(migration).utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(digest == Self.shippedDigests[version], "migration \(version) no longer executes the SQL it shipped with")
     }
 
     @Test("Intents from before checkout links each get one, page by page, and a second run gives none", arguments: Backend.available)
@@ -79,7 +113,7 @@ struct MigrationTests {
             let open = try #require(try await intents.find(id: "6a00000000000000000000a2"))
             #expect(open.payment.txHash == nil && open.payment.txFrom == nil && open.payment.paymentMethodType == .unknown)
             #expect(open.walletReport == WalletReport(transactionHash: "0xreport", from: "0xbrowser"))
-            let payments = PaymentStateRepository(database: database)
+            let payments = ChainTransferRepository(database: database)
             #expect(try await payments.transfers(intentId: "6a00000000000000000000a1").map(\.transactionHash) == ["0xreal"])
             #expect(try await payments.transfers(screening: [.flagged]).map(\.intentId) == ["6a00000000000000000000a3"],
                     "the forged transfer that rejected an order stays visible to the operator")

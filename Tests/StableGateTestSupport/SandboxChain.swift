@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 import BigInt
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import Synchronization
 import Testing

@@ -143,14 +143,14 @@ def gateway(database, tmp_path):
 
 
 def signature(secret, method, path, query, timestamp, nonce, body):
-    """Seed 003's signature, implemented here independently of the gateway's code: used to sign
-    requests and to check webhooks."""
+    """The request signature (docs/WIRE-CONTRACT.md §2.2, §2.3), implemented here independently of
+    the gateway's code: used to sign requests and to check webhooks."""
     canonical = "\n".join([method, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
     return "v1=" + base64.b64encode(hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
 
 
 def signed_request(base_url, method, path, key, secret, body=b"", query="", nonce=None, timestamp=None, headers=None):
-    """Signs with an independent Python implementation of seed 003's scheme and sends."""
+    """Signs with an independent Python implementation of the signing scheme (docs/WIRE-CONTRACT.md §2.2, §2.3) and sends."""
     timestamp = str(int(time.time())) if timestamp is None else timestamp
     nonce = nonce or str(uuid.uuid4())
     all_headers = {"X-API-Key": key, "X-Timestamp": timestamp, "X-Nonce": nonce,

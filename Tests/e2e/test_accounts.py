@@ -1,4 +1,4 @@
-"""Pay with a StableGate account (seed 004 §1.2) against the built gateway, the sandbox chain
+"""Pay with a StableGate account (docs/ARCHITECTURE.md §7) against the built gateway, the sandbox chain
 and a real browser: sign-up, a custodial deposit credited once confirmed, paying a checkout
 from the balance (ALL_SCALE_PAY, tx_from = the account's address), withdrawals with a
 confirmation step, and the money rules — insufficient balance, double clicks, two tabs and a

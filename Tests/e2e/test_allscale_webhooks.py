@@ -1,5 +1,5 @@
-"""AllScale-format webhooks, StableGate events and signed responses (ALLSCALE-CURRENT.md §1, §2,
-§4), tested as a merchant's integration sees them.
+"""AllScale-format webhooks, StableGate events and signed responses (docs/WIRE-CONTRACT.md §7, §6.1,
+§8), tested as a merchant's integration sees them.
 
 The receiver below is written the way the vendor's PHP and Node integrations verify a delivery,
 from the published guide and with none of the gateway's code: it reads the raw body, checks the
@@ -41,7 +41,7 @@ FAST = {
     "STABLEGATE_API_KEY_CACHE_TTL": "0",
 }
 
-# The AllScale body, member by member, in order, with its JSON types (ALLSCALE-CURRENT.md §1).
+# The AllScale body, member by member, in order, with its JSON types (docs/WIRE-CONTRACT.md §7.3).
 MEMBERS = ["all_scale_transaction_id", "all_scale_checkout_intent_id", "webhook_id", "amount_cents", "currency", "currency_symbol",
            "amount_coins", "coin_symbol", "coin_contract_address", "chain_id", "tx_hash", "tx_from", "payment_method_type", "order_id",
            "user_id", "user_name", "extra_obj", "status"]
@@ -528,7 +528,7 @@ RESPONSE_HEADERS = ("X-Response-Timestamp", "X-Response-Nonce", "X-Response-Sign
 
 
 def send_signed(base_url, method, path, merchant, body=b"", nonce=None):
-    """A request signed as seed 003 says (conftest's independent `signature`); the raw answer."""
+    """A request signed as docs/WIRE-CONTRACT.md §2 says (conftest's independent `signature`); the raw answer."""
     timestamp, nonce = str(int(time.time())), nonce or str(uuid.uuid4())
     headers = {"X-API-Key": merchant["api_key"], "X-Timestamp": timestamp, "X-Nonce": nonce,
                "X-Signature": signature(merchant["api_secret"], method, path, "", timestamp, nonce, body)}

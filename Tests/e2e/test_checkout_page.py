@@ -70,7 +70,7 @@ def test_wallet_scan_from_choice_to_fund_sent_and_back_to_the_merchant(shop, cha
     driver = browser()
     try:
         driver.get(checkout_url(gateway, intent_id))
-        assert show(gateway, intent_id)["intent"]["status"] == 2, "opening the page moves CREATED to PAYING (VIEWED in seed 002)"
+        assert show(gateway, intent_id)["intent"]["status"] == 2, "opening the page moves CREATED to PAYING (AllScale's older name: VIEWED)"
         page = text(driver)
         for expected in ("Two flat whites", "25.00 EUR", "29.315197 USDT", "1 USDT = 0.8528 EUR", "Choose how to pay"):
             assert expected in page, expected

@@ -82,7 +82,7 @@ def test_known_responses_conform_to_the_document(live):
         intent_id = reply["payload"]["allscale_checkout_intent_id"]
         status, full = call("GET", f"/v1/checkout_intents/{intent_id}")
         validate(response_schema("/v1/checkout_intents/{id}", "get", 200), full)
-        assert list(full["payload"])[:23] == SPEC["components"]["schemas"]["CheckoutIntent"]["required"], "seed 001's fields, in its order"
+        assert list(full["payload"])[:23] == SPEC["components"]["schemas"]["CheckoutIntent"]["required"], "AllScale's 23 fields, in their order (docs/WIRE-CONTRACT.md §4.6)"
         status, bare = call("GET", f"/v1/checkout_intents/{intent_id}/status")
         validate(response_schema("/v1/checkout_intents/{id}/status", "get", 200), bare)
     for (method, path, body, expected_status) in [
@@ -104,8 +104,8 @@ schema = schemathesis.openapi.from_path(DOCUMENT)
 
 class Signed(requests.auth.AuthBase):
     """Signs the prepared request — the exact path, query and body bytes that go on the wire —
-    with an independent Python implementation of seed 003's scheme, in place of the generated
-    credentials."""
+    with an independent Python implementation of the signing scheme (docs/WIRE-CONTRACT.md §2.2, §2.3),
+    in place of the generated credentials."""
 
     def __init__(self, key, secret):
         self.key, self.secret = key, secret

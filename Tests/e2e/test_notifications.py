@@ -1,7 +1,7 @@
 """Notifications through the built binary against real receivers on loopback.
 
 Webhooks (the StableGate events URL) go to a Python HTTP receiver that verifies every signature
-with its own HMAC code (the `allscale:webhook:v1` canonical string of ALLSCALE-CURRENT.md §1) and
+with its own HMAC code (the `allscale:webhook:v1` canonical string of docs/WIRE-CONTRACT.md §7.2) and
 fails on purpose: down, 500, slow, 410. The AllScale-format webhook URL has its own tests
 (test_allscale_webhooks.py). E-mail goes to a real
 SMTP server (aiosmtpd, tools/smtp-sink) over STARTTLS with AUTH, and is parsed with Python's

@@ -1,5 +1,5 @@
 """A Python client generated from the served /openapi.json with openapi-python-client, used as a
-merchant using a generator would: every request signed (seed 003) in an httpx request event hook,
+merchant using a generator would: every request signed (docs/WIRE-CONTRACT.md §2) in an httpx request event hook,
 every operation of the document called against a live gateway, and the typed replies checked."""
 import base64
 import hashlib
@@ -44,7 +44,7 @@ def module(package, path):
 
 
 def signing_hook(key, secret):
-    """An httpx request event hook: seed 003's signature over what goes on the wire — the raw
+    """An httpx request event hook: the signature of docs/WIRE-CONTRACT.md §2.2 over what goes on the wire — the raw
     path and query of the URL httpx built, and the body bytes it encoded."""
     def sign(request):
         path, _, query = request.url.raw_path.decode("ascii").partition("?")

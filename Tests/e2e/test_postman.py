@@ -1,4 +1,4 @@
-"""The vendor's Postman collection (seed 003), run unchanged against the built binary."""
+"""The vendor's Postman collection (AllScale's own, kept byte for byte in Tests/e2e/postman), run unchanged against the built binary."""
 import os
 import subprocess
 

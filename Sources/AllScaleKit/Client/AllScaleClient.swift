@@ -17,7 +17,7 @@ import Foundation
 /// Every request is signed afresh (new timestamp and nonce), including retries. GETs and
 /// requests that never reached the server are retried with back-off; a create is retried
 /// only when it carries an idempotency key, so a retry can never create a second intent.
-/// With ``verifyResponseSignatures`` every answer must be signed by the server (ALLSCALE-CURRENT.md §4).
+/// With ``verifyResponseSignatures`` every answer must be signed by the server (docs/WIRE-CONTRACT.md §8).
 public struct AllScaleClient: Sendable {
     public let baseURL: String
     public let apiKey: String
@@ -27,7 +27,7 @@ public struct AllScaleClient: Sendable {
     public var retry: RetryPolicy
     /// Per request.
     public var timeout: Duration = .seconds(30)
-    /// Require every answer to be signed by the server (ALLSCALE-CURRENT.md §4; the store's
+    /// Require every answer to be signed by the server (docs/WIRE-CONTRACT.md §8; the store's
     /// `signed_response` setting, off by default). When on, a response without
     /// `X-Response-Timestamp`, `X-Response-Nonce`, `X-Response-Signature` and `X-Request-Nonce`
     /// (equal to the nonce sent), or whose signature does not verify with the API secret, throws
@@ -138,7 +138,7 @@ public struct AllScaleClient: Sendable {
             do {
                 let response = try await transport.send(request, timeout: timeout)
                 if verifyResponseSignatures {
-                    // Before a byte of the body is read (ALLSCALE-CURRENT.md §4): the path and
+                    // Before a byte of the body is read (docs/WIRE-CONTRACT.md §8): the path and
                     // body this attempt signed, and its nonce.
                     try ResponseSigner.verify(response, requestPath: path, requestNonce: nonce, requestBody: body, secret: apiSecret)
                 }

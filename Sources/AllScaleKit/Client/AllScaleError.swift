@@ -10,11 +10,11 @@ public enum AllScaleError: Error, Sendable, CustomStringConvertible {
     /// `waitForTerminalStatus` ran out of time; `last` is the status seen last.
     case timedOut(last: CheckoutStatus?)
     /// `verifyResponseSignatures` is on and the answer lacks a signature header
-    /// (ALLSCALE-CURRENT.md §4): the store does not sign responses, or something between you and
+    /// (docs/WIRE-CONTRACT.md §8): the store does not sign responses, or something between you and
     /// the server answered. Nothing of the body was used. GETs are retried on a 5xx.
     case unsignedResponse(httpStatus: Int, reason: String)
     /// `verifyResponseSignatures` is on and the answer's signature does not verify, or it echoes
-    /// another request's nonce (ALLSCALE-CURRENT.md §4): a wrong API secret, or a tampered or
+    /// another request's nonce (docs/WIRE-CONTRACT.md §8): a wrong API secret, or a tampered or
     /// replayed answer. Nothing of the body was used; never retried.
     case badResponseSignature(httpStatus: Int, reason: String)
 

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// What to create (seed 000 and seed 003): priced in fiat (converted at the server's rate) or in
+/// What to create (docs/WIRE-CONTRACT.md §4.4, §5): priced in fiat (converted at the server's rate) or in
 /// a stable coin (no FX). Amounts are integer cents — `amount × 100` whatever the currency.
 public struct CreateCheckoutIntent: Sendable, Equatable {
     public enum Pricing: Sendable, Equatable {
@@ -64,7 +64,7 @@ public struct CreatedCheckoutIntent: Sendable, Equatable, Codable {
     }
 }
 
-/// A checkout intent as the full GET returns it (seed 001, plus StableGate's documented extras).
+/// A checkout intent as the full GET returns it (docs/WIRE-CONTRACT.md §4.6, plus StableGate's documented extras).
 /// Amounts are exact decimal strings; never parse them into `Double`.
 public struct CheckoutIntent: Sendable, Equatable, Codable {
     public let id: String
@@ -124,7 +124,7 @@ public struct WebhookEvent: Sendable, Decodable {
     /// `checkout_intent.<status>`, `checkout_intent.late_payment` or `webhook.test`.
     public let type: String
     public let createdAt: String
-    /// The endpoint's webhook id, repeated from `X-Webhook-Id` (ALLSCALE-CURRENT.md §1); nil when
+    /// The endpoint's webhook id, repeated from `X-Webhook-Id` (docs/WIRE-CONTRACT.md §7.4); nil when
     /// the sender does not include it.
     public let webhookId: String?
     public let data: JSONValue

@@ -1,4 +1,4 @@
-/// AllScale's checkout payment webhook (ALLSCALE-CURRENT.md §1): one flat JSON object, sent when
+/// AllScale's checkout payment webhook (docs/WIRE-CONTRACT.md §7.3): one flat JSON object, sent when
 /// a payment is confirmed. Member names and JSON types are exactly AllScale's; amounts are
 /// exact decimal strings — never parse them into `Double`.
 ///
@@ -42,7 +42,7 @@ public struct AllScaleCheckoutWebhook: Sendable, Equatable, Codable {
     /// `extra_obj`: the `extra` object sent at creation, or nil.
     public let extraObj: JSONValue?
     /// `status`, when the sender includes it. Absent means confirmed, as AllScale integrations
-    /// treat it (§1): see ``isConfirmed``.
+    /// treat it (docs/WIRE-CONTRACT.md §7.6): see ``isConfirmed``.
     public let status: CheckoutStatus?
 
     /// Whether this delivery announces a confirmed payment: `status` absent or CONFIRMED (20).

@@ -1,11 +1,11 @@
-// Transcribed from StableGateDomain/Enums (Appendix A/B of seed 000, seed 001, seed 002 and
-// ALLSCALE-CURRENT.md §2); AllScaleKitTests checks every value and name against the server's enums.
+// Transcribed from StableGateDomain/Enums (docs/WIRE-CONTRACT.md §12 and §6.1); AllScaleKitTests checks
+// every value and name against the server's enums.
 
 /// An integer enum of the Open API, kept open: a value this SDK does not know yet (a newer
 /// server) decodes and round-trips as itself instead of failing; its `name` is nil.
 public protocol OpenIntegerEnum: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible where RawValue == Int {
     init(rawValue: Int)
-    /// Names by wire value, as the seeds print them.
+    /// Names by wire value, as docs/WIRE-CONTRACT.md §12 and §6.1 name them.
     static var names: [Int: String] { get }
 }
 
@@ -17,12 +17,12 @@ extension OpenIntegerEnum {
         try container.encode(rawValue)
     }
 
-    /// The name the seeds print (e.g. `CONFIRMED`), nil for a value unknown to this SDK.
+    /// The name docs/WIRE-CONTRACT.md gives (e.g. `CONFIRMED`), nil for a value unknown to this SDK.
     public var name: String? { Self.names[rawValue] }
     public var description: String { name ?? "\(rawValue) (unknown)" }
 }
 
-/// A stable coin as the Open API numbers it (Appendix B).
+/// A stable coin as the Open API numbers it (docs/WIRE-CONTRACT.md §12.2).
 public struct StableCoin: OpenIntegerEnum {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -38,14 +38,14 @@ public struct StableCoin: OpenIntegerEnum {
     public static let frax = StableCoin(rawValue: 9)
     public static let eurs = StableCoin(rawValue: 10)
 
-    /// Every value the seeds define, in wire order.
+    /// Every value docs/WIRE-CONTRACT.md §12.2 lists, in wire order.
     public static let known: [StableCoin] = [.usdt, .usdc, .busd, .dai, .tusd, .pax, .gusd, .ustc, .frax, .eurs]
 
     public static let names: [Int: String] = [1: "USDT", 2: "USDC", 3: "BUSD", 4: "DAI", 5: "TUSD", 6: "PAX", 7: "GUSD", 8: "USTC", 9: "FRAX", 10: "EURS"]
 }
 
-/// A checkout intent status: seed 002's values plus the current edition's
-/// (ALLSCALE-CURRENT.md §2: TIMEOUT, PENDING_MANUAL_OPERATION, SEND_BACK, and 2 named PAYING).
+/// A checkout intent status: AllScale's original values plus its newer ones
+/// (docs/WIRE-CONTRACT.md §6.1: TIMEOUT, PENDING_MANUAL_OPERATION, SEND_BACK, and 2 named PAYING).
 public struct CheckoutStatus: OpenIntegerEnum {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -62,22 +62,22 @@ public struct CheckoutStatus: OpenIntegerEnum {
     public static let failed = CheckoutStatus(rawValue: -1)
     /// Created, not yet opened by the customer.
     public static let created = CheckoutStatus(rawValue: 1)
-    /// The customer opened the checkout page (ALLSCALE-CURRENT.md §2).
+    /// The customer opened the checkout page (docs/WIRE-CONTRACT.md §6.1).
     public static let paying = CheckoutStatus(rawValue: 2)
-    /// Seed 002's name for ``paying``: the same wire value 2, kept so older code still compiles.
+    /// AllScale's older name (VIEWED) for ``paying``: the same wire value 2, kept so older code still compiles.
     public static let viewed = paying
     /// A temporary deposit wallet was assigned.
     public static let tempWalletReceived = CheckoutStatus(rawValue: 3)
-    /// Waiting for manual review (ALLSCALE-CURRENT.md §2).
+    /// Waiting for manual review (docs/WIRE-CONTRACT.md §6.1).
     public static let pendingManualOperation = CheckoutStatus(rawValue: 4)
-    /// A refund to the payer is in progress (ALLSCALE-CURRENT.md §2).
+    /// A refund to the payer is in progress (docs/WIRE-CONTRACT.md §6.1).
     public static let sendBack = CheckoutStatus(rawValue: 5)
     /// A transfer was seen on chain and awaits confirmation.
     public static let onChain = CheckoutStatus(rawValue: 10)
     /// The payment is confirmed (terminal).
     public static let confirmed = CheckoutStatus(rawValue: 20)
 
-    /// Every value the current edition defines, in wire order (ascending, as the server lists them).
+    /// Every value docs/WIRE-CONTRACT.md §6.1 lists, in wire order (ascending, as the server lists them).
     public static let known: [CheckoutStatus] = [
         .timeout, .canceled, .underpaid, .rejected, .failed, .created, .paying, .tempWalletReceived, .pendingManualOperation, .sendBack, .onChain, .confirmed,
     ]
@@ -87,7 +87,7 @@ public struct CheckoutStatus: OpenIntegerEnum {
         4: "PENDING_MANUAL_OPERATION", 5: "SEND_BACK", 10: "ON_CHAIN", 20: "CONFIRMED",
     ]
 
-    /// Names accepted besides ``names``: seed 002's `VIEWED` for ``paying``.
+    /// Names accepted besides ``names``: AllScale's older name `VIEWED` for ``paying``.
     public static let aliases: [String: CheckoutStatus] = ["VIEWED": .paying]
 
     /// Looks a status up by name, case-insensitively: every name in ``names`` and every alias
@@ -104,11 +104,11 @@ public struct CheckoutStatus: OpenIntegerEnum {
     }
 
     /// Every negative value (TIMEOUT, CANCELED, UNDERPAID, REJECTED, FAILED — and any negative
-    /// value a newer server adds) and CONFIRMED end an intent: stop polling (ALLSCALE-CURRENT.md §2).
+    /// value a newer server adds) and CONFIRMED end an intent: stop polling (docs/WIRE-CONTRACT.md §6.1).
     public var isTerminal: Bool { rawValue < 0 || rawValue == 20 }
 }
 
-/// How the customer paid (seed 001).
+/// How the customer paid (docs/WIRE-CONTRACT.md §12.3).
 public struct PaymentMethodType: OpenIntegerEnum {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -118,13 +118,13 @@ public struct PaymentMethodType: OpenIntegerEnum {
     public static let walletConnect = PaymentMethodType(rawValue: 2)
     public static let allScalePay = PaymentMethodType(rawValue: 3)
 
-    /// Every value the seeds define, in wire order.
+    /// Every value docs/WIRE-CONTRACT.md §12.3 lists, in wire order.
     public static let known: [PaymentMethodType] = [.unknown, .walletScan, .walletConnect, .allScalePay]
 
     public static let names: [Int: String] = [0: "UNKNOWN", 1: "WALLET_SCAN", 2: "WALLET_CONNECT", 3: "ALL_SCALE_PAY"]
 }
 
-/// A fiat currency as the Open API numbers it (Appendix A).
+/// A fiat currency as the Open API numbers it (docs/WIRE-CONTRACT.md §12.1).
 public struct FiatCurrency: OpenIntegerEnum {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -293,7 +293,7 @@ public struct FiatCurrency: OpenIntegerEnum {
     public static let zmw = FiatCurrency(rawValue: 162)
     public static let zwl = FiatCurrency(rawValue: 163)
 
-    /// Every value the seeds define, in wire order.
+    /// Every value docs/WIRE-CONTRACT.md §12.1 lists, in wire order.
     public static let known: [FiatCurrency] = [.usd, .aed, .afn, .`all`, .amd, .ang, .aoa, .ars, .aud, .awg, .azn, .bam, .bbd, .bdt, .bgn, .bhd, .bif, .bmd, .bnd, .bob, .brl, .bsd, .btn, .bwp, .byn, .bzd, .cad, .cdf, .chf, .clp, .cny, .cop, .crc, .cup, .cve, .czk, .djf, .dkk, .dop, .dzd, .egp, .ern, .etb, .eur, .fjd, .fkp, .fok, .gbp, .gel, .ggp, .ghs, .gip, .gmd, .gnf, .gtq, .gyd, .hkd, .hnl, .hrk, .htg, .huf, .idr, .ils, .imp, .inr, .iqd, .irr, .isk, .jep, .jmd, .jod, .jpy, .kes, .kgs, .khr, .kid, .kmf, .krw, .kwd, .kyd, .kzt, .lak, .lbp, .lkr, .lrd, .lsl, .lyd, .mad, .mdl, .mga, .mkd, .mmk, .mnt, .mop, .mru, .mur, .mvr, .mwk, .mxn, .myr, .mzn, .nad, .ngn, .nio, .nok, .npr, .nzd, .omr, .pab, .pen, .pgk, .php, .pkr, .pln, .pyg, .qar, .ron, .rsd, .rub, .rwf, .sar, .sbd, .scr, .sdg, .sek, .sgd, .shp, .sle, .sll, .sos, .srd, .ssp, .stn, .syp, .szl, .thb, .tjs, .tmt, .tnd, .`top`, .`try`, .ttd, .tvd, .twd, .tzs, .uah, .ugx, .uyu, .uzs, .ves, .vnd, .vuv, .wst, .xaf, .xcd, .xcg, .xdr, .xof, .xpf, .yer, .zar, .zmw, .zwl]
 
     public static let names: [Int: String] = [1: "USD", 2: "AED", 3: "AFN", 4: "ALL", 5: "AMD", 6: "ANG", 7: "AOA", 8: "ARS", 9: "AUD", 10: "AWG", 11: "AZN", 12: "BAM", 13: "BBD", 14: "BDT", 15: "BGN", 16: "BHD", 17: "BIF", 18: "BMD", 19: "BND", 20: "BOB", 21: "BRL", 22: "BSD", 23: "BTN", 24: "BWP", 25: "BYN", 26: "BZD", 27: "CAD", 28: "CDF", 29: "CHF", 30: "CLP", 31: "CNY", 32: "COP", 33: "CRC", 34: "CUP", 35: "CVE", 36: "CZK", 37: "DJF", 38: "DKK", 39: "DOP", 40: "DZD", 41: "EGP", 42: "ERN", 43: "ETB", 44: "EUR", 45: "FJD", 46: "FKP", 47: "FOK", 48: "GBP", 49: "GEL", 50: "GGP", 51: "GHS", 52: "GIP", 53: "GMD", 54: "GNF", 55: "GTQ", 56: "GYD", 57: "HKD", 58: "HNL", 59: "HRK", 60: "HTG", 61: "HUF", 62: "IDR", 63: "ILS", 64: "IMP", 65: "INR", 66: "IQD", 67: "IRR", 68: "ISK", 69: "JEP", 70: "JMD", 71: "JOD", 72: "JPY", 73: "KES", 74: "KGS", 75: "KHR", 76: "KID", 77: "KMF", 78: "KRW", 79: "KWD", 80: "KYD", 81: "KZT", 82: "LAK", 83: "LBP", 84: "LKR", 85: "LRD", 86: "LSL", 87: "LYD", 88: "MAD", 89: "MDL", 90: "MGA", 91: "MKD", 92: "MMK", 93: "MNT", 94: "MOP", 95: "MRU", 96: "MUR", 97: "MVR", 98: "MWK", 99: "MXN", 100: "MYR", 101: "MZN", 102: "NAD", 103: "NGN", 104: "NIO", 105: "NOK", 106: "NPR", 107: "NZD", 108: "OMR", 109: "PAB", 110: "PEN", 111: "PGK", 112: "PHP", 113: "PKR", 114: "PLN", 115: "PYG", 116: "QAR", 117: "RON", 118: "RSD", 119: "RUB", 120: "RWF", 121: "SAR", 122: "SBD", 123: "SCR", 124: "SDG", 125: "SEK", 126: "SGD", 127: "SHP", 128: "SLE", 129: "SLL", 130: "SOS", 131: "SRD", 132: "SSP", 133: "STN", 134: "SYP", 135: "SZL", 136: "THB", 137: "TJS", 138: "TMT", 139: "TND", 140: "TOP", 141: "TRY", 142: "TTD", 143: "TVD", 144: "TWD", 145: "TZS", 146: "UAH", 147: "UGX", 148: "UYU", 149: "UZS", 150: "VES", 151: "VND", 152: "VUV", 153: "WST", 154: "XAF", 155: "XCD", 156: "XCG", 157: "XDR", 158: "XOF", 159: "XPF", 160: "YER", 161: "ZAR", 162: "ZMW", 163: "ZWL"]

@@ -6,9 +6,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The AllScale request signature (seed 003): HMAC-SHA256 with the API secret over
+/// The AllScale request signature (docs/WIRE-CONTRACT.md §2.2, §2.3): HMAC-SHA256 with the API secret over
 /// `METHOD\nPATH\nQUERY\nTIMESTAMP\nNONCE\nhex(sha256(body))`, base64, prefixed `v1=`.
-/// Webhooks (ALLSCALE-CURRENT.md §1) and signed responses (§4) use the same HMAC with other
+/// Webhooks (docs/WIRE-CONTRACT.md §7.2) and signed responses (§8) use the same HMAC with other
 /// canonical strings: ``WebhookSigner`` and ``ResponseSigner``.
 public enum RequestSigner {
     /// The canonical string; `path` and `query` exactly as on the wire (query without `?`), the

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Signed API responses (ALLSCALE-CURRENT.md §4; a store turns them on with `signed_response`).
+/// Signed API responses (docs/WIRE-CONTRACT.md §8; a store turns them on with `signed_response`).
 /// The server signs every answer with the API secret over seven lines joined by `\n`: the HTTP
 /// status code, the request PATH, the request nonce, hex(sha256(request body)) (of `""` for a
 /// GET), the response timestamp, the response nonce, hex(sha256(raw response body)); HMAC-SHA256,

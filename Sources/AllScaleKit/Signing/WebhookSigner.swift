@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The AllScale checkout-webhook signature (ALLSCALE-CURRENT.md §1): HMAC-SHA256 with the API
+/// The AllScale checkout-webhook signature (docs/WIRE-CONTRACT.md §7.2): HMAC-SHA256 with the API
 /// secret over eight lines joined by `\n` (no trailing newline) —
 /// `allscale:webhook:v1`, `POST`, PATH, QUERY, WEBHOOK_ID, TIMESTAMP, NONCE, hex(sha256(body)) —
 /// base64, prefixed `v1=`, sent as `X-Webhook-Signature`. ``WebhookVerifier`` checks it.

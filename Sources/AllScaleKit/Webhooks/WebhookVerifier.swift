@@ -31,7 +31,7 @@ public actor InMemoryNonceStore: NonceStore {
 /// A webhook that passed ``WebhookVerifier/verify(path:query:headers:body:)``, in one of the two
 /// body formats a sender posts.
 public enum VerifiedWebhook: Sendable {
-    /// AllScale's checkout payment (ALLSCALE-CURRENT.md §1): a flat object sent when a payment
+    /// AllScale's checkout payment (docs/WIRE-CONTRACT.md §7.3): a flat object sent when a payment
     /// is confirmed. Check ``AllScaleCheckoutWebhook/isConfirmed`` and the money against your
     /// order, then dedupe on ``AllScaleCheckoutWebhook/allScaleTransactionId``.
     case payment(AllScaleCheckoutWebhook)
@@ -47,7 +47,7 @@ public enum VerifiedWebhook: Sendable {
     }
 }
 
-/// Checks a webhook as AllScale signs it (ALLSCALE-CURRENT.md §1) and decodes its body.
+/// Checks a webhook as AllScale signs it (docs/WIRE-CONTRACT.md §7.2, §7.6) and decodes its body.
 ///
 /// Pass the request exactly as it arrived: the raw body bytes, and the PATH and QUERY of the
 /// webhook URL as on the wire (percent-encoding kept, QUERY without `?`). Behind a proxy that
@@ -105,9 +105,9 @@ public struct WebhookVerifier: Sendable {
     /// The webhook ids accepted (the id the dashboard shows for your endpoint); nil accepts any
     /// id — the body's `webhook_id` must still equal `X-Webhook-Id`.
     public var webhookIds: Set<String>?
-    /// Seconds a timestamp may differ from now, either way (ALLSCALE-CURRENT.md §1: ±5 minutes).
+    /// Seconds a timestamp may differ from now, either way (docs/WIRE-CONTRACT.md §7.6: ±5 minutes).
     public var tolerance: TimeInterval = 300
-    /// The least time a nonce is remembered (ALLSCALE-CURRENT.md §1: about 10 minutes); it is
+    /// The least time a nonce is remembered (docs/WIRE-CONTRACT.md §7.6: about 10 minutes); it is
     /// also kept until its timestamp leaves the window.
     public var nonceRetention: TimeInterval = 600
     /// Where the verifier reads the time (inject a fixed clock in tests).

@@ -2,7 +2,8 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
@@ -124,7 +125,8 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     }
     // Background services: expiry of nonces, sessions and windows, one watcher per chain,
     // then webhooks, e-mail, reports and operator alerts.
-    application.addServices(ExpiredStateJanitor(ledger: services.ledger, accounts: services.users, clock: clock, interval: .seconds(60), logger: logger))
+    application.addServices(ExpiredStateJanitor(
+        ledger: services.ledger, sessions: services.sessions, loginAttempts: services.loginAttempts, clock: clock, interval: .seconds(60), logger: logger))
     application.addServices(ExpiryService(
         database: environment.database, processor: services.chains.processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
         interval: configuration.expiryInterval, logger: logger))

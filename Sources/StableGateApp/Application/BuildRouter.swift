@@ -108,7 +108,7 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
 /// The dashboard session middleware; without a session, `loginRedirect` answers (nil: go on without one).
 private func dashboardSession(_ services: GatewayServices, loginRedirect: (@Sendable (Request) -> Response)?) -> DashboardSessionMiddleware {
     DashboardSessionMiddleware(
-        sessions: services.dashboard.sessions, users: services.users, merchants: services.environment.merchants, loginRedirect: loginRedirect)
+        sessions: services.dashboard.sessions, users: services.dashboard.users, merchants: services.environment.merchants, loginRedirect: loginRedirect)
 }
 
 /// The shopper session middleware; without a session, `loginRedirect` answers (nil: go on without one).

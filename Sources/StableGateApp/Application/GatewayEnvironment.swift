@@ -1,5 +1,6 @@
 import Logging
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
@@ -26,7 +27,12 @@ public struct GatewayEnvironment: Sendable {
     public let intents: CheckoutIntentRepository
     public var webhooks: WebhookRepository { WebhookRepository(database: database) }
     public var emails: EmailOutboxRepository { EmailOutboxRepository(database: database) }
-    public var payments: PaymentStateRepository { PaymentStateRepository(database: database) }
+    public var depositAddresses: DepositAddressRepository { DepositAddressRepository(database: database) }
+    public var chainTransfers: ChainTransferRepository { ChainTransferRepository(database: database) }
+    public var chainCursors: ChainCursorRepository { ChainCursorRepository(database: database) }
+    public var settlements: SettlementRepository { SettlementRepository(database: database) }
+    public var signedTransactions: SignedTransactionRepository { SignedTransactionRepository(database: database) }
+    public var gatewaySecrets: GatewaySecretRepository { GatewaySecretRepository(database: database) }
     /// The chains from the chains file (none without one).
     public let chains: [ChainConfiguration]
     /// The gateway's keys; nil when no chain is configured.
@@ -56,7 +62,7 @@ public struct GatewayEnvironment: Sendable {
         }
         logger.debug("database ready", metadata: ["database": "\(location)"])
         do {
-            try await MasterKeyCheck.verify(secretBox, payments: PaymentStateRepository(database: database), configuration: configuration, now: clock.now)
+            try await MasterKeyCheck.verify(secretBox, secrets: GatewaySecretRepository(database: database), configuration: configuration, now: clock.now)
             var chains: [ChainConfiguration] = []
             if let path = configuration.chainsFile {
                 guard let data = FileManager.default.contents(atPath: path) else {
@@ -67,7 +73,7 @@ public struct GatewayEnvironment: Sendable {
             let wallets = chains.isEmpty
                 ? nil
                 : try await WalletLoader.wallets(
-                    configuration: configuration, payments: PaymentStateRepository(database: database), secretBox: secretBox, now: clock.now)
+                    configuration: configuration, secrets: GatewaySecretRepository(database: database), secretBox: secretBox, now: clock.now)
             let links = CheckoutLinks(secretBox: secretBox, identifiers: identifiers, publicURL: configuration.resolvedPublicURL)
             let intents = CheckoutIntentRepository(
                 database: database, observer: NotificationRecorder(identifiers: identifiers, links: links, emailsEnabled: configuration.smtp != nil))
@@ -97,14 +103,14 @@ public struct GatewayEnvironment: Sendable {
 /// Resolves the gateway's keys: from configuration, or in the sandbox generated once and kept
 /// sealed (AES-GCM under the master key) in the database.
 enum WalletLoader {
-    static func wallets(configuration: GatewayConfiguration, payments: PaymentStateRepository, secretBox: SecretBox, now: Date) async throws -> GatewayWallets {
+    static func wallets(configuration: GatewayConfiguration, secrets: GatewaySecretRepository, secretBox: SecretBox, now: Date) async throws -> GatewayWallets {
         func secret(_ configured: String?, name: String, what: String, generate: @escaping @Sendable () -> [UInt8]) async throws -> [UInt8] {
             if let configured, !configured.isEmpty {
                 guard let bytes = Hex.decode(configured) else { throw ConfigurationError(["\(what) must be hex"]) }
                 return bytes
             }
             guard configuration.mode == .sandbox else { throw ConfigurationError(["no \(what) configured"]) }
-            let sealed = try await payments.sealedSecret(name: name, now: now) {
+            let sealed = try await secrets.sealedSecret(name: name, now: now) {
                 try secretBox.seal(generate().hexString, purpose: name)
             }
             guard let bytes = Hex.decode(try secretBox.open(sealed, purpose: name)) else { throw ConfigurationError(["stored \(what) is unreadable"]) }
@@ -142,7 +148,7 @@ enum MasterKeyCheck {
     static let name = "master_key_check"
     static let plaintext = "StableGate master key check v1"
 
-    static func verify(_ secretBox: SecretBox, payments: PaymentStateRepository, configuration: GatewayConfiguration, now: Date) async throws {
+    static func verify(_ secretBox: SecretBox, secrets: GatewaySecretRepository, configuration: GatewayConfiguration, now: Date) async throws {
         let refusal = ConfigurationError([
             """
             this database's secrets are sealed with another master key than this process has \
@@ -151,10 +157,10 @@ enum MasterKeyCheck {
             the server's --data-dir (which holds master.key). Nothing was written.
             """
         ])
-        if let earlier = try await payments.someSealedSecret(excluding: name), (try? secretBox.open(earlier.sealed, purpose: earlier.purpose)) == nil {
+        if let earlier = try await secrets.someSealedSecret(excluding: name), (try? secretBox.open(earlier.sealed, purpose: earlier.purpose)) == nil {
             throw refusal
         }
-        let sealed = try await payments.sealedSecret(name: name, now: now) { try secretBox.seal(plaintext, purpose: name) }
+        let sealed = try await secrets.sealedSecret(name: name, now: now) { try secretBox.seal(plaintext, purpose: name) }
         guard (try? secretBox.open(sealed, purpose: name)) == plaintext else { throw refusal }
     }
 }

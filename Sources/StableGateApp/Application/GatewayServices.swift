@@ -1,7 +1,8 @@
 import Hummingbird
 import Logging
 import Prometheus
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
@@ -33,8 +34,9 @@ struct GatewayServices: Sendable {
     let checkout: CheckoutService
     let templates: PageTemplates
     let checkoutRenderer: CheckoutPageRenderer
-    /// Dashboard users, sessions (both realms), login attempts and the audit log.
-    let users: AccountRepository
+    /// Sessions of both realms and the login attempts that throttle guessing.
+    let sessions: SessionRepository
+    let loginAttempts: LoginAttemptRepository
     let shopperAccounts: ShopperAccountRepository
     let dashboard: DashboardPages
     let shopper: ShopperPages
@@ -56,19 +58,23 @@ struct GatewayServices: Sendable {
         let shopperAccounts = ShopperAccountRepository(database: environment.database)
         let chains = try await ChainServices.build(environment, accounts: shopperAccounts, logger: logger)
         let checkout = CheckoutService(
-            intents: environment.intents, merchants: environment.merchants, payments: environment.payments, deposits: chains.deposits,
+            intents: environment.intents, merchants: environment.merchants, transfers: environment.chainTransfers, deposits: chains.deposits,
             accounts: chains.deposits == nil ? nil : shopperAccounts, heads: ChainHeadCache(rpcs: chains.rpcs), clock: clock)
         let templates = try await PageTemplates()
         let secureCookies = configuration.resolvedPublicURL.hasPrefix("https://")
-        let users = AccountRepository(database: environment.database)
+        let users = DashboardUserRepository(database: environment.database)
+        let sessions = SessionRepository(database: environment.database)
+        let loginAttempts = LoginAttemptRepository(database: environment.database)
         let hasher = PasswordHasher(cost: configuration.passwordHashCost)
         let dashboard = DashboardPages(
             templates: templates,
             sessions: SessionManager(
-                realm: "dashboard", cookieName: "sg_session", cookiePath: "/dashboard", accounts: users, identifiers: identifiers,
+                realm: "dashboard", cookieName: "sg_session", cookiePath: "/dashboard", store: sessions, identifiers: identifiers,
                 clock: clock, secureCookies: secureCookies),
-            throttle: LoginThrottle(accounts: users, clock: clock), accounts: users, merchants: environment.merchants, apiKeys: environment.apiKeys,
-            intents: environment.intents, payments: environment.payments, orders: OrderQueryRepository(database: environment.database),
+            throttle: LoginThrottle(attempts: loginAttempts, clock: clock), users: users,
+            auditLog: AuditLogRepository(database: environment.database), merchants: environment.merchants, apiKeys: environment.apiKeys,
+            intents: environment.intents, transfers: environment.chainTransfers, settlements: environment.settlements,
+            signedTransactions: environment.signedTransactions, orders: OrderQueryRepository(database: environment.database),
             chains: environment.chains, hasher: hasher, onboarding: MerchantOnboarding(environment: environment),
             keyCache: keys, configuration: configuration, clock: clock, identifiers: identifiers,
             notifications: DashboardNotifications(
@@ -76,10 +82,10 @@ struct GatewayServices: Sendable {
         let shopper = ShopperPages(
             templates: templates,
             sessions: SessionManager(
-                realm: "account", cookieName: "sg_account", cookiePath: "/", accounts: users, identifiers: identifiers, clock: clock,
+                realm: "account", cookieName: "sg_account", cookiePath: "/", store: sessions, identifiers: identifiers, clock: clock,
                 secureCookies: secureCookies),
-            throttle: LoginThrottle(accounts: users, clock: clock, keyPrefix: "account:"), accounts: shopperAccounts,
-            payments: AccountPaymentService(
+            throttle: LoginThrottle(attempts: loginAttempts, clock: clock, keyPrefix: "account:"), accounts: shopperAccounts,
+            payments: ShopperPaymentService(
                 accounts: shopperAccounts, ledger: LedgerRepository(database: environment.database), intents: environment.intents,
                 deposits: chains.deposits, chains: environment.chains, rpcs: chains.rpcs, clock: clock, identifiers: identifiers),
             wallets: environment.wallets, hasher: hasher, clock: clock, identifiers: identifiers)
@@ -94,7 +100,8 @@ struct GatewayServices: Sendable {
                 links: environment.links, idempotencyTTL: configuration.idempotencyTTL,
                 stores: ExpiringCache(ttl: configuration.apiKeyCacheTTL)),
             ledger: RequestLedger(database: environment.database, logger: logger), keys: keys, chains: chains, checkout: checkout,
-            templates: templates, checkoutRenderer: CheckoutPageRenderer(templates: templates), users: users, shopperAccounts: shopperAccounts,
+            templates: templates, checkoutRenderer: CheckoutPageRenderer(templates: templates), sessions: sessions, loginAttempts: loginAttempts,
+            shopperAccounts: shopperAccounts,
             dashboard: dashboard, shopper: shopper,
             notifications: NotificationServices(environment: environment, templates: templates, rates: rateProvider, logger: logger))
     }
@@ -116,8 +123,7 @@ struct ChainServices: Sendable {
     static func build(_ environment: GatewayEnvironment, accounts: ShopperAccountRepository, logger: Logger) async throws -> ChainServices {
         let configuration = environment.configuration
         let clock = environment.clock
-        let payments = environment.payments
-        let processor = environment.paymentProcessor(logger: logger)
+                let processor = environment.paymentProcessor(logger: logger)
         let health = ChainHealthBoard()
         guard let wallets = environment.wallets else {
             return ChainServices(processor: processor, rpcs: [:], watchers: [], health: health, deposits: nil)
@@ -134,13 +140,13 @@ struct ChainServices: Sendable {
             rpcs[chain.chainId] = rpc
             try await ChainStartupCheck.verify(chain, rpc: rpc, logger: logger)
             let sweeper = Sweeper(
-                chain: chain, rpc: rpc, payments: payments, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
+                chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
-            let accountSender = AccountTransferSender(
-                chain: chain, rpc: rpc, accounts: accounts, payments: payments, intents: environment.intents, wallets: wallets, clock: clock,
+            let accountSender = ShopperTransferSender(
+                chain: chain, rpc: rpc, accounts: accounts, database: environment.database, intents: environment.intents, wallets: wallets, clock: clock,
                 identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(ChainWatcher(
-                chain: chain, rpc: rpc, payments: payments, processor: processor, screening: screening, sweeper: sweeper,
+                chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: screening, sweeper: sweeper,
                 accounts: accounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
                 board: health, logger: logger))
         }

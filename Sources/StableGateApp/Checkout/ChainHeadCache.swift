@@ -1,4 +1,4 @@
-import StableGateChain
+import StableGateEthereum
 import Synchronization
 
 #if canImport(FoundationEssentials)

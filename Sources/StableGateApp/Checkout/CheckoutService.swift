@@ -1,5 +1,6 @@
 import BigInt
-import StableGateChain
+import StableGateEthereum
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
@@ -15,7 +16,7 @@ import Foundation
 struct CheckoutService: Sendable {
     let intents: CheckoutIntentRepository
     let merchants: MerchantRepository
-    let payments: PaymentStateRepository
+    let transfers: ChainTransferRepository
     let deposits: DepositService?
     /// Shopper accounts, for "Pay with StableGate account"; nil without chains.
     let accounts: ShopperAccountRepository?
@@ -89,7 +90,7 @@ struct CheckoutService: Sendable {
     private func snapshot(of intent: CheckoutIntent, token: String) async throws -> Snapshot {
         let id = intent.id
         let store = try await merchants.store(id: intent.storeId)
-        let transfers = try await payments.transfers(intentId: id)
+        let transfers = try await transfers.transfers(intentId: id)
         let now = clock.now
         let chain = intent.payment.chainId.flatMap { deposits?.chain($0) }
         let decimals = intent.deposit?.tokenDecimals ?? MoneyRules.quoteScale

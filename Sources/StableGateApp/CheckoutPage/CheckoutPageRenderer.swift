@@ -1,7 +1,7 @@
 import BigInt
 import Hummingbird
 import Foundation
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 
 /// Renders the hosted checkout page (swift-mustache templates in `Resources/templates`).

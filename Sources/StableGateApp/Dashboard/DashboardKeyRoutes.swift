@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 

@@ -40,7 +40,7 @@ struct DashboardLoginRoutes {
         let next = Self.safeNext(form["next"])
         let email = form.trimmed("email").lowercased()
         let client = context.remoteAddress?.ipAddress ?? "unknown"
-        let user = try await pages.accounts.user(email: email)
+        let user = try await pages.users.user(email: email)
         let verdict = try await pages.throttle.attempt(
             email: email, client: client, password: form["password"] ?? "", storedHash: user?.disabledAt == nil ? user?.passwordHash : nil,
             hasher: pages.hasher)
@@ -59,7 +59,7 @@ struct DashboardLoginRoutes {
 
     @Sendable func setupPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let token = request.uri.queryParameters["token"].map(String.init) ?? ""
-        guard let user = try await pages.accounts.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
+        guard let user = try await pages.users.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
             return expiredLink()
         }
         return setupForm(request: request, token: token, email: user.email, error: nil, status: .ok)
@@ -68,7 +68,7 @@ struct DashboardLoginRoutes {
     @Sendable func setPassword(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let form = context.form
         let token = form["token"] ?? ""
-        guard let user = try await pages.accounts.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
+        guard let user = try await pages.users.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
             return expiredLink()
         }
         let password = form["password"] ?? ""
@@ -78,7 +78,7 @@ struct DashboardLoginRoutes {
         guard password == form["password2"] else {
             return setupForm(request: request, token: token, email: user.email, error: "Not set: the two passwords differ.", status: .badRequest)
         }
-        try await pages.accounts.setPassword(userId: user.id, hash: try await pages.hasher.hash(password))
+        try await pages.users.setPassword(userId: user.id, hash: try await pages.hasher.hash(password))
         context.logger.info("dashboard password set", metadata: ["user_id": "\(user.id)"])
         return PageTemplates.seeOther("/dashboard/login?set=1")
     }
@@ -92,7 +92,7 @@ struct DashboardLoginRoutes {
                 error: "The login form expired. Please try again.", status: .forbidden)
         }
         let token = form["token"] ?? ""
-        guard let user = try await pages.accounts.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
+        guard let user = try await pages.users.user(setupTokenHash: SessionManager.digest(token), now: pages.clock.now) else {
             return expiredLink()
         }
         return setupForm(request: request, token: token, email: user.email, error: "The form expired. Please try again.", status: .forbidden)

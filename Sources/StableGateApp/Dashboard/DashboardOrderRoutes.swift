@@ -200,7 +200,7 @@ struct DashboardOrderRoutes {
         let timeline = try await pages.intents.transitions(intentId: id).map { transition in
             OrderPage.Transition(at: DashboardPages.time(transition.at), to: transition.to.name, value: transition.to.rawValue, reason: transition.reason)
         }
-        let transfers = try await pages.payments.transfers(intentId: id).map { transfer in
+        let transfers = try await pages.transfers.transfers(intentId: id).map { transfer in
             OrderPage.Transfer(
                 hash: transfer.transactionHash, from: EthereumAddressText.checksummed(transfer.from),
                 amount: MoneyRules.wireString(DecimalAmount(units: transfer.amount, scale: transfer.decimals)), kind: transfer.kind.rawValue,
@@ -208,8 +208,8 @@ struct DashboardOrderRoutes {
                 explorer: pages.explorerLink(chainId: transfer.chainId, hash: transfer.transactionHash))
         }
         var sweeps: [OrderPage.Sweep] = []
-        for settlement in try await pages.payments.settlements(intentId: id) {
-            for sweep in try await pages.payments.sweeps(settlementId: settlement.id) {
+        for settlement in try await pages.settlements.settlements(intentId: id) {
+            for sweep in try await pages.signedTransactions.sweeps(settlementId: settlement.id) {
                 sweeps.append(OrderPage.Sweep(
                     hash: sweep.hash, kind: sweep.kind.rawValue, state: sweep.state.rawValue, explorer: pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash)))
             }

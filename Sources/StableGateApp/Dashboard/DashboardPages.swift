@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 
@@ -22,11 +22,14 @@ struct DashboardPages: Sendable {
     let templates: PageTemplates
     let sessions: SessionManager
     let throttle: LoginThrottle
-    let accounts: AccountRepository
+    let users: DashboardUserRepository
+    let auditLog: AuditLogRepository
     let merchants: MerchantRepository
     let apiKeys: APIKeyRepository
     let intents: CheckoutIntentRepository
-    let payments: PaymentStateRepository
+    let transfers: ChainTransferRepository
+    let settlements: SettlementRepository
+    let signedTransactions: SignedTransactionRepository
     let orders: OrderQueryRepository
     let chains: [ChainConfiguration]
     let hasher: PasswordHasher
@@ -78,7 +81,7 @@ struct DashboardPages: Sendable {
 
     /// Records an event that changes nothing else (an export, a redelivery request).
     func audit(_ identity: DashboardIdentity, _ action: String, _ detail: JSONValue) async throws {
-        try await accounts.audit(auditEntry(identity, action, detail))
+        try await auditLog.audit(auditEntry(identity, action, detail))
     }
 
     /// The audit entry for a change, to be written in the change's own transaction.

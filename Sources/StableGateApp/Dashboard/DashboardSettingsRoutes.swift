@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 
@@ -58,7 +58,7 @@ struct DashboardSettingsRoutes {
 
     @Sendable func auditLog(_ request: Request, context: DashboardContext) async throws -> Response {
         let identity = context.identity
-        let entries = try await pages.accounts.auditLog(storeId: identity.store.id).map { entry in
+        let entries = try await pages.auditLog.auditLog(storeId: identity.store.id).map { entry in
             AuditPage.Entry(at: DashboardPages.time(entry.at), actor: entry.actor, action: entry.action, detail: entry.detail)
         }
         return pages.page("audit", title: "Audit log", identity: identity, nav: "audit", AuditPage(entries: entries))

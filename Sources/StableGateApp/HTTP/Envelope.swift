@@ -4,7 +4,7 @@ import NIOCore
 import StableGateDomain
 
 /// Builds AllScale envelope responses: `{"code", "payload", "error", "request_id"}`, always all
-/// four keys, with the HTTP status DESIGN.md §1 assigns to the code.
+/// four keys, with the HTTP status docs/WIRE-CONTRACT.md §3.2 assigns to the code.
 public enum Envelope {
     /// A success envelope around `payload`.
     public static func success(_ payload: JSONValue, requestId: String) -> Response {

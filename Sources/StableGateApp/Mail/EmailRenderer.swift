@@ -1,5 +1,5 @@
 import BigInt
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 

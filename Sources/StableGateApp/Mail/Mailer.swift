@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import StableGateDomain
+import StableGateRuntime
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -25,7 +26,7 @@ struct Mailer: Service {
     let logger: Logger
 
     func run() async throws {
-        await pollUntilShutdown(every: pollInterval) { await runOnce() }
+        await runPeriodically(every: pollInterval, pacing: .restWhenIdle, logger: logger) { await runOnce() > 0 }
     }
 
     /// Sends what is due; returns how many it tried.

@@ -13,7 +13,7 @@ struct ResolvedAPIKey: Sendable {
     let secret: String
     /// Its store's replay window in seconds (the default when the store chose none).
     let replayWindow: Int
-    /// Whether its store signs every API response (ALLSCALE-CURRENT.md §4).
+    /// Whether its store signs every API response (docs/WIRE-CONTRACT.md §8).
     let signsResponses: Bool
 }
 

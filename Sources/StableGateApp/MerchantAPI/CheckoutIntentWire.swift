@@ -1,4 +1,4 @@
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 
 #if canImport(FoundationEssentials)
@@ -7,11 +7,11 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The wire shapes of a checkout intent, field names exactly as the seeds spell them (typos
+/// The wire shapes of a checkout intent, field names exactly as docs/WIRE-CONTRACT.md §4.4 and §4.6 spell them (typos
 /// included: `allscale_checkout_intent_id` on create, `all_scale_checkout_intent_id` on GET;
 /// `rate` on create, `currency_rate` on GET).
 public enum CheckoutIntentWire {
-    /// The `payload` of `POST /v1/checkout_intents` (seed 000 + 003).
+    /// The `payload` of `POST /v1/checkout_intents` (docs/WIRE-CONTRACT.md §4.4).
     public static func createPayload(_ intent: CheckoutIntent, checkoutURL: String) -> JSONValue {
         .object([
             ("checkout_url", .string(checkoutURL)),
@@ -22,11 +22,11 @@ public enum CheckoutIntentWire {
         ])
     }
 
-    /// The `payload` of `GET /v1/checkout_intents/{id}` (seed 001), in the documented order,
+    /// The `payload` of `GET /v1/checkout_intents/{id}` (docs/WIRE-CONTRACT.md §4.6), in the documented order,
     /// followed by StableGate's additions (documented in the README): `stable_coin_type`,
     /// `accepted_stable_coins`, `redirect_url`, `extra`, `checkout_url`, `created_at`,
     /// `updated_at`, `deposit_address`, `expires_at`, `settlement_status`, `overpaid_amount`,
-    /// `late_paid_amount`. For stable-coin pricing the fiat fields are null (seed 003).
+    /// `late_paid_amount`. For stable-coin pricing the fiat fields are null (docs/WIRE-CONTRACT.md §4.6).
     public static func fullPayload(_ intent: CheckoutIntent, checkoutURL: String) -> JSONValue {
         let payment = intent.payment
         let fiat = fiatMembers(intent)
@@ -69,7 +69,7 @@ public enum CheckoutIntentWire {
         ])
     }
 
-    /// The body of an AllScale-format webhook for a confirmed payment (ALLSCALE-CURRENT.md §1):
+    /// The body of an AllScale-format webhook for a confirmed payment (docs/WIRE-CONTRACT.md §7.3):
     /// one flat object, members in the documented order with their documented JSON types —
     /// amounts as decimal strings, `amount_cents`/`currency`/`currency_symbol` null for native
     /// stable-coin pricing, `extra_obj` the `extra` sent at creation — and `status` (20), which
@@ -99,7 +99,7 @@ public enum CheckoutIntentWire {
         ])
     }
 
-    /// `currency`, `currency_symbol` and `amount_cents`: null for native stable-coin pricing (seed 003).
+    /// `currency`, `currency_symbol` and `amount_cents`: null for native stable-coin pricing (docs/WIRE-CONTRACT.md §4.6, §7.3).
     private static func fiatMembers(_ intent: CheckoutIntent) -> (currency: JSONValue, currencySymbol: JSONValue, amountCents: JSONValue) {
         guard case .fiat(let fiat, let cents, _, _) = intent.pricing else { return (.null, .null, .null) }
         return (.int(fiat.rawValue), .string(fiat.code), .int(cents))

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import StableGateDomain
 
-/// Signs API responses for stores that turned it on (ALLSCALE-CURRENT.md §4): collects the
+/// Signs API responses for stores that turned it on (docs/WIRE-CONTRACT.md §8): collects the
 /// response body, signs ``ResponseSigning/canonicalString(status:requestPath:requestNonce:requestBodySHA256Hex:timestamp:nonce:responseBodySHA256Hex:)``
 /// with the key's secret, and adds `X-Response-Timestamp`, `X-Response-Nonce`,
 /// `X-Response-Signature`, `X-Request-Nonce` and `X-Request-Id`.

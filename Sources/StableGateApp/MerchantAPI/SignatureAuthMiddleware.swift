@@ -10,7 +10,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Authenticates `/v1` requests with the AllScale signing scheme (seed 003, DESIGN.md §1).
+/// Authenticates `/v1` requests with the AllScale signing scheme (docs/WIRE-CONTRACT.md §2, §2.4).
 ///
 /// In order: all four headers present (else 20001); timestamp within the store's replay window
 /// (±600 s unless the store narrowed it), known active key, valid signature over the raw body

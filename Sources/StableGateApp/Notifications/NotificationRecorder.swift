@@ -13,7 +13,7 @@ import Foundation
 /// or not at all, so a crash can neither lose an event nor announce a change that rolled back).
 ///
 /// - to the store's webhook URL, an AllScale-format delivery when the intent is CONFIRMED, and
-///   for nothing else (ALLSCALE-CURRENT.md §1: integrations fulfil on any delivery that
+///   for nothing else (docs/WIRE-CONTRACT.md §7.1: integrations fulfil on any delivery that
 ///   verifies, so an underpaid, canceled, expired, rejected or late order never gets one);
 /// - to the store's StableGate events URL, an event for every status transition and for every
 ///   late payment; its body carries the intent as the full GET shows it after the change;

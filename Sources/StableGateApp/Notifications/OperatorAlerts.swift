@@ -1,7 +1,8 @@
 import Logging
 import ServiceLifecycle
-import StableGateChain
+import StableGatePayments
 import StableGateDomain
+import StableGateRuntime
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -50,9 +51,9 @@ struct OperatorAlerts: Service {
 
     func run() async throws {
         let state = Mutex(State())
-        await pollUntilShutdown(every: interval) {
+        await runPeriodically(every: interval, logger: logger) {
             await alertIfDue(state)
-            return 0
+            return true
         }
     }
 

@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import StableGateDomain
+import StableGateRuntime
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -29,7 +30,7 @@ struct WebhookDispatcher: Service {
     let logger: Logger
 
     func run() async throws {
-        await pollUntilShutdown(every: pollInterval) { await runOnce() }
+        await runPeriodically(every: pollInterval, pacing: .restWhenIdle, logger: logger) { await runOnce() > 0 }
     }
 
     /// Claims what is due and delivers it; returns how many attempts it made.

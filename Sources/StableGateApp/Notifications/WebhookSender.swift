@@ -11,7 +11,7 @@ import Foundation
 #endif
 
 /// Sends one webhook attempt: checks the URL and the addresses its host resolves to, signs
-/// the request with the store's API key as AllScale signs its webhooks (ALLSCALE-CURRENT.md §1:
+/// the request with the store's API key as AllScale signs its webhooks (docs/WIRE-CONTRACT.md §7.2:
 /// `X-Webhook-*` headers, the `allscale:webhook:v1` canonical string over the configured URL's
 /// path and query and the endpoint's webhook id) — both endpoints alike, so one verifier serves
 /// both — posts it to the address that was checked — no second lookup, so DNS rebinding cannot

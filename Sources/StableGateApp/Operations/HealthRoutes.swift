@@ -1,6 +1,6 @@
 import Hummingbird
 import Prometheus
-import StableGateChain
+import StableGatePayments
 import StableGateDomain
 import StableGateStore
 

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import StableGateDomain
+import StableGateRuntime
 import StableGateStore
 
 // Full Foundation: named time zones.
@@ -25,11 +26,9 @@ struct ReportScheduler: Service {
     static let catchUp: [ReportPeriod.Kind: Int] = [.daily: 31, .monthly: 12]
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await runOnce()
-                try await Task.sleep(for: interval)
-            }
+        await runPeriodically(every: interval, logger: logger) {
+            await runOnce()
+            return true
         }
     }
 

@@ -18,7 +18,7 @@ struct SessionManager: Sendable {
     let realm: String
     let cookieName: String
     let cookiePath: String
-    let accounts: AccountRepository
+    let store: SessionRepository
     let identifiers: any IdentifierGenerator
     let clock: any WallClock
     let secureCookies: Bool
@@ -32,7 +32,7 @@ struct SessionManager: Sendable {
         let session = SessionRecord(
             id: Self.digest(token), userId: userId, realm: realm, csrfToken: identifiers.randomBytes(16).hexString, createdAt: now,
             lastSeenAt: now, expiresAt: now.addingTimeInterval(idleTimeout))
-        try await accounts.createSession(session)
+        try await store.createSession(session)
         return (session, cookie(token))
     }
 
@@ -40,12 +40,12 @@ struct SessionManager: Sendable {
     func resolve(_ request: Request) async throws -> SessionRecord? {
         guard let token = request.cookies[cookieName]?.value, token.utf8.count == 64 else { return nil }
         let now = clock.now
-        guard let session = try await accounts.session(id: Self.digest(token), realm: realm, now: now),
+        guard let session = try await store.session(id: Self.digest(token), realm: realm, now: now),
             now.timeIntervalSince(session.createdAt) < maximumLifetime
         else { return nil }
         if now.timeIntervalSince(session.lastSeenAt) > 60 {
             let expiry = min(now.addingTimeInterval(idleTimeout), session.createdAt.addingTimeInterval(maximumLifetime))
-            try await accounts.touch(sessionId: session.id, now: now, expiresAt: expiry)
+            try await store.touch(sessionId: session.id, now: now, expiresAt: expiry)
         }
         return session
     }
@@ -60,13 +60,13 @@ struct SessionManager: Sendable {
 
     /// Ends this session; the returned cookie clears the browser's copy.
     func end(_ session: SessionRecord) async throws -> Cookie {
-        try await accounts.deleteSession(id: session.id)
+        try await store.deleteSession(id: session.id)
         return clearingCookie
     }
 
     /// Ends every session of the user (log out everywhere).
     func endAll(userId: String) async throws -> Cookie {
-        try await accounts.deleteSessions(userId: userId, realm: realm)
+        try await store.deleteSessions(userId: userId, realm: realm)
         return clearingCookie
     }
 
@@ -95,7 +95,7 @@ struct SessionManager: Sendable {
 /// its /64, see ``ClientRateLimiter/bucket(for:)``), logins for it are refused until the
 /// window has passed — without checking the password, so guessing stops.
 struct LoginThrottle: Sendable {
-    let accounts: AccountRepository
+    let attempts: LoginAttemptRepository
     let clock: any WallClock
     var window: TimeInterval = 15 * 60
     var maximumFailures = 5
@@ -104,10 +104,10 @@ struct LoginThrottle: Sendable {
     var keyPrefix = ""
 
     /// The counters one attempt for `email` from `client` is checked against.
-    func limits(email: String, client: String) -> [AccountRepository.LoginLimit] {
+    func limits(email: String, client: String) -> [LoginAttemptRepository.LoginLimit] {
         [
-            AccountRepository.LoginLimit(key: keyPrefix + "email:" + email.lowercased(), maximumFailures: maximumFailures),
-            AccountRepository.LoginLimit(key: keyPrefix + "ip:" + ClientRateLimiter.bucket(for: client), maximumFailures: maximumFailuresPerAddress),
+            LoginAttemptRepository.LoginLimit(key: keyPrefix + "email:" + email.lowercased(), maximumFailures: maximumFailures),
+            LoginAttemptRepository.LoginLimit(key: keyPrefix + "ip:" + ClientRateLimiter.bucket(for: client), maximumFailures: maximumFailuresPerAddress),
         ]
     }
 
@@ -121,7 +121,7 @@ struct LoginThrottle: Sendable {
     /// does not tell whether the login exists), and a right one no longer counts as a failure.
     func attempt(email: String, client: String, password: String, storedHash: String?, hasher: PasswordHasher) async throws -> Verdict {
         let now = clock.now
-        guard let claim = try await accounts.claimLoginAttempt(limits(email: email, client: client), since: now.addingTimeInterval(-window), at: now)
+        guard let claim = try await attempts.claimLoginAttempt(limits(email: email, client: client), since: now.addingTimeInterval(-window), at: now)
         else { return .throttled }
         var valid = false
         if let storedHash {
@@ -129,7 +129,7 @@ struct LoginThrottle: Sendable {
         } else {
             await hasher.dummyVerify(password)
         }
-        if valid { try await accounts.markLoginSucceeded(claim) }
+        if valid { try await attempts.markLoginSucceeded(claim) }
         return valid ? .right : .wrong
     }
 }

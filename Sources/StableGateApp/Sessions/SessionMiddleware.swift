@@ -16,7 +16,7 @@ import Foundation
 struct DashboardSessionMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let sessions: SessionManager
-    let users: AccountRepository
+    let users: DashboardUserRepository
     let merchants: MerchantRepository
     var loginRedirect: (@Sendable (Request) -> Response)? = DashboardSessionMiddleware.backAfterLogin
 

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 
@@ -45,7 +45,7 @@ struct ShopperCheckoutRoutes {
             return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
         }
         let balances = try await pages.payments.balances(of: identity.account)
-        let available = AccountPaymentService.available(balances, chain: option.chain, token: option.token)
+        let available = ShopperPaymentService.available(balances, chain: option.chain, token: option.token)
         guard available >= intent.amountCoins else {
             return try await choose(token: token, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.", status: .conflict)
         }
@@ -108,11 +108,11 @@ struct ShopperCheckoutRoutes {
         let balances = try await pages.payments.balances(of: identity.account)
         let selected = intent.payment.chainId.map { NetworkChoice(chainId: $0, coin: intent.settlementCoin).formValue }
         var firstPayable: String?
-        for option in options where AccountPaymentService.available(balances, chain: option.chain, token: option.token) >= intent.amountCoins {
+        for option in options where ShopperPaymentService.available(balances, chain: option.chain, token: option.token) >= intent.amountCoins {
             if firstPayable == nil || option.value == selected { firstPayable = option.value }
         }
         let rows = options.map { option in
-            let available = AccountPaymentService.available(balances, chain: option.chain, token: option.token)
+            let available = ShopperPaymentService.available(balances, chain: option.chain, token: option.token)
             return PayChoiceStep.Option(
                 value: option.value, coin: option.token.stableCoin.code, network: option.chain.name, available: ShopperPages.amount(available),
                 enough: available >= intent.amountCoins, checked: option.value == firstPayable)

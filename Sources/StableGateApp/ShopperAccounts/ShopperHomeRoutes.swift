@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 
@@ -41,7 +41,7 @@ struct ShopperHomeRoutes {
     @Sendable func reviewWithdrawal(_ request: Request, context: ShopperContext) async throws -> Response {
         let identity = context.identity
         let form = context.form.all
-        let withdrawal: AccountPaymentService.WithdrawalRequest
+        let withdrawal: ShopperPaymentService.WithdrawalRequest
         do {
             withdrawal = try await pages.payments.withdrawal(form: form, account: identity.account, id: pages.identifiers.objectId(at: pages.clock.now))
         } catch let error as APIError {

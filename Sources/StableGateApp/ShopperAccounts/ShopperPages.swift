@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateChain
+import StableGateEthereum
 import StableGateDomain
 import StableGateStore
 
@@ -19,7 +19,7 @@ struct ShopperPages: Sendable {
     let sessions: SessionManager
     let throttle: LoginThrottle
     let accounts: ShopperAccountRepository
-    let payments: AccountPaymentService
+    let payments: ShopperPaymentService
     let wallets: GatewayWallets?
     let hasher: PasswordHasher
     let clock: any WallClock

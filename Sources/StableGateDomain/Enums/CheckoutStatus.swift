@@ -1,5 +1,5 @@
-/// The lifecycle status of a checkout intent: seed 002's values plus the current edition's
-/// (ALLSCALE-CURRENT.md §2: TIMEOUT, PENDING_MANUAL_OPERATION, SEND_BACK, and 2 named PAYING).
+/// The lifecycle status of a checkout intent: AllScale's original values plus its newer ones
+/// (docs/WIRE-CONTRACT.md §6.1: TIMEOUT, PENDING_MANUAL_OPERATION, SEND_BACK, and 2 named PAYING).
 /// The raw value is the wire value.
 public enum CheckoutStatus: Int, CaseIterable, Sendable, Hashable, Codable {
     /// The payment window ended with nothing received.
@@ -14,7 +14,7 @@ public enum CheckoutStatus: Int, CaseIterable, Sendable, Hashable, Codable {
     case failed = -1
     /// Created, not yet opened by the customer.
     case created = 1
-    /// The customer opened the hosted checkout page (seed 002 calls it VIEWED).
+    /// The customer opened the hosted checkout page (AllScale's older name: VIEWED).
     case paying = 2
     /// A temporary deposit wallet has been assigned.
     case tempWalletReceived = 3
@@ -28,10 +28,10 @@ public enum CheckoutStatus: Int, CaseIterable, Sendable, Hashable, Codable {
     /// The payment is confirmed on chain.
     case confirmed = 20
 
-    /// Seed 002's name for value 2; the wire value is the same.
+    /// AllScale's older name (VIEWED) for value 2; the wire value is the same.
     public static var viewed: CheckoutStatus { .paying }
 
-    /// Upper-case name as the current edition prints it, e.g. `TEMP_WALLET_RECEIVED`.
+    /// Upper-case name as docs/WIRE-CONTRACT.md §6.1 prints it, e.g. `TEMP_WALLET_RECEIVED`.
     public var name: String {
         switch self {
         case .timeout: "TIMEOUT"
@@ -49,11 +49,11 @@ public enum CheckoutStatus: Int, CaseIterable, Sendable, Hashable, Codable {
         }
     }
 
-    /// Names accepted besides ``name``: seed 002's VIEWED for PAYING.
+    /// Names accepted besides ``name``: AllScale's older VIEWED for PAYING.
     public static let aliases: [String: CheckoutStatus] = ["VIEWED": .paying]
 
     /// Terminal statuses never change again: every negative value and CONFIRMED
-    /// (integrations stop polling on them, ALLSCALE-CURRENT.md §2).
+    /// (integrations stop polling on them, docs/WIRE-CONTRACT.md §6.1).
     public var isTerminal: Bool { rawValue < 0 || self == .confirmed }
 
     /// Looks a status up by its name or an alias (case-insensitive).

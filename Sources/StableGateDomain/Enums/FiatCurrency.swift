@@ -1,7 +1,7 @@
-// Appendix A of the Create Checkout Intent document (seed 000): the fiat currency IntEnum.
-// Transcribed value by value from the seed; `FiatCurrencyTests` checks count, codes and round trips.
+// AllScale's Appendix A (docs/WIRE-CONTRACT.md §12.1): the fiat currency IntEnum.
+// Transcribed value by value from that table; `FiatCurrencyTests` checks count, codes and round trips.
 
-/// A fiat currency as the AllScale Open API numbers it (Appendix A). The raw value is the wire value.
+/// A fiat currency as the AllScale Open API numbers it (docs/WIRE-CONTRACT.md §12.1). The raw value is the wire value.
 public enum FiatCurrency: Int, CaseIterable, Sendable, Hashable, Codable {
     case usd = 1
     case aed = 2
@@ -167,9 +167,9 @@ public enum FiatCurrency: Int, CaseIterable, Sendable, Hashable, Codable {
     case zmw = 162
     case zwl = 163
 
-    /// ISO 4217-style code as printed in Appendix A, e.g. `USD`.
+    /// ISO 4217-style code as printed in docs/WIRE-CONTRACT.md §12.1, e.g. `USD`.
     public var code: String { Self.table[rawValue - 1].code }
-    /// English name as printed in Appendix A, e.g. `US Dollar`.
+    /// English name as printed in docs/WIRE-CONTRACT.md §12.1, e.g. `US Dollar`.
     public var name: String { Self.table[rawValue - 1].name }
 
     /// Looks a currency up by its code (case-insensitive).

@@ -1,4 +1,4 @@
-/// How the customer paid (seed 001). The raw value is the wire value.
+/// How the customer paid (docs/WIRE-CONTRACT.md §12.3). The raw value is the wire value.
 public enum PaymentMethodType: Int, CaseIterable, Sendable, Hashable, Codable {
     /// Not known yet (nothing paid).
     case unknown = 0
@@ -9,7 +9,7 @@ public enum PaymentMethodType: Int, CaseIterable, Sendable, Hashable, Codable {
     /// The customer paid from a StableGate ("AllScale Pay") account.
     case allScalePay = 3
 
-    /// Upper-case name as printed in seed 001, e.g. `WALLET_SCAN`.
+    /// Upper-case name as printed in docs/WIRE-CONTRACT.md §12.3, e.g. `WALLET_SCAN`.
     public var name: String {
         switch self {
         case .unknown: "UNKNOWN"

@@ -1,6 +1,6 @@
-/// A stable coin as the AllScale Open API numbers it (Appendix B of seed 000). The raw value is the wire value.
+/// A stable coin as the AllScale Open API numbers it (docs/WIRE-CONTRACT.md §12.2). The raw value is the wire value.
 ///
-/// Seed 003 (the newest document) enables USDT and USDC; every other coin is reserved and rejected.
+/// Only USDT and USDC are enabled (docs/WIRE-CONTRACT.md §12.2); every other coin is reserved and rejected.
 public enum StableCoin: Int, CaseIterable, Sendable, Hashable, Codable {
     case usdt = 1
     case usdc = 2
@@ -13,7 +13,7 @@ public enum StableCoin: Int, CaseIterable, Sendable, Hashable, Codable {
     case frax = 9
     case eurs = 10
 
-    /// Ticker as printed in Appendix B, e.g. `USDT`.
+    /// Ticker as printed in docs/WIRE-CONTRACT.md §12.2, e.g. `USDT`.
     public var code: String {
         switch self {
         case .usdt: "USDT"
@@ -29,7 +29,7 @@ public enum StableCoin: Int, CaseIterable, Sendable, Hashable, Codable {
         }
     }
 
-    /// Full name as printed in Appendix B, e.g. `Tether USD`.
+    /// Full name as printed in docs/WIRE-CONTRACT.md §12.2, e.g. `Tether USD`.
     public var name: String {
         switch self {
         case .usdt: "Tether USD"

@@ -20,7 +20,7 @@ public enum APIErrorCode: Int, Sendable, CaseIterable {
     /// Unknown error.
     case unknown = 99999
 
-    /// The HTTP status that accompanies the code (DESIGN.md §1).
+    /// The HTTP status that accompanies the code (docs/WIRE-CONTRACT.md §3.2).
     public var httpStatus: Int {
         switch self {
         case .success: 200

@@ -44,7 +44,7 @@ public struct OrderDetails: Sendable, Equatable {
     }
 }
 
-/// What is known about the payment of an intent (seed 001's on-chain fields). Empty until paid.
+/// What is known about the payment of an intent (the on-chain fields of docs/WIRE-CONTRACT.md §4.6). Empty until paid.
 public struct PaymentDetails: Sendable, Equatable {
     public var chainId: Int64?
     public var coinContract: String?

@@ -6,7 +6,7 @@ import Foundation
 
 /// What the validator allows beyond the strict defaults.
 public struct ValidationPolicy: Sendable {
-    /// Sandbox accepts `http://` redirect URLs; production only `https://` (seed 003).
+    /// Sandbox accepts `http://` redirect URLs; production only `https://` (docs/WIRE-CONTRACT.md §4.4).
     public var allowsInsecureRedirect: Bool
 
     public init(allowsInsecureRedirect: Bool) {
@@ -25,7 +25,7 @@ public struct ValidationPolicy: Sendable {
 
 /// A validated `POST /v1/checkout_intents` body.
 ///
-/// Every rule of seeds 000 and 003 is checked here, before anything is written: exactly one of
+/// Every rule of docs/WIRE-CONTRACT.md §4.4 is checked here, before anything is written: exactly one of
 /// `currency` / `stable_coin`, integer enums only, a positive integer `amount_cents`, enabled
 /// coins only, bounded strings, an object `extra`, an `https` redirect (or `http` in sandbox),
 /// and no unknown fields. Each failure is a 10001 naming the field and why.

@@ -29,7 +29,7 @@ public struct IllegalTransition: Error, Sendable, Equatable, CustomStringConvert
     public var description: String { "illegal status transition \(from.name) → \(to.name)" }
 }
 
-/// The checkout intent lifecycle (seed 002, ALLSCALE-CURRENT.md §2 and DESIGN.md §1) as one table.
+/// The checkout intent lifecycle (docs/WIRE-CONTRACT.md §6.2) as one table.
 ///
 ///     CREATED → PAYING → TEMP_WALLET_RECEIVED → ON_CHAIN → CONFIRMED
 ///

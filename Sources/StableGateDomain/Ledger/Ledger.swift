@@ -1,6 +1,6 @@
 import BigInt
 
-/// The shopper-account ledger ("AllScale Pay", seed 004 §1.2): double entry, append only.
+/// The shopper-account ledger ("AllScale Pay", docs/ARCHITECTURE.md §7): double entry, append only.
 ///
 /// Every movement of money is one ``LedgerTransfer``: `amount` leaves one account (a debit) and
 /// arrives in another (a credit), so each posting is a balanced pair and the sum over all

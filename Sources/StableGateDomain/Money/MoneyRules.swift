@@ -7,10 +7,10 @@ import BigInt
 ///   decimals, so the quote converts to base units exactly on every chain.
 /// - Fiat is converted with the rate "fiat units per 1 coin" and the result is rounded **up**
 ///   to the quote scale, so the merchant never receives less than the fiat price.
-/// - `amount_cents` is always the amount × 100, whatever the currency (seed 000), so
+/// - `amount_cents` is always the amount × 100, whatever the currency (docs/WIRE-CONTRACT.md §5), so
 ///   100 JPY is `10000`.
 /// - An intent's coin amount must be strictly greater than ``minimumCoinAmount`` (0.1),
-///   else the create fails with 50002 (seed 003).
+///   else the create fails with 50002 (docs/WIRE-CONTRACT.md §5).
 /// - The service fee is `paid × bps / 10 000` rounded **down** to the token's base unit, so
 ///   rounding always favours the merchant; the net is `paid − fee`, exact.
 /// - On the wire coin amounts are plain decimal strings with at least two fractional digits

@@ -1,6 +1,6 @@
 /// Where a store's webhook events go (README "Webhooks").
 public enum WebhookEndpoint: String, Sendable, CaseIterable {
-    /// The store's webhook URL: AllScale-format deliveries (ALLSCALE-CURRENT.md §1), sent for a
+    /// The store's webhook URL: AllScale-format deliveries (docs/WIRE-CONTRACT.md §7.1), sent for a
     /// confirmed payment and nothing else, because published integrations fulfil the order on
     /// any delivery that verifies.
     case allscale

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The AllScale request-signing scheme (seed 003's pre-request script), shared by the server,
+/// The AllScale request-signing scheme (docs/WIRE-CONTRACT.md §2.2, §2.3), shared by the server,
 /// webhooks and the client SDK.
 ///
 /// canonical = METHOD \n PATH \n QUERY \n TIMESTAMP \n NONCE \n hex(sha256(raw body bytes))
@@ -18,7 +18,7 @@ public enum RequestSigning {
     /// The only signature version.
     public static let versionPrefix = "v1="
     /// How far a request's timestamp may be from the server's clock, in seconds, unless its
-    /// store chose a narrower window: ±600 s, as AllScale's current edition (ALLSCALE-CURRENT.md).
+    /// store chose a narrower window: ±600 s, as AllScale now uses (docs/WIRE-CONTRACT.md §2.5).
     public static let defaultReplayWindow = 600
     /// The windows a store may choose.
     public static let replayWindowRange = 30...600

@@ -1,5 +1,5 @@
-/// How StableGate signs what it sends, as AllScale's current edition does (ALLSCALE-CURRENT.md
-/// §1 and §4), shared by the webhook sender, the response signer and the tests. Same HMAC,
+/// How StableGate signs what it sends, as AllScale does (docs/WIRE-CONTRACT.md
+/// §7.2 and §8), shared by the webhook sender, the response signer and the tests. Same HMAC,
 /// base64 and `v1=` prefix as ``RequestSigning``; only the canonical strings differ.
 public enum WebhookSigning {
     /// The first line of a webhook's canonical string.
@@ -30,7 +30,7 @@ public enum WebhookSigning {
     }
 }
 
-/// Response signing (ALLSCALE-CURRENT.md §4), for stores that turn it on.
+/// Response signing (docs/WIRE-CONTRACT.md §8), for stores that turn it on.
 public enum ResponseSigning {
     /// The canonical string of a response: the HTTP status code, the request PATH (no query),
     /// the request's nonce, hex SHA-256 of the request body (of "" for GET), the response

@@ -11,6 +11,12 @@ public enum DatabaseDialect: String, Sendable {
 ///
 /// SQLKit has no portable transaction API, so a transaction here is `BEGIN`…`COMMIT` on one
 /// leased connection: on SQLite the single serialized writer, on PostgreSQL a pooled connection.
+///
+/// Repositories share one convention for "inside the caller's transaction": an operation that
+/// callers compose into their own transaction is written once, as `static func …(on db:)`
+/// taking the `SQLDatabase` of that transaction; the instance method of the same name, where
+/// there is one, runs it on the repository's own database in a transaction (or a read) of its
+/// own — never a second copy of the SQL.
 public protocol DatabaseClient: Sendable {
     /// Which SQL dialect this is.
     var dialect: DatabaseDialect { get }

@@ -19,7 +19,7 @@ public struct APIKeyRepository: Sendable {
     public func create(_ key: APIKeyRecord, audit: AuditEntry? = nil) async throws {
         try await database.transaction { db in
             try await Self.insert(key, on: db)
-            if let audit { try await AccountRepository.audit(audit, on: db) }
+            if let audit { try await AuditLogRepository.audit(audit, on: db) }
         }
     }
 
@@ -54,7 +54,7 @@ public struct APIKeyRepository: Sendable {
                 UPDATE api_keys SET label = \(bind: key.label), allowed_cidrs = \(bind: key.allowedRanges.map(\.description).joined(separator: ",")),
                     rate_limit_per_minute = \(bind: Int64(key.rateLimitPerMinute)) WHERE id = \(bind: key.id)
                 """).run()
-            if let audit { try await AccountRepository.audit(audit, on: db) }
+            if let audit { try await AuditLogRepository.audit(audit, on: db) }
         }
     }
 
@@ -65,7 +65,7 @@ public struct APIKeyRepository: Sendable {
             let row = try await db.raw("""
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(bind: date.unixMilliseconds)) WHERE id = \(bind: id) RETURNING id
                 """).first()
-            if row != nil, let audit { try await AccountRepository.audit(audit, on: db) }
+            if row != nil, let audit { try await AuditLogRepository.audit(audit, on: db) }
             return row != nil
         }
     }

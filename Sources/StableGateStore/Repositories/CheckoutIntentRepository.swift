@@ -163,9 +163,7 @@ public struct CheckoutIntentRepository: Sendable {
 
     /// The intent with `id`, whatever its store (callers check ownership).
     public func find(id: String) async throws -> CheckoutIntent? {
-        try await database.read { db in
-            try await db.raw("SELECT * FROM checkout_intents WHERE id = \(bind: id)").first().map(Self.intent(from:))
-        }
+        try await database.read { db in try await Self.find(id: id, on: db) }
     }
 
     /// The intent whose checkout link has the token digest `tokenHash` (``CheckoutLink/digest(_:)``).
@@ -234,6 +232,37 @@ public struct CheckoutIntentRepository: Sendable {
                     reason: try row.decode(column: "reason", as: String.self),
                     at: Date(unixMilliseconds: try row.decode(column: "at", as: Int64.self)))
             }
+        }
+    }
+
+    /// Intents whose time is up, for the expiry pass: open ones past their payment window with
+    /// no transfer still confirming, ON_CHAIN ones past it whose payments vanished or carry
+    /// nothing, and ones never given a network since `unassignedSince`. Each group is its own
+    /// batch of at most 200, so waiting ON_CHAIN intents never crowd out the rest.
+    public func idsDueForExpiry(now: Date, unassignedSince: Date) async throws -> [String] {
+        let now = now.unixMilliseconds
+        let lifetimeStart = unassignedSince.unixMilliseconds
+        return try await database.read { db in
+            let windows = try await db.raw("""
+                SELECT id FROM checkout_intents WHERE status IN (\(unsafeRaw: CheckoutStatus.sqlList(.created, .paying, .tempWalletReceived))) AND expires_at <= \(bind: now)
+                  AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.state = 'seen')
+                ORDER BY expires_at LIMIT 200
+                """).all(decodingColumn: "id", as: String.self)
+            // ON_CHAIN past its window: normally waiting for confirmations, which the watcher
+            // handles; looked at here too so that one whose transfers vanished or carry nothing
+            // still ends.
+            let onChain = try await db.raw("""
+                SELECT id FROM checkout_intents WHERE status = \(unsafeRaw: CheckoutStatus.sqlList(.onChain)) AND expires_at <= \(bind: now)
+                  AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.kind = 'payment'
+                                  AND (t.state = 'seen' OR t.kyt_status = 'pending'))
+                ORDER BY expires_at LIMIT 200
+                """).all(decodingColumn: "id", as: String.self)
+            let unassigned = try await db.raw("""
+                SELECT id FROM checkout_intents WHERE status IN (\(unsafeRaw: CheckoutStatus.sqlList(.created, .paying))) AND created_at <= \(bind: lifetimeStart)
+                  AND deposit_address IS NULL
+                ORDER BY created_at LIMIT 200
+                """).all(decodingColumn: "id", as: String.self)
+            return windows + onChain + unassigned
         }
     }
 

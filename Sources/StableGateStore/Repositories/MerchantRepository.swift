@@ -117,7 +117,7 @@ public struct MerchantRepository: Sendable {
                 UPDATE stores SET logo_content_type = \(bind: contentType), logo_data = \(bind: data.map { Data($0).base64EncodedString() }),
                     logo_version = logo_version + 1 WHERE id = \(bind: storeId)
                 """).run()
-            if let audit { try await AccountRepository.audit(audit, on: db) }
+            if let audit { try await AuditLogRepository.audit(audit, on: db) }
         }
     }
 
@@ -153,7 +153,7 @@ public struct MerchantRepository: Sendable {
                     INSERT INTO store_wallets (store_id, chain_id, address) VALUES (\(bind: store.id), \(bind: chainId), \(bind: address))
                     """).run()
             }
-            if let audit { try await AccountRepository.audit(audit, on: db) }
+            if let audit { try await AuditLogRepository.audit(audit, on: db) }
             return true
         }
     }

@@ -251,7 +251,7 @@ public struct OrderQueryRepository: Sendable {
         try await database.read { db in
             try await db.raw("""
                 SELECT CAST(created_at / 86400000 AS BIGINT) AS day, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due FROM checkout_intents
-                WHERE store_id = \(bind: storeId) AND created_at >= \(bind: since.unixMilliseconds) AND status = 20
+                WHERE store_id = \(bind: storeId) AND created_at >= \(bind: since.unixMilliseconds) AND status = \(unsafeRaw: CheckoutStatus.sqlList(.confirmed))
                 GROUP BY created_at / 86400000 ORDER BY day
                 """).all().map { row in
                 (try row.decode(column: "day", as: Int64.self), try row.decode(column: "n", as: Int.self),

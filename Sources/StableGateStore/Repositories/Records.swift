@@ -43,7 +43,7 @@ public struct Store: Sendable, Equatable {
     public var eventsURL: String?
     /// The id of the ``eventsURL`` endpoint.
     public var eventsWebhookId: String?
-    /// Whether every API response to this store's keys is signed (ALLSCALE-CURRENT.md §4).
+    /// Whether every API response to this store's keys is signed (docs/WIRE-CONTRACT.md §8).
     public var signedResponses: Bool
     /// Who gets order e-mails and reports.
     public var notificationEmails: [String]

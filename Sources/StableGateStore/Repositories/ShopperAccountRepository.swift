@@ -331,20 +331,4 @@ public struct ShopperAccountRepository: Sendable {
             createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
             updatedAt: Date(unixMilliseconds: try row.decode(column: "updated_at", as: Int64.self)))
     }
-
-    // MARK: Signed transactions
-
-    /// Stores a signed transaction (its `settlementId` is the transfer's id) before broadcast.
-    public func insert(_ transaction: SweepTransaction) async throws {
-        try await database.transaction { db in try await PaymentStateRepository.insert(transaction, into: .accountTransfers, on: db) }
-    }
-
-    public func update(_ transaction: SweepTransaction) async throws {
-        try await database.transaction { db in try await PaymentStateRepository.update(transaction, in: .accountTransfers, on: db) }
-    }
-
-    /// The signed transactions of a transfer, by kind and attempt.
-    public func transactions(transferId: String) async throws -> [SweepTransaction] {
-        try await database.read { db in try await PaymentStateRepository.transactions(owner: transferId, in: .accountTransfers, on: db) }
-    }
 }
