@@ -45,7 +45,7 @@ let package = Package(
         // The README's integration example, compiled with everything else so it cannot rot.
         .executableTarget(
             name: "allscale-example",
-            dependencies: ["AllScaleKit", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["AllScaleKit", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
             path: "Examples/MerchantIntegration"
         ),
         .target(
@@ -103,6 +103,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Payments on chain: deposits, the watcher, the processor, expiry, the sweeper and the
@@ -114,6 +116,8 @@ let package = Package(
                 "StableGateStore",
                 "StableGateRuntime",
                 "StableGateEthereum",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,6 +171,7 @@ let package = Package(
         .executableTarget(
             name: "stablegate",
             dependencies: [
+                "StableGateDomain",
                 "StableGateApp",
                 "StableGateBenchmarks",
                 "AllScaleKit",
@@ -198,6 +203,7 @@ let package = Package(
                 "StableGateStore",
                 "StableGateEthereum",
                 "StableGateDomain",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -225,10 +231,12 @@ let package = Package(
         .testTarget(
             name: "StableGateAppTests",
             dependencies: [
+                "StableGateDomain",
                 "StableGateApp",
                 "StableGateStore",
                 "StableGateTestSupport",
                 "AllScaleKit",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -4,6 +4,7 @@
 import AllScaleKit
 import Foundation
 import Hummingbird
+import Logging
 
 let environment = ProcessInfo.processInfo.environment
 let apiKey = environment["ALLSCALE_API_KEY"] ?? ""

@@ -2,11 +2,7 @@ import ArgumentParser
 import StableGateApp
 import StableGateBenchmarks
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// `stablegate bench-seed-orders`: a store full of finished orders with a dashboard login, for
 /// scripts/bench-export.sh. Prints one JSON object.

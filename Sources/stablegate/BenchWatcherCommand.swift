@@ -4,11 +4,7 @@ import StableGateBenchmarks
 import StableGateEthereum
 import StableGateDomain
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// `stablegate bench-watcher`: the cost per block of watching many open intents (used by
 /// scripts/bench-watcher.sh; needs the sandbox chain).

@@ -2,11 +2,7 @@ import ArgumentParser
 import Logging
 import StableGateApp
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Options every command takes. Each falls back to its `STABLEGATE_*` environment variable,
 /// then to the `--config` file, then to the default.

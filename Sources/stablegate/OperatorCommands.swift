@@ -5,11 +5,7 @@ import StableGatePayments
 import StableGateDomain
 import StableGateStore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// `stablegate stores show|set`: a store's settlement wallet, fee, KYT switch, windows,
 /// webhook endpoints (with their ids) and response signing.

@@ -6,6 +6,8 @@ import StableGateStore
 import StableGateTestSupport
 import Synchronization
 import Testing
+import HTTPTypes
+import StableGateDomain
 
 /// The SDK against a live StableGate on a loopback socket (the same `buildApplication` as
 /// `serve`), through its default AsyncHTTPClient transport: every call, the error envelope,
@@ -182,7 +184,7 @@ struct AllScaleKitLiveTests {
 
 /// Statuses reported by `onChange`, in order.
 final class SeenStatuses: Sendable {
-    private let statuses = Mutex<[CheckoutStatus]>([])
-    func add(_ status: CheckoutStatus) { statuses.withLock { $0.append(status) } }
-    var all: [CheckoutStatus] { statuses.withLock { $0 } }
+    private let statuses = Mutex<[AllScaleKit.CheckoutStatus]>([])
+    func add(_ status: AllScaleKit.CheckoutStatus) { statuses.withLock { $0.append(status) } }
+    var all: [AllScaleKit.CheckoutStatus] { statuses.withLock { $0 } }
 }

@@ -6,6 +6,7 @@ import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
+import NIOCore
 
 @Suite("Open API v1 endpoints")
 struct CheckoutIntentAPITests {

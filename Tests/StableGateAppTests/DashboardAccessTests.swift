@@ -7,6 +7,7 @@ import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
+import SQLKit
 
 /// Logging in, sessions, CSRF, throttling and ownership on the merchant dashboard.
 @Suite("Dashboard: login, sessions and access")

@@ -7,6 +7,7 @@ import StableGateDomain
 import StableGateTestSupport
 import Synchronization
 import Testing
+import StableGateStore
 
 /// A rate provider with fixed rates, for tests of the rules around rates.
 struct FixedRates: RateProvider {

@@ -8,6 +8,8 @@ import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
+import HTTPTypes
+import NIOCore
 
 /// Payments end to end, in process: the gateway built by `buildApplication` with its chain
 /// watchers and sweepers running against a real EVM (the sandbox chain), on SQLite and

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StableGateEthereum
+import StableGateDomain
 
 @Suite("Chains file")
 struct ChainsFileTests {

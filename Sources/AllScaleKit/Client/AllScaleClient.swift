@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// A client for the AllScale Open API v1 — StableGate or any compatible endpoint.
 ///

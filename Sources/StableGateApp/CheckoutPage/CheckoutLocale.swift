@@ -224,8 +224,4 @@ public enum CheckoutText: String, CaseIterable, Sendable {
     }
 }
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif

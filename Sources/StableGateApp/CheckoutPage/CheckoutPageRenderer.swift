@@ -3,6 +3,7 @@ import Hummingbird
 import Foundation
 import StableGateEthereum
 import StableGateDomain
+import StableGateStore
 
 /// Renders the hosted checkout page (swift-mustache templates in `Resources/templates`).
 struct CheckoutPageRenderer: Sendable {

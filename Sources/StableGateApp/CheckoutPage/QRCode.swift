@@ -47,8 +47,4 @@ public struct QRCode: Sendable, Equatable {
     }
 }
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif

@@ -1,5 +1,6 @@
 import StableGateDomain
 import StableGateStore
+import BigInt
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

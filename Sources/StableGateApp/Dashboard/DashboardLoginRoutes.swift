@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import StableGateDomain
 import StableGateStore
+import Logging
 
 /// `/dashboard/login`, `/dashboard/setup` (the operator's one-time link), logout and
 /// logout-everywhere. Before a session exists, forms are protected by a double-submit cookie

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import StableGateDomain
 import StableGateStore
+import StableGateEthereum
 
 /// Overview, orders (filter, search, keyset pages, totals, CSV) and order detail.
 struct DashboardOrderRoutes {

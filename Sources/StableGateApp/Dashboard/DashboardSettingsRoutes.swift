@@ -4,6 +4,7 @@ import Hummingbird
 import StableGateEthereum
 import StableGateDomain
 import StableGateStore
+import BigInt
 
 /// Store settings (webhook endpoints, wallets, windows, logo), the webhook test and
 /// redelivery actions, and the audit log. Every change is audited.

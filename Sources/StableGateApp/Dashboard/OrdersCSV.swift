@@ -1,11 +1,7 @@
 import BigInt
 import StableGateDomain
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// The order export: stable column names (documented in the README), RFC 4180 quoting, exact
 /// amounts as plain decimals, times in UTC.

@@ -1,10 +1,6 @@
 import StableGateDomain
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// A server-rendered SVG bar chart of daily confirmed volume (no script, no inline styles).
 enum VolumeChart {

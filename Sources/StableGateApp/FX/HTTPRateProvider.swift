@@ -4,6 +4,7 @@ import NIOCore
 import StableGateDomain
 import StableGateStore
 import Synchronization
+import NIOHTTP1
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

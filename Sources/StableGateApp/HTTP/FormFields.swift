@@ -1,10 +1,6 @@
 import Hummingbird
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// A submitted HTML form: the fields of an `application/x-www-form-urlencoded` body, or of a
 /// `multipart/form-data` one with its file parts. Every page form is decoded here, once, by

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import StableGateDomain
 import StableGateStore
+import NIOHTTP1
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,11 +1,7 @@
 import StableGateDomain
 import StableGateStore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// The operator's side of dashboard access: creates a merchant's dashboard users and issues the
 /// one-time link with which each chooses a password. Only the link token's SHA-256 is stored.

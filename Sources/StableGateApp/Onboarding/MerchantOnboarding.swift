@@ -1,11 +1,7 @@
 import StableGateDomain
 import StableGateStore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// The operator's side of "contact the BD team": merchants, stores and API keys.
 public struct MerchantOnboarding: Sendable {

@@ -3,6 +3,8 @@ import Prometheus
 import StableGatePayments
 import StableGateDomain
 import StableGateStore
+import Logging
+import SQLKit
 
 /// Liveness and readiness, for load balancers and monitors. Not signed.
 ///

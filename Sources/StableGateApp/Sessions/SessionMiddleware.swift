@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import StableGateDomain
 import StableGateStore
+import Logging
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

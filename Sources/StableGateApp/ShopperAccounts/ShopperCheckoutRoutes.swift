@@ -5,6 +5,8 @@ import Mustache
 import StableGateEthereum
 import StableGateDomain
 import StableGateStore
+import BigInt
+import Logging
 
 
 /// "Pay with StableGate account" on the checkout page: log in → balances per

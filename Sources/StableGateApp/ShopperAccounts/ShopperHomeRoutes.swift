@@ -4,6 +4,7 @@ import Hummingbird
 import StableGateEthereum
 import StableGateDomain
 import StableGateStore
+import Logging
 
 
 /// `/account` (balances, deposit address with QR, history) and `/account/withdraw` (form →

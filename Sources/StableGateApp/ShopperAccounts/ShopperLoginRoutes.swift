@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import StableGateDomain
 import StableGateStore
+import Logging
+import StableGateEthereum
 
 /// `/account/signup`, `/account/login` and `/account/logout`: e-mail and password, bcrypt,
 /// throttled guessing, a fresh session per login — the dashboard's rules, in a realm of its own.

@@ -1,8 +1,5 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
+// Foundation, not FoundationEssentials: the schedule's text form is parsed with CharacterSet.
 import Foundation
-#endif
 
 /// When to try a failed delivery again: the first attempt is immediate, then each failure
 /// waits the next delay of the list; when the list is used up, the delivery has failed.

@@ -1,10 +1,6 @@
 import StableGateDomain
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// One token the gateway accepts on a chain.
 public struct TokenConfiguration: Sendable, Equatable {

@@ -4,11 +4,8 @@ import NIOCore
 import StableGateDomain
 import Synchronization
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import NIOHTTP1
 
 /// An error a JSON-RPC node returned, or a failure to reach it. Every answer a node gives is
 /// untrusted input: whatever it sends becomes one of these for that attempt, never a crash

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a failed RPC attempt means for the next one, read from the error the provider gave.
 /// Providers word the same limits differently; these are the answers of the common ones
 /// (Alchemy, Infura, QuickNode, Ankr, public BSC/Base/Polygon nodes, geth, Erigon), matched by

@@ -1,4 +1,5 @@
 import Metrics
+import NIOCore
 import StableGateDomain
 import Synchronization
 

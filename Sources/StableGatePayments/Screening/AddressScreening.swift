@@ -3,11 +3,8 @@ import NIOCore
 import StableGateDomain
 import StableGateEthereum
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import NIOHTTP1
 
 /// A KYT verdict on an address.
 public struct ScreeningVerdict: Sendable, Equatable {

@@ -32,8 +32,4 @@ public enum FaultPoint: String, Sendable, CaseIterable {
     }
 }
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif

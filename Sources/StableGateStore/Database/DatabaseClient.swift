@@ -1,5 +1,6 @@
 import Logging
 import SQLKit
+import Foundation
 
 /// The SQL dialects StableGate runs on. Queries branch on it only where the SQL really differs.
 public enum DatabaseDialect: String, Sendable {

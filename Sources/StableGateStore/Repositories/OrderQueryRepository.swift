@@ -2,11 +2,7 @@ import BigInt
 import SQLKit
 import StableGateDomain
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// What the merchant filters the order list by.
 public struct OrderFilter: Sendable, Equatable {

@@ -1,10 +1,6 @@
 import Crypto
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Encrypts secrets at rest (API secrets now; wallet seeds and keys later) with AES-256-GCM
 /// under the operator's master key, which lives in configuration, never in the database.
