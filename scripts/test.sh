@@ -12,6 +12,8 @@ export STABLEGATE_TEST_POSTGRES_URL
 # Suites that need the sandbox chain start their own, with this Python.
 export STABLEGATE_TEST_PYTHON="$PWD/.venv/bin/python"
 
+echo "== lint (swift-format, the .swift-format configuration)"
+swift format lint --strict --parallel --recursive Sources Tests Examples Package.swift
 echo "== build"
 swift build --build-tests
 echo "== swift test (SQLite and PostgreSQL, sandbox chain)"

@@ -56,16 +56,19 @@ router.post("/webhooks/allscale") { request, context -> HTTPResponse.Status in
     // The money against the order (this shop prices every order at 25.99 USD, step 1; look
     // yours up by `order`): amount_cents + currency for a fiat price, amount_coins + coin_symbol
     // (exact decimal strings) for a price in a stable coin.
-    let paid = payment.amountCents != nil
+    let paid =
+        payment.amountCents != nil
         ? payment.amountCents == 2599 && payment.currency == .usd
         : Decimal(string: payment.amountCoins) == Decimal(string: "25.99") && payment.coinSymbol == "USDT"
     guard paid else {
-        context.logger.error("payment does not match the order", metadata: ["order": "\(order)", "paid": "\(payment.amountCoins) \(payment.coinSymbol)"])
+        context.logger.error(
+            "payment does not match the order", metadata: ["order": "\(order)", "paid": "\(payment.amountCoins) \(payment.coinSymbol)"])
         return .ok
     }
     // The same payment may be delivered more than once: credit it once.
     if await credited.insert(payment.allScaleTransactionId) {
-        context.logger.info("paid", metadata: ["order": "\(order)", "amount": "\(payment.amountCoins) \(payment.coinSymbol)", "tx": "\(payment.txHash)"])
+        context.logger.info(
+            "paid", metadata: ["order": "\(order)", "amount": "\(payment.amountCoins) \(payment.coinSymbol)", "tx": "\(payment.txHash)"])
         // mark the order paid
     }
     return .ok

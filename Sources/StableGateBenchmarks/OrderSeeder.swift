@@ -41,7 +41,8 @@ public enum OrderSeeder {
             for index in batchStart..<min(batchStart + batchSize, count) {
                 let createdAt = now.addingTimeInterval(-Double(count - index) * spacing)
                 let cents = 500 + (index * 7_919) % 99_500
-                let body = #"{"stable_coin": \#(index % 4 == 0 ? 2 : 1), "amount_cents": \#(cents), "order_id": "B-\#(index)", "user_id": "customer-\#(index % 5_000)", "order_description": "Benchmark order \#(index), \"quoted\", with a comma"}"#
+                let body =
+                    #"{"stable_coin": \#(index % 4 == 0 ? 2 : 1), "amount_cents": \#(cents), "order_id": "B-\#(index)", "user_id": "customer-\#(index % 5_000)", "order_description": "Benchmark order \#(index), \"quoted\", with a comma"}"#
                 let request = try CreateCheckoutIntentRequest.parse(body: Array(body.utf8), policy: .init(allowsInsecureRedirect: true))
                 var (intent, transition) = try IntentFactory.makeIntent(
                     request: request, rate: nil, id: ids.objectId(at: createdAt), storeId: merchant.storeId, settlementWallet: nil, now: createdAt)

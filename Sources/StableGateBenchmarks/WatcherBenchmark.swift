@@ -1,9 +1,9 @@
 import BigInt
 import Logging
 import StableGateApp
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -39,7 +39,8 @@ public enum WatcherBenchmark {
 
         // 1. Open intents, each with a deposit address on this chain.
         let loadStart = ContinuousClock.now
-        let request = try CreateCheckoutIntentRequest.parse(body: Array(#"{"stable_coin": 1, "amount_cents": 1000}"#.utf8), policy: .init(allowsInsecureRedirect: true))
+        let request = try CreateCheckoutIntentRequest.parse(
+            body: Array(#"{"stable_coin": 1, "amount_cents": 1000}"#.utf8), policy: .init(allowsInsecureRedirect: true))
         var intents: [(CheckoutIntent, StatusTransition)] = []
         var deposits: [(address: String, intentId: String, index: Int64)] = []
         intents.reserveCapacity(openIntents)
@@ -70,7 +71,8 @@ public enum WatcherBenchmark {
             wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
         let watcher = ChainWatcher(
             chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: nil, sweeper: sweeper,
-            accounts: ShopperAccountRepository(database: environment.database), accountSender: nil, holder: "benchmark", clock: environment.clock, initialLookback: 0, logger: logger)
+            accounts: ShopperAccountRepository(database: environment.database), accountSender: nil, holder: "benchmark", clock: environment.clock,
+            initialLookback: 0, logger: logger)
         _ = try await watcher.pass()
 
         // 3. Transfers: half to open intents (1 USDT each: partial payments), half elsewhere.
@@ -138,7 +140,8 @@ public enum WatcherBenchmark {
             try await environment.merchants.update(store)
         }
         // Orders of 1 USDT with real deposit addresses (derived from the seed, so they can be forwarded).
-        let request = try CreateCheckoutIntentRequest.parse(body: Array(#"{"stable_coin": 1, "amount_cents": 100}"#.utf8), policy: .init(allowsInsecureRedirect: true))
+        let request = try CreateCheckoutIntentRequest.parse(
+            body: Array(#"{"stable_coin": 1, "amount_cents": 100}"#.utf8), policy: .init(allowsInsecureRedirect: true))
         let firstIndex = Int64(5_000_000 + Int.random(in: 0..<1_000_000))
         var intents: [(CheckoutIntent, StatusTransition)] = []
         var deposits: [(address: String, intentId: String, index: Int64)] = []
@@ -151,7 +154,8 @@ public enum WatcherBenchmark {
             intent.payment.chainId = chain.chainId
             intent.payment.coinContract = token.contract.checksummed
             intent.deposit = DepositAssignment(
-                address: address, tokenDecimals: token.decimals, amountBaseUnits: BigUInt(10).power(token.decimals), expiresAt: now.addingTimeInterval(86_400))
+                address: address, tokenDecimals: token.decimals, amountBaseUnits: BigUInt(10).power(token.decimals),
+                expiresAt: now.addingTimeInterval(86_400))
             intents.append((intent, transition))
             deposits.append((address, intent.id, index))
         }
@@ -175,7 +179,8 @@ public enum WatcherBenchmark {
         var sentAt: [String: Date] = [:]
         for (number, deposit) in deposits.enumerated() {
             let (key, sender) = senders[number % senders.count]
-            _ = try await sender.send(token: token.contract, to: EthereumAddress(deposit.address)!, amount: BigUInt(10).power(token.decimals), privateKey: key)
+            _ = try await sender.send(
+                token: token.contract, to: EthereumAddress(deposit.address)!, amount: BigUInt(10).power(token.decimals), privateKey: key)
             sentAt[deposit.intentId] = Date()
         }
         // Each ON_CHAIN transition's time, as the gateway recorded it.
@@ -189,10 +194,14 @@ public enum WatcherBenchmark {
             }
             if delays.count < deposits.count { try await Task.sleep(for: .milliseconds(200)) }
         }
-        guard delays.count == deposits.count else { throw ConfigurationError(["only \(delays.count) of \(deposits.count) payments were detected in 300 s"]) }
+        guard delays.count == deposits.count else {
+            throw ConfigurationError(["only \(delays.count) of \(deposits.count) payments were detected in 300 s"])
+        }
         var forwarded = 0
         for deposit in deposits {
-            forwarded += try await environment.settlements.settlements(intentId: deposit.intentId).filter { $0.state == .settled || $0.state == .sending }.count
+            forwarded += try await environment.settlements.settlements(intentId: deposit.intentId).filter {
+                $0.state == .settled || $0.state == .sending
+            }.count
         }
         let poll = pollInterval.components
         return BurstResult(

@@ -20,21 +20,37 @@ struct AccountsCommand: AsyncParsableCommand {
                 let ledger = LedgerRepository(database: environment.database)
                 var lines: [String] = []
                 for account in try await accounts.allAccounts() {
-                    let balances = try await ledger.balances(of: account.ledgerAccount).sorted { ($0.key.chainId, $0.key.token) < ($1.key.chainId, $1.key.token) }
+                    let balances = try await ledger.balances(of: account.ledgerAccount).sorted {
+                        ($0.key.chainId, $0.key.token) < ($1.key.chainId, $1.key.token)
+                    }
                     let transfers = try await accounts.transfers(accountId: account.id)
-                    lines.append(JSONValue.object([
-                        ("id", .string(account.id)), ("email", .string(account.email)), ("deposit_address", .string(account.depositAddress)),
-                        ("balances", .array(balances.map { asset, amount in
-                            .object([("chain_id", .int(asset.chainId)), ("token", .string(asset.token)), ("balance", .string(amount.plainString()))])
-                        })),
-                        ("transfers", .array(transfers.map { transfer in
-                            .object([
-                                ("id", .string(transfer.id)), ("kind", .string(transfer.kind.rawValue)), ("state", .string(transfer.state.rawValue)),
-                                ("chain_id", .int(transfer.chainId)), ("amount", .string(transfer.decimalAmount.plainString())), ("to", .string(transfer.to)),
-                                ("intent_id", .stringOrNull(transfer.intentId)), ("last_error", .stringOrNull(transfer.lastError)),
-                            ])
-                        })),
-                    ]).serialized)
+                    lines.append(
+                        JSONValue.object([
+                            ("id", .string(account.id)), ("email", .string(account.email)), ("deposit_address", .string(account.depositAddress)),
+                            (
+                                "balances",
+                                .array(
+                                    balances.map { asset, amount in
+                                        .object([
+                                            ("chain_id", .int(asset.chainId)), ("token", .string(asset.token)),
+                                            ("balance", .string(amount.plainString())),
+                                        ])
+                                    })
+                            ),
+                            (
+                                "transfers",
+                                .array(
+                                    transfers.map { transfer in
+                                        .object([
+                                            ("id", .string(transfer.id)), ("kind", .string(transfer.kind.rawValue)),
+                                            ("state", .string(transfer.state.rawValue)),
+                                            ("chain_id", .int(transfer.chainId)), ("amount", .string(transfer.decimalAmount.plainString())),
+                                            ("to", .string(transfer.to)),
+                                            ("intent_id", .stringOrNull(transfer.intentId)), ("last_error", .stringOrNull(transfer.lastError)),
+                                        ])
+                                    })
+                            ),
+                        ]).serialized)
                 }
                 return lines
             }
@@ -45,7 +61,9 @@ struct AccountsCommand: AsyncParsableCommand {
     struct LedgerCheck: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ledger-check",
-            abstract: "Check the ledger: balanced postings, no negative shopper balance, deposits and transfers matching their postings. Exits 1 on any problem.")
+            abstract:
+                "Check the ledger: balanced postings, no negative shopper balance, deposits and transfers matching their postings. Exits 1 on any problem."
+        )
 
         @OptionGroup var global: GlobalOptions
 

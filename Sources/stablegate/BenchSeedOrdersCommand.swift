@@ -1,8 +1,7 @@
 import ArgumentParser
+import Foundation
 import StableGateApp
 import StableGateBenchmarks
-
-import Foundation
 
 /// `stablegate bench-seed-orders`: a store full of finished orders with a dashboard login, for
 /// scripts/bench-export.sh. Prints one JSON object.

@@ -1,10 +1,9 @@
 import ArgumentParser
+import Foundation
 import StableGateApp
 import StableGateBenchmarks
-import StableGateEthereum
 import StableGateDomain
-
-import Foundation
+import StableGateEthereum
 
 /// `stablegate bench-watcher`: the cost per block of watching many open intents (used by
 /// scripts/bench-watcher.sh; needs the sandbox chain).
@@ -24,23 +23,28 @@ struct BenchWatcherCommand: AsyncParsableCommand {
             let result = try await global.withEnvironment { environment -> WatcherBenchmark.BurstResult in
                 guard let chain = environment.chains.first else { throw ValidationError("pass --chains with the sandbox chains file") }
                 return try await WatcherBenchmark.burst(
-                    environment: environment, chain: chain, payerKeys: try payerKeys(), payments: burst, pollInterval: .milliseconds(pollMilliseconds),
+                    environment: environment, chain: chain, payerKeys: try payerKeys(), payments: burst,
+                    pollInterval: .milliseconds(pollMilliseconds),
                     logger: environment.logger)
             }
-            print(String(
-                format: "burst payments=%d poll_ms=%d detect_p50_ms=%.0f detect_p95_ms=%.0f detect_max_ms=%.0f settlements_forwarding_or_done=%d",
-                result.payments, result.pollMilliseconds, result.percentile(0.5), result.percentile(0.95), result.percentile(1), result.settlementsForwarded))
+            print(
+                String(
+                    format: "burst payments=%d poll_ms=%d detect_p50_ms=%.0f detect_p95_ms=%.0f detect_max_ms=%.0f settlements_forwarding_or_done=%d",
+                    result.payments, result.pollMilliseconds, result.percentile(0.5), result.percentile(0.95), result.percentile(1),
+                    result.settlementsForwarded))
             return
         }
         let result = try await global.withEnvironment { environment -> WatcherBenchmark.Result in
             guard let chain = environment.chains.first else { throw ValidationError("pass --chains with the sandbox chains file") }
             return try await WatcherBenchmark.run(
-                environment: environment, chain: chain, payerKeys: try payerKeys(), openIntents: intents, transfers: transfers, logger: environment.logger)
+                environment: environment, chain: chain, payerKeys: try payerKeys(), openIntents: intents, transfers: transfers,
+                logger: environment.logger)
         }
-        print(String(
-            format: "open_intents=%d blocks=%d transfers_to_intents=%d load_s=%.1f scan_s=%.3f scan_ms_per_block=%.2f confirm_s=%.3f",
-            result.openIntents, result.blocks, result.transfersToIntents, result.loadSeconds, result.scanSeconds, result.scanMillisecondsPerBlock,
-            result.confirmSeconds))
+        print(
+            String(
+                format: "open_intents=%d blocks=%d transfers_to_intents=%d load_s=%.1f scan_s=%.3f scan_ms_per_block=%.2f confirm_s=%.3f",
+                result.openIntents, result.blocks, result.transfersToIntents, result.loadSeconds, result.scanSeconds, result.scanMillisecondsPerBlock,
+                result.confirmSeconds))
     }
 }
 

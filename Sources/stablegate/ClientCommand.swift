@@ -1,6 +1,5 @@
 import AllScaleKit
 import ArgumentParser
-
 import Foundation
 
 /// `stablegate client …`: the merchant's side of the API from a terminal, through AllScaleKit —
@@ -18,7 +17,8 @@ struct ClientCommand: AsyncParsableCommand {
     struct Connection: ParsableArguments {
         @Option(name: .customLong("base-url"), help: "API base URL, e.g. https://pay.example.com") var baseURL: String?
         @Option(name: .customLong("api-key"), help: "API key id.") var apiKey: String?
-        @Option(name: .customLong("api-secret"), help: "API secret (prefer the environment or a credentials file: flags show in `ps`).") var apiSecret: String?
+        @Option(name: .customLong("api-secret"), help: "API secret (prefer the environment or a credentials file: flags show in `ps`).")
+        var apiSecret: String?
         @Option(help: "A JSON credentials file.") var credentials: String?
         @Flag(help: "Print JSON.") var json = false
 
@@ -67,20 +67,30 @@ struct ClientCommand: AsyncParsableCommand {
             let pricing: CreateCheckoutIntent.Pricing
             switch (currency, stableCoin) {
             case (let code?, nil):
-                guard let fiat = FiatCurrency.known.first(where: { $0.name == code.uppercased() }) else { throw ValidationError("unknown currency \(code)") }
+                guard let fiat = FiatCurrency.known.first(where: { $0.name == code.uppercased() }) else {
+                    throw ValidationError("unknown currency \(code)")
+                }
                 pricing = .fiat(fiat)
             case (nil, let code?):
-                guard let coin = StableCoin.known.first(where: { $0.name == code.uppercased() }) else { throw ValidationError("unknown stable coin \(code)") }
+                guard let coin = StableCoin.known.first(where: { $0.name == code.uppercased() }) else {
+                    throw ValidationError("unknown stable coin \(code)")
+                }
                 pricing = .stableCoin(coin)
             default: throw ValidationError("give exactly one of --currency and --stable-coin")
             }
-            guard let cents = Self.cents(amount) else { throw ValidationError("--amount must be a positive decimal with at most 2 decimals, e.g. 12.50") }
+            guard let cents = Self.cents(amount) else {
+                throw ValidationError("--amount must be a positive decimal with at most 2 decimals, e.g. 12.50")
+            }
             var request = CreateCheckoutIntent(pricing: pricing, amountCents: cents, orderId: orderId)
             request.orderDescription = orderDescription
             request.redirectURL = redirectURL
             let created = try await report { try await connection.client().createCheckoutIntent(request, idempotencyKey: idempotencyKey) }
-            if connection.json { try printJSON(created) } else {
-                print("intent        \(created.id)\namount        \(created.amountCoins) \(created.stableCoinType)\(created.rate.map { "\nrate          \($0)" } ?? "")\ncheckout URL  \(created.checkoutURL)")
+            if connection.json {
+                try printJSON(created)
+            } else {
+                print(
+                    "intent        \(created.id)\namount        \(created.amountCoins) \(created.stableCoinType)\(created.rate.map { "\nrate          \($0)" } ?? "")\ncheckout URL  \(created.checkoutURL)"
+                )
             }
         }
 
@@ -103,7 +113,9 @@ struct ClientCommand: AsyncParsableCommand {
         @Argument(help: "The checkout intent id.") var id: String
         func run() async throws {
             let status = try await report { try await connection.client().status(id: id) }
-            print(connection.json ? #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"# : "\(status.rawValue) \(status.description)")
+            print(
+                connection.json
+                    ? #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"# : "\(status.rawValue) \(status.description)")
         }
     }
 
@@ -113,8 +125,11 @@ struct ClientCommand: AsyncParsableCommand {
         @Argument(help: "The checkout intent id.") var id: String
         func run() async throws {
             let intent = try await report { try await connection.client().checkoutIntent(id: id) }
-            if connection.json { try printJSON(intent) } else {
-                print("""
+            if connection.json {
+                try printJSON(intent)
+            } else {
+                print(
+                    """
                     intent     \(intent.id)
                     status     \(intent.status.rawValue) \(intent.status.description)
                     amount     \(intent.amountCoins) \(intent.coinSymbol)\(intent.amountCents.map { c in intent.currencySymbol.map { "  (\(c / 100).\(String(format: "%02d", c % 100)) \($0))" } ?? "" } ?? "")
@@ -135,7 +150,10 @@ struct ClientCommand: AsyncParsableCommand {
             let json = connection.json
             let intent = try await report {
                 try await connection.client().waitForTerminalStatus(id: id, timeout: .seconds(timeout)) { status in
-                    print(json ? #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"# : "\(Date().formatted(.iso8601))  \(status.rawValue) \(status.description)")
+                    print(
+                        json
+                            ? #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"#
+                            : "\(Date().formatted(.iso8601))  \(status.rawValue) \(status.description)")
                 }
             }
             if json { try printJSON(intent) }

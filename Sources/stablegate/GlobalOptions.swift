@@ -1,8 +1,7 @@
 import ArgumentParser
+import Foundation
 import Logging
 import StableGateApp
-
-import Foundation
 
 /// Options every command takes. Each falls back to its `STABLEGATE_*` environment variable,
 /// then to the `--config` file, then to the default.

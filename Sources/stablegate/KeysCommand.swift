@@ -46,7 +46,8 @@ struct KeysCommand: AsyncParsableCommand {
                     ("allowed_ips", issued.record.allowedRanges.map(\.description).joined(separator: ",")),
                 ])
             } else {
-                print("""
+                print(
+                    """
                     api_key      \(issued.record.id)
                     api_secret   \(issued.secret)
                     rate limit   \(issued.record.rateLimitPerMinute)/min
@@ -87,7 +88,9 @@ struct KeysCommand: AsyncParsableCommand {
                     ]
                     print("{" + fields.map { "\(jsonString($0.0)):\($0.1.map(jsonString) ?? "null")" }.joined(separator: ",") + "}")
                 } else {
-                    print("\(key.id)  \(status)  \(key.rateLimitPerMinute)/min  ips=\(ips)  created=\(iso(key.createdAt))  last_used=\(key.lastUsedAt.map(iso) ?? "never")  \(key.label ?? "")")
+                    print(
+                        "\(key.id)  \(status)  \(key.rateLimitPerMinute)/min  ips=\(ips)  created=\(iso(key.createdAt))  last_used=\(key.lastUsedAt.map(iso) ?? "never")  \(key.label ?? "")"
+                    )
                 }
             }
             if keys.isEmpty && !json { print("no keys") }
@@ -97,7 +100,8 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an API key. Running gateways stop accepting it within the key cache TTL (5 s).")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key. Running gateways stop accepting it within the key cache TTL (5 s).")
 
         @OptionGroup var global: GlobalOptions
 
@@ -108,9 +112,12 @@ struct KeysCommand: AsyncParsableCommand {
             let found = try await global.withEnvironment { environment in
                 guard let record = try await environment.apiKeys.find(id: key) else { return false }
                 let now = environment.clock.now
-                return try await environment.apiKeys.revoke(id: key, at: now, audit: AuditEntry(
-                    id: environment.identifiers.objectId(at: now), storeId: record.storeId, actor: .operatorCLI, at: now, action: "api_key.revoked",
-                    detail: JSONValue.object([("api_key", .string(key)), ("label", .stringOrNull(record.label))]).serialized))
+                return try await environment.apiKeys.revoke(
+                    id: key, at: now,
+                    audit: AuditEntry(
+                        id: environment.identifiers.objectId(at: now), storeId: record.storeId, actor: .operatorCLI, at: now,
+                        action: "api_key.revoked",
+                        detail: JSONValue.object([("api_key", .string(key)), ("label", .stringOrNull(record.label))]).serialized))
             }
             guard found else { throw ValidationError("no API key \(key)") }
             print("revoked \(key)")

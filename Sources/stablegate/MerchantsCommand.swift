@@ -31,7 +31,8 @@ struct MerchantsCommand: AsyncParsableCommand {
                     ("api_key", credentials.apiKey), ("api_secret", credentials.apiSecret),
                 ])
             } else {
-                print("""
+                print(
+                    """
                     merchant_id  \(credentials.merchantId)
                     store_id     \(credentials.storeId)
                     api_key      \(credentials.apiKey)

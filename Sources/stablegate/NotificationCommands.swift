@@ -16,7 +16,10 @@ struct WebhooksCommand: AsyncParsableCommand {
         subcommands: [Test.self, Redeliver.self, List.self])
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a webhook.test event to the store's StableGate events URL now and show the answer (the AllScale-format webhook URL gets confirmed payments only).")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Send a webhook.test event to the store's StableGate events URL now and show the answer (the AllScale-format webhook URL gets confirmed payments only)."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(help: "Store id.") var store: String
         @Flag(help: "Print JSON.") var json = false
@@ -69,25 +72,35 @@ private func printReports(_ reports: [OperatorNotifications.EventReport], json: 
     for report in reports {
         let event = report.event
         if json {
-            let attempts = JSONValue.array(report.attempts.map { attempt in
-                .object([
-                    ("attempt", .int(attempt.attempt)), ("started_at", .string(attempt.startedAt.formatted(.iso8601))), ("url", .string(attempt.url)),
-                    ("http_status", attempt.httpStatus.map { .int($0) } ?? .null), ("duration_ms", attempt.durationMilliseconds.map { .int($0) } ?? .null),
-                    ("error", .stringOrNull(attempt.error)), ("response_excerpt", .stringOrNull(attempt.responseExcerpt)), ("instance", .string(attempt.owner)),
-                ])
-            })
-            print(JSONValue.object([
-                ("event_id", .string(event.id)), ("type", .string(event.type)), ("endpoint", .string(event.endpoint.rawValue)),
-                ("intent_id", .stringOrNull(event.intentId)),
-                ("sequence", event.intentId == nil ? .null : .int(event.sequence)), ("state", .string(event.state.rawValue)), ("attempts", .int(event.attempts)),
-                ("next_attempt_at", event.state == .pending ? .string(event.nextAttemptAt.formatted(.iso8601)) : .null),
-                ("attempt_log", attempts),
-            ]).serialized)
+            let attempts = JSONValue.array(
+                report.attempts.map { attempt in
+                    .object([
+                        ("attempt", .int(attempt.attempt)), ("started_at", .string(attempt.startedAt.formatted(.iso8601))),
+                        ("url", .string(attempt.url)),
+                        ("http_status", attempt.httpStatus.map { .int($0) } ?? .null),
+                        ("duration_ms", attempt.durationMilliseconds.map { .int($0) } ?? .null),
+                        ("error", .stringOrNull(attempt.error)), ("response_excerpt", .stringOrNull(attempt.responseExcerpt)),
+                        ("instance", .string(attempt.owner)),
+                    ])
+                })
+            print(
+                JSONValue.object([
+                    ("event_id", .string(event.id)), ("type", .string(event.type)), ("endpoint", .string(event.endpoint.rawValue)),
+                    ("intent_id", .stringOrNull(event.intentId)),
+                    ("sequence", event.intentId == nil ? .null : .int(event.sequence)), ("state", .string(event.state.rawValue)),
+                    ("attempts", .int(event.attempts)),
+                    ("next_attempt_at", event.state == .pending ? .string(event.nextAttemptAt.formatted(.iso8601)) : .null),
+                    ("attempt_log", attempts),
+                ]).serialized)
         } else {
-            print("\(event.id)  \(event.type)  \(event.state.rawValue)  attempts=\(event.attempts)  to=\(event.endpoint.title)\(event.intentId.map { "  intent=\($0)" } ?? "")")
+            print(
+                "\(event.id)  \(event.type)  \(event.state.rawValue)  attempts=\(event.attempts)  to=\(event.endpoint.title)\(event.intentId.map { "  intent=\($0)" } ?? "")"
+            )
             for attempt in report.attempts {
                 let outcome = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight"
-                print("  #\(attempt.attempt) \(attempt.startedAt.formatted(.iso8601))  \(outcome)\(attempt.durationMilliseconds.map { "  \($0) ms" } ?? "")  \(attempt.url)")
+                print(
+                    "  #\(attempt.attempt) \(attempt.startedAt.formatted(.iso8601))  \(outcome)\(attempt.durationMilliseconds.map { "  \($0) ms" } ?? "")  \(attempt.url)"
+                )
             }
         }
     }
@@ -111,7 +124,9 @@ struct ReportsCommand: AsyncParsableCommand {
             let email = try await global.withEnvironment { environment in
                 try await OperatorNotifications(environment: environment).sendReport(storeId: store, kind: kind, date: date)
             }
-            print("\(email.id)  \(email.state.rawValue)  \(email.subject ?? "")  to \(email.recipients.joined(separator: ", "))\(email.lastError.map { "  error: \($0)" } ?? "")")
+            print(
+                "\(email.id)  \(email.state.rawValue)  \(email.subject ?? "")  to \(email.recipients.joined(separator: ", "))\(email.lastError.map { "  error: \($0)" } ?? "")"
+            )
             if email.state != .sent { throw ExitCode(1) }
         }
     }

@@ -1,16 +1,16 @@
 import ArgumentParser
+import Foundation
 import StableGateApp
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
-
-import Foundation
 
 /// `stablegate stores show|set`: a store's settlement wallet, fee, KYT switch, windows,
 /// webhook endpoints (with their ids) and response signing.
 struct StoresCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stores", abstract: "Show and configure stores.", subcommands: [Show.self, Set.self])
+    static let configuration = CommandConfiguration(
+        commandName: "stores", abstract: "Show and configure stores.", subcommands: [Show.self, Set.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a store's settings, webhook ids included.")
@@ -55,13 +55,21 @@ struct StoresCommand: AsyncParsableCommand {
         @Option(name: .customLong("fee-bps"), help: "Service fee in basis points (100 = 1 %); 'default' for the gateway's.") var feeBps: String?
         @Option(help: "KYT screening of payment senders: on or off.") var kyt: String?
         @Option(name: .customLong("payment-window"), help: "Payment window in seconds; 'default' for the gateway's.") var paymentWindow: String?
-        @Option(name: .customLong("replay-window"), help: "How far a signed request's X-Timestamp may be from the server's clock, 30–600 seconds; 'default' for 600.")
+        @Option(
+            name: .customLong("replay-window"),
+            help: "How far a signed request's X-Timestamp may be from the server's clock, 30–600 seconds; 'default' for 600.")
         var replayWindow: String?
-        @Option(name: .customLong("webhook-url"), help: "Where AllScale-format webhooks of confirmed payments are posted (https outside the sandbox); 'none' to stop them.")
+        @Option(
+            name: .customLong("webhook-url"),
+            help: "Where AllScale-format webhooks of confirmed payments are posted (https outside the sandbox); 'none' to stop them.")
         var webhookURL: String?
-        @Flag(name: .customLong("new-webhook-id"), help: "Give the webhook URL a new webhook id (receivers that pin the old one refuse deliveries until updated).")
+        @Flag(
+            name: .customLong("new-webhook-id"),
+            help: "Give the webhook URL a new webhook id (receivers that pin the old one refuse deliveries until updated).")
         var newWebhookId = false
-        @Option(name: .customLong("events-url"), help: "Where StableGate events (every transition, late payments, tests) are posted; 'none' to stop them.")
+        @Option(
+            name: .customLong("events-url"), help: "Where StableGate events (every transition, late payments, tests) are posted; 'none' to stop them."
+        )
         var eventsURL: String?
         @Flag(name: .customLong("new-events-webhook-id"), help: "Give the events URL a new webhook id.") var newEventsWebhookId = false
         @Option(name: .customLong("signed-responses"), help: "Sign every API response to this store's keys (X-Response-Signature): on or off.")
@@ -73,28 +81,42 @@ struct StoresCommand: AsyncParsableCommand {
                 var record = try await environment.merchants.store(id: store).orThrow("no store with id \(store)")
                 if let name { record.name = name }
                 if let wallet {
-                    guard let address = EthereumAddress(wallet) else { throw ValidationError("--wallet \(wallet) is not a valid address (check its EIP-55 capitalisation)") }
+                    guard let address = EthereumAddress(wallet) else {
+                        throw ValidationError("--wallet \(wallet) is not a valid address (check its EIP-55 capitalisation)")
+                    }
                     record.walletAddress = address.checksummed
                 }
                 if let feeBps {
-                    if feeBps == "default" { record.feeBasisPoints = nil }
-                    else if let value = Int(feeBps), (0...10_000).contains(value) { record.feeBasisPoints = value }
-                    else { throw ValidationError("--fee-bps must be 0–10000 or 'default'") }
+                    if feeBps == "default" {
+                        record.feeBasisPoints = nil
+                    } else if let value = Int(feeBps), (0...10_000).contains(value) {
+                        record.feeBasisPoints = value
+                    } else {
+                        throw ValidationError("--fee-bps must be 0–10000 or 'default'")
+                    }
                 }
                 if let kyt {
                     guard ["on", "off"].contains(kyt) else { throw ValidationError("--kyt must be on or off") }
                     record.kytEnabled = kyt == "on"
                 }
                 if let paymentWindow {
-                    if paymentWindow == "default" { record.paymentWindowSeconds = nil }
-                    else if let value = Int(paymentWindow), value >= 60 { record.paymentWindowSeconds = value }
-                    else { throw ValidationError("--payment-window must be at least 60 seconds or 'default'") }
+                    if paymentWindow == "default" {
+                        record.paymentWindowSeconds = nil
+                    } else if let value = Int(paymentWindow), value >= 60 {
+                        record.paymentWindowSeconds = value
+                    } else {
+                        throw ValidationError("--payment-window must be at least 60 seconds or 'default'")
+                    }
                 }
                 if let replayWindow {
                     let range = RequestSigning.replayWindowRange
-                    if replayWindow == "default" { record.replayWindowSeconds = nil }
-                    else if let value = Int(replayWindow), range.contains(value) { record.replayWindowSeconds = value }
-                    else { throw ValidationError("--replay-window must be \(range.lowerBound)–\(range.upperBound) seconds or 'default'") }
+                    if replayWindow == "default" {
+                        record.replayWindowSeconds = nil
+                    } else if let value = Int(replayWindow), range.contains(value) {
+                        record.replayWindowSeconds = value
+                    } else {
+                        throw ValidationError("--replay-window must be \(range.lowerBound)–\(range.upperBound) seconds or 'default'")
+                    }
                 }
                 let sandbox = environment.configuration.mode == .sandbox
                 for (endpoint, option, url, newId) in [
@@ -102,7 +124,9 @@ struct StoresCommand: AsyncParsableCommand {
                 ] {
                     let current = endpoint == .allscale ? record.webhookURL : record.eventsURL
                     guard url != nil || newId else { continue }
-                    if let url, url != "none", let problem = WebhookURLRule.problem(url, sandbox: sandbox) { throw ValidationError("\(option): \(problem)") }
+                    if let url, url != "none", let problem = WebhookURLRule.problem(url, sandbox: sandbox) {
+                        throw ValidationError("\(option): \(problem)")
+                    }
                     let target = url.map { $0 == "none" ? nil : $0 } ?? current
                     if newId, target == nil { throw ValidationError("\(option): a new webhook id needs a URL") }
                     record.setEndpoint(endpoint, url: target, newId: newId) { WebhookSigning.newWebhookId(environment.identifiers) }
@@ -112,17 +136,23 @@ struct StoresCommand: AsyncParsableCommand {
                     record.signedResponses = signedResponses == "on"
                 }
                 if let emails {
-                    let list = emails == "none" ? [] : emails.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-                    if let bad = list.first(where: { !EmailAddress.isValid($0) }) { throw ValidationError("--emails: \(bad) is not an e-mail address") }
+                    let list =
+                        emails == "none"
+                        ? [] : emails.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+                    if let bad = list.first(where: { !EmailAddress.isValid($0) }) {
+                        throw ValidationError("--emails: \(bad) is not an e-mail address")
+                    }
                     guard list.count <= 10 else { throw ValidationError("--emails: at most 10 notification addresses") }
                     record.notificationEmails = list
                 }
                 let before = try await environment.merchants.store(id: store).orThrow("no store with id \(store)")
                 let changes = StoreSettingsDiff.between(before, record)
                 let now = environment.clock.now
-                try await environment.merchants.update(record, audit: AuditEntry(
-                    id: environment.identifiers.objectId(at: now), storeId: record.id, actor: .operatorCLI, at: now,
-                    action: "settings.updated", detail: changes.serialized))
+                try await environment.merchants.update(
+                    record,
+                    audit: AuditEntry(
+                        id: environment.identifiers.objectId(at: now), storeId: record.id, actor: .operatorCLI, at: now,
+                        action: "settings.updated", detail: changes.serialized))
                 return record
             }
             print(StoresCommand.summary(updated))
@@ -145,11 +175,16 @@ struct IntentsCommand: AsyncParsableCommand {
         @Flag(help: "Release KYT-flagged payments: they count as clear and the order goes on (confirmed and forwarded when enough was paid).")
         var release = false
         @Flag(help: "Reject KYT-flagged payments: the order ends REJECTED and the money stays held.") var reject = false
-        @Flag(help: "Close an order whose only money came in the wrong coin or network: it ends by its own money (TIMEOUT when none); the wrong-coin money stays held.")
+        @Flag(
+            help:
+                "Close an order whose only money came in the wrong coin or network: it ends by its own money (TIMEOUT when none); the wrong-coin money stays held."
+        )
         var close = false
 
         func validate() throws {
-            guard [release, reject, close].filter({ $0 }).count == 1 else { throw ValidationError("give exactly one of --release, --reject, --close") }
+            guard [release, reject, close].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --release, --reject, --close")
+            }
         }
 
         func run() async throws {
@@ -185,30 +220,42 @@ struct IntentsCommand: AsyncParsableCommand {
                 var sweeps: [JSONValue] = []
                 for settlement in settlements {
                     for sweep in try await environment.signedTransactions.sweeps(settlementId: settlement.id) {
-                        sweeps.append(.object([
-                            ("settlement_id", .string(settlement.id)), ("kind", .string(sweep.kind.rawValue)), ("attempt", .int(sweep.attempt)),
-                            ("nonce", .int(sweep.nonce)), ("tx_hash", .string(sweep.hash)), ("state", .string(sweep.state.rawValue)),
-                            ("from", .string(sweep.from)), ("to", .string(sweep.to)),
-                        ]))
+                        sweeps.append(
+                            .object([
+                                ("settlement_id", .string(settlement.id)), ("kind", .string(sweep.kind.rawValue)), ("attempt", .int(sweep.attempt)),
+                                ("nonce", .int(sweep.nonce)), ("tx_hash", .string(sweep.hash)), ("state", .string(sweep.state.rawValue)),
+                                ("from", .string(sweep.from)), ("to", .string(sweep.to)),
+                            ]))
                     }
                 }
                 return .object([
                     ("intent", CheckoutIntentWire.fullPayload(intent, checkoutURL: environment.links.url(for: intent))),
-                    ("transitions", .array(transitions.map { transition in
-                        .object([
-                            ("at", .string(CheckoutIntentWire.timestamp(transition.at))), ("from", .stringOrNull(transition.from?.name)),
-                            ("to", .string(transition.to.name)), ("reason", .string(transition.reason)),
-                        ])
-                    })),
+                    (
+                        "transitions",
+                        .array(
+                            transitions.map { transition in
+                                .object([
+                                    ("at", .string(CheckoutIntentWire.timestamp(transition.at))), ("from", .stringOrNull(transition.from?.name)),
+                                    ("to", .string(transition.to.name)), ("reason", .string(transition.reason)),
+                                ])
+                            })
+                    ),
                     ("transfers", .array(transfers.map(TransferJSON.render))),
-                    ("settlements", .array(settlements.map { settlement in
-                        .object([
-                            ("id", .string(settlement.id)), ("chain_id", .int(settlement.chainId)), ("gross", .string(String(settlement.gross))),
-                            ("fee", .string(String(settlement.fee))), ("net", .string(String(settlement.net))), ("state", .string(settlement.state.rawValue)),
-                            ("merchant_address", .stringOrNull(settlement.merchantAddress)), ("fee_address", .stringOrNull(settlement.feeAddress)),
-                            ("attempts", .int(settlement.attempts)), ("last_error", .stringOrNull(settlement.lastError)),
-                        ])
-                    })),
+                    (
+                        "settlements",
+                        .array(
+                            settlements.map { settlement in
+                                .object([
+                                    ("id", .string(settlement.id)), ("chain_id", .int(settlement.chainId)),
+                                    ("gross", .string(String(settlement.gross))),
+                                    ("fee", .string(String(settlement.fee))), ("net", .string(String(settlement.net))),
+                                    ("state", .string(settlement.state.rawValue)),
+                                    ("merchant_address", .stringOrNull(settlement.merchantAddress)),
+                                    ("fee_address", .stringOrNull(settlement.feeAddress)),
+                                    ("attempts", .int(settlement.attempts)), ("last_error", .stringOrNull(settlement.lastError)),
+                                ])
+                            })
+                    ),
                     ("sweep_transactions", .array(sweeps)),
                 ])
             }
@@ -265,7 +312,9 @@ struct TransfersCommand: AsyncParsableCommand {
         func run() async throws {
             try await global.withEnvironment { environment in
                 // The settlement names the fee wallet, which comes with the chains' keys.
-                guard environment.wallets != nil else { throw ValidationError("release-dust needs the gateway's chains file: pass --chains FILE as for serve") }
+                guard environment.wallets != nil else {
+                    throw ValidationError("release-dust needs the gateway's chains file: pass --chains FILE as for serve")
+                }
                 let processor = environment.paymentProcessor(logger: environment.logger)
                 let held = try await environment.chainTransfers.intentsHoldingDust(intentId: intent)
                 for id in held { try await processor.process(intentId: id, releasingDust: true) }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import BigInt
 import StableGateApp
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -83,7 +83,6 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             print("sent \(result.1) to \(result.2)\ntx \(result.0)")
         }
-
     }
 
     struct Fund: AsyncParsableCommand {
@@ -122,8 +121,12 @@ struct SandboxCommand: AsyncParsableCommand {
                 }
                 let key = try sandboxAccountKey(chainId: chain.chainId, account: account, stateFile: stateFile, environment: environment)
                 let hash = try await TokenTransferSender(rpc: EthereumRPC(url: chain.rpcURL), chainId: UInt64(chain.chainId)).send(
-                    token: token.contract, to: try EthereumAddress(shopper.depositAddress).orThrow("bad deposit address"), amount: units, privateKey: key)
-                return (hash, "\(MoneyRules.wireString(DecimalAmount(units: units, scale: token.decimals))) \(token.symbol) on \(chain.name) to \(shopper.email)")
+                    token: token.contract, to: try EthereumAddress(shopper.depositAddress).orThrow("bad deposit address"), amount: units,
+                    privateKey: key)
+                return (
+                    hash,
+                    "\(MoneyRules.wireString(DecimalAmount(units: units, scale: token.decimals))) \(token.symbol) on \(chain.name) to \(shopper.email)"
+                )
             }
             print("sent \(result.1)\ntx \(result.0)")
         }

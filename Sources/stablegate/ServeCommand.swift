@@ -32,7 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Detection is measured from the block's time: seconds to minutes, beyond the default 10 s top bucket.
-        factory.durationHistogramBuckets["stablegate_detection_delay_seconds"] = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600].map { Duration.milliseconds(Int64($0 * 1000)) }
+        factory.durationHistogramBuckets["stablegate_detection_delay_seconds"] = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600].map {
+            Duration.milliseconds(Int64($0 * 1000))
+        }
         MetricsSystem.bootstrap(factory)
         let gateway = try await buildApplication(configuration, dependencies: GatewayDependencies(logger: logger, metrics: registry))
         logger.notice("StableGate listening on http://\(configuration.host):\(configuration.port) (\(configuration.mode.rawValue))")

@@ -9,8 +9,10 @@ struct StableGateCommand: AsyncParsableCommand {
         commandName: "stablegate",
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, WebhooksCommand.self, ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
-            TransfersCommand.self, AccountsCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self, BenchSeedOrdersCommand.self,
+            ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, WebhooksCommand.self,
+            ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
+            TransfersCommand.self, AccountsCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self,
+            BenchSeedOrdersCommand.self,
         ]
     )
 }

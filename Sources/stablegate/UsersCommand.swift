@@ -39,9 +39,13 @@ struct UsersCommand: AsyncParsableCommand {
             }
             let expires = link.expiresAt.formatted(.iso8601)
             if json {
-                printJSON([("user_id", link.userId), ("merchant_id", link.merchantId), ("email", link.email), ("setup_url", link.url), ("expires_at", expires)])
+                printJSON([
+                    ("user_id", link.userId), ("merchant_id", link.merchantId), ("email", link.email), ("setup_url", link.url),
+                    ("expires_at", expires),
+                ])
             } else {
-                print("""
+                print(
+                    """
                     user_id     \(link.userId)
                     email       \(link.email)
                     setup link  \(link.url)

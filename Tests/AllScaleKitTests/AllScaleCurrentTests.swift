@@ -44,7 +44,8 @@ struct AllScaleCurrentTests {
     }
 
     static let fixture: Vectors = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/allscale-current-vectors.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/allscale-current-vectors.json")
         return try! JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
     }()
 
@@ -71,20 +72,27 @@ struct AllScaleCurrentTests {
     @Test("Statuses of the current edition: values, names, PAYING alias VIEWED, terminal set, lookup by name")
     func statuses() {
         #expect(AllScaleKit.CheckoutStatus.known.map(\.rawValue) == [-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 10, 20])
-        #expect(AllScaleKit.CheckoutStatus.known.compactMap(\.name) == [
-            "TIMEOUT", "CANCELED", "UNDERPAID", "REJECTED", "FAILED", "CREATED", "PAYING", "TEMP_WALLET_RECEIVED", "PENDING_MANUAL_OPERATION",
-            "SEND_BACK", "ON_CHAIN", "CONFIRMED",
-        ])
+        #expect(
+            AllScaleKit.CheckoutStatus.known.compactMap(\.name) == [
+                "TIMEOUT", "CANCELED", "UNDERPAID", "REJECTED", "FAILED", "CREATED", "PAYING", "TEMP_WALLET_RECEIVED", "PENDING_MANUAL_OPERATION",
+                "SEND_BACK", "ON_CHAIN", "CONFIRMED",
+            ])
         #expect(AllScaleKit.CheckoutStatus.viewed == .paying && AllScaleKit.CheckoutStatus.names[2] == "PAYING")
-        #expect(AllScaleKit.CheckoutStatus.timeout.rawValue == -5 && AllScaleKit.CheckoutStatus.pendingManualOperation.rawValue == 4 && AllScaleKit.CheckoutStatus.sendBack.rawValue == 5)
+        #expect(
+            AllScaleKit.CheckoutStatus.timeout.rawValue == -5 && AllScaleKit.CheckoutStatus.pendingManualOperation.rawValue == 4
+                && AllScaleKit.CheckoutStatus.sendBack.rawValue == 5)
         #expect(AllScaleKit.CheckoutStatus.known.filter(\.isTerminal) == [.timeout, .canceled, .underpaid, .rejected, .failed, .confirmed])
         #expect(AllScaleKit.CheckoutStatus(rawValue: -9).isTerminal, "any negative value ends an intent")
         for status in AllScaleKit.CheckoutStatus.known {
             #expect(AllScaleKit.CheckoutStatus(name: status.name!) == status)
             #expect(AllScaleKit.CheckoutStatus(name: status.name!.lowercased()) == status)
         }
-        #expect(AllScaleKit.CheckoutStatus(name: "PAYING") == .paying && AllScaleKit.CheckoutStatus(name: "VIEWED") == .paying && AllScaleKit.CheckoutStatus(name: "Viewed") == .paying)
-        #expect(AllScaleKit.CheckoutStatus(name: "pending_manual_operation") == .pendingManualOperation && AllScaleKit.CheckoutStatus(name: "send_back") == .sendBack)
+        #expect(
+            AllScaleKit.CheckoutStatus(name: "PAYING") == .paying && AllScaleKit.CheckoutStatus(name: "VIEWED") == .paying
+                && AllScaleKit.CheckoutStatus(name: "Viewed") == .paying)
+        #expect(
+            AllScaleKit.CheckoutStatus(name: "pending_manual_operation") == .pendingManualOperation
+                && AllScaleKit.CheckoutStatus(name: "send_back") == .sendBack)
         #expect(AllScaleKit.CheckoutStatus(name: "DONE") == nil && AllScaleKit.CheckoutStatus(name: "") == nil)
     }
 
@@ -103,7 +111,8 @@ struct AllScaleCurrentTests {
         #expect(split.path == vector.path && split.query == vector.query, "PATH and QUERY cut from the URL as written")
         #expect(RequestSigner.sha256Hex(Array(vector.body.utf8)) == vector.bodySha256)
         let canonical = WebhookSigner.canonicalString(
-            path: vector.path, query: vector.query, webhookId: vector.webhookId, timestamp: vector.timestamp, nonce: vector.nonce, body: Array(vector.body.utf8))
+            path: vector.path, query: vector.query, webhookId: vector.webhookId, timestamp: vector.timestamp, nonce: vector.nonce,
+            body: Array(vector.body.utf8))
         #expect(Array(canonical.utf8) == Array(vector.canonical.utf8))
         #expect(WebhookSigner.signature(canonical: canonical, secret: Self.fixture.secret) == vector.signature)
         let headers = WebhookSigner.headers(
@@ -116,7 +125,8 @@ struct AllScaleCurrentTests {
     @Test("Every webhook vector verifies (at its own time) and decodes in its format", arguments: fixture.webhooks)
     func webhookVectorsVerify(vector: Vectors.Webhook) async throws {
         let verifier = Self.verifier(webhookId: vector.webhookId, now: Date(timeIntervalSince1970: TimeInterval(vector.timestamp)! + 299))
-        let delivery = try await verifier.verify(path: vector.path, query: vector.query, headers: Self.headers(of: vector), body: Array(vector.body.utf8))
+        let delivery = try await verifier.verify(
+            path: vector.path, query: vector.query, headers: Self.headers(of: vector), body: Array(vector.body.utf8))
         #expect(delivery.webhookId == vector.webhookId)
         switch delivery {
         case .payment(let payment): #expect(!vector.name.contains("envelope") && payment.isConfirmed)
@@ -131,7 +141,8 @@ struct AllScaleCurrentTests {
         #expect(WebhookSigner.pathAndQuery(ofURL: "https://shop.example:8443/a%2Fb?x=%20&y#frag") == ("/a%2Fb", "x=%20&y"))
         #expect(WebhookSigner.pathAndQuery(ofURL: "https://shop.example/hooks?") == ("/hooks", ""))
         #expect(WebhookSigner.pathAndQuery(ofURL: "/hooks/allscale?store=7") == ("/hooks/allscale", "store=7"))
-        #expect(WebhookSigner.canonicalString(path: "", query: "", webhookId: "w", timestamp: "1", nonce: "n", body: []).split(separator: "\n")[2] == "/")
+        #expect(
+            WebhookSigner.canonicalString(path: "", query: "", webhookId: "w", timestamp: "1", nonce: "n", body: []).split(separator: "\n")[2] == "/")
     }
 
     // MARK: Decoding (docs/WIRE-CONTRACT.md §7.3, §7.4)
@@ -139,27 +150,40 @@ struct AllScaleCurrentTests {
     @Test("An AllScale-format delivery decodes with exact member values (fiat, no status member)")
     func decodesFiatPayment() async throws {
         let vector = Self.vector("WooCommerce")
-        let delivery = try await Self.verifier(now: Date(timeIntervalSince1970: 1767225700))
+        let delivery = try await Self.verifier(now: Date(timeIntervalSince1970: 1_767_225_700))
             .verify(path: "/wc-api/allscale_checkout", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
-        guard case .payment(let payment) = delivery else { Issue.record("not decoded as a payment: \(delivery)"); return }
-        #expect(payment == AllScaleCheckoutWebhook(
-            allScaleTransactionId: "6a7b1c2d3e4f5a6b7c8d9e0f", allScaleCheckoutIntentId: "6a7b1c2d3e4f5a6b7c8d9e01", webhookId: "wh_5f2c8a91d3b7e604",
-            amountCents: 2599, currency: .usd, currencySymbol: "USD", amountCoins: "25.99", coinSymbol: "USDT",
-            coinContractAddress: "0xdAC17F958D2ee523a2206206994597C13D831ec7", chainId: 1,
-            txHash: "0x3f1d9a6c2b8e4f7a0c5d1e9b6a3f8c2d7e4b1a9f6c3d8e2b5a7f0c4d9e1b6a3f", txFrom: "0x8ba1f109551bD432803012645Ac136ddd64DBA72",
-            paymentMethodType: .walletScan, orderId: "wc_1042", userId: "17", userName: "alice", extraObj: nil, status: nil))
+        guard case .payment(let payment) = delivery else {
+            Issue.record("not decoded as a payment: \(delivery)")
+            return
+        }
+        #expect(
+            payment
+                == AllScaleCheckoutWebhook(
+                    allScaleTransactionId: "6a7b1c2d3e4f5a6b7c8d9e0f", allScaleCheckoutIntentId: "6a7b1c2d3e4f5a6b7c8d9e01",
+                    webhookId: "wh_5f2c8a91d3b7e604",
+                    amountCents: 2599, currency: .usd, currencySymbol: "USD", amountCoins: "25.99", coinSymbol: "USDT",
+                    coinContractAddress: "0xdAC17F958D2ee523a2206206994597C13D831ec7", chainId: 1,
+                    txHash: "0x3f1d9a6c2b8e4f7a0c5d1e9b6a3f8c2d7e4b1a9f6c3d8e2b5a7f0c4d9e1b6a3f",
+                    txFrom: "0x8ba1f109551bD432803012645Ac136ddd64DBA72",
+                    paymentMethodType: .walletScan, orderId: "wc_1042", userId: "17", userName: "alice", extraObj: nil, status: nil))
         #expect(payment.status == nil && payment.isConfirmed, "no status member means confirmed")
     }
 
     @Test("Native stable-coin pricing: fiat members null, amount an exact string, extra_obj an object, status 20")
     func decodesCoinPayment() async throws {
         let vector = Self.vector("query kept")
-        let delivery = try await Self.verifier(webhookId: "wh_5f2c8a91d3b7e604", now: Date(timeIntervalSince1970: 1767225701))
+        let delivery = try await Self.verifier(webhookId: "wh_5f2c8a91d3b7e604", now: Date(timeIntervalSince1970: 1_767_225_701))
             .verify(path: "/hooks/allscale", query: "store=7&v=2", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
-        guard case .payment(let payment) = delivery else { Issue.record("not decoded as a payment: \(delivery)"); return }
+        guard case .payment(let payment) = delivery else {
+            Issue.record("not decoded as a payment: \(delivery)")
+            return
+        }
         #expect(payment.amountCents == nil && payment.currency == nil && payment.currencySymbol == nil)
-        #expect(payment.amountCoins == "12.50" && payment.coinSymbol == "USDC" && payment.chainId == 8453 && payment.paymentMethodType == .walletConnect)
-        #expect(payment.coinContractAddress == "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913" && payment.allScaleTransactionId == "6a7b1c2d3e4f5a6b7c8d9e10")
+        #expect(
+            payment.amountCoins == "12.50" && payment.coinSymbol == "USDC" && payment.chainId == 8453 && payment.paymentMethodType == .walletConnect)
+        #expect(
+            payment.coinContractAddress == "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913" && payment.allScaleTransactionId == "6a7b1c2d3e4f5a6b7c8d9e10"
+        )
         #expect(payment.orderId == "A-7" && payment.userId == nil && payment.userName == nil)
         #expect(payment.extraObj?["cart"] == .string("A-7") && payment.extraObj?["items"] == .array([.number("1"), .number("2")]))
         #expect(payment.extraObj?["gift"] == .bool(true))
@@ -169,30 +193,44 @@ struct AllScaleCurrentTests {
     @Test("Non-ASCII text and percent-encoded URLs verify as sent")
     func nonASCIIAndPercentEncoding() async throws {
         let unicode = Self.vector("non-ASCII")
-        guard case .payment(let payment) = try await Self.verifier(now: Date(timeIntervalSince1970: 1767225703))
-            .verify(path: "/notify", headers: Self.headers(of: unicode), body: Array(unicode.body.utf8))
-        else { Issue.record("not a payment"); return }
+        guard
+            case .payment(let payment) = try await Self.verifier(now: Date(timeIntervalSince1970: 1_767_225_703))
+                .verify(path: "/notify", headers: Self.headers(of: unicode), body: Array(unicode.body.utf8))
+        else {
+            Issue.record("not a payment")
+            return
+        }
         #expect(payment.userName == "Zoë Ålander" && payment.orderId == "订单-42" && payment.extraObj?["note"] == .string("支付成功 💸"))
 
         let encoded = Self.vector("percent-encoded")
-        let verifier = Self.verifier(now: Date(timeIntervalSince1970: 1767225702))
+        let verifier = Self.verifier(now: Date(timeIntervalSince1970: 1_767_225_702))
         // The decoded path is not what was signed.
         await #expect(throws: WebhookVerifier.Failure.badSignature) {
-            try await verifier.verify(path: "/hooks/all scale/café", query: "tenant=eu-west&x=~", headers: Self.headers(of: encoded), body: Array(encoded.body.utf8))
+            try await verifier.verify(
+                path: "/hooks/all scale/café", query: "tenant=eu-west&x=~", headers: Self.headers(of: encoded), body: Array(encoded.body.utf8))
         }
-        guard case .payment(let euro) = try await verifier.verify(
-            path: "/hooks/all%20scale/caf%C3%A9", query: "tenant=eu%2Dwest&x=%7E", headers: Self.headers(of: encoded), body: Array(encoded.body.utf8))
-        else { Issue.record("not a payment"); return }
+        guard
+            case .payment(let euro) = try await verifier.verify(
+                path: "/hooks/all%20scale/caf%C3%A9", query: "tenant=eu%2Dwest&x=%7E", headers: Self.headers(of: encoded),
+                body: Array(encoded.body.utf8))
+        else {
+            Issue.record("not a payment")
+            return
+        }
         #expect(euro.currency == .eur && euro.amountCents == 1000 && euro.amountCoins == "11.726079" && euro.paymentMethodType == .allScalePay)
     }
 
     @Test("StableGate's event envelope decodes as an event, with its webhook_id and intent")
     func decodesEnvelope() async throws {
         let vector = Self.vector("StableGate event envelope")
-        let delivery = try await Self.verifier(webhookId: "wh_5f2c8a91d3b7e604", now: Date(timeIntervalSince1970: 1767225705))
+        let delivery = try await Self.verifier(webhookId: "wh_5f2c8a91d3b7e604", now: Date(timeIntervalSince1970: 1_767_225_705))
             .verify(path: "/hooks/allscale", query: "store=7&v=2", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
-        guard case .event(let event) = delivery else { Issue.record("not decoded as an event: \(delivery)"); return }
-        #expect(event.eventId == "evt_6a7b1c2d3e4f5a6b7c8d9e14" && event.type == "checkout_intent.confirmed" && event.webhookId == "wh_5f2c8a91d3b7e604")
+        guard case .event(let event) = delivery else {
+            Issue.record("not decoded as an event: \(delivery)")
+            return
+        }
+        #expect(
+            event.eventId == "evt_6a7b1c2d3e4f5a6b7c8d9e14" && event.type == "checkout_intent.confirmed" && event.webhookId == "wh_5f2c8a91d3b7e604")
         #expect(event.intent?.status == .confirmed && event.intent?.amountCoins == "25.99" && event.intent?.orderId == "wc_1042")
     }
 
@@ -207,11 +245,14 @@ struct AllScaleCurrentTests {
     }
 
     static func signed(
-        _ body: String, secret: String = fixture.secret, webhookId: String = webhookId, path: String = "/hooks", query: String = "", at: Date = Date(),
+        _ body: String, secret: String = fixture.secret, webhookId: String = webhookId, path: String = "/hooks", query: String = "",
+        at: Date = Date(),
         nonce: String = UUID().uuidString
     ) -> [(String, String)] {
-        WebhookSigner.headers(path: path, query: query, webhookId: webhookId, body: Array(body.utf8), apiKey: apiKey, secret: secret, timestamp: at, nonce: nonce)
-            .map { ($0.name, $0.value) }
+        WebhookSigner.headers(
+            path: path, query: query, webhookId: webhookId, body: Array(body.utf8), apiKey: apiKey, secret: secret, timestamp: at, nonce: nonce
+        )
+        .map { ($0.name, $0.value) }
     }
 
     @Test("Refused: tampered body, other path or query, wrong secret, unknown key, stale timestamp, replay, every missing header")
@@ -224,7 +265,8 @@ struct AllScaleCurrentTests {
             try await verifier.verify(path: "/hooks", headers: headers, body: bytes)
         }
         await #expect(throws: WebhookVerifier.Failure.badSignature) {
-            try await verifier.verify(path: "/hooks", headers: Self.signed(body), body: Array(body.replacingOccurrences(of: "25.99", with: "2599.00").utf8))
+            try await verifier.verify(
+                path: "/hooks", headers: Self.signed(body), body: Array(body.replacingOccurrences(of: "25.99", with: "2599.00").utf8))
         }
         await #expect(throws: WebhookVerifier.Failure.badSignature) {
             try await verifier.verify(path: "/other", headers: Self.signed(body), body: bytes)
@@ -278,7 +320,8 @@ struct AllScaleCurrentTests {
         #expect(kept.timeIntervalSince(start) >= 600 - 1, "kept at least nonceRetention (10 min) from now")
         _ = try await verifier.verify(path: "/hooks", headers: Self.signed(body, at: start.addingTimeInterval(290), nonce: "n-late"), body: bytes)
         let late = try #require(store.expiries.withLock { $0["n-late"] })
-        #expect(late.timeIntervalSince(start) >= 290 + 300 - 1 && late.timeIntervalSince(start) >= 600 - 1, "and until its timestamp leaves the window")
+        #expect(
+            late.timeIntervalSince(start) >= 290 + 300 - 1 && late.timeIntervalSince(start) >= 600 - 1, "and until its timestamp leaves the window")
     }
 
     @Test("A pinned webhook id refuses other endpoints' deliveries; the body's webhook_id must equal the header")
@@ -303,7 +346,9 @@ struct AllScaleCurrentTests {
         // Several pinned ids (two endpoints, or a rotation).
         var both = Self.verifier()
         both.webhookIds = [Self.webhookId, "wh_other"]
-        #expect(try await both.verify(path: "/hooks", headers: Self.signed(other, webhookId: "wh_other"), body: Array(other.utf8)).webhookId == "wh_other")
+        #expect(
+            try await both.verify(path: "/hooks", headers: Self.signed(other, webhookId: "wh_other"), body: Array(other.utf8)).webhookId == "wh_other"
+        )
         let third = Self.paymentBody(webhookId: "wh_third")
         await #expect(throws: WebhookVerifier.Failure.wrongWebhookId("wh_third")) {
             try await both.verify(path: "/hooks", headers: Self.signed(third, webhookId: "wh_third"), body: Array(third.utf8))
@@ -323,13 +368,17 @@ struct AllScaleCurrentTests {
                 _ = try await verifier.verify(path: "/hooks", headers: Self.signed(body), body: Array(body.utf8))
                 Issue.record("accepted \(body)")
             } catch {
-                guard case .malformedBody(let text) = error else { Issue.record("\(error)"); continue }
+                guard case .malformedBody(let text) = error else {
+                    Issue.record("\(error)")
+                    continue
+                }
                 #expect(text.contains(reason), "\(text)")
             }
         }
         let pending = Self.paymentBody(status: "10")
         guard case .payment(let payment) = try await verifier.verify(path: "/hooks", headers: Self.signed(pending), body: Array(pending.utf8)) else {
-            Issue.record("not a payment"); return
+            Issue.record("not a payment")
+            return
         }
         #expect(payment.status == .onChain && !payment.isConfirmed)
     }
@@ -360,7 +409,8 @@ struct AllScaleCurrentTests {
         #expect(ResponseSigner.signature(canonical: canonical, secret: Self.fixture.secret) == vector.signature)
         let headers = ResponseSigner.headers(
             status: vector.status, requestPath: vector.path, requestNonce: vector.requestNonce, requestBody: Array(vector.requestBody.utf8),
-            body: Array(vector.body.utf8), secret: Self.fixture.secret, timestamp: Date(timeIntervalSince1970: TimeInterval(vector.timestamp)!), nonce: vector.nonce)
+            body: Array(vector.body.utf8), secret: Self.fixture.secret, timestamp: Date(timeIntervalSince1970: TimeInterval(vector.timestamp)!),
+            nonce: vector.nonce)
         #expect(headers.map(\.value) == [vector.timestamp, vector.nonce, vector.signature, vector.requestNonce])
         try ResponseSigner.verify(
             vector.transportResponse, requestPath: vector.path, requestNonce: vector.requestNonce, requestBody: Array(vector.requestBody.utf8),
@@ -368,7 +418,9 @@ struct AllScaleCurrentTests {
     }
 
     /// The `AllScaleError` a verification throws, nil when it passes.
-    static func failure(_ response: TransportResponse, path: String, nonce: String, requestBody: String, secret: String = fixture.secret) -> AllScaleError? {
+    static func failure(
+        _ response: TransportResponse, path: String, nonce: String, requestBody: String, secret: String = fixture.secret
+    ) -> AllScaleError? {
         do {
             try ResponseSigner.verify(response, requestPath: path, requestNonce: nonce, requestBody: Array(requestBody.utf8), secret: secret)
             return nil
@@ -380,7 +432,8 @@ struct AllScaleCurrentTests {
     static func isBadSignature(_ error: AllScaleError?) -> Bool { if case .badResponseSignature = error { true } else { false } }
     static func passes(_ error: AllScaleError?) -> Bool { if case .none = error { true } else { false } }
 
-    @Test("A response with a tampered body, status, nonce, path, request body or secret, or a missing header, is refused", arguments: fixture.responses)
+    @Test(
+        "A response with a tampered body, status, nonce, path, request body or secret, or a missing header, is refused", arguments: fixture.responses)
     func responseTampering(vector: Vectors.Response) {
         let good = vector.transportResponse, body = vector.requestBody
         #expect(Self.passes(Self.failure(good, path: vector.path, nonce: vector.requestNonce, requestBody: body)))
@@ -404,12 +457,16 @@ struct AllScaleCurrentTests {
         #expect(Self.isBadSignature(Self.failure(tampered, path: vector.path, nonce: "n-mine", requestBody: body)), "request nonce echoed")
         #expect(Self.isBadSignature(Self.failure(good, path: vector.path + "x", nonce: vector.requestNonce, requestBody: body)), "path")
         #expect(Self.isBadSignature(Self.failure(good, path: vector.path, nonce: vector.requestNonce, requestBody: body + " ")), "request body")
-        #expect(Self.isBadSignature(Self.failure(good, path: vector.path, nonce: vector.requestNonce, requestBody: body, secret: "sgs_wrong")), "secret")
+        #expect(
+            Self.isBadSignature(Self.failure(good, path: vector.path, nonce: vector.requestNonce, requestBody: body, secret: "sgs_wrong")), "secret")
         for name in ["X-Response-Timestamp", "X-Response-Nonce", "X-Response-Signature", "X-Request-Nonce"] {
             tampered = good
             tampered.headers = good.headers.filter { $0.name != name }
             let error = Self.failure(tampered, path: vector.path, nonce: vector.requestNonce, requestBody: body)
-            guard case .unsignedResponse(let status, let reason) = error else { Issue.record("missing \(name): \(String(describing: error))"); continue }
+            guard case .unsignedResponse(let status, let reason) = error else {
+                Issue.record("missing \(name): \(String(describing: error))")
+                continue
+            }
             #expect(status == vector.status && reason.contains(name))
         }
         // Header names are matched case-insensitively.
@@ -441,7 +498,8 @@ struct AllScaleCurrentTests {
                     status: status, requestPath: WebhookSigner.pathAndQuery(ofURL: request.url).path, requestNonce: nonce, requestBody: request.body,
                     body: Array(body.utf8), secret: secret, timestamp: Date())
             }
-            return TransportResponse(status: status, headers: headers, body: Array((tamper ? body.replacingOccurrences(of: "12.50", with: "1.25") : body).utf8))
+            return TransportResponse(
+                status: status, headers: headers, body: Array((tamper ? body.replacingOccurrences(of: "12.50", with: "1.25") : body).utf8))
         }
     }
 
@@ -459,7 +517,8 @@ struct AllScaleCurrentTests {
             request.method == "POST" ? (200, Self.envelope(AllScaleKitTests.created), true, false) : (200, Self.envelope("20"), true, false)
         }
         #expect(try await client(signed).status(id: "6b0f00000000000000000001") == .confirmed)
-        let created = try await client(signed).createCheckoutIntent(CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 1250, orderId: "A-1"))
+        let created = try await client(signed).createCheckoutIntent(
+            CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 1250, orderId: "A-1"))
         #expect(created.amountCoins == "12.50")
 
         // An error envelope that is signed is the API error it says.
@@ -486,7 +545,8 @@ struct AllScaleCurrentTests {
 
         let tampered = SigningTransport(secret: secret) { _ in (200, Self.envelope(AllScaleKitTests.created), true, true) }
         do {
-            _ = try await client(tampered).createCheckoutIntent(CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 1250), idempotencyKey: "A-2")
+            _ = try await client(tampered).createCheckoutIntent(
+                CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 1250), idempotencyKey: "A-2")
             Issue.record("a tampered answer was returned")
         } catch AllScaleError.badResponseSignature(let status, _) {
             #expect(status == 200)
@@ -517,7 +577,9 @@ struct AllScaleCurrentTests {
 
     /// The README receiver's steps without Hummingbird: verify (401 when refused), then only a
     /// confirmed payment, the money against the order (2599 USD cents, or 25.99 USDT), dedupe.
-    static func receive(_ verifier: WebhookVerifier, _ credited: Credited, path: String, query: String, headers: [(String, String)], body: [UInt8]) async -> Outcome {
+    static func receive(
+        _ verifier: WebhookVerifier, _ credited: Credited, path: String, query: String, headers: [(String, String)], body: [UInt8]
+    ) async -> Outcome {
         let delivery: VerifiedWebhook
         do {
             delivery = try await verifier.verify(path: path, query: query, headers: headers, body: body)
@@ -525,7 +587,8 @@ struct AllScaleCurrentTests {
             return .refused
         }
         guard case .payment(let payment) = delivery, payment.isConfirmed, payment.orderId != nil else { return .ignored }
-        let paid = payment.amountCents != nil
+        let paid =
+            payment.amountCents != nil
             ? payment.amountCents == 2599 && payment.currency == .usd
             : Decimal(string: payment.amountCoins) == Decimal(string: "25.99") && payment.coinSymbol == "USDT"
         guard paid else { return .wrongAmount }
@@ -536,26 +599,40 @@ struct AllScaleCurrentTests {
     func readmeReceiver() async {
         let credited = Credited()
         let vector = Self.vector("WooCommerce")
-        let verifier = Self.verifier(webhookId: vector.webhookId, now: Date(timeIntervalSince1970: 1767225700))
-        #expect(await Self.receive(verifier, credited, path: vector.path, query: "x=1", headers: Self.headers(of: vector), body: Array(vector.body.utf8)) == .refused)
-        #expect(await Self.receive(verifier, credited, path: vector.path, query: vector.query, headers: Self.headers(of: vector), body: Array(vector.body.utf8)) == .credited)
+        let verifier = Self.verifier(webhookId: vector.webhookId, now: Date(timeIntervalSince1970: 1_767_225_700))
+        #expect(
+            await Self.receive(verifier, credited, path: vector.path, query: "x=1", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
+                == .refused)
+        #expect(
+            await Self.receive(
+                verifier, credited, path: vector.path, query: vector.query, headers: Self.headers(of: vector), body: Array(vector.body.utf8))
+                == .credited)
         // The same payment again, with a new nonce (a redelivery): acknowledged, not credited twice.
         let body = vector.body
         let again = WebhookSigner.headers(
             path: vector.path, query: "", webhookId: vector.webhookId, body: Array(body.utf8), apiKey: Self.apiKey, secret: Self.fixture.secret,
-            timestamp: Date(timeIntervalSince1970: 1767225700), nonce: "n-redelivery").map { ($0.name, $0.value) }
+            timestamp: Date(timeIntervalSince1970: 1_767_225_700), nonce: "n-redelivery"
+        ).map { ($0.name, $0.value) }
         #expect(await Self.receive(verifier, credited, path: vector.path, query: "", headers: again, body: Array(body.utf8)) == .duplicate)
         let coin = Self.paymentBody(webhookId: vector.webhookId, amountCoins: #""25.990""#)
-        #expect(await Self.receive(Self.verifier(), credited, path: "/hooks", query: "", headers: Self.signed(coin), body: Array(coin.utf8)) == .credited)
+        #expect(
+            await Self.receive(Self.verifier(), credited, path: "/hooks", query: "", headers: Self.signed(coin), body: Array(coin.utf8)) == .credited)
         let short = Self.paymentBody(webhookId: vector.webhookId, amountCoins: #""25.98""#)
-        #expect(await Self.receive(Self.verifier(), credited, path: "/hooks", query: "", headers: Self.signed(short), body: Array(short.utf8)) == .wrongAmount)
+        #expect(
+            await Self.receive(Self.verifier(), credited, path: "/hooks", query: "", headers: Self.signed(short), body: Array(short.utf8))
+                == .wrongAmount)
     }
 }
 
 /// Counts calls.
 final class Counter: Sendable {
     private let count = Mutex(0)
-    func next() -> Int { count.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        count.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }
 
 /// Records the expiry asked for each nonce.

@@ -20,14 +20,16 @@ struct AllScaleKitTests {
     }
 
     static let fixture: Vectors = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/signing-vectors.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/signing-vectors.json")
         return try! JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
     }()
 
     @Test("Signs exactly as the committed vectors (the same file the server's tests use)", arguments: fixture.vectors)
     func signingVectors(vector: Vectors.Vector) {
         let canonical = RequestSigner.canonicalString(
-            method: vector.method, path: vector.path, query: vector.query, timestamp: vector.timestamp, nonce: vector.nonce, body: Array(vector.body.utf8))
+            method: vector.method, path: vector.path, query: vector.query, timestamp: vector.timestamp, nonce: vector.nonce,
+            body: Array(vector.body.utf8))
         #expect(canonical == vector.canonical)
         #expect(RequestSigner.signature(canonical: canonical, secret: Self.fixture.secret) == vector.signature)
     }
@@ -47,7 +49,8 @@ struct AllScaleKitTests {
 
     @Test("A status, coin or payment method this SDK does not know decodes, prints and round-trips")
     func unknownEnumValues() throws {
-        let json = #"{"all_scale_checkout_intent_id": "6b0f00000000000000000001", "status": 30, "amount_coins": "1.50", "coin_symbol": "EURC", "stable_coin_type": 11, "payment_method_type": 9, "accepted_stable_coins": [1, 11]}"#
+        let json =
+            #"{"all_scale_checkout_intent_id": "6b0f00000000000000000001", "status": 30, "amount_coins": "1.50", "coin_symbol": "EURC", "stable_coin_type": 11, "payment_method_type": 9, "accepted_stable_coins": [1, 11]}"#
         let intent = try JSONDecoder().decode(CheckoutIntent.self, from: Data(json.utf8))
         #expect(intent.status.rawValue == 30 && intent.status.name == nil && !intent.status.isTerminal && intent.status.description == "30 (unknown)")
         #expect(intent.stableCoinType?.rawValue == 11 && intent.paymentMethodType.rawValue == 9)
@@ -60,7 +63,8 @@ struct AllScaleKitTests {
         var fiat = CreateCheckoutIntent(pricing: .fiat(.eur), amountCents: 1250, orderId: "A-1")
         fiat.acceptedStableCoins = [.usdc, .usdt]
         fiat.extra = .object([("cart", .array([.number("12.50")]))])
-        #expect(fiat.body().serialized == #"{"currency":44,"amount_cents":1250,"order_id":"A-1","accepted_stable_coins":[2,1],"extra":{"cart":[12.50]}}"#)
+        #expect(
+            fiat.body().serialized == #"{"currency":44,"amount_cents":1250,"order_id":"A-1","accepted_stable_coins":[2,1],"extra":{"cart":[12.50]}}"#)
         let coin = CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 99)
         #expect(coin.body().serialized == #"{"stable_coin":1,"amount_cents":99}"#)
     }
@@ -88,12 +92,18 @@ struct AllScaleKitTests {
 
     struct Refused: Error {}
 
-    static func envelope(_ code: Int, _ payload: String = "null", status: Int = 200, headers: [(String, String)] = []) -> Result<TransportResponse, any Error> {
+    static func envelope(
+        _ code: Int, _ payload: String = "null", status: Int = 200, headers: [(String, String)] = []
+    ) -> Result<TransportResponse, any Error> {
         let error = code == 0 ? "null" : #"{"message":"nope"}"#
-        return .success(TransportResponse(status: status, headers: headers, body: Array(#"{"code":\#(code),"payload":\#(payload),"error":\#(error),"request_id":"req-\#(code)"}"#.utf8)))
+        return .success(
+            TransportResponse(
+                status: status, headers: headers,
+                body: Array(#"{"code":\#(code),"payload":\#(payload),"error":\#(error),"request_id":"req-\#(code)"}"#.utf8)))
     }
 
-    static let created = #"{"allscale_checkout_intent_id":"6b0f00000000000000000001","checkout_url":"https://pay.example/checkout/6b0f00000000000000000001","amount_coins":"12.50","stable_coin_type":1,"rate":null}"#
+    static let created =
+        #"{"allscale_checkout_intent_id":"6b0f00000000000000000001","checkout_url":"https://pay.example/checkout/6b0f00000000000000000001","amount_coins":"12.50","stable_coin_type":1,"rate":null}"#
 
     @Test("GETs are retried after network failures and server errors, re-signed each time; client errors are not")
     func getRetries() async throws {
@@ -106,7 +116,8 @@ struct AllScaleKitTests {
 
         let notFound = ScriptedTransport([Self.envelope(50001, status: 404)])
         do {
-            _ = try await AllScaleClient(baseURL: "https://pay.example", apiKey: "k", apiSecret: "s", transport: notFound, clock: InstantClock()).checkoutIntent(id: "x")
+            _ = try await AllScaleClient(baseURL: "https://pay.example", apiKey: "k", apiSecret: "s", transport: notFound, clock: InstantClock())
+                .checkoutIntent(id: "x")
             Issue.record("a 50001 was taken for success")
         } catch let error as AllScaleError {
             #expect(error.code == 50001 && error.requestId == "req-50001")
@@ -119,7 +130,8 @@ struct AllScaleKitTests {
         let request = CreateCheckoutIntent(pricing: .stableCoin(.usdt), amountCents: 1250, orderId: "A-1")
         let bare = ScriptedTransport([.failure(Refused()), Self.envelope(0, Self.created)])
         await #expect(throws: AllScaleError.self) {
-            try await AllScaleClient(baseURL: "https://pay.example", apiKey: "k", apiSecret: "s", transport: bare, clock: InstantClock()).createCheckoutIntent(request)
+            try await AllScaleClient(baseURL: "https://pay.example", apiKey: "k", apiSecret: "s", transport: bare, clock: InstantClock())
+                .createCheckoutIntent(request)
         }
         #expect(bare.sent.withLock { $0.count } == 1, "without a key a retry could create a second intent")
 

@@ -1,13 +1,13 @@
 import AllScaleKit
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import StableGateApp
+import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Synchronization
 import Testing
-import HTTPTypes
-import StableGateDomain
 
 /// The SDK against a live StableGate on a loopback socket (the same `buildApplication` as
 /// `serve`), through its default AsyncHTTPClient transport: every call, the error envelope,
@@ -15,7 +15,8 @@ import StableGateDomain
 @Suite("AllScaleKit against a live gateway")
 struct AllScaleKitLiveTests {
     static func client(_ harness: GatewayHarness, _ live: any TestClientProtocol, secret: String? = nil) throws -> AllScaleClient {
-        AllScaleClient(baseURL: "http://127.0.0.1:\(try #require(live.port))/", apiKey: harness.merchant.apiKey, apiSecret: secret ?? harness.merchant.apiSecret)
+        AllScaleClient(
+            baseURL: "http://127.0.0.1:\(try #require(live.port))/", apiKey: harness.merchant.apiKey, apiSecret: secret ?? harness.merchant.apiSecret)
     }
 
     @Test("Ping, create in both pricing modes, status and the full GET; errors carry code, message and request id", arguments: Backend.available)
@@ -29,7 +30,9 @@ struct AllScaleKitLiveTests {
                 fiat.acceptedStableCoins = [.usdc]
                 fiat.extra = .object([("cart", .string("3 items"))])
                 let created = try await client.createCheckoutIntent(fiat)
-                #expect(created.stableCoinType == .usdc && created.rate == "0.8528" && created.amountCoins == "11.726079", "10 EUR at 0.8528 EUR per coin, rounded up at 6 decimals")
+                #expect(
+                    created.stableCoinType == .usdc && created.rate == "0.8528" && created.amountCoins == "11.726079",
+                    "10 EUR at 0.8528 EUR per coin, rounded up at 6 decimals")
                 #expect(created.checkoutURL == "https://pay.example.test" + (try await harness.checkoutPath(created.id)))
                 #expect(try await client.status(id: created.id) == .created)
                 let intent = try await client.checkoutIntent(id: created.id)
@@ -102,7 +105,9 @@ struct AllScaleKitLiveTests {
         }
     }
 
-    @Test("Signed responses: AllScaleKit verifies every answer of a store that signs them, errors included, and refuses unsigned ones when told to", arguments: Backend.available)
+    @Test(
+        "Signed responses: AllScaleKit verifies every answer of a store that signs them, errors included, and refuses unsigned ones when told to",
+        arguments: Backend.available)
     func signedResponses(backend: Backend) async throws {
         try await GatewayHarness.with(backend, configure: { $0.apiKeyCacheTTL = 0 }) { harness in
             try await harness.testLive { live in
@@ -153,18 +158,24 @@ struct AllScaleKitLiveTests {
             let payment = try #require(receiver.received.first { $0.path.hasPrefix("/hooks/allscale") })
             let headers = payment.headers.map { ($0.name.canonicalName, $0.value) }
             let verifier = WebhookVerifier(apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret, webhookId: store.webhookId)
-            guard case .payment(let paid) = try await verifier.verify(path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.utf8)) else {
+            guard
+                case .payment(let paid) = try await verifier.verify(
+                    path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.utf8))
+            else {
                 Issue.record("the webhook URL got something other than a payment")
                 return
             }
-            #expect(paid.orderId == "SDK-HOOK" && paid.isConfirmed && paid.amountCoins == "12.50" && paid.amountCents == nil && paid.webhookId == store.webhookId)
+            #expect(
+                paid.orderId == "SDK-HOOK" && paid.isConfirmed && paid.amountCoins == "12.50" && paid.amountCents == nil
+                    && paid.webhookId == store.webhookId)
             await #expect(throws: WebhookVerifier.Failure.replayedNonce) {
                 try await verifier.verify(path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.utf8))
             }
             let fresh = WebhookVerifier(apiKey: harness.merchant.apiKey, apiSecret: harness.merchant.apiSecret)
             await #expect(throws: WebhookVerifier.Failure.badSignature) {
                 try await fresh.verify(
-                    path: "/hooks/allscale", query: "shop=1", headers: headers, body: Array(payment.body.replacingOccurrences(of: "SDK-HOOK", with: "SDK-HACK").utf8))
+                    path: "/hooks/allscale", query: "shop=1", headers: headers,
+                    body: Array(payment.body.replacingOccurrences(of: "SDK-HOOK", with: "SDK-HACK").utf8))
             }
             // The events URL's deliveries verify with the same code, and are refused where the payment endpoint's id is pinned.
             let event = try #require(receiver.received.first { $0.path == "/hooks/events" })

@@ -84,7 +84,8 @@ struct AuthTests {
                 // The nonce of an accepted request is kept until its timestamp leaves the window.
                 #expect(try await reply(timestamp: now + 59, nonce: "kept-nonce").isSuccess)
                 let expiry = try await harness.environment.database.read { db in
-                    try await db.raw("SELECT expires_at FROM api_nonces WHERE nonce = 'kept-nonce'").first()?.decode(column: "expires_at", as: Int64.self)
+                    try await db.raw("SELECT expires_at FROM api_nonces WHERE nonce = 'kept-nonce'").first()?.decode(
+                        column: "expires_at", as: Int64.self)
                 }
                 #expect(expiry == (now + 59 + 60 + 1) * 1000)
                 #expect(try await reply(timestamp: now + 59, nonce: "kept-nonce").code == 20002, "a replay inside the window is refused")
@@ -123,7 +124,8 @@ struct AuthTests {
     func replay(backend: Backend) async throws {
         try await GatewayHarness.with(backend) { harness in
             try await harness.test { client in
-                let create = SignedRequest(.post, "/v1/checkout_intents", body: #"{"stable_coin":1,"amount_cents":1000}"#, as: harness.merchant, at: harness.clock)
+                let create = SignedRequest(
+                    .post, "/v1/checkout_intents", body: #"{"stable_coin":1,"amount_cents":1000}"#, as: harness.merchant, at: harness.clock)
                 #expect(try await client.send(create).isSuccess)
                 let again = try await client.send(create)
                 #expect(again.code == 20002)
@@ -204,8 +206,10 @@ struct AuthTests {
     func ipAllowlist(backend: Backend) async throws {
         try await GatewayHarness.with(backend) { harness in
             let onboarding = MerchantOnboarding(environment: harness.environment)
-            let elsewhere = try await onboarding.createKey(storeId: harness.merchant.storeId, label: nil, allowedCIDRs: ["10.0.0.0/8", "2001:db8::/32"], rateLimitPerMinute: nil)
-            let local = try await onboarding.createKey(storeId: harness.merchant.storeId, label: nil, allowedCIDRs: ["127.0.0.0/8", "::1"], rateLimitPerMinute: nil)
+            let elsewhere = try await onboarding.createKey(
+                storeId: harness.merchant.storeId, label: nil, allowedCIDRs: ["10.0.0.0/8", "2001:db8::/32"], rateLimitPerMinute: nil)
+            let local = try await onboarding.createKey(
+                storeId: harness.merchant.storeId, label: nil, allowedCIDRs: ["127.0.0.0/8", "::1"], rateLimitPerMinute: nil)
             try await harness.testLive { client in
                 var request = SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock)
                 request.apiKey = elsewhere.record.id

@@ -1,12 +1,12 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import StableGateApp
 import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
-import NIOCore
 
 @Suite("Open API v1 endpoints")
 struct CheckoutIntentAPITests {
@@ -43,7 +43,10 @@ struct CheckoutIntentAPITests {
                         """
                     let created = try await client.send(SignedRequest(.post, path, body: body, as: harness.merchant, at: harness.clock))
                     #expect(created.isSuccess, "\(created.text)")
-                    guard case .object(let members)? = created.payload else { Issue.record("no payload"); return }
+                    guard case .object(let members)? = created.payload else {
+                        Issue.record("no payload")
+                        return
+                    }
                     #expect(members.map(\.0) == ["checkout_url", "allscale_checkout_intent_id", "amount_coins", "stable_coin_type", "rate"])
                     let id = try #require(created.string("allscale_checkout_intent_id"))
                     #expect(ObjectIdFormat.isValid(id))
@@ -53,17 +56,22 @@ struct CheckoutIntentAPITests {
                     #expect(created.payload?["stable_coin_type"] == .number("1"))
                     #expect(created.string("rate") == "0.8528")
 
-                    let status = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)/status", as: harness.merchant, at: harness.clock))
+                    let status = try await client.send(
+                        SignedRequest(.get, "/v1/checkout_intents/\(id)/status", as: harness.merchant, at: harness.clock))
                     #expect(status.payload == .number("1"))
 
                     let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: harness.merchant, at: harness.clock))
-                    guard case .object(let fields)? = full.payload else { Issue.record("no payload"); return }
-                    #expect(Array(fields.map(\.0).prefix(23)) == [
-                        "all_scale_checkout_intent_id", "currency", "currency_symbol", "amount_cents", "chain_id", "amount_coins",
-                        "coin_symbol", "coin_contract", "currency_rate", "status", "order_id", "order_description", "user_id",
-                        "user_name", "error_message", "tx_hash", "tx_hash_2", "tx_from", "tx_to", "actual_paid_amount",
-                        "service_fee_amount", "net_income_amount", "payment_method_type",
-                    ])
+                    guard case .object(let fields)? = full.payload else {
+                        Issue.record("no payload")
+                        return
+                    }
+                    #expect(
+                        Array(fields.map(\.0).prefix(23)) == [
+                            "all_scale_checkout_intent_id", "currency", "currency_symbol", "amount_cents", "chain_id", "amount_coins",
+                            "coin_symbol", "coin_contract", "currency_rate", "status", "order_id", "order_description", "user_id",
+                            "user_name", "error_message", "tx_hash", "tx_hash_2", "tx_from", "tx_to", "actual_paid_amount",
+                            "service_fee_amount", "net_income_amount", "payment_method_type",
+                        ])
                     let expected: [String: JSONValue] = [
                         "all_scale_checkout_intent_id": .string(id), "currency": .number("44"), "currency_symbol": .string("EUR"),
                         "amount_cents": .number("1000"), "chain_id": .null, "amount_coins": .string("11.726079"),
@@ -89,8 +97,9 @@ struct CheckoutIntentAPITests {
     func stableCoinPricing(backend: Backend) async throws {
         try await GatewayHarness.with(backend) { harness in
             try await harness.test { client in
-                let created = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents/", body: #"{"stable_coin": 2, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
+                let created = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents/", body: #"{"stable_coin": 2, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
                 #expect(created.string("amount_coins") == "10.00")
                 #expect(created.payload?["stable_coin_type"] == .number("2"))
                 #expect(created.payload?["rate"] == .null)
@@ -101,9 +110,10 @@ struct CheckoutIntentAPITests {
                 }
                 #expect(full.payload?["coin_symbol"] == .string("USDC"))
 
-                let fiatUSDC = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2500, "accepted_stable_coins": [2, 1]}"#,
-                    as: harness.merchant, at: harness.clock))
+                let fiatUSDC = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2500, "accepted_stable_coins": [2, 1]}"#,
+                        as: harness.merchant, at: harness.clock))
                 #expect(fiatUSDC.payload?["stable_coin_type"] == .number("2"))
                 #expect(fiatUSDC.string("amount_coins") == "25.00")
                 #expect(fiatUSDC.string("rate") == "1")
@@ -116,9 +126,10 @@ struct CheckoutIntentAPITests {
         try await GatewayHarness.with(backend) { harness in
             let other = try await harness.otherMerchant()
             try await harness.test { client in
-                let created = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "order_id": "secret-order"}"#,
-                    as: harness.merchant, at: harness.clock))
+                let created = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "order_id": "secret-order"}"#,
+                        as: harness.merchant, at: harness.clock))
                 let id = try #require(created.string("allscale_checkout_intent_id"))
                 for path in ["/v1/checkout_intents/\(id)", "/v1/checkout_intents/\(id)/status"] {
                     let foreign = try await client.send(SignedRequest(.get, path, as: other, at: harness.clock))
@@ -127,10 +138,12 @@ struct CheckoutIntentAPITests {
                     #expect(foreign.payload == .null)
                     #expect(!foreign.text.contains("secret-order"))
                 }
-                let unknown = try await client.send(SignedRequest(.get, "/v1/checkout_intents/0123456789abcdef01234567", as: harness.merchant, at: harness.clock))
+                let unknown = try await client.send(
+                    SignedRequest(.get, "/v1/checkout_intents/0123456789abcdef01234567", as: harness.merchant, at: harness.clock))
                 #expect(unknown.code == 50001)
                 #expect(unknown.status == .notFound)
-                let unknownStatus = try await client.send(SignedRequest(.get, "/v1/checkout_intents/0123456789abcdef01234567/status", as: harness.merchant, at: harness.clock))
+                let unknownStatus = try await client.send(
+                    SignedRequest(.get, "/v1/checkout_intents/0123456789abcdef01234567/status", as: harness.merchant, at: harness.clock))
                 #expect(unknownStatus.code == 50001)
                 for bad in ["xyz", "0123456789ABCDEF01234567", "0123456789abcdef0123456", "0123456789abcdef012345678", "%27%20OR%201=1--"] {
                     let malformed = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(bad)", as: harness.merchant, at: harness.clock))
@@ -143,7 +156,13 @@ struct CheckoutIntentAPITests {
 
     @Test("Bad create input gets its documented error and writes nothing", arguments: Backend.available)
     func badInput(backend: Backend) async throws {
-        try await GatewayHarness.with(backend, configure: { $0.mode = .sandbox; $0.maximumBodyBytes = 4096 }) { harness in
+        try await GatewayHarness.with(
+            backend,
+            configure: {
+                $0.mode = .sandbox
+                $0.maximumBodyBytes = 4096
+            }
+        ) { harness in
             try await harness.test { client in
                 let cases: [(String, Int, String?)] = [
                     ("", 10001, nil), ("not json", 10001, nil), ("[1,2]", 10001, nil),
@@ -160,13 +179,15 @@ struct CheckoutIntentAPITests {
                     (#"{"currency": 1, "amount_cents": 9}"#, 50002, "amount_cents"),
                 ]
                 for (body, code, field) in cases {
-                    let reply = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: body, as: harness.merchant, at: harness.clock))
+                    let reply = try await client.send(
+                        SignedRequest(.post, "/v1/checkout_intents", body: body, as: harness.merchant, at: harness.clock))
                     #expect(reply.code == code, "\(body): \(reply.text)")
                     #expect(reply.errorField == field, "\(body): \(reply.text)")
                     #expect(reply.status.code == (code == 10001 ? 400 : 422))
                 }
                 let huge = #"{"currency": 1, "amount_cents": 100, "order_description": "\#(String(repeating: "x", count: 5000))"}"#
-                let tooLarge = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: huge, as: harness.merchant, at: harness.clock))
+                let tooLarge = try await client.send(
+                    SignedRequest(.post, "/v1/checkout_intents", body: huge, as: harness.merchant, at: harness.clock))
                 #expect(tooLarge.code == 10001)
                 #expect(tooLarge.status == .contentTooLarge)
                 #expect(try await harness.intentCount() == 0)
@@ -176,14 +197,18 @@ struct CheckoutIntentAPITests {
 
     @Test("http redirect URLs are refused outside the sandbox")
     func productionRedirects() async throws {
-        try await GatewayHarness.with(.sqlite, configure: {
-            $0.mode = .production
-            $0.rateSource = .http(url: "https://rates.invalid/latest")
-        }, rateProvider: FixedRates([.usd: "1"])) { harness in
+        try await GatewayHarness.with(
+            .sqlite,
+            configure: {
+                $0.mode = .production
+                $0.rateSource = .http(url: "https://rates.invalid/latest")
+            }, rateProvider: FixedRates([.usd: "1"])
+        ) { harness in
             try await harness.test { client in
-                let reply = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 100, "redirect_url": "http://shop.example/r"}"#,
-                    as: harness.merchant, at: harness.clock))
+                let reply = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 100, "redirect_url": "http://shop.example/r"}"#,
+                        as: harness.merchant, at: harness.clock))
                 #expect(reply.code == 10001)
                 #expect(reply.errorField == "redirect_url")
                 #expect(try await harness.intentCount() == 0)

@@ -12,10 +12,13 @@ import Testing
 @Suite("Hosted checkout page, rendered in process")
 struct CheckoutPageTests {
     /// Creates an intent and drives it to `path` of statuses through the state machine.
-    func intent(_ harness: GatewayHarness, client: any TestClientProtocol, through path: [CheckoutStatus], error: String? = nil) async throws -> String {
-        let created = try await client.send(SignedRequest(
-            .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "redirect_url": "https://shop.example/r"}"#,
-            as: harness.merchant, at: harness.clock))
+    func intent(
+        _ harness: GatewayHarness, client: any TestClientProtocol, through path: [CheckoutStatus], error: String? = nil
+    ) async throws -> String {
+        let created = try await client.send(
+            SignedRequest(
+                .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "redirect_url": "https://shop.example/r"}"#,
+                as: harness.merchant, at: harness.clock))
         let id = try #require(created.string("allscale_checkout_intent_id"))
         _ = try await harness.environment.intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             var transitions: [StatusTransition] = []
@@ -26,15 +29,17 @@ struct CheckoutPageTests {
         return id
     }
 
-    @Test("Every status has its own screen, with the security headers", arguments: [
-        ([CheckoutStatus](), "Choose how to pay", 2),
-        ([.paying, .tempWalletReceived, .onChain, .pendingManualOperation, .rejected], "Payment not accepted", -2),
-        ([.paying, .failed], "Payment failed", -1),
-        ([.paying, .canceled], "Payment canceled", -4),
-        ([.paying, .timeout], "Payment window ended", -5),
-        ([.tempWalletReceived, .onChain, .pendingManualOperation], "Payment under review", 4),
-        ([.tempWalletReceived, .pendingManualOperation, .sendBack], "Payment being returned", 5),
-    ])
+    @Test(
+        "Every status has its own screen, with the security headers",
+        arguments: [
+            ([CheckoutStatus](), "Choose how to pay", 2),
+            ([.paying, .tempWalletReceived, .onChain, .pendingManualOperation, .rejected], "Payment not accepted", -2),
+            ([.paying, .failed], "Payment failed", -1),
+            ([.paying, .canceled], "Payment canceled", -4),
+            ([.paying, .timeout], "Payment window ended", -5),
+            ([.tempWalletReceived, .onChain, .pendingManualOperation], "Payment under review", 4),
+            ([.tempWalletReceived, .pendingManualOperation, .sendBack], "Payment being returned", 5),
+        ])
     func screens(path: [CheckoutStatus], heading: String, status: Int) async throws {
         try await GatewayHarness.with(.sqlite) { harness in
             try await harness.test { client in
@@ -61,7 +66,8 @@ struct CheckoutPageTests {
     func failedScreen() async throws {
         try await GatewayHarness.with(.sqlite) { harness in
             try await harness.test { client in
-                let id = try await intent(harness, client: client, through: [.paying, .failed], error: "settlement could not be queued: expired lease")
+                let id = try await intent(
+                    harness, client: client, through: [.paying, .failed], error: "settlement could not be queued: expired lease")
                 let html = String(buffer: try await client.execute(uri: try await harness.checkoutPath(id), method: .get).body)
                 #expect(html.contains("Payment failed") && !html.contains("Payment window ended"))
             }
@@ -80,23 +86,27 @@ struct CheckoutPageTests {
                 #expect(forged.status == .forbidden)
                 #expect(try await harness.environment.intents.find(id: id)?.status == .paying, "the forged form only rendered the page")
                 headers[.cookie] = "sg_csrf=token123"
-                let genuine = try await client.execute(uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
+                let genuine = try await client.execute(
+                    uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
                 #expect(genuine.status == .seeOther)
                 #expect(try await harness.environment.intents.find(id: id)?.status == .canceled)
                 let wallet = try await client.execute(
                     uri: "\(path)/wallet-tx", method: .post, headers: [.contentType: "application/json"],
-                    body: ByteBuffer(string: #"{"tx_hash": "0x\#(String(repeating: "ab", count: 32))", "from": "0x52908400098527886E0F7030069857D2E4169EE7"}"#))
+                    body: ByteBuffer(
+                        string: #"{"tx_hash": "0x\#(String(repeating: "ab", count: 32))", "from": "0x52908400098527886E0F7030069857D2E4169EE7"}"#))
                 #expect(wallet.status == .forbidden)
             }
         }
     }
 
-    @Test("The checkout URL carries its own random token, kept only as a digest and sealed; the intent id opens nothing", arguments: Backend.available)
+    @Test(
+        "The checkout URL carries its own random token, kept only as a digest and sealed; the intent id opens nothing", arguments: Backend.available)
     func capability(backend: Backend) async throws {
         try await GatewayHarness.with(backend) { harness in
             try await harness.test { client in
-                let created = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
+                let created = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
                 let id = try #require(created.string("allscale_checkout_intent_id"))
                 let url = try #require(created.string("checkout_url"))
                 let base = "https://pay.example.test/checkout/"
@@ -121,17 +131,20 @@ struct CheckoutPageTests {
                 #expect(String(buffer: page.body).contains(#"data-path="/checkout/\#(token)""#))
 
                 // The intent id, a neighbour of it and a random token: the same 404 page, nothing changed.
-                let unknown = try await client.execute(uri: "/checkout/\(CheckoutLink.token(from: SystemIdentifierGenerator().randomBytes(CheckoutLink.byteCount)))", method: .get)
+                let unknown = try await client.execute(
+                    uri: "/checkout/\(CheckoutLink.token(from: SystemIdentifierGenerator().randomBytes(CheckoutLink.byteCount)))", method: .get)
                 #expect(unknown.status == .notFound)
                 for guess in [id, String(id.dropLast()) + (id.last == "0" ? "1" : "0"), "not-a-token", token + "x"] {
                     let answer = try await client.execute(uri: "/checkout/\(guess)", method: .get)
-                    #expect(answer.status == .notFound && String(buffer: answer.body) == String(buffer: unknown.body), "\(guess) answered differently")
+                    #expect(
+                        answer.status == .notFound && String(buffer: answer.body) == String(buffer: unknown.body), "\(guess) answered differently")
                     let state = try await client.send(uri: "/checkout/\(guess)/state", method: .get)
                     #expect(state.status == .notFound && state.code == 50001 && state.errorMessage == "checkout not found")
                     var headers = HTTPFields()
                     headers[.contentType] = "application/x-www-form-urlencoded"
                     headers[.cookie] = "sg_csrf=token123"
-                    let cancel = try await client.execute(uri: "/checkout/\(guess)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
+                    let cancel = try await client.execute(
+                        uri: "/checkout/\(guess)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
                     #expect(cancel.status == .notFound)
                     let deposit = try await client.send(uri: "/checkout/\(guess)/deposit", method: .post, body: #"{"chain_id": 1, "stable_coin": 1}"#)
                     #expect(deposit.code == 50001)
@@ -154,15 +167,17 @@ struct CheckoutPageTests {
                 #expect(reported.isSuccess)
                 let intent = try #require(try await harness.environment.intents.find(id: id))
                 #expect(intent.walletReport == WalletReport(transactionHash: hash, from: "0x52908400098527886e0f7030069857d2e4169ee7"))
-                #expect(intent.payment.txHash == nil && intent.payment.txFrom == nil && intent.payment.paymentMethodType == .unknown,
-                        "what a browser says is not what the chain proved")
+                #expect(
+                    intent.payment.txHash == nil && intent.payment.txFrom == nil && intent.payment.paymentMethodType == .unknown,
+                    "what a browser says is not what the chain proved")
                 let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: harness.merchant, at: harness.clock))
                 #expect(full.payload?["tx_hash"] == .null && full.payload?["payment_method_type"] == .number("0"))
 
                 var headers = HTTPFields()
                 headers[.contentType] = "application/x-www-form-urlencoded"
                 headers[.cookie] = "sg_csrf=token123"
-                let canceled = try await client.execute(uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
+                let canceled = try await client.execute(
+                    uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
                 #expect(canceled.status == .seeOther)
                 let ended = try #require(try await harness.environment.intents.find(id: id))
                 #expect(ended.status == .canceled && ended.walletReport == nil)
@@ -178,14 +193,17 @@ struct CheckoutPageTests {
         #expect(CheckoutLocale.negotiate(explicit: "en", acceptLanguage: "zh-CN") == .english)
         #expect(CheckoutLocale.negotiate(explicit: nil, acceptLanguage: nil) == .english)
         for text in CheckoutText.allCases {
-            #expect(!CheckoutLocale.simplifiedChinese.text(text).isEmpty && CheckoutLocale.simplifiedChinese.text(text) != CheckoutLocale.english.text(text) || text == .rate,
-                    "\(text) is not translated")
+            #expect(
+                !CheckoutLocale.simplifiedChinese.text(text).isEmpty
+                    && CheckoutLocale.simplifiedChinese.text(text) != CheckoutLocale.english.text(text) || text == .rate,
+                "\(text) is not translated")
         }
     }
 
     @Test("QR codes round-trip their text size and draw without inline styles")
     func qr() throws {
-        let uri = "ethereum:0xF2E246BB76DF876Cef8b38ae84130F4F55De395b@131277322940537/transfer?address=0x206782073284336124a8d0B783E4fD91f31cc83d&uint256=10000000"
+        let uri =
+            "ethereum:0xF2E246BB76DF876Cef8b38ae84130F4F55De395b@131277322940537/transfer?address=0x206782073284336124a8d0B783E4fD91f31cc83d&uint256=10000000"
         let code = try #require(QRCode(uri))
         #expect(code.size >= 21 && (code.size - 17) % 4 == 0, "a valid QR size is 17 + 4 × version")
         // The three finder patterns: dark 7×7 outlines at three corners.

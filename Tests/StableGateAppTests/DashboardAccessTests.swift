@@ -2,12 +2,12 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SQLKit
 import StableGateApp
 import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
-import SQLKit
 
 /// Logging in, sessions, CSRF, throttling and ownership on the merchant dashboard.
 @Suite("Dashboard: login, sessions and access")
@@ -47,14 +47,21 @@ struct DashboardAccessTests {
                 let setup = try await browser.get(path)
                 #expect(setup.status == .ok)
                 #expect(setup.html.contains("owner@shop.example"))
-                let mismatch = try await browser.post("/dashboard/setup", [("csrf", try setup.csrf()), ("token", token), ("password", "first password 1"), ("password2", "other password 1")])
+                let mismatch = try await browser.post(
+                    "/dashboard/setup",
+                    [("csrf", try setup.csrf()), ("token", token), ("password", "first password 1"), ("password2", "other password 1")])
                 #expect(mismatch.status == .badRequest && mismatch.html.contains("the two passwords differ"))
-                let short = try await browser.post("/dashboard/setup", [("csrf", try setup.csrf()), ("token", token), ("password", "short"), ("password2", "short")])
+                let short = try await browser.post(
+                    "/dashboard/setup", [("csrf", try setup.csrf()), ("token", token), ("password", "short"), ("password2", "short")])
                 #expect(short.status == .badRequest && short.html.contains("at least 10 characters"))
                 let forged = DashboardTestClient(client)  // no pre-session cookie: a cross-site post
-                let refused = try await forged.post("/dashboard/setup", [("csrf", try setup.csrf()), ("token", token), ("password", "first password 1"), ("password2", "first password 1")])
+                let refused = try await forged.post(
+                    "/dashboard/setup",
+                    [("csrf", try setup.csrf()), ("token", token), ("password", "first password 1"), ("password2", "first password 1")])
                 #expect(refused.status == .forbidden)
-                let set = try await browser.post("/dashboard/setup", [("csrf", try setup.csrf()), ("token", token), ("password", "first password 1"), ("password2", "first password 1")])
+                let set = try await browser.post(
+                    "/dashboard/setup",
+                    [("csrf", try setup.csrf()), ("token", token), ("password", "first password 1"), ("password2", "first password 1")])
                 #expect(set.status == .seeOther && set.location == "/dashboard/login?set=1")
                 #expect(try await browser.get(path).status == .notFound, "the link works once")
 
@@ -120,7 +127,8 @@ struct DashboardAccessTests {
                     #expect(try await anonymous.get(path).location?.hasPrefix("/dashboard/login") == true, "\(path) without a session")
                 }
                 // A cross-site login post carries no pre-session cookie.
-                let forged = try await anonymous.post("/dashboard/login", [("csrf", "guess"), ("email", "owner@shop.example"), ("password", DashboardFixtures.password)])
+                let forged = try await anonymous.post(
+                    "/dashboard/login", [("csrf", "guess"), ("email", "owner@shop.example"), ("password", DashboardFixtures.password)])
                 #expect(forged.status == .forbidden)
                 #expect(anonymous.cookies["sg_session"] == nil)
 
@@ -128,7 +136,8 @@ struct DashboardAccessTests {
                 let login = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password, next: "//evil.example/steal")
                 #expect(login.location == "/dashboard")
                 let fresh = DashboardTestClient(client)
-                let deep = try await fresh.logIn(email: "owner@shop.example", password: DashboardFixtures.password, next: "/dashboard/orders?status=20")
+                let deep = try await fresh.logIn(
+                    email: "owner@shop.example", password: DashboardFixtures.password, next: "/dashboard/orders?status=20")
                 #expect(deep.location == "/dashboard/orders?status=20")
             }
         }
@@ -165,7 +174,9 @@ struct DashboardAccessTests {
                 let form = try await browser.get("/dashboard/login")
                 let cookie = try #require(browser.cookies["sg_dcsrf"])
                 let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "sg_dcsrf=\(cookie)"]
-                let body = DashboardTestClient.formEncode([("csrf", try form.csrf()), ("email", "owner@shop.example"), ("password", "wrong password")])
+                let body = DashboardTestClient.formEncode([
+                    ("csrf", try form.csrf()), ("email", "owner@shop.example"), ("password", "wrong password"),
+                ])
                 let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                     for _ in 0..<60 {
                         group.addTask {
@@ -247,8 +258,10 @@ struct DashboardAccessTests {
             let other = try await harness.otherMerchant()
             try await DashboardFixtures.user(harness, merchantId: other.merchantId, email: "intruder@other.example")
             try await harness.test { client in
-                let created = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "order_id": "VICTIM-1"}"#, as: harness.merchant, at: harness.clock))
+                let created = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000, "order_id": "VICTIM-1"}"#,
+                        as: harness.merchant, at: harness.clock))
                 let intentId = try #require(created.string("allscale_checkout_intent_id"))
                 let intruder = DashboardTestClient(client)
                 try await intruder.logIn(email: "intruder@other.example", password: DashboardFixtures.password)
@@ -258,7 +271,8 @@ struct DashboardAccessTests {
                 #expect(try await intruder.get("/dashboard/keys/\(harness.merchant.apiKey)").status == .notFound)
                 let revoke = try await intruder.post("/dashboard/keys/\(harness.merchant.apiKey)/revoke", [("csrf", csrf), ("confirm", "yes")])
                 #expect(revoke.status == .notFound)
-                let edit = try await intruder.post("/dashboard/keys/\(harness.merchant.apiKey)", [("csrf", csrf), ("label", "mine now"), ("ips", ""), ("rate", "1")])
+                let edit = try await intruder.post(
+                    "/dashboard/keys/\(harness.merchant.apiKey)", [("csrf", csrf), ("label", "mine now"), ("ips", ""), ("rate", "1")])
                 #expect(edit.status == .notFound)
                 let key = try #require(try await harness.environment.apiKeys.find(id: harness.merchant.apiKey))
                 #expect(key.isActive && key.label == "first key" && key.rateLimitPerMinute != 1)

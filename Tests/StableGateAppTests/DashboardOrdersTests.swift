@@ -15,7 +15,8 @@ import Testing
 struct DashboardOrdersTests {
     /// 2026-11-01T00:00:00Z: seeded orders start here, one an hour.
     static let start = Date(timeIntervalSince1970: 1_793_491_200)
-    static let statuses: [CheckoutStatus] = [.canceled, .underpaid, .confirmed, .failed, .confirmed]  // terminal: the expiry service leaves them alone
+    /// Terminal statuses only: the expiry service leaves them alone.
+    static let statuses: [CheckoutStatus] = [.canceled, .underpaid, .confirmed, .failed, .confirmed]
 
     /// What the test seeded, to compute expectations independently of the gateway.
     struct Seeded {
@@ -49,7 +50,8 @@ struct DashboardOrdersTests {
             let coin: StableCoin = index % 3 == 0 ? .usdc : .usdt
             let cents = 1000 + index * 7
             let description = index == 3 ? #", "order_description": "=HYPERLINK(\"http://evil.example\",\"x\")""# : ""
-            let body = #"{"stable_coin": \#(coin.rawValue), "amount_cents": \#(cents), "order_id": "ORD-\#(index)", "user_id": "user-\#(index % 4)"\#(description)}"#
+            let body =
+                #"{"stable_coin": \#(coin.rawValue), "amount_cents": \#(cents), "order_id": "ORD-\#(index)", "user_id": "user-\#(index % 4)"\#(description)}"#
             let request = try CreateCheckoutIntentRequest.parse(body: Array(body.utf8), policy: .init(allowsInsecureRedirect: true))
             var (intent, transition) = try IntentFactory.makeIntent(
                 request: request, rate: nil, id: harness.environment.identifiers.objectId(at: createdAt), storeId: harness.merchant.storeId,
@@ -69,8 +71,10 @@ struct DashboardOrdersTests {
                 intent.payment.netIncomeAmount = DecimalAmount(units: BigUInt(paid! - fee!), scale: 6)
             }
             rows.append((intent, transition))
-            seeded.append(Seeded(id: intent.id, index: index, createdAt: createdAt, status: status, coin: coin, dueMicro: cents * 10_000,
-                                 paidMicro: paid, feeMicro: fee, chainId: chain, txHash: hash))
+            seeded.append(
+                Seeded(
+                    id: intent.id, index: index, createdAt: createdAt, status: status, coin: coin, dueMicro: cents * 10_000,
+                    paidMicro: paid, feeMicro: fee, chainId: chain, txHash: hash))
         }
         try await harness.environment.intents.insertAll(rows)
         return seeded
@@ -107,7 +111,8 @@ struct DashboardOrdersTests {
         let paid = orders.reduce(0) { $0 + ($1.paidMicro ?? 0) }
         let fees = orders.reduce(0) { $0 + ($1.feeMicro ?? 0) }
         let net = orders.reduce(0) { $0 + ($1.netMicro ?? 0) }
-        return "\(orders.count == 1 ? "1 order" : "\(orders.count) orders") · due \(amount(due)) · paid \(amount(paid)) · fees \(amount(fees)) · net \(amount(net))"
+        return
+            "\(orders.count == 1 ? "1 order" : "\(orders.count) orders") · due \(amount(due)) · paid \(amount(paid)) · fees \(amount(fees)) · net \(amount(net))"
     }
 
     @Test("Orders list newest first in keyset pages; filters, search and exact totals match what was seeded", arguments: Backend.available)
@@ -124,7 +129,10 @@ struct DashboardOrdersTests {
                 let all = try await Self.walk(browser, from: first) { pageNumber in
                     if pageNumber == 2 {
                         // An order arriving meanwhile does not shift the pages that follow.
-                        _ = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 999}"#, as: harness.merchant, at: harness.clock))
+                        _ = try await client.send(
+                            SignedRequest(
+                                .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 999}"#, as: harness.merchant,
+                                at: harness.clock))
                     }
                 }
                 #expect(all.pages == 3)
@@ -136,7 +144,10 @@ struct DashboardOrdersTests {
                     ("coin=2", { $0.coin == .usdc }),
                     ("chain=56", { $0.chainId == 56 }),
                     ("min=11.00&max=12", { $0.dueMicro >= 11_000_000 && $0.dueMicro <= 12_000_000 }),
-                    ("from=2026-11-02&to=2026-11-03", { $0.createdAt >= Self.start.addingTimeInterval(86_400) && $0.createdAt < Self.start.addingTimeInterval(3 * 86_400) }),
+                    (
+                        "from=2026-11-02&to=2026-11-03",
+                        { $0.createdAt >= Self.start.addingTimeInterval(86_400) && $0.createdAt < Self.start.addingTimeInterval(3 * 86_400) }
+                    ),
                     ("status=20&coin=1&min=15", { $0.status == .confirmed && $0.coin == .usdt && $0.dueMicro >= 15_000_000 }),
                     ("q=ORD-7", { $0.index == 7 }),
                     ("q=user-1", { $0.index % 4 == 1 }),
@@ -167,14 +178,33 @@ struct DashboardOrdersTests {
         while let character = characters.popFirst() {
             if quoted {
                 if character == "\"" {
-                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false }
-                } else { field.append(character) }
-            } else if character == "\"" { quoted = true }
-            else if character == "," { record.append(field); field = "" }
-            else if character == "\r\n" || character == "\n" { record.append(field); records.append(record); record = []; field = "" }
-            else { field.append(character) }
+                    if characters.first == "\"" {
+                        field.append("\"")
+                        characters.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                record.append(field)
+                field = ""
+            } else if character == "\r\n" || character == "\n" {
+                record.append(field)
+                records.append(record)
+                record = []
+                field = ""
+            } else {
+                field.append(character)
+            }
         }
-        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+        if !field.isEmpty || !record.isEmpty {
+            record.append(field)
+            records.append(record)
+        }
         return records
     }
 
@@ -190,12 +220,14 @@ struct DashboardOrdersTests {
                 #expect(all.headers[.contentType] == "text/csv; charset=utf-8")
                 #expect(all.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"orders-") == true)
                 let records = Self.parseCSV(all.html)
-                #expect(records.first == [
-                    "intent_id", "created_at", "updated_at", "status", "status_name", "order_id", "order_description", "user_id", "user_name",
-                    "currency", "fiat_amount", "rate", "coin", "amount_coins", "chain_id", "coin_contract", "deposit_address", "tx_hash", "tx_from",
-                    "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount", "tx_to", "tx_hash_2",
-                    "settlement_status", "payment_method_type", "error_message",
-                ])
+                #expect(
+                    records.first == [
+                        "intent_id", "created_at", "updated_at", "status", "status_name", "order_id", "order_description", "user_id", "user_name",
+                        "currency", "fiat_amount", "rate", "coin", "amount_coins", "chain_id", "coin_contract", "deposit_address", "tx_hash",
+                        "tx_from",
+                        "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount", "tx_to", "tx_hash_2",
+                        "settlement_status", "payment_method_type", "error_message",
+                    ])
                 #expect(records.count == 1 + seeded.count, "every order, across the export's internal batches")
                 #expect(records.dropFirst().map { $0[0] } == seeded.sorted { $0.createdAt > $1.createdAt }.map(\.id))
                 let header = records[0]
@@ -225,26 +257,34 @@ struct DashboardOrdersTests {
         }
     }
 
-    @Test("Order detail shows every field, money, and the timeline with reasons; the overview counts and charts the seeded volume", arguments: Backend.available)
+    @Test(
+        "Order detail shows every field, money, and the timeline with reasons; the overview counts and charts the seeded volume",
+        arguments: Backend.available)
     func detailAndOverview(backend: Backend) async throws {
         let clock = ManualClock(Self.start.addingTimeInterval(140 * 3600))
         try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes, clock: clock) { harness in
             let seeded = try await Self.seed(harness, count: 130)
             try await harness.test { client in
                 let browser = try await DashboardStoreTests.owner(harness, client)
-                let created = try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2500, "order_id": "LIVE-1", "user_id": "shopper-9"}"#,
-                    as: harness.merchant, at: harness.clock))
+                let created = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2500, "order_id": "LIVE-1", "user_id": "shopper-9"}"#,
+                        as: harness.merchant, at: harness.clock))
                 let id = try #require(created.string("allscale_checkout_intent_id"))
                 _ = try await harness.environment.intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
-                    let cancel = try IntentStateMachine.transition(&intent, to: .canceled, reason: "canceled by the shopper on the checkout page", at: clock.now)
+                    let cancel = try IntentStateMachine.transition(
+                        &intent, to: .canceled, reason: "canceled by the shopper on the checkout page", at: clock.now)
                     return ([cancel], true)
                 }
                 let detail = try await browser.get("/dashboard/orders/\(id)")
                 #expect(detail.status == .ok)
-                #expect(detail.html.contains("<title>Order LIVE-1 · StableGate</title>") && !detail.html.contains("Order Order"), "the page names the order once")
-                for text in ["Order LIVE-1", "CANCELED", "shopper-9", "amount_coins", "currency_rate", "created through the Open API",
-                             "canceled by the shopper on the checkout page", "https://pay.example.test" + (try await harness.checkoutPath(id))] {
+                #expect(
+                    detail.html.contains("<title>Order LIVE-1 · StableGate</title>") && !detail.html.contains("Order Order"),
+                    "the page names the order once")
+                for text in [
+                    "Order LIVE-1", "CANCELED", "shopper-9", "amount_coins", "currency_rate", "created through the Open API",
+                    "canceled by the shopper on the checkout page", "https://pay.example.test" + (try await harness.checkoutPath(id)),
+                ] {
                     #expect(detail.html.contains(text), "\(text) missing from the order page")
                 }
                 let paid = seeded.first { $0.status == .confirmed }!
@@ -256,7 +296,9 @@ struct DashboardOrdersTests {
                 let overview = try await browser.get("/dashboard")
                 let lastWeek = seeded.filter { $0.createdAt >= Self.start.addingTimeInterval(5 * 86_400 - 6 * 86_400) }
                 let confirmed = seeded.filter { $0.status == .confirmed }
-                #expect(overview.html.contains("\(confirmed.count) paid of \(lastWeek.count + 1) orders"), "30-day and 7-day counts include the live order")
+                #expect(
+                    overview.html.contains("\(confirmed.count) paid of \(lastWeek.count + 1) orders"),
+                    "30-day and 7-day counts include the live order")
                 #expect(overview.html.contains(Self.amount(confirmed.reduce(0) { $0 + $1.dueMicro }) + " <span class=\"muted\">confirmed</span>"))
                 #expect(overview.html.contains("<svg") && overview.html.contains("</svg>"))
                 let today = seeded.filter { $0.createdAt >= Self.start.addingTimeInterval(5 * 86_400) }

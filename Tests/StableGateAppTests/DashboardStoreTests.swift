@@ -22,11 +22,15 @@ struct DashboardStoreTests {
         return browser
     }
 
-    static func settings(_ csrf: String, name: String = "Renamed Shop", webhook: String = "https://shop.example/hooks/stablegate",
-                         emails: String = "ops@shop.example\nfinance@shop.example", wallet: String = wallet, window: String = "45", replay: String = "120",
-                         kyt: Bool = false) -> [(String, String)] {
-        var fields = [("csrf", csrf), ("name", name), ("webhook_url", webhook), ("emails", emails), ("wallet", wallet), ("window_minutes", window),
-                      ("replay_window_seconds", replay)]
+    static func settings(
+        _ csrf: String, name: String = "Renamed Shop", webhook: String = "https://shop.example/hooks/stablegate",
+        emails: String = "ops@shop.example\nfinance@shop.example", wallet: String = wallet, window: String = "45", replay: String = "120",
+        kyt: Bool = false
+    ) -> [(String, String)] {
+        var fields = [
+            ("csrf", csrf), ("name", name), ("webhook_url", webhook), ("emails", emails), ("wallet", wallet), ("window_minutes", window),
+            ("replay_window_seconds", replay),
+        ]
         if kyt { fields.append(("kyt", "on")) }
         return fields
     }
@@ -67,7 +71,9 @@ struct DashboardStoreTests {
         }
     }
 
-    @Test("Both webhook endpoints with their ids, a new id on request, and response signing — in settings and in the keys page's integration details", arguments: Backend.available)
+    @Test(
+        "Both webhook endpoints with their ids, a new id on request, and response signing — in settings and in the keys page's integration details",
+        arguments: Backend.available)
     func webhookEndpointsAndSigning(backend: Backend) async throws {
         try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes) { harness in
             try await harness.test { client in
@@ -103,17 +109,19 @@ struct DashboardStoreTests {
         }
     }
 
-    @Test("Invalid settings are refused with the reason and change nothing", arguments: [
-        ("webhook_url", "ftp://shop.example/hook", "webhook URL"),
-        ("webhook_url", "https://user:pw@shop.example/hook", "credentials"),
-        ("emails", "ops@shop.example\nnot an address", "not an e-mail address"),
-        ("wallet", "0x52908400098527886e0F7030069857D2E4169EE7", "EIP-55"),
-        ("wallet", "0x1234", "not a valid address"),
-        ("window_minutes", "0", "payment window"),
-        ("replay_window_seconds", "29", "replay window must be 30–600 seconds"),
-        ("replay_window_seconds", "601", "replay window must be 30–600 seconds"),
-        ("name", "", "store name"),
-    ])
+    @Test(
+        "Invalid settings are refused with the reason and change nothing",
+        arguments: [
+            ("webhook_url", "ftp://shop.example/hook", "webhook URL"),
+            ("webhook_url", "https://user:pw@shop.example/hook", "credentials"),
+            ("emails", "ops@shop.example\nnot an address", "not an e-mail address"),
+            ("wallet", "0x52908400098527886e0F7030069857D2E4169EE7", "EIP-55"),
+            ("wallet", "0x1234", "not a valid address"),
+            ("window_minutes", "0", "payment window"),
+            ("replay_window_seconds", "29", "replay window must be 30–600 seconds"),
+            ("replay_window_seconds", "601", "replay window must be 30–600 seconds"),
+            ("name", "", "store name"),
+        ])
     func refuseSettings(field: String, value: String, reason: String) async throws {
         try await GatewayHarness.with(.sqlite, configure: DashboardAccessTests.fastHashes) { harness in
             try await harness.test { client in
@@ -124,8 +132,9 @@ struct DashboardStoreTests {
                 #expect(refused.status == .badRequest)
                 #expect(refused.html.contains("Not saved") && refused.html.contains(reason), "\(reason) not in the page")
                 #expect(try await harness.environment.merchants.store(id: harness.merchant.storeId) == before)
-                #expect(try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
-                    .allSatisfy { $0.action != "settings.updated" })
+                #expect(
+                    try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                        .allSatisfy { $0.action != "settings.updated" })
             }
         }
     }
@@ -144,7 +153,8 @@ struct DashboardStoreTests {
                     let revoke = try await browser.post("/dashboard/keys/\(harness.merchant.apiKey)/revoke", [("csrf", token), ("confirm", "yes")])
                     #expect(revoke.status == .forbidden)
                     let logo = try await browser.postMultipart(
-                        "/dashboard/settings/logo", fields: [("csrf", token)], file: ("logo", "logo.png", "image/png", DashboardFixtures.png(width: 64, height: 64)))
+                        "/dashboard/settings/logo", fields: [("csrf", token)],
+                        file: ("logo", "logo.png", "image/png", DashboardFixtures.png(width: 64, height: 64)))
                     #expect(logo.status == .forbidden)
                 }
                 #expect(try await harness.environment.merchants.store(id: harness.merchant.storeId) == before)
@@ -169,24 +179,30 @@ struct DashboardStoreTests {
                     ([], "application/octet-stream", "choose a PNG or JPEG"),
                 ]
                 for (bytes, type, reason) in refusals {
-                    let refused = try await browser.postMultipart("/dashboard/settings/logo", fields: [("csrf", csrf)], file: ("logo", "logo", type, bytes))
+                    let refused = try await browser.postMultipart(
+                        "/dashboard/settings/logo", fields: [("csrf", csrf)], file: ("logo", "logo", type, bytes))
                     #expect(refused.status == .badRequest && refused.html.contains(reason), "\(reason)")
                 }
                 #expect(try await harness.environment.merchants.logo(storeId: harness.merchant.storeId) == nil)
 
                 let png = DashboardFixtures.png(width: 120, height: 40)
-                let saved = try await browser.postMultipart("/dashboard/settings/logo", fields: [("csrf", csrf)], file: ("logo", "logo.png", "image/png", png))
+                let saved = try await browser.postMultipart(
+                    "/dashboard/settings/logo", fields: [("csrf", csrf)], file: ("logo", "logo.png", "image/png", png))
                 #expect(saved.status == .seeOther)
                 let served = try await client.execute(uri: "/stores/\(harness.merchant.storeId)/logo", method: .get)
                 #expect(served.status == .ok && served.headers[.contentType] == "image/png")
                 #expect(Array(served.body.readableBytesView) == png)
-                let created = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
-                let checkout = try await client.execute(uri: try await harness.checkoutPath(try #require(created.string("allscale_checkout_intent_id"))), method: .get)
+                let created = try await client.send(
+                    SignedRequest(
+                        .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
+                let checkout = try await client.execute(
+                    uri: try await harness.checkoutPath(try #require(created.string("allscale_checkout_intent_id"))), method: .get)
                 #expect(String(buffer: checkout.body).contains("/stores/\(harness.merchant.storeId)/logo"))
 
                 try await browser.post("/dashboard/settings/logo/remove", [("csrf", csrf)])
                 #expect(try await client.execute(uri: "/stores/\(harness.merchant.storeId)/logo", method: .get).status == .notFound)
-                let actions = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(\.action)
+                let actions = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(
+                    \.action)
                 #expect(actions.contains("logo.updated") && actions.contains("logo.removed"))
             }
         }
@@ -195,7 +211,13 @@ struct DashboardStoreTests {
     @Test("A key created in the dashboard shows its secret once, signs requests, and rotates without downtime", arguments: Backend.available)
     func keys(backend: Backend) async throws {
         // A long key cache: revoking in the dashboard must still take effect at once.
-        try await GatewayHarness.with(backend, configure: { $0.passwordHashCost = 4; $0.apiKeyCacheTTL = 300 }) { harness in
+        try await GatewayHarness.with(
+            backend,
+            configure: {
+                $0.passwordHashCost = 4
+                $0.apiKeyCacheTTL = 300
+            }
+        ) { harness in
             try await harness.test { client in
                 let browser = try await Self.owner(harness, client)
                 let csrf = try await browser.sessionCSRF()
@@ -220,10 +242,13 @@ struct DashboardStoreTests {
                 #expect(try await client.send(SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock)).isSuccess)
 
                 // Edit: label, allowlist and rate limit.
-                let edited = try await browser.post("/dashboard/keys/\(key)", [("csrf", csrf), ("label", "edge"), ("ips", "203.0.113.0/24\n2001:db8::/32"), ("rate", "30")])
+                let edited = try await browser.post(
+                    "/dashboard/keys/\(key)", [("csrf", csrf), ("label", "edge"), ("ips", "203.0.113.0/24\n2001:db8::/32"), ("rate", "30")])
                 #expect(edited.status == .seeOther)
                 let record = try #require(try await harness.environment.apiKeys.find(id: String(key)))
-                #expect(record.label == "edge" && record.rateLimitPerMinute == 30 && record.allowedRanges.map(\.description) == ["203.0.113.0/24", "2001:db8::/32"])
+                #expect(
+                    record.label == "edge" && record.rateLimitPerMinute == 30
+                        && record.allowedRanges.map(\.description) == ["203.0.113.0/24", "2001:db8::/32"])
 
                 // Revoking the old key needs the confirmation box, then the old key stops working.
                 let unconfirmed = try await browser.post("/dashboard/keys/\(harness.merchant.apiKey)/revoke", [("csrf", csrf)])
@@ -235,7 +260,8 @@ struct DashboardStoreTests {
                 #expect(!refused.isSuccess && refused.status == .unauthorized)
                 #expect(try await browser.get("/dashboard/keys/\(harness.merchant.apiKey)").status == .notFound, "a revoked key cannot be edited")
 
-                let actions = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(\.action)
+                let actions = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId).map(
+                    \.action)
                 #expect(actions.filter { $0 == "api_key.created" }.count == 1)
                 #expect(actions.contains("api_key.updated") && actions.contains("api_key.revoked"))
                 let audit = try await browser.get("/dashboard/audit")

@@ -35,13 +35,17 @@ final class DashboardTestClient {
 
     /// A multipart/form-data POST (a file upload) with the cookies.
     @discardableResult
-    func postMultipart(_ uri: String, fields: [(String, String)], file: (name: String, filename: String, type: String, bytes: [UInt8])) async throws -> Page {
+    func postMultipart(
+        _ uri: String, fields: [(String, String)], file: (name: String, filename: String, type: String, bytes: [UInt8])
+    ) async throws -> Page {
         let boundary = "----stablegate-test-\(UUID().uuidString)"
         var body: [UInt8] = []
         for (name, value) in fields {
             body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
         }
-        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.type)\r\n\r\n".utf8)
+        body += Array(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.type)\r\n\r\n"
+                .utf8)
         body += file.bytes
         body += Array("\r\n--\(boundary)--\r\n".utf8)
         var headers = HTTPFields()
@@ -124,7 +128,9 @@ enum DashboardFixtures {
     /// upload check, which reads the size from the header.
     static func png(width: Int, height: Int, padding: Int = 64) -> [UInt8] {
         var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]
-        for value in [width, height] { bytes += [UInt8(value >> 24 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+        for value in [width, height] {
+            bytes += [UInt8(value >> 24 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+        }
         bytes += [8, 6, 0, 0, 0, 0, 0, 0, 0]
         return bytes + [UInt8](repeating: 0, count: padding)
     }

@@ -1,13 +1,14 @@
 import BigInt
 import Foundation
 import HummingbirdTesting
-@testable import StableGateApp
-import StableGatePayments
-import Synchronization
 import StableGateDomain
+import StableGatePayments
 import StableGateStore
 import StableGateTestSupport
+import Synchronization
 import Testing
+
+@testable import StableGateApp
 
 /// E-mail against a real SMTP server (aiosmtpd, tools/smtp-sink): the SMTP client's TLS, AUTH
 /// and failures, order e-mails from the outbox, and scheduled reports on a manual clock.
@@ -15,7 +16,9 @@ import Testing
 struct EmailTests {
     static let password = "sink-password"
 
-    static func smtp(_ sink: SMTPSink, security: SMTPConfiguration.Security = .starttls, password: String = password, trust: Bool = true) -> SMTPConfiguration {
+    static func smtp(
+        _ sink: SMTPSink, security: SMTPConfiguration.Security = .starttls, password: String = password, trust: Bool = true
+    ) -> SMTPConfiguration {
         var smtp = SMTPConfiguration(host: "localhost", from: "gateway@pay.example.test")
         smtp.port = sink.port
         smtp.security = security
@@ -30,7 +33,11 @@ struct EmailTests {
         MailMessage(
             from: "gateway@pay.example.test", fromName: "StableGate", to: to, subject: "Daily report 2026-11-20 — Zoë's 支付 shop",
             text: "Totals\n.a line that starts with a dot\n", html: "<p>Totals</p>",
-            attachments: [.init(filename: "orders-2026-11-20.csv", contentType: "text/csv; charset=utf-8", data: Array("intent_id,amount\r\nabc,\"1,5\"\r\n".utf8))],
+            attachments: [
+                .init(
+                    filename: "orders-2026-11-20.csv", contentType: "text/csv; charset=utf-8", data: Array("intent_id,amount\r\nabc,\"1,5\"\r\n".utf8)
+                )
+            ],
             messageId: "test-1@pay.example.test", date: Date())
     }
 
@@ -52,7 +59,8 @@ struct EmailTests {
         #expect(parsed.headers["message-id"] == "<test-1@pay.example.test>")
     }
 
-    @Test("Refusals: a wrong password and a 550 are permanent; an untrusted certificate, no STARTTLS, a closed port and a silent server are transient")
+    @Test(
+        "Refusals: a wrong password and a 550 are permanent; an untrusted certificate, no STARTTLS, a closed port and a silent server are transient")
     func smtpFailures() async throws {
         let message = Self.message()
         let sink = try SMTPSink.start()
@@ -115,11 +123,14 @@ struct EmailTests {
         _ backend: Backend, sink: SMTPSink, clock: any WallClock = SystemClock(), timeZone: String = "UTC",
         _ body: (GatewayHarness) async throws -> Void
     ) async throws {
-        try await GatewayHarness.with(backend, configure: {
-            $0.smtp = Self.smtp(sink)
-            $0.reportTimeZone = timeZone
-            $0.passwordHashCost = 4
-        }, clock: clock, rateProvider: FixedRates([.usd: "1", .eur: "0.8528"])) { harness in
+        try await GatewayHarness.with(
+            backend,
+            configure: {
+                $0.smtp = Self.smtp(sink)
+                $0.reportTimeZone = timeZone
+                $0.passwordHashCost = 4
+            }, clock: clock, rateProvider: FixedRates([.usd: "1", .eur: "0.8528"])
+        ) { harness in
             var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
             store.notificationEmails = ["ops@shop.example", "finance@shop.example"]
             try await harness.environment.merchants.update(store)
@@ -127,7 +138,9 @@ struct EmailTests {
         }
     }
 
-    @Test("Order created and order confirmed e-mails go to every notification address, with amounts, fiat, hash and a dashboard link", arguments: Backend.available)
+    @Test(
+        "Order created and order confirmed e-mails go to every notification address, with amounts, fiat, hash and a dashboard link",
+        arguments: Backend.available)
     func orderEmails(backend: Backend) async throws {
         let sink = try SMTPSink.start()
         defer { sink.stop() }
@@ -194,7 +207,9 @@ struct EmailTests {
 
     static func utc(_ text: String) -> Date { try! Date(text, strategy: .iso8601) }
 
-    @Test("Reports: due at 08:00 Shanghai time, queued once per period, caught up after downtime, with the local day's orders as CSV", arguments: Backend.available)
+    @Test(
+        "Reports: due at 08:00 Shanghai time, queued once per period, caught up after downtime, with the local day's orders as CSV",
+        arguments: Backend.available)
     func reports(backend: Backend) async throws {
         let sink = try SMTPSink.start()
         defer { sink.stop() }
@@ -209,7 +224,8 @@ struct EmailTests {
             ].enumerated() {
                 let date = Self.utc(at)
                 let request = try CreateCheckoutIntentRequest.parse(
-                    body: Array(#"{"stable_coin": 1, "amount_cents": \#(1000 + index), "order_id": "R-\#(index)"}"#.utf8), policy: .init(allowsInsecureRedirect: true))
+                    body: Array(#"{"stable_coin": 1, "amount_cents": \#(1000 + index), "order_id": "R-\#(index)"}"#.utf8),
+                    policy: .init(allowsInsecureRedirect: true))
                 var (intent, transition) = try IntentFactory.makeIntent(
                     request: request, rate: nil, id: harness.environment.identifiers.objectId(at: date), storeId: harness.merchant.storeId,
                     settlementWallet: nil, now: date)
@@ -232,8 +248,10 @@ struct EmailTests {
             #expect(await harness.gateway.sendEmails() == 1)
             let daily = ParsedMail(try #require(try sink.messages().first).raw)
             #expect(daily.subject == "Daily report 2026-11-20 — Test Shop")
-            for text in ["2026-11-20 00:00 – 2026-11-21 00:00 (Asia/Shanghai)", "Orders created in the period: 2", "Received:                     10.000001",
-                         "Net:                          9.900001", "CONFIRMED: 1 orders, due 10.00", "CANCELED: 1 orders, due 10.01"] {
+            for text in [
+                "2026-11-20 00:00 – 2026-11-21 00:00 (Asia/Shanghai)", "Orders created in the period: 2", "Received:                     10.000001",
+                "Net:                          9.900001", "CONFIRMED: 1 orders, due 10.00", "CANCELED: 1 orders, due 10.01",
+            ] {
                 #expect(daily.text?.contains(text) == true, "\(text) missing from the daily report")
             }
             let csv = String(decoding: try #require(daily.attachment(named: "orders-2026-11-20.csv")), as: UTF8.self)
@@ -264,11 +282,18 @@ struct EmailTests {
         try await GatewayHarness.with(.sqlite) { harness in
             let outbox = harness.environment.emails
             let period = try #require(ReportPeriod(kind: .daily, year: 2026, month: 11, day: 20, timeZone: TimeZone(identifier: "UTC")!))
-            async let first = outbox.enqueueReport(id: "6b0000000000000000000001", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: false, at: Date())
-            async let second = outbox.enqueueReport(id: "6b0000000000000000000002", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: false, at: Date())
+            async let first = outbox.enqueueReport(
+                id: "6b0000000000000000000001", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: false,
+                at: Date())
+            async let second = outbox.enqueueReport(
+                id: "6b0000000000000000000002", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: false,
+                at: Date())
             let results = try await [first, second]
             #expect(results.compactMap { $0 }.count == 1)
-            #expect(try await outbox.enqueueReport(id: "6b0000000000000000000003", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: true, at: Date()) != nil, "the operator may resend")
+            #expect(
+                try await outbox.enqueueReport(
+                    id: "6b0000000000000000000003", storeId: harness.merchant.storeId, recipients: ["a@b.example"], period: period, force: true,
+                    at: Date()) != nil, "the operator may resend")
         }
     }
 }
@@ -283,9 +308,12 @@ struct OperatorAlertTests {
         #expect(first.subject == "StableGate needs attention: " + behind[0] && first.text.contains(behind[0]))
         let sent = OperatorAlerts.State(problems: behind, sentAt: now)
         #expect(OperatorAlerts.decide(behind, after: sent, now: now.addingTimeInterval(600), repeatEvery: 3600) == nil, "not again within the hour")
-        #expect(OperatorAlerts.decide(behind, after: sent, now: now.addingTimeInterval(3600), repeatEvery: 3600) != nil, "repeated hourly while it lasts")
+        #expect(
+            OperatorAlerts.decide(behind, after: sent, now: now.addingTimeInterval(3600), repeatEvery: 3600) != nil, "repeated hourly while it lasts")
         let worse = behind + ["Base (8453): the hot wallet holds 1 wei, less than the 5 wei of gas the next 1 forwarding(s) need"]
-        #expect(OperatorAlerts.decide(worse, after: sent, now: now.addingTimeInterval(60), repeatEvery: 3600)?.subject == "StableGate needs attention: 2 problems")
+        #expect(
+            OperatorAlerts.decide(worse, after: sent, now: now.addingTimeInterval(60), repeatEvery: 3600)?.subject
+                == "StableGate needs attention: 2 problems")
         let recovered = try #require(OperatorAlerts.decide([], after: sent, now: now.addingTimeInterval(60), repeatEvery: 3600))
         #expect(recovered.subject == "StableGate recovered" && recovered.text.contains(behind[0]))
         #expect(OperatorAlerts.decide([], after: .init(), now: now, repeatEvery: 3600) == nil, "nothing to say when all was well")

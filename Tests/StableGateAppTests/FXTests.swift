@@ -4,10 +4,10 @@ import HummingbirdTesting
 import Logging
 import StableGateApp
 import StableGateDomain
+import StableGateStore
 import StableGateTestSupport
 import Synchronization
 import Testing
-import StableGateStore
 
 /// A rate provider with fixed rates, for tests of the rules around rates.
 struct FixedRates: RateProvider {
@@ -45,8 +45,9 @@ struct FXTests {
 
     func createEUR(_ harness: GatewayHarness) async throws -> EnvelopeReply {
         try await harness.value { client in
-            try await client.send(SignedRequest(
-                .post, "/v1/checkout_intents", body: #"{"currency": 44, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
+            try await client.send(
+                SignedRequest(
+                    .post, "/v1/checkout_intents", body: #"{"currency": 44, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
         }
     }
 
@@ -76,17 +77,21 @@ struct FXTests {
         router.get("latest") { _, _ -> Response in
             hits.add(1, ordering: .relaxed)
             // A public-API shaped document; 0.91234567890123456789 must not pass through Double.
-            let body = #"{"result":"success","base_code":"USD","time_last_update_unix":\#(Int(Date().timeIntervalSince1970)),"rates":{"USD":1,"EUR":0.91234567890123456789,"JPY":1.4790e2}}"#
+            let body =
+                #"{"result":"success","base_code":"USD","time_last_update_unix":\#(Int(Date().timeIntervalSince1970)),"rates":{"USD":1,"EUR":0.91234567890123456789,"JPY":1.4790e2}}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         let rates = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await rates.test(.live) { ratesClient in
             let url = "http://127.0.0.1:\(ratesClient.port!)/latest"
-            try await GatewayHarness.with(.sqlite, configure: {
-                $0.rateSource = .http(url: url)
-                $0.rateCacheTTL = 3600
-                $0.rateMaximumAge = 600
-            }) { harness in
+            try await GatewayHarness.with(
+                .sqlite,
+                configure: {
+                    $0.rateSource = .http(url: url)
+                    $0.rateCacheTTL = 3600
+                    $0.rateMaximumAge = 600
+                }
+            ) { harness in
                 let first = try await createEUR(harness)
                 #expect(first.string("rate") == "0.91234567890123456789")
                 #expect(first.string("amount_coins") == "10.960758")  // 10 / 0.912345678901… = 10.96075765…, rounded up
@@ -95,7 +100,10 @@ struct FXTests {
                 #expect(hits.load(ordering: .relaxed) == 1)
                 let id = try #require(first.string("allscale_checkout_intent_id"))
                 let intent = try #require(try await harness.environment.intents.find(id: id))
-                guard case .fiat(_, _, let rate, _) = intent.pricing else { Issue.record("not fiat"); return }
+                guard case .fiat(_, _, let rate, _) = intent.pricing else {
+                    Issue.record("not fiat")
+                    return
+                }
                 #expect(rate == DecimalAmount("0.91234567890123456789"))
             }
         }

@@ -1,7 +1,7 @@
 import Foundation
+import SQLKit
 import StableGateApp
 import StableGateStore
-import SQLKit
 import StableGateTestSupport
 import Testing
 
@@ -28,7 +28,8 @@ struct GatewayConfigurationTests {
     @Test("Flags beat environment variables, which beat the config file, which beats the defaults")
     func precedence() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sg-config-\(UUID()).json").path
-        try #"{"http": {"port": "9001", "host": "0.0.0.0"}, "mode": "sandbox", "fx": {"max": {"age": "120"}}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        try #"{"http": {"port": "9001", "host": "0.0.0.0"}, "mode": "sandbox", "fx": {"max": {"age": "120"}}}"#.write(
+            toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let configuration = try await ConfigurationLoader.load(
             overrides: ["http.port": "9003"],
@@ -95,7 +96,9 @@ struct GatewayConfigurationTests {
 
 @Suite("The master key a database is sealed with")
 struct MasterKeyCheckTests {
-    @Test("A process with another master key refuses to open the database and writes nothing; the right key opens it; an older database is checked against a secret it holds")
+    @Test(
+        "A process with another master key refuses to open the database and writes nothing; the right key opens it; an older database is checked against a secret it holds"
+    )
     func anotherKeyIsRefused() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sg-key-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -126,7 +129,9 @@ struct MasterKeyCheckTests {
         await reopened.close()
         await #expect(throws: ConfigurationError.self) { try await GatewayEnvironment.open(other, logger: testLogger) }
         let checked = try await GatewayEnvironment.open(server, logger: testLogger)
-        let stored = try await checked.database.read { db in try await db.raw("SELECT name FROM gateway_secrets WHERE name = 'master_key_check'").first() }
+        let stored = try await checked.database.read { db in
+            try await db.raw("SELECT name FROM gateway_secrets WHERE name = 'master_key_check'").first()
+        }
         #expect(stored != nil, "the right key writes the check value")
         await checked.close()
     }

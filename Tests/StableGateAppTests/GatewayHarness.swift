@@ -46,7 +46,8 @@ struct GatewayHarness: Sendable {
             configuration.publicURL = "https://pay.example.test"
             configure(&configuration)
             let gateway = try await buildApplication(
-                configuration, dependencies: GatewayDependencies(clock: clock, rateProvider: rateProvider, logger: testLogger, runsNotificationServices: false))
+                configuration,
+                dependencies: GatewayDependencies(clock: clock, rateProvider: rateProvider, logger: testLogger, runsNotificationServices: false))
             do {
                 let merchant = try await MerchantOnboarding(environment: gateway.environment).createMerchant(
                     name: "Test Shop", wallet: "0x52908400098527886E0F7030069857D2E4169EE7")
@@ -99,7 +100,10 @@ struct SignedRequest {
     /// When set, the path and query signed differ from the ones sent.
     var signedPath: String?
 
-    init(_ method: HTTPRequest.Method, _ path: String, query: String = "", body: String = "", as credentials: MerchantOnboarding.Credentials, at clock: any WallClock) {
+    init(
+        _ method: HTTPRequest.Method, _ path: String, query: String = "", body: String = "", as credentials: MerchantOnboarding.Credentials,
+        at clock: any WallClock
+    ) {
         self.method = method
         self.path = path
         self.query = query

@@ -1,15 +1,15 @@
 import BigInt
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import StableGateApp
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 import StableGateTestSupport
 import Testing
-import HTTPTypes
-import NIOCore
 
 /// Payments end to end, in process: the gateway built by `buildApplication` with its chain
 /// watchers and sweepers running against a real EVM (the sandbox chain), on SQLite and
@@ -41,15 +41,18 @@ struct PaymentFlowTests {
         let denylistPath = FileManager.default.temporaryDirectory.appendingPathComponent("sg-denylist-\(UUID()).txt").path
         if let kytDenylist { try kytDenylist.joined(separator: "\n").write(toFile: denylistPath, atomically: true, encoding: .utf8) }
         defer { try? FileManager.default.removeItem(atPath: denylistPath) }
-        try await GatewayHarness.with(backend, configure: { configuration in
-            configuration.chainsFile = chain.chainsFile
-            configuration.hotWalletKey = chain.chains[0].accounts[9].privateKey
-            configuration.feeWallet = feeWallet
-            configuration.paymentWindow = paymentWindow
-            configuration.expiryInterval = .milliseconds(100)
-            configuration.passwordHashCost = 4
-            if kytDenylist != nil { configuration.screening = .denylist(path: denylistPath) }
-        }, clock: clock) { harness in
+        try await GatewayHarness.with(
+            backend,
+            configure: { configuration in
+                configuration.chainsFile = chain.chainsFile
+                configuration.hotWalletKey = chain.chains[0].accounts[9].privateKey
+                configuration.feeWallet = feeWallet
+                configuration.paymentWindow = paymentWindow
+                configuration.expiryInterval = .milliseconds(100)
+                configuration.passwordHashCost = 4
+                if kytDenylist != nil { configuration.screening = .denylist(path: denylistPath) }
+            }, clock: clock
+        ) { harness in
             let wallet = Self.randomAddress()
             var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
             store.walletAddress = wallet
@@ -59,18 +62,24 @@ struct PaymentFlowTests {
     }
 
     /// Creates an intent and picks its network and coin, as the checkout page does.
-    func intent(_ context: Context, client: any TestClientProtocol, body: String = #"{"stable_coin": 1, "amount_cents": 1000}"#, chain index: Int = 0) async throws -> (id: String, deposit: String) {
-        let created = try await client.send(SignedRequest(.post, "/v1/checkout_intents", body: body, as: context.harness.merchant, at: context.harness.clock))
+    func intent(
+        _ context: Context, client: any TestClientProtocol, body: String = #"{"stable_coin": 1, "amount_cents": 1000}"#, chain index: Int = 0
+    ) async throws -> (id: String, deposit: String) {
+        let created = try await client.send(
+            SignedRequest(.post, "/v1/checkout_intents", body: body, as: context.harness.merchant, at: context.harness.clock))
         let id = try #require(created.string("allscale_checkout_intent_id"), "\(created.text)")
         let chainId = context.chain.chains[index].chainId
-        let selected = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post, body: #"{"chain_id": \#(chainId), "stable_coin": 1}"#)
+        let selected = try await client.send(
+            uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post, body: #"{"chain_id": \#(chainId), "stable_coin": 1}"#)
         let deposit = try #require(selected.string("deposit_address"), "\(selected.text)")
         #expect(selected.string("payment_uri")?.hasPrefix("ethereum:") == true)
         return (id, deposit)
     }
 
     /// A customer's transfer, signed with their own key.
-    func pay(_ context: Context, to deposit: String, amount: String, token: String = "USDT", chain index: Int = 0, account: Int = 1) async throws -> String {
+    func pay(
+        _ context: Context, to deposit: String, amount: String, token: String = "USDT", chain index: Int = 0, account: Int = 1
+    ) async throws -> String {
         let served = context.chain.chains[index]
         let contract = try #require(served.tokens[token])
         let units = try #require(DecimalAmount(amount)?.baseUnits(decimals: contract.decimals))
@@ -122,7 +131,8 @@ struct PaymentFlowTests {
                 #expect(try await context.chain.tokenBalance("USDT", of: context.feeWallet) - feeBefore == 100_000)
                 #expect(try await context.chain.tokenBalance("USDT", of: deposit) == 0)
                 // The wire object tells the same story.
-                let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
+                let full = try await client.send(
+                    SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
                 #expect(full.payload?["status"] == .number("20"))
                 #expect(full.string("tx_hash") == tx)
                 #expect(full.string("tx_hash_2")?.hasPrefix("0x") == true)
@@ -178,7 +188,8 @@ struct PaymentFlowTests {
                 let done = try await waitFor(.confirmed, settled: true, context, id)
                 #expect(done.payment.actualPaidAmount == DecimalAmount("12.34"))
                 #expect(done.payment.netIncomeAmount == DecimalAmount("12.2166"))
-                #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet, chain: 1) == BigUInt(12_216_600) * BigUInt(10).power(12))
+                #expect(
+                    try await context.chain.tokenBalance("USDT", of: context.merchantWallet, chain: 1) == BigUInt(12_216_600) * BigUInt(10).power(12))
             }
         }
     }
@@ -212,7 +223,8 @@ struct PaymentFlowTests {
                 #expect(late.payment.actualPaidAmount == DecimalAmount("10.5"), "the order's amount does not change")
                 #expect(try await context.harness.environment.settlements.settlements(intentId: id).count == 2)
                 #expect(try await context.chain.tokenBalance("USDT", of: context.merchantWallet) == 10_395_000 + 990_000)
-                let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
+                let full = try await client.send(
+                    SignedRequest(.get, "/v1/checkout_intents/\(id)", as: context.harness.merchant, at: context.harness.clock))
                 #expect(full.string("overpaid_amount") == "0.50")
                 #expect(full.string("late_paid_amount") == "1.00")
             }
@@ -251,13 +263,17 @@ struct PaymentFlowTests {
                 let ended = try await waitFor(.timeout, context, id)
                 #expect(ended.payment.errorMessage == "payment window expired with nothing received")
                 #expect(try await context.harness.environment.intents.transitions(intentId: id).last?.to == .timeout)
-                let again = try await client.send(uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post, body: #"{"chain_id": \#(context.chain.chains[0].chainId), "stable_coin": 1}"#)
+                let again = try await client.send(
+                    uri: "\(try await context.harness.checkoutPath(id))/deposit", method: .post,
+                    body: #"{"chain_id": \#(context.chain.chains[0].chainId), "stable_coin": 1}"#)
                 #expect(again.code == 10001)
             }
         }
     }
 
-    @Test("A sender on the KYT denylist: held for review (PENDING_MANUAL_OPERATION); the operator rejects one and releases another", arguments: Backend.available)
+    @Test(
+        "A sender on the KYT denylist: held for review (PENDING_MANUAL_OPERATION); the operator rejects one and releases another",
+        arguments: Backend.available)
     func kytReview(backend: Backend) async throws {
         let chain = try Self.chain.get()
         let flagged = chain.chains[0].accounts[2].address
@@ -283,7 +299,9 @@ struct PaymentFlowTests {
                 let rejected = try await processor.review(intentId: id, decision: .reject)
                 #expect(rejected.map(\.to) == [.rejected])
                 let ended = try await intentNow(context, id)
-                #expect(ended.status == .rejected && ended.settlementStatus == .held && ended.payment.errorMessage?.contains("rejected by the operator") == true)
+                #expect(
+                    ended.status == .rejected && ended.settlementStatus == .held
+                        && ended.payment.errorMessage?.contains("rejected by the operator") == true)
                 let transfer = try #require(try await context.harness.environment.chainTransfers.transfers(intentId: id).first)
                 #expect(transfer.screening == .flagged)
                 #expect(try await context.harness.environment.settlements.settlements(intentId: id).isEmpty)
@@ -303,7 +321,9 @@ struct PaymentFlowTests {
         }
     }
 
-    @Test("Only the wrong coin by the window's end: PENDING_MANUAL_OPERATION; closed by the operator it ends TIMEOUT, the money still held", arguments: Backend.available)
+    @Test(
+        "Only the wrong coin by the window's end: PENDING_MANUAL_OPERATION; closed by the operator it ends TIMEOUT, the money still held",
+        arguments: Backend.available)
     func wrongCoinReview(backend: Backend) async throws {
         let clock = ManualClock(Date())
         try await with(backend, clock: clock) { context in
@@ -313,7 +333,9 @@ struct PaymentFlowTests {
                 _ = try await pay(context, to: deposit, amount: "10.00", token: "USDC")
                 try await context.chain.mine(2)
                 try await eventually("the USDC transfer confirmed") {
-                    try await context.harness.environment.chainTransfers.transfers(intentId: id).first { $0.kind == .mismatched && $0.state == .confirmed }
+                    try await context.harness.environment.chainTransfers.transfers(intentId: id).first {
+                        $0.kind == .mismatched && $0.state == .confirmed
+                    }
                 }
                 #expect(try await intentNow(context, id).status == .tempWalletReceived, "the wrong coin pays nothing")
                 clock.advance(by: 1801)
@@ -325,7 +347,9 @@ struct PaymentFlowTests {
                 #expect(try await processor.review(intentId: id, decision: .close).map(\.to) == [.timeout])
                 #expect(try await intentNow(context, id).status == .timeout)
                 #expect(try await context.harness.environment.chainTransfers.transfers(intentId: id).map(\.kind) == [.held])
-                #expect(try await context.harness.environment.chainTransfers.transfers(kinds: [.held]).contains { $0.intentId == id }, "listed with the held money")
+                #expect(
+                    try await context.harness.environment.chainTransfers.transfers(kinds: [.held]).contains { $0.intentId == id },
+                    "listed with the held money")
                 #expect(try await context.chain.tokenBalance("USDC", of: deposit) == 10_000_000)
             }
         }
@@ -347,12 +371,15 @@ struct PaymentFlowTests {
             }
         }
         let clock = ManualClock(Date())
-        try await GatewayHarness.with(.sqlite, configure: { configuration in
-            configuration.chainsFile = dead
-            configuration.hotWalletKey = chain.chains[0].accounts[9].privateKey
-            configuration.feeWallet = Self.randomAddress()
-            configuration.readinessMaximumLagSeconds = 60
-        }, clock: clock) { harness in
+        try await GatewayHarness.with(
+            .sqlite,
+            configure: { configuration in
+                configuration.chainsFile = dead
+                configuration.hotWalletKey = chain.chains[0].accounts[9].privateKey
+                configuration.feeWallet = Self.randomAddress()
+                configuration.readinessMaximumLagSeconds = 60
+            }, clock: clock
+        ) { harness in
             try await harness.test { client in
                 try await Task.sleep(for: .milliseconds(1500))  // the watchers try, and fail
                 #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok, "not before the configured time")
@@ -380,7 +407,9 @@ struct PaymentFlowTests {
         }
     }
 
-    @Test("Zero-value transfers, even from a denylisted sender, are no payments: the real payer's order confirms, nothing held", arguments: Backend.available)
+    @Test(
+        "Zero-value transfers, even from a denylisted sender, are no payments: the real payer's order confirms, nothing held",
+        arguments: Backend.available)
     func zeroValueTransfers(backend: Backend) async throws {
         let chain = try Self.chain.get()
         let forger = chain.chains[0].accounts[3].address

@@ -100,7 +100,8 @@ final class WebhookReceiver: Sendable {
             let timestamp = header("X-Webhook-Timestamp"), let nonce = header("X-Webhook-Nonce")
         {
             let canonical = [
-                "allscale:webhook:v1", "POST", request.uri.path, request.uri.query ?? "", id, timestamp, nonce, RequestSigning.bodyHash(Array(body.utf8)),
+                "allscale:webhook:v1", "POST", request.uri.path, request.uri.query ?? "", id, timestamp, nonce,
+                RequestSigning.bodyHash(Array(body.utf8)),
             ].joined(separator: "\n")
             valid = RequestSigning.isValid(signatureHeader: signature, canonical: canonical, secret: secret)
         }

@@ -32,7 +32,8 @@ struct WebhookTests {
 
     /// Points one of the store's endpoints at `url` (nil removes it); returns the store after.
     @discardableResult
-    static func setWebhook(_ harness: GatewayHarness, _ url: String?, endpoint: WebhookEndpoint = .events, newId: Bool = false) async throws -> Store {
+    static func setWebhook(_ harness: GatewayHarness, _ url: String?, endpoint: WebhookEndpoint = .events, newId: Bool = false) async throws -> Store
+    {
         var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
         store.setEndpoint(endpoint, url: url, newId: newId) { WebhookSigning.newWebhookId(harness.environment.identifiers) }
         try await harness.environment.merchants.update(store)
@@ -40,12 +41,16 @@ struct WebhookTests {
     }
 
     static func createIntent(_ harness: GatewayHarness, _ client: any TestClientProtocol, orderId: String = "W-1") async throws -> String {
-        let created = try await client.send(SignedRequest(
-            .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1250, "order_id": "\#(orderId)"}"#, as: harness.merchant, at: harness.clock))
+        let created = try await client.send(
+            SignedRequest(
+                .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1250, "order_id": "\#(orderId)"}"#, as: harness.merchant,
+                at: harness.clock))
         return try #require(created.string("allscale_checkout_intent_id"))
     }
 
-    static func move(_ harness: GatewayHarness, _ id: String, to statuses: [CheckoutStatus], change: @escaping @Sendable (inout CheckoutIntent) -> Void = { _ in }) async throws {
+    static func move(
+        _ harness: GatewayHarness, _ id: String, to statuses: [CheckoutStatus], change: @escaping @Sendable (inout CheckoutIntent) -> Void = { _ in }
+    ) async throws {
         let clock = harness.clock
         _ = try await harness.environment.intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             var transitions: [StatusTransition] = []
@@ -74,7 +79,10 @@ struct WebhookTests {
                 let got = receiver.received
                 #expect(got.map(\.type) == ["checkout_intent.created", "checkout_intent.paying", "checkout_intent.canceled"])
                 #expect(got.allSatisfy { $0.signatureValid }, "signed with the store's key as AllScale signs webhooks")
-                #expect(got.allSatisfy { $0.headers[HTTPField.Name("X-Event-Id")!] == $0.eventId && $0.headers[HTTPField.Name("X-API-Key")!] == harness.merchant.apiKey })
+                #expect(
+                    got.allSatisfy {
+                        $0.headers[HTTPField.Name("X-Event-Id")!] == $0.eventId && $0.headers[HTTPField.Name("X-API-Key")!] == harness.merchant.apiKey
+                    })
                 let store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
                 #expect(got.allSatisfy { $0.webhookId == store.eventsWebhookId && $0.json?["webhook_id"] == .string(store.eventsWebhookId ?? "-") })
                 #expect(got.allSatisfy { $0.path == "/hooks/stablegate" && $0.headers[.contentType] == "application/json" })
@@ -90,7 +98,9 @@ struct WebhookTests {
                 #expect(events.map(\.state) == [.delivered, .delivered, .delivered])
                 #expect(events.map(\.sequence) == [1, 2, 3])
                 let attempts = try await harness.environment.webhooks.attempts(eventId: events[0].id)
-                #expect(attempts.count == 1 && attempts[0].httpStatus == 200 && attempts[0].durationMilliseconds != nil && attempts[0].responseExcerpt == "ok")
+                #expect(
+                    attempts.count == 1 && attempts[0].httpStatus == 200 && attempts[0].durationMilliseconds != nil
+                        && attempts[0].responseExcerpt == "ok")
                 #expect(await harness.gateway.deliverWebhooks() == 0, "nothing is sent twice")
             }
         }
@@ -101,7 +111,9 @@ struct WebhookTests {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
         try await Self.with(backend, clock: clock) { harness, receiver in
             // The receiver's handler for "created" is broken; everything else it takes.
-            receiver.answerByContent { request in request.type == "checkout_intent.created" ? .init(status: .internalServerError, body: "database down") : .init() }
+            receiver.answerByContent { request in
+                request.type == "checkout_intent.created" ? .init(status: .internalServerError, body: "database down") : .init()
+            }
             try await harness.test { client in
                 let id = try await Self.createIntent(harness, client)
                 try await Self.move(harness, id, to: [.paying])
@@ -113,10 +125,11 @@ struct WebhookTests {
                 #expect(await harness.gateway.deliverWebhooks() == 1)
                 try await Self.move(harness, id, to: [.tempWalletReceived, .onChain, .confirmed])
                 try await Self.deliver(harness, receiver, until: 5)
-                #expect(receiver.received.map(\.type) == [
-                    "checkout_intent.created", "checkout_intent.paying", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
-                    "checkout_intent.confirmed",
-                ], "the outcome arrived while the refused event was still waiting for its retry")
+                #expect(
+                    receiver.received.map(\.type) == [
+                        "checkout_intent.created", "checkout_intent.paying", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
+                        "checkout_intent.confirmed",
+                    ], "the outcome arrived while the refused event was still waiting for its retry")
                 events = try await harness.environment.webhooks.events(intentId: id)
                 #expect(events.map(\.state) == [.pending, .delivered, .delivered, .delivered, .delivered])
                 clock.advance(by: 5)
@@ -144,24 +157,36 @@ struct WebhookTests {
         intent.payment.actualPaidAmount = DecimalAmount("12.50")
     }
 
-    @Test("The webhook URL gets AllScale's format for a confirmed payment — and for nothing else; the events URL gets every change", arguments: Backend.available)
+    @Test(
+        "The webhook URL gets AllScale's format for a confirmed payment — and for nothing else; the events URL gets every change",
+        arguments: Backend.available)
     func allScaleFormat(backend: Backend) async throws {
         try await Self.with(backend, path: "/wc-api/allscale_checkout?store=7&v=2", endpoint: .allscale) { harness, receiver in
             let store = try await Self.setWebhook(harness, receiver.url("/hooks/stablegate"), endpoint: .events)
             let webhookId = try #require(store.webhookId)
             try await harness.test { client in
                 // Native stable-coin pricing with extra, and fiat pricing: both confirmed.
-                let coin = try #require(try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents",
-                    body: #"{"stable_coin": 1, "amount_cents": 1250, "order_id": "A-1", "user_id": "u-9", "extra": {"cart": [1, 2], "note": "ü"}}"#,
-                    as: harness.merchant, at: harness.clock)).string("allscale_checkout_intent_id"))
-                let fiat = try #require(try await client.send(SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2599, "order_id": "A-2", "user_name": "alice"}"#,
-                    as: harness.merchant, at: harness.clock)).string("allscale_checkout_intent_id"))
-                for id in [coin, fiat] { try await Self.move(harness, id, to: [.paying, .tempWalletReceived, .onChain, .confirmed], change: Self.paid) }
+                let coin = try #require(
+                    try await client.send(
+                        SignedRequest(
+                            .post, "/v1/checkout_intents",
+                            body:
+                                #"{"stable_coin": 1, "amount_cents": 1250, "order_id": "A-1", "user_id": "u-9", "extra": {"cart": [1, 2], "note": "ü"}}"#,
+                            as: harness.merchant, at: harness.clock)
+                    ).string("allscale_checkout_intent_id"))
+                let fiat = try #require(
+                    try await client.send(
+                        SignedRequest(
+                            .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2599, "order_id": "A-2", "user_name": "alice"}"#,
+                            as: harness.merchant, at: harness.clock)
+                    ).string("allscale_checkout_intent_id"))
+                for id in [coin, fiat] {
+                    try await Self.move(harness, id, to: [.paying, .tempWalletReceived, .onChain, .confirmed], change: Self.paid)
+                }
                 // Every other ending, and a late payment after a confirmation: none may reach the webhook URL.
                 let endings: [[CheckoutStatus]] = [
-                    [.tempWalletReceived, .onChain, .underpaid], [.canceled], [.paying, .timeout], [.tempWalletReceived, .onChain, .pendingManualOperation, .rejected],
+                    [.tempWalletReceived, .onChain, .underpaid], [.canceled], [.paying, .timeout],
+                    [.tempWalletReceived, .onChain, .pendingManualOperation, .rejected],
                     [.failed], [.tempWalletReceived, .pendingManualOperation, .sendBack, .canceled],
                 ]
                 var others: [String] = []
@@ -181,20 +206,26 @@ struct WebhookTests {
                 let byIntent = Dictionary(uniqueKeysWithValues: allscale.map { ($0.intentId ?? "", $0.json) })
                 let coinBody = try #require(byIntent[coin] ?? nil)
                 let keys: [String] = { if case .object(let members) = coinBody { members.map(\.0) } else { [] } }()
-                #expect(keys == [
-                    "all_scale_transaction_id", "all_scale_checkout_intent_id", "webhook_id", "amount_cents", "currency", "currency_symbol", "amount_coins",
-                    "coin_symbol", "coin_contract_address", "chain_id", "tx_hash", "tx_from", "payment_method_type", "order_id", "user_id", "user_name",
-                    "extra_obj", "status",
-                ])
+                #expect(
+                    keys == [
+                        "all_scale_transaction_id", "all_scale_checkout_intent_id", "webhook_id", "amount_cents", "currency", "currency_symbol",
+                        "amount_coins",
+                        "coin_symbol", "coin_contract_address", "chain_id", "tx_hash", "tx_from", "payment_method_type", "order_id", "user_id",
+                        "user_name",
+                        "extra_obj", "status",
+                    ])
                 #expect(coinBody["amount_cents"] == .null && coinBody["currency"] == .null && coinBody["currency_symbol"] == .null)
-                #expect(coinBody["amount_coins"] == .string("12.50") && coinBody["coin_symbol"] == .string("USDT") && coinBody["status"] == .number("20"))
+                #expect(
+                    coinBody["amount_coins"] == .string("12.50") && coinBody["coin_symbol"] == .string("USDT") && coinBody["status"] == .number("20"))
                 #expect(coinBody["chain_id"] == .number("31337") && coinBody["payment_method_type"] == .number("1"))
                 #expect(coinBody["tx_from"] == .string("0x8ba1f109551bD432803012645Ac136ddd64DBA72"), "EIP-55, as the full GET")
                 #expect(coinBody["extra_obj"] == .object([("cart", .array([.number("1"), .number("2")])), ("note", .string("ü"))]))
                 #expect(coinBody["order_id"] == .string("A-1") && coinBody["user_id"] == .string("u-9") && coinBody["user_name"] == .null)
                 #expect(coinBody["webhook_id"] == .string(webhookId))
                 let fiatBody = try #require(byIntent[fiat] ?? nil)
-                #expect(fiatBody["amount_cents"] == .number("2599") && fiatBody["currency"] == .number("1") && fiatBody["currency_symbol"] == .string("USD"))
+                #expect(
+                    fiatBody["amount_cents"] == .number("2599") && fiatBody["currency"] == .number("1")
+                        && fiatBody["currency_symbol"] == .string("USD"))
                 #expect(fiatBody["extra_obj"] == .null && fiatBody["user_name"] == .string("alice"))
                 #expect(coinBody["all_scale_transaction_id"] != fiatBody["all_scale_transaction_id"], "unique across payments")
 
@@ -235,8 +266,9 @@ struct WebhookTests {
                 #expect(second != first)
                 try await Self.deliver(harness, receiver, until: 1)
                 let got = try #require(receiver.received.first)
-                #expect(got.signatureValid && got.webhookId == second && got.json?["webhook_id"] == .string(second),
-                        "queued under the old id, delivered under the current one")
+                #expect(
+                    got.signatureValid && got.webhookId == second && got.json?["webhook_id"] == .string(second),
+                    "queued under the old id, delivered under the current one")
             }
             let removed = try await Self.setWebhook(harness, nil, endpoint: .allscale)
             #expect(removed.webhookURL == nil)
@@ -284,7 +316,9 @@ struct WebhookTests {
                 receiver.answer { _ in .init(delay: .seconds(3)) }
                 let slow = try await Self.createIntent(harness, client, orderId: "SLOW")
                 #expect(await harness.gateway.deliverWebhooks() == 1)
-                let attempt = try #require(try await harness.environment.webhooks.attempts(eventId: try await harness.environment.webhooks.events(intentId: slow)[0].id).first)
+                let attempt = try #require(
+                    try await harness.environment.webhooks.attempts(eventId: try await harness.environment.webhooks.events(intentId: slow)[0].id)
+                        .first)
                 #expect(attempt.error == "timed out after 1 s" && attempt.httpStatus == nil)
 
                 receiver.answer { _ in .init(status: .found, location: receiver.url("/elsewhere")) }
@@ -332,7 +366,8 @@ struct WebhookTests {
 
                 let intruder = DashboardTestClient(client)
                 try await intruder.logIn(email: "intruder@other.example", password: DashboardFixtures.password)
-                let stolen = try await intruder.post("/dashboard/webhooks/redeliver", [("csrf", try await intruder.sessionCSRF()), ("event", gone.id)])
+                let stolen = try await intruder.post(
+                    "/dashboard/webhooks/redeliver", [("csrf", try await intruder.sessionCSRF()), ("event", gone.id)])
                 #expect(stolen.status == .notFound)
                 #expect(try await harness.environment.webhooks.event(id: gone.id)?.state == .gone, "another store's event is untouched")
 
@@ -352,16 +387,20 @@ struct WebhookTests {
     @Test("Outside the sandbox only https, and never to loopback, private or metadata addresses — checked where the name resolves")
     func outboundGuard() async throws {
         // A manual clock, so one case's retry never comes due during the next.
-        try await GatewayHarness.with(.sqlite, configure: {
-            $0.mode = .production
-            $0.rateSource = .http(url: "https://rates.invalid/latest")
-        }, clock: ManualClock(Date(timeIntervalSince1970: 1_795_000_000)), rateProvider: FixedRates([.usd: "1"])) { harness in
+        try await GatewayHarness.with(
+            .sqlite,
+            configure: {
+                $0.mode = .production
+                $0.rateSource = .http(url: "https://rates.invalid/latest")
+            }, clock: ManualClock(Date(timeIntervalSince1970: 1_795_000_000)), rateProvider: FixedRates([.usd: "1"])
+        ) { harness in
             let merchant = harness.merchant
             let receiver = try await WebhookReceiver.start { key in key == merchant.apiKey ? merchant.apiSecret : nil }
             defer { receiver.stop() }
             let cases: [(String, String)] = [
                 (receiver.url(), "https URLs only"), ("https://localhost:\(receiver.port)/hook", "a loopback address"),
-                ("https://127.0.0.1:\(receiver.port)/hook", "a loopback address"), ("https://[::ffff:127.0.0.1]:\(receiver.port)/", "a loopback address"),
+                ("https://127.0.0.1:\(receiver.port)/hook", "a loopback address"),
+                ("https://[::ffff:127.0.0.1]:\(receiver.port)/", "a loopback address"),
                 ("https://10.20.30.40/hook", "a private address"), ("https://169.254.169.254/latest/meta-data", "a metadata address"),
             ]
             try await harness.test { client in
@@ -401,9 +440,10 @@ struct WebhookTests {
                     }
                 }
                 try await Self.deliver(harness, receiver, until: 4)
-                #expect(receiver.received.map(\.type) == [
-                    "checkout_intent.created", "checkout_intent.paying", "checkout_intent.failed", "checkout_intent.late_payment",
-                ])
+                #expect(
+                    receiver.received.map(\.type) == [
+                        "checkout_intent.created", "checkout_intent.paying", "checkout_intent.failed", "checkout_intent.late_payment",
+                    ])
                 #expect(receiver.received.last?.json?["data"]?["late_paid_amount"] == .string("12.50"))
 
                 try await Self.setWebhook(harness, nil)

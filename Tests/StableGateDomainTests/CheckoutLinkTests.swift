@@ -22,7 +22,9 @@ struct CheckoutLinkTests {
 
     @Test("base64url matches RFC 4648 §10 vectors (without padding)")
     func base64url() {
-        let vectors: [(String, String)] = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")]
+        let vectors: [(String, String)] = [
+            ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy"),
+        ]
         for (plain, encoded) in vectors { #expect(Base64URL.encode(Array(plain.utf8)) == encoded) }
         #expect(Base64URL.encode([0xFB, 0xFF, 0xBF]) == "-_-_", "the URL-safe alphabet, not + and /")
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StableGateDomain
 
 @Suite("Enums of the wire contract (docs/WIRE-CONTRACT.md §12, §6.1)")
@@ -13,12 +14,14 @@ struct EnumTests {
         #expect(FiatCurrency.allCases.allSatisfy { !$0.name.isEmpty })
     }
 
-    @Test("Spot checks against Appendix A (docs/WIRE-CONTRACT.md §12.1)", arguments: [
-        (1, "USD", "US Dollar"), (44, "EUR", "Euro"), (48, "GBP", "British Pound"), (72, "JPY", "Japanese Yen"),
-        (31, "CNY", "Chinese Yuan"), (33, "CRC", "Costa Rican Colón"), (93, "MNT", "Mongolian Tögrög"),
-        (115, "PYG", "Paraguayan Guaraní"), (133, "STN", "São Tomé and Príncipe Dobra"), (140, "TOP", "Tongan Paʻanga"),
-        (141, "TRY", "Turkish Lira"), (156, "XCG", "Caribbean Guilder"), (163, "ZWL", "Zimbabwe Dollar"),
-    ])
+    @Test(
+        "Spot checks against Appendix A (docs/WIRE-CONTRACT.md §12.1)",
+        arguments: [
+            (1, "USD", "US Dollar"), (44, "EUR", "Euro"), (48, "GBP", "British Pound"), (72, "JPY", "Japanese Yen"),
+            (31, "CNY", "Chinese Yuan"), (33, "CRC", "Costa Rican Colón"), (93, "MNT", "Mongolian Tögrög"),
+            (115, "PYG", "Paraguayan Guaraní"), (133, "STN", "São Tomé and Príncipe Dobra"), (140, "TOP", "Tongan Paʻanga"),
+            (141, "TRY", "Turkish Lira"), (156, "XCG", "Caribbean Guilder"), (163, "ZWL", "Zimbabwe Dollar"),
+        ])
     func currencySpotChecks(value: Int, code: String, name: String) throws {
         let currency = try #require(FiatCurrency(rawValue: value))
         #expect(currency.code == code)
@@ -58,9 +61,10 @@ struct EnumTests {
 
     @Test("Payment method types (docs/WIRE-CONTRACT.md §12.3)")
     func paymentMethods() {
-        #expect(PaymentMethodType.allCases.map { "\($0.rawValue)=\($0.name)" } == [
-            "0=UNKNOWN", "1=WALLET_SCAN", "2=WALLET_CONNECT", "3=ALL_SCALE_PAY",
-        ])
+        #expect(
+            PaymentMethodType.allCases.map { "\($0.rawValue)=\($0.name)" } == [
+                "0=UNKNOWN", "1=WALLET_SCAN", "2=WALLET_CONNECT", "3=ALL_SCALE_PAY",
+            ])
     }
 
     @Test("Error codes map to the HTTP statuses of docs/WIRE-CONTRACT.md §3.2")

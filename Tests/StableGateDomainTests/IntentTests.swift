@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import StableGateDomain
 
 @Suite("Intents: pricing and the state machine")
@@ -24,12 +25,14 @@ struct IntentTests {
         #expect(transition == StatusTransition(from: nil, to: .created, reason: "created through the Open API", at: now))
     }
 
-    @Test("Amounts at or below 0.1 coin fail with 50002", arguments: [
-        (#"{"stable_coin": 1, "amount_cents": 10}"#, true),
-        (#"{"stable_coin": 1, "amount_cents": 11}"#, false),
-        (#"{"currency": 72, "amount_cents": 1479}"#, true),  // 14.79 JPY = 0.1 USDT exactly
-        (#"{"currency": 72, "amount_cents": 1480}"#, false),
-    ])
+    @Test(
+        "Amounts at or below 0.1 coin fail with 50002",
+        arguments: [
+            (#"{"stable_coin": 1, "amount_cents": 10}"#, true),
+            (#"{"stable_coin": 1, "amount_cents": 11}"#, false),
+            (#"{"currency": 72, "amount_cents": 1479}"#, true),  // 14.79 JPY = 0.1 USDT exactly
+            (#"{"currency": 72, "amount_cents": 1480}"#, false),
+        ])
     func floor(body: String, rejected: Bool) throws {
         let rate = ExchangeRate(currency: .jpy, fiatPerCoin: try #require(DecimalAmount("147.9")), asOf: now, source: "test")
         do {
@@ -42,12 +45,14 @@ struct IntentTests {
         }
     }
 
-    @Test("Amounts above 10^12 coins fail with 50002 — before FX for coin prices, after it for fiat", arguments: [
-        (#"{"stable_coin": 1, "amount_cents": 100000000000000}"#, false),  // 10^12 USDT exactly
-        (#"{"stable_coin": 1, "amount_cents": 100000000000001}"#, true),
-        (#"{"stable_coin": 1, "amount_cents": 999999999999999}"#, true),  // found by schemathesis: was a 500
-        (#"{"currency": 72, "amount_cents": 1000000000000000}"#, false),  // 10^13 JPY ≈ 6.8 × 10^10 USDT
-    ])
+    @Test(
+        "Amounts above 10^12 coins fail with 50002 — before FX for coin prices, after it for fiat",
+        arguments: [
+            (#"{"stable_coin": 1, "amount_cents": 100000000000000}"#, false),  // 10^12 USDT exactly
+            (#"{"stable_coin": 1, "amount_cents": 100000000000001}"#, true),
+            (#"{"stable_coin": 1, "amount_cents": 999999999999999}"#, true),  // found by schemathesis: was a 500
+            (#"{"currency": 72, "amount_cents": 1000000000000000}"#, false),  // 10^13 JPY ≈ 6.8 × 10^10 USDT
+        ])
     func ceiling(body: String, rejected: Bool) throws {
         let rate = ExchangeRate(currency: .jpy, fiatPerCoin: try #require(DecimalAmount("147.9")), asOf: now, source: "test")
         do {

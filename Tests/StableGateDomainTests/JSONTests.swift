@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StableGateDomain
 
 @Suite("Strict JSON")
@@ -6,7 +7,10 @@ struct JSONTests {
     @Test("Parses documents and keeps number literals and key order")
     func parses() throws {
         let value = try JSONParser.parse(#"{"b": 1.50, "a": [true, false, null, "x\u00e9\n"], "c": {"d": -0.0e+1}}"#)
-        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        guard case .object(let members) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(members.map(\.0) == ["b", "a", "c"])
         #expect(value["b"] == .number("1.50"))
         #expect(value["a"] == .array([.bool(true), .bool(false), .null, .string("xé\n")]))
@@ -18,20 +22,22 @@ struct JSONTests {
         #expect(try JSONParser.parse(#""\ud83d\udcb8""#) == .string("💸"))
     }
 
-    @Test("Refuses what a strict parser must", arguments: [
-        #"{"a": 1, "a": 2}"#,  // duplicate key
-        #"[1, 2,]"#,  // trailing comma
-        #"{"a": 1,}"#,
-        #"01"#,  // leading zero
-        #"1."#, #".5"#, #"-"#, #"1e"#,
-        #""\ud800""#,  // lone high surrogate
-        #""\udc00""#,  // lone low surrogate
-        "\"a\u{01}b\"",  // control character
-        #"{"a": 1} x"#,  // trailing data
-        #"{a: 1}"#,  // unquoted key
-        #"'a'"#, #"tru"#, #"nul"#, #""unterminated"#, #""bad \x escape""#, "", "   ",
-        #"NaN"#, #"Infinity"#,
-    ])
+    @Test(
+        "Refuses what a strict parser must",
+        arguments: [
+            #"{"a": 1, "a": 2}"#,  // duplicate key
+            #"[1, 2,]"#,  // trailing comma
+            #"{"a": 1,}"#,
+            #"01"#,  // leading zero
+            #"1."#, #".5"#, #"-"#, #"1e"#,
+            #""\ud800""#,  // lone high surrogate
+            #""\udc00""#,  // lone low surrogate
+            "\"a\u{01}b\"",  // control character
+            #"{"a": 1} x"#,  // trailing data
+            #"{a: 1}"#,  // unquoted key
+            #"'a'"#, #"tru"#, #"nul"#, #""unterminated"#, #""bad \x escape""#, "", "   ",
+            #"NaN"#, #"Infinity"#,
+        ])
     func refuses(text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
     }

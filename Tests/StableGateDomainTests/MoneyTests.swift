@@ -1,14 +1,17 @@
 import BigInt
 import Testing
+
 @testable import StableGateDomain
 
 @Suite("Exact money")
 struct MoneyTests {
-    @Test("Plain decimal text parses exactly; anything else is refused", arguments: [
-        ("0", true), ("12", true), ("0.5", true), ("10.000001", true), ("007.10", true),
-        ("-1", false), ("+1", false), ("1e5", false), (".5", false), ("5.", false), (" 1", false), ("1 ", false),
-        ("", false), ("1.2.3", false), ("NaN", false), ("١٢", false), ("1_000", false),
-    ])
+    @Test(
+        "Plain decimal text parses exactly; anything else is refused",
+        arguments: [
+            ("0", true), ("12", true), ("0.5", true), ("10.000001", true), ("007.10", true),
+            ("-1", false), ("+1", false), ("1e5", false), (".5", false), ("5.", false), (" 1", false), ("1 ", false),
+            ("", false), ("1.2.3", false), ("NaN", false), ("١٢", false), ("1_000", false),
+        ])
     func parsing(text: String, valid: Bool) {
         #expect((DecimalAmount(text) != nil) == valid)
     }
@@ -24,10 +27,12 @@ struct MoneyTests {
         #expect(try #require(DecimalAmount("0.25")) + #require(DecimalAmount("0.75")) == DecimalAmount(1))
     }
 
-    @Test("Wire strings have at least two decimals and no exponent", arguments: [
-        ("10", "10.00"), ("1.5", "1.50"), ("0.923457", "0.923457"), ("0.1000", "0.10"), ("0.000001", "0.000001"),
-        ("123456789012345678901234567890", "123456789012345678901234567890.00"),
-    ])
+    @Test(
+        "Wire strings have at least two decimals and no exponent",
+        arguments: [
+            ("10", "10.00"), ("1.5", "1.50"), ("0.923457", "0.923457"), ("0.1000", "0.10"), ("0.000001", "0.000001"),
+            ("123456789012345678901234567890", "123456789012345678901234567890.00"),
+        ])
     func wireStrings(input: String, expected: String) throws {
         #expect(MoneyRules.wireString(try #require(DecimalAmount(input))) == expected)
     }
@@ -40,9 +45,11 @@ struct MoneyTests {
         #expect(amount.baseUnits(decimals: 5) == nil)
     }
 
-    @Test("JSON number literals parse exactly, exponents included", arguments: [
-        ("0.85", "0.85"), ("1.5e-3", "0.0015"), ("2E2", "200"), ("1.25e+1", "12.5"), ("42", "42"), ("0.1", "0.1"),
-    ])
+    @Test(
+        "JSON number literals parse exactly, exponents included",
+        arguments: [
+            ("0.85", "0.85"), ("1.5e-3", "0.0015"), ("2E2", "200"), ("1.25e+1", "12.5"), ("42", "42"), ("0.1", "0.1"),
+        ])
     func jsonNumbers(literal: String, expected: String) throws {
         #expect(try #require(DecimalAmount(jsonNumber: literal)) == DecimalAmount(expected))
     }
@@ -59,16 +66,18 @@ struct MoneyTests {
         #expect(MoneyRules.wireString(MoneyRules.coinAmount(stableCoinCents: 1)) == "0.01")
     }
 
-    @Test("Fiat pricing divides by fiat-per-coin and rounds up to 6 decimals", arguments: [
-        // (cents, rate, expected coins)
-        (Int64(100), "1", "1"),
-        (Int64(1000), "0.8528", "11.726079"),  // 10 / 0.8528 = 11.7260787…, rounded up
-        (Int64(10000), "147.9", "0.676133"),  // 100 JPY / 147.9 = 0.6761325…
-        (Int64(300), "3", "1"),  // exact, no rounding
-        (Int64(100), "3", "0.333334"),  // 0.3333333… rounds up, never down
-        (Int64(4_211_500), "42115", "1"),  // 42 115 IRR
-        (Int64(1_000_000_000_000_000), "0.3056", "32722513089005.235603"),
-    ])
+    @Test(
+        "Fiat pricing divides by fiat-per-coin and rounds up to 6 decimals",
+        arguments: [
+            // (cents, rate, expected coins)
+            (Int64(100), "1", "1"),
+            (Int64(1000), "0.8528", "11.726079"),  // 10 / 0.8528 = 11.7260787…, rounded up
+            (Int64(10000), "147.9", "0.676133"),  // 100 JPY / 147.9 = 0.6761325…
+            (Int64(300), "3", "1"),  // exact, no rounding
+            (Int64(100), "3", "0.333334"),  // 0.3333333… rounds up, never down
+            (Int64(4_211_500), "42115", "1"),  // 42 115 IRR
+            (Int64(1_000_000_000_000_000), "0.3056", "32722513089005.235603"),
+        ])
     func fiatPricing(cents: Int64, rate: String, expected: String) throws {
         let result = MoneyRules.coinAmount(fiatCents: cents, rate: try #require(DecimalAmount(rate)))
         #expect(result == DecimalAmount(expected))

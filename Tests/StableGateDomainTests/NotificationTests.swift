@@ -1,6 +1,7 @@
 import BigInt
 import Foundation
 import Testing
+
 @testable import StableGateDomain
 
 @Suite("Notifications: retry schedule, outbound address guard, report periods, mail format")
@@ -22,12 +23,19 @@ struct NotificationTests {
         for status in [nil, 301, 400, 404, 429, 500, 503] { #expect(DeliveryVerdict(httpStatus: status) == .retry) }
     }
 
-    @Test("Event types name the status reached", arguments: zip(
-        [CheckoutStatus.created, .paying, .tempWalletReceived, .onChain, .confirmed, .underpaid, .failed, .rejected, .canceled, .timeout,
-         .pendingManualOperation, .sendBack],
-        ["checkout_intent.created", "checkout_intent.paying", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
-         "checkout_intent.confirmed", "checkout_intent.underpaid", "checkout_intent.failed", "checkout_intent.rejected", "checkout_intent.canceled",
-         "checkout_intent.timeout", "checkout_intent.pending_manual_operation", "checkout_intent.send_back"]))
+    @Test(
+        "Event types name the status reached",
+        arguments: zip(
+            [
+                CheckoutStatus.created, .paying, .tempWalletReceived, .onChain, .confirmed, .underpaid, .failed, .rejected, .canceled, .timeout,
+                .pendingManualOperation, .sendBack,
+            ],
+            [
+                "checkout_intent.created", "checkout_intent.paying", "checkout_intent.temp_wallet_received", "checkout_intent.on_chain",
+                "checkout_intent.confirmed", "checkout_intent.underpaid", "checkout_intent.failed", "checkout_intent.rejected",
+                "checkout_intent.canceled",
+                "checkout_intent.timeout", "checkout_intent.pending_manual_operation", "checkout_intent.send_back",
+            ]))
     func eventTypes(status: CheckoutStatus, type: String) {
         #expect(WebhookEventType.transition(to: status) == type)
     }
@@ -47,20 +55,24 @@ struct NotificationTests {
         #expect(WebhookBody.naming(webhookId: "wh_new", in: "[1]") == nil)
     }
 
-    @Test("Outbound guard: public addresses pass; loopback and private pass only in the sandbox; the rest never", arguments: [
-        ("93.184.215.14", "public", false, false), ("2606:4700:4700::1111", "public", false, false), ("8.8.8.8", "public", false, false),
-        ("127.0.0.1", "loopback", true, false), ("127.255.0.9", "loopback", true, false), ("::1", "loopback", true, false),
-        ("10.1.2.3", "private", true, false), ("172.16.0.1", "private", true, false), ("172.31.255.255", "private", true, false),
-        ("192.168.1.1", "private", true, false), ("fd12:3456::1", "private", true, false), ("fc00::1", "private", true, false),
-        ("172.32.0.1", "public", false, false), ("172.15.255.255", "public", false, false),
-        ("169.254.169.254", "metadata", true, true), ("fd00:ec2::254", "metadata", true, true), ("100.100.100.200", "metadata", true, true),
-        ("169.254.10.1", "link-local", true, true), ("fe80::1", "link-local", true, true),
-        ("0.0.0.0", "unspecified", true, true), ("::", "unspecified", true, true), ("224.0.0.1", "multicast", true, true), ("ff02::1", "multicast", true, true),
-        ("100.64.0.1", "reserved", true, true), ("192.0.2.10", "reserved", true, true), ("255.255.255.255", "reserved", true, true),
-        ("2001:db8::1", "reserved", true, true),
-        ("::ffff:127.0.0.1", "loopback", true, false), ("::ffff:169.254.169.254", "metadata", true, true), ("::ffff:8.8.8.8", "public", false, false),
-        ("64:ff9b::a9fe:a9fe", "metadata", true, true),
-    ])
+    @Test(
+        "Outbound guard: public addresses pass; loopback and private pass only in the sandbox; the rest never",
+        arguments: [
+            ("93.184.215.14", "public", false, false), ("2606:4700:4700::1111", "public", false, false), ("8.8.8.8", "public", false, false),
+            ("127.0.0.1", "loopback", true, false), ("127.255.0.9", "loopback", true, false), ("::1", "loopback", true, false),
+            ("10.1.2.3", "private", true, false), ("172.16.0.1", "private", true, false), ("172.31.255.255", "private", true, false),
+            ("192.168.1.1", "private", true, false), ("fd12:3456::1", "private", true, false), ("fc00::1", "private", true, false),
+            ("172.32.0.1", "public", false, false), ("172.15.255.255", "public", false, false),
+            ("169.254.169.254", "metadata", true, true), ("fd00:ec2::254", "metadata", true, true), ("100.100.100.200", "metadata", true, true),
+            ("169.254.10.1", "link-local", true, true), ("fe80::1", "link-local", true, true),
+            ("0.0.0.0", "unspecified", true, true), ("::", "unspecified", true, true), ("224.0.0.1", "multicast", true, true),
+            ("ff02::1", "multicast", true, true),
+            ("100.64.0.1", "reserved", true, true), ("192.0.2.10", "reserved", true, true), ("255.255.255.255", "reserved", true, true),
+            ("2001:db8::1", "reserved", true, true),
+            ("::ffff:127.0.0.1", "loopback", true, false), ("::ffff:169.254.169.254", "metadata", true, true),
+            ("::ffff:8.8.8.8", "public", false, false),
+            ("64:ff9b::a9fe:a9fe", "metadata", true, true),
+        ])
     func outboundGuard(text: String, kind: String, refusedInProduction: Bool, refusedInSandbox: Bool) throws {
         let bytes = try #require(OutboundAddressPolicy.literal(text))
         #expect(OutboundAddressPolicy.classify(bytes).rawValue == kind)
@@ -70,19 +82,21 @@ struct NotificationTests {
 
     static func utc(_ text: String) -> Date { try! Date(text, strategy: .iso8601) }
 
-    @Test("Report periods are local days and months, whatever the offset or daylight saving", arguments: [
-        // zone, kind, y, m, d, start (UTC), end (UTC)
-        ("UTC", "daily", 2026, 11, 20, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"),
-        ("Asia/Shanghai", "daily", 2026, 11, 20, "2026-11-19T16:00:00Z", "2026-11-20T16:00:00Z"),
-        ("Asia/Kolkata", "daily", 2026, 1, 1, "2025-12-31T18:30:00Z", "2026-01-01T18:30:00Z"),
-        ("America/New_York", "daily", 2026, 3, 8, "2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z"),  // 23 hours: spring forward
-        ("America/New_York", "daily", 2026, 11, 1, "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z"),  // 25 hours: fall back
-        ("Pacific/Auckland", "daily", 2026, 4, 5, "2026-04-04T11:00:00Z", "2026-04-05T12:00:00Z"),
-        ("UTC", "monthly", 2028, 2, 1, "2028-02-01T00:00:00Z", "2028-03-01T00:00:00Z"),  // leap February
-        ("Europe/Berlin", "monthly", 2026, 12, 1, "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z"),
-        ("America/Los_Angeles", "monthly", 2026, 3, 1, "2026-03-01T08:00:00Z", "2026-04-01T07:00:00Z"),  // DST starts inside
-        ("Asia/Tokyo", "monthly", 2026, 1, 1, "2025-12-31T15:00:00Z", "2026-01-31T15:00:00Z"),
-    ])
+    @Test(
+        "Report periods are local days and months, whatever the offset or daylight saving",
+        arguments: [
+            // zone, kind, y, m, d, start (UTC), end (UTC)
+            ("UTC", "daily", 2026, 11, 20, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"),
+            ("Asia/Shanghai", "daily", 2026, 11, 20, "2026-11-19T16:00:00Z", "2026-11-20T16:00:00Z"),
+            ("Asia/Kolkata", "daily", 2026, 1, 1, "2025-12-31T18:30:00Z", "2026-01-01T18:30:00Z"),
+            ("America/New_York", "daily", 2026, 3, 8, "2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z"),  // 23 hours: spring forward
+            ("America/New_York", "daily", 2026, 11, 1, "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z"),  // 25 hours: fall back
+            ("Pacific/Auckland", "daily", 2026, 4, 5, "2026-04-04T11:00:00Z", "2026-04-05T12:00:00Z"),
+            ("UTC", "monthly", 2028, 2, 1, "2028-02-01T00:00:00Z", "2028-03-01T00:00:00Z"),  // leap February
+            ("Europe/Berlin", "monthly", 2026, 12, 1, "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z"),
+            ("America/Los_Angeles", "monthly", 2026, 3, 1, "2026-03-01T08:00:00Z", "2026-04-01T07:00:00Z"),  // DST starts inside
+            ("Asia/Tokyo", "monthly", 2026, 1, 1, "2025-12-31T15:00:00Z", "2026-01-31T15:00:00Z"),
+        ])
     func periods(zone: String, kind: String, year: Int, month: Int, day: Int, start: String, end: String) throws {
         let timeZone = try #require(TimeZone(identifier: zone))
         let period = try #require(ReportPeriod(kind: ReportPeriod.Kind(rawValue: kind)!, year: year, month: month, day: day, timeZone: timeZone))
@@ -112,10 +126,14 @@ struct NotificationTests {
         #expect(daily.count == 29, "1–29 November: the store was created at 08:00 on 1 November in Shanghai, and that day ends after it")
         #expect(ReportPeriod.due(kind: .monthly, now: early, hour: 8, minute: 0, timeZone: shanghai, notBefore: created, limit: 12).isEmpty)
         let later = Self.utc("2026-12-01T00:00:00Z")  // 08:00 Shanghai
-        #expect(ReportPeriod.due(kind: .daily, now: later, hour: 8, minute: 0, timeZone: shanghai, notBefore: created, limit: 31).first?.label == "2026-11-30")
+        #expect(
+            ReportPeriod.due(kind: .daily, now: later, hour: 8, minute: 0, timeZone: shanghai, notBefore: created, limit: 31).first?.label
+                == "2026-11-30")
         let monthly = ReportPeriod.due(kind: .monthly, now: later, hour: 8, minute: 0, timeZone: shanghai, notBefore: created, limit: 12)
         #expect(monthly.map(\.label) == ["2026-11"])
-        #expect(ReportPeriod.due(kind: .daily, now: later, hour: 8, minute: 0, timeZone: shanghai, notBefore: .distantPast, limit: 31).count == 31, "catch-up is bounded")
+        #expect(
+            ReportPeriod.due(kind: .daily, now: later, hour: 8, minute: 0, timeZone: shanghai, notBefore: .distantPast, limit: 31).count == 31,
+            "catch-up is bounded")
         // A send time inside New York's spring-forward gap (02:30 on 8 March 2026) moves to 03:00.
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
         let seventh = try #require(ReportPeriod(kind: .daily, year: 2026, month: 3, day: 7, timeZone: newYork))
@@ -152,9 +170,11 @@ struct NotificationTests {
         #expect(SMTPDotStuffing.apply("no dots\r\n") == "no dots\r\n")
     }
 
-    @Test("Fiat equivalents round half up to cents", arguments: [
-        ("10.00", "1", "10.00"), ("29.315197", "0.8528", "25.00"), ("0.005", "1", "0.01"), ("0.004999", "1", "0.00"), ("1", "7.24567", "7.25"),
-    ])
+    @Test(
+        "Fiat equivalents round half up to cents",
+        arguments: [
+            ("10.00", "1", "10.00"), ("29.315197", "0.8528", "25.00"), ("0.005", "1", "0.01"), ("0.004999", "1", "0.00"), ("1", "7.24567", "7.25"),
+        ])
     func fiatEquivalent(coins: String, rate: String, expected: String) {
         #expect(MoneyRules.fiatEquivalent(coins: DecimalAmount(coins)!, rate: DecimalAmount(rate)!).plainString(minimumFractionDigits: 2) == expected)
     }

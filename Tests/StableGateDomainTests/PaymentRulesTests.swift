@@ -1,5 +1,6 @@
 import BigInt
 import Testing
+
 @testable import StableGateDomain
 
 @Suite("Payment rules")
@@ -13,7 +14,10 @@ struct PaymentRulesTests {
         #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10_000_000, pendingCount: 1, activeCount: 1)) == [.onChain])
         #expect(steps(PaymentSnapshot(status: .onChain, required: 10_000_000, confirmedPaid: 10_000_000, activeCount: 1)) == [.confirmed])
         // Detected and confirmed between two passes: both steps, in order.
-        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10_000_000, confirmedPaid: 10_000_000, activeCount: 1)) == [.onChain, .confirmed])
+        #expect(
+            steps(PaymentSnapshot(status: .tempWalletReceived, required: 10_000_000, confirmedPaid: 10_000_000, activeCount: 1)) == [
+                .onChain, .confirmed,
+            ])
         let overpaid = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 11, activeCount: 1))
         #expect(overpaid.last?.reason.contains("overpaid") == true)
         #expect(overpaid.last?.settles == true)
@@ -46,7 +50,10 @@ struct PaymentRulesTests {
         #expect(steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, windowExpired: true)) == [.timeout])
         // Before the window's end, or with some of the right coin, the usual rules hold.
         #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, wrongCoinCount: 1)) == [])
-        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 4, activeCount: 1, wrongCoinCount: 1, windowExpired: true)) == [.underpaid])
+        #expect(
+            steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 4, activeCount: 1, wrongCoinCount: 1, windowExpired: true)) == [
+                .underpaid
+            ])
     }
 
     @Test("ON_CHAIN with nothing credited ends at the window's end: no order waits forever on transfers that carry nothing")
@@ -56,8 +63,9 @@ struct PaymentRulesTests {
         #expect(ended.map(\.status) == [.timeout])
         #expect(ended.first?.reason == "payment window expired with nothing received")
         #expect(steps(PaymentSnapshot(status: .onChain, required: 10, activeCount: 1)) == [], "before the window's end it waits")
-        #expect(steps(PaymentSnapshot(status: .onChain, required: 10, pendingCount: 1, activeCount: 1, windowExpired: true)) == [],
-                "a payment still being confirmed is waited for")
+        #expect(
+            steps(PaymentSnapshot(status: .onChain, required: 10, pendingCount: 1, activeCount: 1, windowExpired: true)) == [],
+            "a payment still being confirmed is waited for")
     }
 
     @Test("A reorg that drops every payment goes back to TEMP_WALLET_RECEIVED, naming the transfer")
@@ -72,9 +80,16 @@ struct PaymentRulesTests {
         let held = PaymentRules.steps(PaymentSnapshot(status: .onChain, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad"))
         #expect(held.map(\.status) == [.pendingManualOperation])
         #expect(held.first?.reason.contains("0xbad") == true)
-        #expect(steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, activeCount: 1, flaggedSender: "0xbad")) == [.onChain, .pendingManualOperation])
+        #expect(
+            steps(PaymentSnapshot(status: .tempWalletReceived, required: 10, activeCount: 1, flaggedSender: "0xbad")) == [
+                .onChain, .pendingManualOperation,
+            ])
         // It stays there whatever else happens, the window's end included.
-        #expect(steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad", windowExpired: true)) == [])
+        #expect(
+            steps(
+                PaymentSnapshot(
+                    status: .pendingManualOperation, required: 10, confirmedPaid: 10, activeCount: 1, flaggedSender: "0xbad", windowExpired: true))
+                == [])
         // Released (the sender no longer counts as flagged): the order goes on and is confirmed.
         let released = PaymentRules.steps(PaymentSnapshot(status: .pendingManualOperation, required: 10, confirmedPaid: 10, activeCount: 1))
         #expect(released.map(\.status) == [.onChain, .confirmed])
@@ -89,7 +104,9 @@ struct PaymentRulesTests {
     @Test("Terminal intents never move")
     func terminal() {
         for status in CheckoutStatus.allCases where status.isTerminal {
-            #expect(steps(PaymentSnapshot(status: status, required: 10, confirmedPaid: 50, activeCount: 3, flaggedSender: "0x1", windowExpired: true)) == [])
+            #expect(
+                steps(PaymentSnapshot(status: status, required: 10, confirmedPaid: 50, activeCount: 3, flaggedSender: "0x1", windowExpired: true))
+                    == [])
         }
     }
 
@@ -105,7 +122,8 @@ struct PaymentRulesTests {
 
     @Test("EIP-681 payment URIs")
     func paymentURI() {
-        #expect(PaymentURI.erc20Transfer(token: "0xTok", chainId: 56, recipient: "0xDep", baseUnits: 10_000_000_000_000_000_000)
-            == "ethereum:0xTok@56/transfer?address=0xDep&uint256=10000000000000000000")
+        #expect(
+            PaymentURI.erc20Transfer(token: "0xTok", chainId: 56, recipient: "0xDep", baseUnits: 10_000_000_000_000_000_000)
+                == "ethereum:0xTok@56/transfer?address=0xDep&uint256=10000000000000000000")
     }
 }

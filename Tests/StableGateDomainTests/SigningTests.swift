@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import StableGateDomain
 
 /// The committed vectors (Tests/Fixtures/signing-vectors.json) were computed with Python's
@@ -7,6 +8,8 @@ import Testing
 struct SigningVectors: Decodable {
     struct Vector: Decodable, CustomTestStringConvertible {
         let name, method, path, query, timestamp, nonce, body: String
+        // The fixture's own member names, decoded as they are written.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         let body_sha256, canonical, signature: String
         var testDescription: String { name }
     }
@@ -69,10 +72,12 @@ struct SigningTests {
 /// computed with Python's hashlib/hmac; AllScaleKitTests and the e2e suite check the same file.
 struct AllScaleCurrentVectors: Decodable {
     struct Webhook: Decodable, CustomTestStringConvertible {
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         let name, url, path, query, webhook_id, timestamp, nonce, body, body_sha256, canonical, signature: String
         var testDescription: String { name }
     }
     struct SignedResponse: Decodable, CustomTestStringConvertible {
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         let name, path, request_nonce, request_body, request_body_sha256, timestamp, nonce, body, body_sha256, canonical, signature: String
         let status: Int
         var testDescription: String { name }

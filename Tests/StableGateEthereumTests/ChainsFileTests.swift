@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import StableGateEthereum
 import StableGateDomain
+import Testing
+
+@testable import StableGateEthereum
 
 @Suite("Chains file")
 struct ChainsFileTests {
@@ -59,30 +60,35 @@ struct ChainsFileTests {
 @Suite("Chains file: several RPC endpoints")
 struct RPCEndpointsFileTests {
     static func parse(_ fields: String) throws -> [ChainConfiguration] {
-        try ChainsFile.parse(Array("""
-            {"chains": [{"chain_id": 8453, "name": "Base", \(fields),
-              "tokens": [{"stable_coin": 2, "contract": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "decimals": 6}]}]}
-            """.utf8))
+        try ChainsFile.parse(
+            Array(
+                """
+                {"chains": [{"chain_id": 8453, "name": "Base", \(fields),
+                  "tokens": [{"stable_coin": 2, "contract": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "decimals": 6}]}]}
+                """.utf8))
     }
 
     @Test("rpc_urls lists endpoints in order of preference, with a head quorum and a timeout; rpc_url still works")
     func endpoints() throws {
-        let chain = try #require(try Self.parse(#""rpc_urls": ["https://a.example/v2/KEY", "https://b.example"], "head_quorum": 2, "rpc_timeout_ms": 2500"#).first)
+        let chain = try #require(
+            try Self.parse(#""rpc_urls": ["https://a.example/v2/KEY", "https://b.example"], "head_quorum": 2, "rpc_timeout_ms": 2500"#).first)
         #expect(chain.rpcURLs == ["https://a.example/v2/KEY", "https://b.example"] && chain.rpcURL == "https://a.example/v2/KEY")
         #expect(chain.headQuorum == 2 && chain.rpcTimeout == .milliseconds(2500))
         let single = try #require(try Self.parse(#""rpc_url": "https://a.example""#).first)
         #expect(single.rpcURLs == ["https://a.example"] && single.headQuorum == 1 && single.rpcTimeout == .seconds(10))
     }
 
-    @Test("Bad endpoint lists are refused with the reason, and a URL's key never appears in it", arguments: [
-        (#""rpc_urls": []"#, "at least one"),
-        (#""rpc_urls": ["https://a.example"], "rpc_url": "https://b.example""#, "not both"),
-        (#""name2": 1"#, "rpc_urls"),
-        (#""rpc_urls": ["https://a.example", "https://a.example"]"#, "twice"),
-        (#""rpc_urls": ["https://a.example"], "head_quorum": 2"#, "head_quorum"),
-        (#""rpc_urls": ["https://a.example"], "rpc_timeout_ms": 10"#, "rpc_timeout_ms"),
-        (#""rpc_urls": ["ftp://secret.example/KEY123"]"#, "rpc_urls[0]"),
-    ])
+    @Test(
+        "Bad endpoint lists are refused with the reason, and a URL's key never appears in it",
+        arguments: [
+            (#""rpc_urls": []"#, "at least one"),
+            (#""rpc_urls": ["https://a.example"], "rpc_url": "https://b.example""#, "not both"),
+            (#""name2": 1"#, "rpc_urls"),
+            (#""rpc_urls": ["https://a.example", "https://a.example"]"#, "twice"),
+            (#""rpc_urls": ["https://a.example"], "head_quorum": 2"#, "head_quorum"),
+            (#""rpc_urls": ["https://a.example"], "rpc_timeout_ms": 10"#, "rpc_timeout_ms"),
+            (#""rpc_urls": ["ftp://secret.example/KEY123"]"#, "rpc_urls[0]"),
+        ])
     func refused(fields: String, reason: String) {
         do {
             _ = try Self.parse(fields)

@@ -2,28 +2,33 @@ import BigInt
 import Foundation
 import StableGateDomain
 import Testing
+
 @testable import StableGateEthereum
 
 /// Vectors are published ones (Keccak team / EIP-155 / EIP-55 / BIP-32 test vector 1), the
 /// rest computed with eth-hash and eth-account, implementations independent of this code.
 @Suite("Keccak-256, secp256k1, addresses, transactions, BIP-32")
 struct CryptoVectorTests {
-    @Test("Keccak-256 is the legacy Keccak, not NIST SHA3-256", arguments: [
-        ("", "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"),
-        ("abc", "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"),
-        ("The quick brown fox jumps over the lazy dog", "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15"),
-    ])
+    @Test(
+        "Keccak-256 is the legacy Keccak, not NIST SHA3-256",
+        arguments: [
+            ("", "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"),
+            ("abc", "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"),
+            ("The quick brown fox jumps over the lazy dog", "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15"),
+        ])
     func keccak(input: String, digest: String) {
         #expect(Keccak256.hash(Array(input.utf8)).hexString == digest)
     }
 
-    @Test("Keccak-256 across the 136-byte block boundary", arguments: [
-        (135, "34367dc248bbd832f4e3e69dfaac2f92638bd0bbd18f2912ba4ef454919cf446"),
-        (136, "a6c4d403279fe3e0af03729caada8374b5ca54d8065329a3ebcaeb4b60aa386e"),
-        (137, "d869f639c7046b4929fc92a4d988a8b22c55fbadb802c0c66ebcd484f1915f39"),
-        (272, "cf7fcd4f705ee749930d19ca84561a9bf62516bd90a471545fa2f49fdc7e63c8"),
-        (1000, "b6a4ac1f51884d71f30fa397a5e155de3099e11fc0edef5d08b646e621e19de9"),
-    ])
+    @Test(
+        "Keccak-256 across the 136-byte block boundary",
+        arguments: [
+            (135, "34367dc248bbd832f4e3e69dfaac2f92638bd0bbd18f2912ba4ef454919cf446"),
+            (136, "a6c4d403279fe3e0af03729caada8374b5ca54d8065329a3ebcaeb4b60aa386e"),
+            (137, "d869f639c7046b4929fc92a4d988a8b22c55fbadb802c0c66ebcd484f1915f39"),
+            (272, "cf7fcd4f705ee749930d19ca84561a9bf62516bd90a471545fa2f49fdc7e63c8"),
+            (1000, "b6a4ac1f51884d71f30fa397a5e155de3099e11fc0edef5d08b646e621e19de9"),
+        ])
     func keccakBlocks(length: Int, digest: String) {
         #expect(Keccak256.hash([UInt8](repeating: UInt8(ascii: "a"), count: length)).hexString == digest)
     }
@@ -47,12 +52,14 @@ struct CryptoVectorTests {
         #expect(!Secp256k1.isValidPrivateKey([UInt8](repeating: 0xFF, count: 32)))
     }
 
-    @Test("EIP-55 checksums: the EIP's own examples", arguments: [
-        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
-        "0x52908400098527886E0F7030069857D2E4169EE7", "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
-        "0xde709f2102306220921060314715629080e2fb77", "0x27b1fdb04752bbc536007a920d24acb045561c26",
-    ])
+    @Test(
+        "EIP-55 checksums: the EIP's own examples",
+        arguments: [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+            "0x52908400098527886E0F7030069857D2E4169EE7", "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+            "0xde709f2102306220921060314715629080e2fb77", "0x27b1fdb04752bbc536007a920d24acb045561c26",
+        ])
     func checksums(text: String) throws {
         let address = try #require(EthereumAddress(text))
         if text.dropFirst(2).contains(where: \.isLowercase) && text.dropFirst(2).contains(where: \.isUppercase) {
@@ -86,7 +93,10 @@ struct CryptoVectorTests {
             to: try #require(EthereumAddress("0x3535353535353535353535353535353535353535")), value: BigUInt(10).power(18))
         #expect(transaction.signingHash.hexString == "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53")
         let signed = try transaction.signed(with: Array(repeating: 0x46, count: 32))
-        #expect(signed.raw.hexString == "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83")
+        #expect(
+            signed.raw.hexString
+                == "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
+        )
     }
 
     @Test("EIP-1559 and large-chain-id legacy transactions match eth-account")
@@ -99,14 +109,20 @@ struct CryptoVectorTests {
             chainId: 131_277_322_940_537, nonce: 5, fees: .eip1559(maxFeePerGas: 3_000_000_000, maxPriorityFeePerGas: 1_000_000_000),
             gasLimit: 65000, to: token, data: ERC20.transferCall(to: recipient, amount: 1_000_000))
         let signed = try dynamic.signed(with: key)
-        #expect(signed.raw.hexString == "02f8b58677656233707905843b9aca0084b2d05e0082fde894f2e246bb76df876cef8b38ae84130f4f55de395b80b844a9059cbb0000000000000000000000002b5ad5c4795c026514f8317c7a215e218dccd6cf00000000000000000000000000000000000000000000000000000000000f4240c001a0b41935552d674f33251e80e15912659332ce6687eabb8e7cd599abfb96e570dba03f22ba8b8d7c655365dd5af8bc684b4e6a3f8a46352d5abcb1961fdec40634c0")
+        #expect(
+            signed.raw.hexString
+                == "02f8b58677656233707905843b9aca0084b2d05e0082fde894f2e246bb76df876cef8b38ae84130f4f55de395b80b844a9059cbb0000000000000000000000002b5ad5c4795c026514f8317c7a215e218dccd6cf00000000000000000000000000000000000000000000000000000000000f4240c001a0b41935552d674f33251e80e15912659332ce6687eabb8e7cd599abfb96e570dba03f22ba8b8d7c655365dd5af8bc684b4e6a3f8a46352d5abcb1961fdec40634c0"
+        )
         #expect(signed.hash.hexString == "93cdfd062d80b69b20192e81b730584c0cad8668370f8de58104b891c1ac98b2")
         key[31] = 3
         let legacy = EthereumTransaction(
             chainId: 131_277_322_940_538, nonce: 0, fees: .legacy(gasPrice: 2_000_000_000), gasLimit: 21000, to: recipient,
             value: BigUInt(10).power(18))
         let legacySigned = try legacy.signed(with: key)
-        #expect(legacySigned.raw.hexString == "f871808477359400825208942b5ad5c4795c026514f8317c7a215e218dccd6cf880de0b6b3a76400008086eecac466e117a007c486f1fa5f5b25ecd51cefdb67b9ad95b7bb3ab4983038a1b3784ba8a09522a04c4e83e0d8fed7fe24a0eb228ebafbaa4f1d6d94332e09ba792ae0d776aaeded")
+        #expect(
+            legacySigned.raw.hexString
+                == "f871808477359400825208942b5ad5c4795c026514f8317c7a215e218dccd6cf880de0b6b3a76400008086eecac466e117a007c486f1fa5f5b25ecd51cefdb67b9ad95b7bb3ab4983038a1b3784ba8a09522a04c4e83e0d8fed7fe24a0eb228ebafbaa4f1d6d94332e09ba792ae0d776aaeded"
+        )
         #expect(legacySigned.hash.hexString == "82862b14f93b7f7088de3728663574e5dd9dec3214e14a693e0b665798bd031f")
     }
 
@@ -126,19 +142,23 @@ struct CryptoVectorTests {
         #expect(try master.derive(path).privateKey.hexString == privateKey)
     }
 
-    @Test("Deposit addresses follow m/44'/60'/0'/0/i like eth-account's HD wallets", arguments: [
-        (UInt32(0), "0x255482b10cea431d6aF9ea4fcD9E4de262E8c341"), (UInt32(1), "0xf39f0372c01aD568076B748B74B96ef4225BDCa5"),
-        (UInt32(7), "0x64f47723CF468f2E4bc33EB72e4B5B04A97CD182"),
-    ])
+    @Test(
+        "Deposit addresses follow m/44'/60'/0'/0/i like eth-account's HD wallets",
+        arguments: [
+            (UInt32(0), "0x255482b10cea431d6aF9ea4fcD9E4de262E8c341"), (UInt32(1), "0xf39f0372c01aD568076B748B74B96ef4225BDCa5"),
+            (UInt32(7), "0x64f47723CF468f2E4bc33EB72e4B5B04A97CD182"),
+        ])
     func depositAddresses(index: UInt32, address: String) throws {
         let wallet = try HDWallet(seed: Array(0..<64))
         #expect(try EthereumAddress(privateKey: wallet.depositKey(index: index)).checksummed == address)
     }
 
-    @Test("Shopper-account wallets follow m/44'/60'/1'/0/i like eth-account's HD wallets, apart from deposit addresses", arguments: [
-        (Int64(0), "0x43afA96F1DC56947626C5a951e0de99Ae0337020"), (Int64(1), "0x438424da4D51d1d4B9e41A60a149da91BaDF7511"),
-        (Int64(7), "0x0Cb2f36706989C5977364cC5295B9dD7397a58AE"),
-    ])
+    @Test(
+        "Shopper-account wallets follow m/44'/60'/1'/0/i like eth-account's HD wallets, apart from deposit addresses",
+        arguments: [
+            (Int64(0), "0x43afA96F1DC56947626C5a951e0de99Ae0337020"), (Int64(1), "0x438424da4D51d1d4B9e41A60a149da91BaDF7511"),
+            (Int64(7), "0x0Cb2f36706989C5977364cC5295B9dD7397a58AE"),
+        ])
     func accountAddresses(index: Int64, address: String) throws {
         let wallets = try GatewayWallets(depositSeed: Array(0..<64), hotWalletKey: Array(repeating: 1, count: 32), feeAddress: nil)
         #expect(try wallets.accountAddress(index: index).checksummed == address)
@@ -154,13 +174,18 @@ struct CryptoVectorTests {
         let decoded = ERC20.decodeTransfer(token: token, topics: [ERC20.transferTopic, from.word, to.word], data: amount)
         #expect(decoded == ERC20.Transfer(token: token, from: from, to: to, amount: 1_500_000))
         #expect(ERC20.decodeTransfer(token: token, topics: [ERC20.transferTopic, from.word, to.word, amount], data: []) == nil)  // ERC-721
-        #expect(ERC20.decodeTransfer(token: token, topics: [ERC20.selector("Approval(address,address,uint256)") + Array(repeating: 0, count: 28), from.word, to.word], data: amount) == nil)
+        #expect(
+            ERC20.decodeTransfer(
+                token: token, topics: [ERC20.selector("Approval(address,address,uint256)") + Array(repeating: 0, count: 28), from.word, to.word],
+                data: amount) == nil)
     }
 
     @Test("RLP encodes the yellow paper's examples")
     func rlp() {
         #expect(RLPItem.bytes(Array("dog".utf8)).encoded == [0x83] + Array("dog".utf8))
-        #expect(RLPItem.list([.bytes(Array("cat".utf8)), .bytes(Array("dog".utf8))]).encoded == [0xC8, 0x83] + Array("cat".utf8) + [0x83] + Array("dog".utf8))
+        #expect(
+            RLPItem.list([.bytes(Array("cat".utf8)), .bytes(Array("dog".utf8))]).encoded == [0xC8, 0x83] + Array("cat".utf8) + [0x83]
+                + Array("dog".utf8))
         #expect(RLPItem.bytes([]).encoded == [0x80])
         #expect(RLPItem.list([]).encoded == [0xC0])
         #expect(RLPItem.uint(UInt64(0)).encoded == [0x80])

@@ -1,24 +1,31 @@
 import Testing
+
 @testable import StableGateEthereum
 
 /// Provider errors as the common providers word them, and the adaptive log window they drive.
 @Suite("RPC providers: error answers and the adaptive eth_getLogs window")
 struct ProviderAnswerTests {
-    @Test("Range and size limits are recognised, with the range the provider says works", arguments: [
-        // Alchemy
-        (-32602, "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [0x1, 0x2ff]", 767),
-        // Infura: a result count, not a block count
-        (-32005, "query returned more than 10000 results", nil),
-        // QuickNode
-        (-32602, "eth_getLogs is limited to a 10,000 range", 10000),
-        // public BSC / geth-style
-        (-32000, "exceed maximum block range: 5000", 5000),
-        (-32000, "block range greater than 2000 max", 2000),
-        (-32600, "max range: 100", 100),
-        (-32000, "requested range too big", nil),
-        (-32000, "ranges over 10000 blocks are not supported on freetier", 10000),
-        (-32062, "Block range is too large", nil),
-    ] as [(Int, String, Int?)])
+    @Test(
+        "Range and size limits are recognised, with the range the provider says works",
+        arguments: [
+            // Alchemy
+            (
+                -32602,
+                "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [0x1, 0x2ff]",
+                767
+            ),
+            // Infura: a result count, not a block count
+            (-32005, "query returned more than 10000 results", nil),
+            // QuickNode
+            (-32602, "eth_getLogs is limited to a 10,000 range", 10000),
+            // public BSC / geth-style
+            (-32000, "exceed maximum block range: 5000", 5000),
+            (-32000, "block range greater than 2000 max", 2000),
+            (-32600, "max range: 100", 100),
+            (-32000, "requested range too big", nil),
+            (-32000, "ranges over 10000 blocks are not supported on freetier", 10000),
+            (-32062, "Block range is too large", nil),
+        ] as [(Int, String, Int?)])
     func rangeLimits(code: Int, message: String, blocks: Int?) {
         #expect(ProviderAnswers.classify(JSONRPCError.node(code: code, message: message)) == .rangeTooWide(maximumBlocks: blocks), "\(message)")
     }
@@ -26,7 +33,9 @@ struct ProviderAnswerTests {
     @Test("Rate limits back off; other node errors are answers")
     func rateLimits() {
         #expect(ProviderAnswers.classify(JSONRPCError.rateLimited(retryAfterSeconds: 7, detail: "HTTP 429")) == .rateLimited(retryAfterSeconds: 7))
-        #expect(ProviderAnswers.classify(JSONRPCError.node(code: -32005, message: "daily request count exceeded, request rate limited")) == .rateLimited(retryAfterSeconds: nil))
+        #expect(
+            ProviderAnswers.classify(JSONRPCError.node(code: -32005, message: "daily request count exceeded, request rate limited"))
+                == .rateLimited(retryAfterSeconds: nil))
         #expect(ProviderAnswers.classify(JSONRPCError.node(code: -32005, message: "limit exceeded")) == .rateLimited(retryAfterSeconds: nil))
         #expect(ProviderAnswers.classify(JSONRPCError.node(code: 429, message: "Too Many Requests")) == .rateLimited(retryAfterSeconds: nil))
         #expect(ProviderAnswers.classify(JSONRPCError.node(code: 3, message: "execution reverted")) == .other)

@@ -2,6 +2,7 @@ import BigInt
 import StableGateDomain
 import StableGateTestSupport
 import Testing
+
 @testable import StableGateEthereum
 
 /// Transactions signed by this code, sent to a real EVM (py-evm), must be accepted and do
@@ -25,7 +26,8 @@ struct SandboxChainTests {
             #expect(try await rpc.tokenDecimals(token) == decimals)
             let amount = BigUInt(1_234_567) * BigUInt(10).power(decimals - 6)
             let head = try await rpc.latestBlock()
-            let fees: EthereumTransaction.Fees = legacy
+            let fees: EthereumTransaction.Fees =
+                legacy
                 ? .legacy(gasPrice: try await rpc.gasPrice())
                 : .eip1559(maxFeePerGas: (head.baseFeePerGas ?? 0) * 2 + 1_000_000_000, maxPriorityFeePerGas: 1_000_000_000)
             let transaction = EthereumTransaction(

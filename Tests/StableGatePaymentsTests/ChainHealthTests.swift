@@ -1,6 +1,7 @@
 import BigInt
 import Foundation
 import Testing
+
 @testable import StableGatePayments
 
 /// What `/readyz` says of chains, and when a lease holder counts as gone.
@@ -15,11 +16,13 @@ struct ChainHealthTests {
         // A watcher whose passes never complete (the node unreachable since start).
         board.update(chainId: 5, name: "Base", at: now.addingTimeInterval(-301)) { $0.lastError = "RPC transport error: connection refused" }
         #expect(board.problems(now: now.addingTimeInterval(-2), maximumBlocks: 50, maximumSeconds: 300).isEmpty, "not yet: it has only just started")
-        #expect(board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
-            "Base (5): no detection pass completed for 301 s (the last one failed; see the log)",
-        ])
+        #expect(
+            board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
+                "Base (5): no detection pass completed for 301 s (the last one failed; see the log)"
+            ])
         board.forget(chainId: 5)
-        #expect(board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300).isEmpty, "a chain another instance leads now is not this one's to judge")
+        #expect(
+            board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300).isEmpty, "a chain another instance leads now is not this one's to judge")
         board.update(chainId: 1, name: "Ethereum", at: now) { entry in
             entry.head = 1000
             entry.scannedTo = 1000
@@ -29,7 +32,10 @@ struct ChainHealthTests {
         }
         #expect(board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300).isEmpty)
         board.update(chainId: 1, name: "Ethereum") { $0.scannedTo = 900 }
-        #expect(board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == ["Ethereum (1): scanned to block 900, 100 blocks behind the head 1000"])
+        #expect(
+            board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
+                "Ethereum (1): scanned to block 900, 100 blocks behind the head 1000"
+            ])
         board.update(chainId: 1, name: "Ethereum") { entry in
             entry.scannedTo = 990
             entry.lagSeconds = 400
@@ -40,16 +46,18 @@ struct ChainHealthTests {
             entry.lastPassAt = now.addingTimeInterval(-600)
             entry.lastError = "RPC transport error: HTTP 502"
         }
-        #expect(board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
-            "Ethereum (1): no detection pass completed for 600 s (the last one failed; see the log)",
-        ])
+        #expect(
+            board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
+                "Ethereum (1): no detection pass completed for 600 s (the last one failed; see the log)"
+            ])
         board.update(chainId: 1, name: "Ethereum") { entry in
             entry.lastPassAt = now
             entry.funding = Sweeper.Funding(hotWalletBalance: 4, needed: 5, waiting: 0, oldestWaiting: nil)
         }
-        #expect(board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
-            "Ethereum (1): the hot wallet holds 4 wei, less than the 5 wei of gas the next 1 forwarding(s) need",
-        ])
+        #expect(
+            board.problems(now: now, maximumBlocks: 50, maximumSeconds: 300) == [
+                "Ethereum (1): the hot wallet holds 4 wei, less than the 5 wei of gas the next 1 forwarding(s) need"
+            ])
     }
 
     @Test("Only a holder on this host whose process no longer exists is gone")

@@ -1,10 +1,11 @@
 import BigInt
 import Foundation
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 import StableGateTestSupport
 import Testing
-import StableGateEthereum
+
 @testable import StableGatePayments
 
 /// The shopper-account sender against a real EVM: a withdrawal leaves the account's wallet once
@@ -45,10 +46,12 @@ struct ShopperTransferSenderTests {
                 chain: configuration, rpc: rpc, accounts: accounts, database: database,
                 intents: CheckoutIntentRepository(database: database), wallets: wallets, clock: clock,
                 identifiers: identifiers, logger: testLogger)
-            try await body(Context(
-                sender: sender, accounts: accounts,
-                signedTransactions: SignedTransactionRepository(database: database, table: .accountTransfers), ledger: LedgerRepository(database: database), account: account, rpc: rpc,
-                token: try #require(EthereumAddress(served.tokens["USDT"]!.contract)), clock: clock, chainId: served.chainId))
+            try await body(
+                Context(
+                    sender: sender, accounts: accounts,
+                    signedTransactions: SignedTransactionRepository(database: database, table: .accountTransfers),
+                    ledger: LedgerRepository(database: database), account: account, rpc: rpc,
+                    token: try #require(EthereumAddress(served.tokens["USDT"]!.contract)), clock: clock, chainId: served.chainId))
             let entries = try await LedgerRepository(database: database).entries()
             #expect(LedgerBook.violations(entries).isEmpty, "\(LedgerBook.violations(entries))")
             await database.shutdown()
@@ -75,7 +78,8 @@ struct ShopperTransferSenderTests {
 
     func withdrawal(_ context: Context, units: BigUInt, to recipient: EthereumAddress) -> AccountTransfer {
         AccountTransfer(
-            id: SystemIdentifierGenerator().objectId(at: context.clock.now), kind: .withdrawal, accountId: context.account.id, chainId: context.chainId,
+            id: SystemIdentifierGenerator().objectId(at: context.clock.now), kind: .withdrawal, accountId: context.account.id,
+            chainId: context.chainId,
             tokenContract: context.token.lowercased, decimals: 6, amount: units, to: recipient.lowercased, intentId: nil, state: .approved,
             nextAttemptAt: context.clock.now, createdAt: context.clock.now, updatedAt: context.clock.now)
     }

@@ -14,8 +14,10 @@ struct LedgerTests {
     static let alice = LedgerAccount.shopper("6b0000000000000000000a11")
     static let now = Date(timeIntervalSince1970: 1_795_000_000)
 
-    static func transfer(_ reference: String, _ amount: String, kind: LedgerTransferKind = .deposit, from: LedgerAccount = .custodyInflow,
-                         to: LedgerAccount = alice, asset: LedgerAsset = usdt) throws -> LedgerTransfer {
+    static func transfer(
+        _ reference: String, _ amount: String, kind: LedgerTransferKind = .deposit, from: LedgerAccount = .custodyInflow,
+        to: LedgerAccount = alice, asset: LedgerAsset = usdt
+    ) throws -> LedgerTransfer {
         try LedgerTransfer(reference: reference, kind: kind, asset: asset, from: from, to: to, amount: DecimalAmount(amount)!)
     }
 
@@ -31,10 +33,13 @@ struct LedgerTests {
             let ledger = LedgerRepository(database: database)
             #expect(try await ledger.record(try Self.transfer("deposit:56:0xaa:0", "100.000000000000000001"), at: Self.now) == .recorded)
             try await ledger.record(try Self.transfer("deposit:1:0xbb:3", "5.5", asset: Self.usdc), at: Self.now)
-            try await ledger.record(try Self.transfer("pay:6b01", "12.5", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now)
+            try await ledger.record(
+                try Self.transfer("pay:6b01", "12.5", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now)
             #expect(try await ledger.balance(of: Self.alice, asset: Self.usdt) == DecimalAmount("87.500000000000000001"))
             #expect(try await ledger.balance(of: Self.alice, asset: Self.usdc) == DecimalAmount("5.5"))
-            #expect(try await ledger.totals(of: .custodyInflow, asset: Self.usdt) == .init(credits: .zero, debits: DecimalAmount("100.000000000000000001")!))
+            #expect(
+                try await ledger.totals(of: .custodyInflow, asset: Self.usdt)
+                    == .init(credits: .zero, debits: DecimalAmount("100.000000000000000001")!))
             #expect(try await ledger.entries(account: Self.alice).map(\.side) == [.credit, .credit, .debit])
             try await Self.assertSound(ledger)
             await database.shutdown()
@@ -64,16 +69,22 @@ struct LedgerTests {
             let database = try await test.open()
             let ledger = LedgerRepository(database: database)
             try await ledger.record(try Self.transfer("deposit:56:0xaa:0", "10"), at: Self.now)
-            await #expect(throws: LedgerError.insufficientFunds(account: Self.alice.code, balance: DecimalAmount("10")!, needed: DecimalAmount("10.000001")!)) {
-                try await ledger.record(try Self.transfer("pay:1", "10.000001", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now)
+            await #expect(
+                throws: LedgerError.insufficientFunds(account: Self.alice.code, balance: DecimalAmount("10")!, needed: DecimalAmount("10.000001")!)
+            ) {
+                try await ledger.record(
+                    try Self.transfer("pay:1", "10.000001", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now)
             }
             // Another chain's money does not pay for this one.
             try await ledger.record(try Self.transfer("deposit:1:0xbb:0", "50", asset: Self.usdc), at: Self.now)
             await #expect(throws: LedgerError.self) {
-                try await ledger.record(try Self.transfer("pay:2", "11", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now)
+                try await ledger.record(
+                    try Self.transfer("pay:2", "11", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now)
             }
             #expect(try await ledger.entries().count == 4, "only the two deposits' entries")
-            #expect(try await ledger.record(try Self.transfer("pay:3", "10", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now) == .recorded)
+            #expect(
+                try await ledger.record(
+                    try Self.transfer("pay:3", "10", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now) == .recorded)
             #expect(try await ledger.balance(of: Self.alice, asset: Self.usdt) == .zero)
             try await Self.assertSound(ledger)
             await database.shutdown()

@@ -15,7 +15,9 @@ struct LoginAttemptTests {
         [.init(key: email, maximumFailures: 5), .init(key: address, maximumFailures: 20)]
     }
 
-    static func claim(_ accounts: LoginAttemptRepository, _ limits: [LoginAttemptRepository.LoginLimit] = limits(), at date: Date = now) async throws
+    static func claim(
+        _ accounts: LoginAttemptRepository, _ limits: [LoginAttemptRepository.LoginLimit] = limits(), at date: Date = now
+    ) async throws
         -> LoginAttemptRepository.LoginAttemptClaim?
     {
         try await accounts.claimLoginAttempt(limits, since: date.addingTimeInterval(-window), at: date)
@@ -25,7 +27,9 @@ struct LoginAttemptTests {
     func concurrentClaims(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in
             // Two clients on one database stand for two gateway instances.
-            let instances = [LoginAttemptRepository(database: try await test.open()), LoginAttemptRepository(database: try await test.open(migrate: false))]
+            let instances = [
+                LoginAttemptRepository(database: try await test.open()), LoginAttemptRepository(database: try await test.open(migrate: false)),
+            ]
             let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<60 {
                     group.addTask { try await Self.claim(instances[index % 2]) != nil }
@@ -50,7 +54,9 @@ struct LoginAttemptTests {
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(granted == 20)
-            #expect(try await Self.claim(accounts, Self.limits(email: "email:new@shop.example", address: "ip:198.51.100.1")) != nil, "another address is not affected")
+            #expect(
+                try await Self.claim(accounts, Self.limits(email: "email:new@shop.example", address: "ip:198.51.100.1")) != nil,
+                "another address is not affected")
         }
     }
 

@@ -4,6 +4,7 @@ import SQLKit
 import StableGateDomain
 import StableGateTestSupport
 import Testing
+
 @testable import StableGateStore
 
 /// Migrations applied to databases that already hold rows from before them.
@@ -11,21 +12,26 @@ import Testing
 struct MigrationTests {
     /// An intent row as version 6 of the schema stored it.
     static func insertIntent(_ db: any SQLDatabase, id: String, status: Int, txHash: String?, txFrom: String?, method: Int) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO checkout_intents (id, store_id, status, pricing_mode, amount_cents, stable_coin, accepted_stable_coins, amount_coins,
                 amount_micro, tx_hash, tx_from, payment_method_type, created_at, updated_at)
             VALUES (\(bind: id), '6a0000000000000000000001', \(bind: Int64(status)), 'stable_coin', 1000, 1, '1', '10', 10000000,
                 \(bind: txHash), \(bind: txFrom), \(bind: Int64(method)), 0, 0)
-            """).run()
+            """
+        ).run()
     }
 
-    static func insertTransfer(_ db: any SQLDatabase, intent: String, hash: String, log: Int, amount: String, from: String, kyt: String) async throws {
-        try await db.raw("""
+    static func insertTransfer(_ db: any SQLDatabase, intent: String, hash: String, log: Int, amount: String, from: String, kyt: String) async throws
+    {
+        try await db.raw(
+            """
             INSERT INTO chain_transfers (id, chain_id, tx_hash, log_index, block_number, block_hash, token_contract, stable_coin, decimals,
                 from_address, to_address, amount, intent_id, kind, state, kyt_status, credited, detected_at)
             VALUES (\(bind: "t-\(hash)-\(log)"), 1, \(bind: hash), \(bind: Int64(log)), \(bind: Int64(10 + log)), '0xblock', '0xtoken', 1, 6,
                 \(bind: from), '0xdeposit', \(bind: amount), \(bind: intent), 'payment', 'confirmed', \(bind: kyt), \(bind: Int64(amount == "0" ? 0 : 1)), 0)
-            """).run()
+            """
+        ).run()
     }
 
     /// SHA-256 of each migration's SQL as it shipped (both dialects, in the layout
@@ -70,7 +76,8 @@ struct MigrationTests {
             try await intents.insertAll((1...5).map { Fixtures.intent(id: String(format: "6a00000000000000000000b%d", $0), fiat: false) })
             let issue: @Sendable () throws -> CheckoutLink = {
                 let token = CheckoutLink.token(from: SystemIdentifierGenerator().randomBytes(CheckoutLink.byteCount))
-                return CheckoutLink(tokenHash: CheckoutLink.digest(token), sealedToken: try Fixtures.box.seal(token, purpose: CheckoutLink.sealPurpose))
+                return CheckoutLink(
+                    tokenHash: CheckoutLink.digest(token), sealedToken: try Fixtures.box.seal(token, purpose: CheckoutLink.sealPurpose))
             }
             #expect(try await intents.issueMissingCheckoutLinks(batchSize: 2, issue: issue) == 5)
             #expect(try await intents.issueMissingCheckoutLinks(batchSize: 2, issue: issue) == 0)
@@ -97,15 +104,19 @@ struct MigrationTests {
             try await database.transaction { db in
                 // Paid, but the forger's zero-value transfer came first and became tx_hash/tx_from.
                 try await Self.insertIntent(db, id: "6a00000000000000000000a1", status: 20, txHash: "0xzero", txFrom: "0xforger", method: 1)
-                try await Self.insertTransfer(db, intent: "6a00000000000000000000a1", hash: "0xzero", log: 0, amount: "0", from: "0xforger", kyt: "clear")
-                try await Self.insertTransfer(db, intent: "6a00000000000000000000a1", hash: "0xreal", log: 1, amount: "10000000", from: "0xpayer", kyt: "clear")
+                try await Self.insertTransfer(
+                    db, intent: "6a00000000000000000000a1", hash: "0xzero", log: 0, amount: "0", from: "0xforger", kyt: "clear")
+                try await Self.insertTransfer(
+                    db, intent: "6a00000000000000000000a1", hash: "0xreal", log: 1, amount: "10000000", from: "0xpayer", kyt: "clear")
                 // Open, with only what a browser reported.
                 try await Self.insertIntent(db, id: "6a00000000000000000000a2", status: 3, txHash: "0xreport", txFrom: "0xbrowser", method: 2)
                 // Rejected by a forged zero-value transfer from a flagged address.
                 try await Self.insertIntent(db, id: "6a00000000000000000000a3", status: -2, txHash: "0xflag", txFrom: "0xbad", method: 1)
-                try await Self.insertTransfer(db, intent: "6a00000000000000000000a3", hash: "0xflag", log: 0, amount: "0", from: "0xbad", kyt: "flagged")
+                try await Self.insertTransfer(
+                    db, intent: "6a00000000000000000000a3", hash: "0xflag", log: 0, amount: "0", from: "0xbad", kyt: "flagged")
             }
-            #expect(try await Migrator(database: database, logger: testLogger).migrate(now: 2) == SchemaMigrations.all.map(\.version).filter { $0 > 6 })
+            #expect(
+                try await Migrator(database: database, logger: testLogger).migrate(now: 2) == SchemaMigrations.all.map(\.version).filter { $0 > 6 })
 
             let intents = CheckoutIntentRepository(database: database)
             let paid = try #require(try await intents.find(id: "6a00000000000000000000a1"))
@@ -115,14 +126,17 @@ struct MigrationTests {
             #expect(open.walletReport == WalletReport(transactionHash: "0xreport", from: "0xbrowser"))
             let payments = ChainTransferRepository(database: database)
             #expect(try await payments.transfers(intentId: "6a00000000000000000000a1").map(\.transactionHash) == ["0xreal"])
-            #expect(try await payments.transfers(screening: [.flagged]).map(\.intentId) == ["6a00000000000000000000a3"],
-                    "the forged transfer that rejected an order stays visible to the operator")
+            #expect(
+                try await payments.transfers(screening: [.flagged]).map(\.intentId) == ["6a00000000000000000000a3"],
+                "the forged transfer that rejected an order stays visible to the operator")
             #expect(paid.checkoutLink == nil, "links are issued at start-up, with the master key")
             await database.shutdown()
         }
     }
 
-    @Test("Migration 10: an expired-with-nothing FAILED becomes TIMEOUT (history too); existing webhook URLs get an id; queued events keep their format", arguments: Backend.available)
+    @Test(
+        "Migration 10: an expired-with-nothing FAILED becomes TIMEOUT (history too); existing webhook URLs get an id; queued events keep their format",
+        arguments: Backend.available)
     func timeoutAndWebhookIds(backend: Backend) async throws {
         try await TestDatabase.with(backend) { test in
             let database = try await test.open(migrate: false)
@@ -135,17 +149,22 @@ struct MigrationTests {
                 for (id, reason) in [("6a00000000000000000000b1", expired), ("6a00000000000000000000b2", "settlement could not be queued")] {
                     try await Self.insertIntent(db, id: id, status: -1, txHash: nil, txFrom: nil, method: 0)
                     try await db.raw("UPDATE checkout_intents SET error_message = \(bind: reason) WHERE id = \(bind: id)").run()
-                    try await db.raw("""
+                    try await db.raw(
+                        """
                         INSERT INTO intent_transitions (intent_id, seq, from_status, to_status, reason, at) VALUES
                             (\(bind: id), 1, NULL, 1, 'created', 0), (\(bind: id), 2, 1, -1, \(bind: reason), 1)
-                        """).run()
+                        """
+                    ).run()
                 }
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO webhook_events (id, store_id, intent_id, seq, type, body, created_at, state, next_attempt_at, updated_at)
                     VALUES ('evt_old', '6a0000000000000000000001', '6a00000000000000000000b1', 1, 'checkout_intent.failed', '{}', 0, 'pending', 0, 0)
-                    """).run()
+                    """
+                ).run()
             }
-            #expect(try await Migrator(database: database, logger: testLogger).migrate(now: 2) == SchemaMigrations.all.map(\.version).filter { $0 > 9 })
+            #expect(
+                try await Migrator(database: database, logger: testLogger).migrate(now: 2) == SchemaMigrations.all.map(\.version).filter { $0 > 9 })
 
             let intents = CheckoutIntentRepository(database: database)
             #expect(try await intents.find(id: "6a00000000000000000000b1")?.status == .timeout)
@@ -157,10 +176,12 @@ struct MigrationTests {
             let store = try #require(try await merchants.store(id: "6a0000000000000000000001"))
             let id = try #require(store.webhookId)
             #expect(id.hasPrefix("wh_") && id.count == 35 && id.dropFirst(3).allSatisfy(\.isHexDigit))
-            #expect(store.webhookURL == "https://shop.example/hook" && store.eventsURL == nil && store.eventsWebhookId == nil && !store.signedResponses)
+            #expect(
+                store.webhookURL == "https://shop.example/hook" && store.eventsURL == nil && store.eventsWebhookId == nil && !store.signedResponses)
             #expect(try await merchants.store(id: "6a0000000000000000000002")?.webhookId == nil, "no URL, no id")
-            #expect(try await WebhookRepository(database: database).event(id: "evt_old")?.endpoint == .events,
-                    "queued StableGate envelopes go to the events URL, never to an AllScale receiver")
+            #expect(
+                try await WebhookRepository(database: database).event(id: "evt_old")?.endpoint == .events,
+                "queued StableGate envelopes go to the events URL, never to an AllScale receiver")
             await database.shutdown()
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import StableGateDomain
 import StableGateTestSupport
 import Testing
+
 @testable import StableGateStore
 
 @Suite("Order queries on SQLite and PostgreSQL")

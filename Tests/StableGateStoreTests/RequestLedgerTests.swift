@@ -2,6 +2,7 @@ import Foundation
 import StableGateDomain
 import StableGateTestSupport
 import Testing
+
 @testable import StableGateStore
 
 @Suite("Replay protection and rate limits in the database")

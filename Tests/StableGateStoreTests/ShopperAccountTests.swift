@@ -16,12 +16,14 @@ struct ShopperAccountTests {
     static func address(_ index: Int64) -> String { "0x" + String(repeating: "0", count: 32) + String(format: "%08x", index + 1) }
 
     static func makeAccount(_ repository: ShopperAccountRepository, email: String) async throws -> ShopperAccount {
-        try await repository.create(id: SystemIdentifierGenerator().objectId(at: now), email: email, passwordHash: "$2b$04$hash", at: now, address: address)
+        try await repository.create(
+            id: SystemIdentifierGenerator().objectId(at: now), email: email, passwordHash: "$2b$04$hash", at: now, address: address)
     }
 
     static func deposit(_ account: ShopperAccount, units: BigUInt, tx: String, block: Int64 = 10) -> AccountDeposit {
         AccountDeposit(
-            id: SystemIdentifierGenerator().objectId(at: now), accountId: account.id, chainId: 1337, transactionHash: tx, logIndex: 0, blockNumber: block,
+            id: SystemIdentifierGenerator().objectId(at: now), accountId: account.id, chainId: 1337, transactionHash: tx, logIndex: 0,
+            blockNumber: block,
             blockHash: "0xb\(block)", tokenContract: token, decimals: 6, from: address(99), amount: units, state: .seen, detectedAt: now)
     }
 

@@ -3,6 +3,7 @@ import SQLKit
 import StableGateDomain
 import StableGateTestSupport
 import Testing
+
 @testable import StableGateStore
 
 /// Builds records for store tests.
@@ -13,7 +14,8 @@ enum Fixtures {
     static func onboard(_ database: any DatabaseClient, storeId: String = "6a0000000000000000000001", keyId: String = "sgk_test") async throws {
         try await MerchantRepository(database: database).onboard(
             merchant: Merchant(id: "m-" + storeId, name: "Shop", createdAt: now),
-            store: Store(id: storeId, merchantId: "m-" + storeId, name: "Shop", walletAddress: "0x52908400098527886E0F7030069857D2E4169EE7", createdAt: now),
+            store: Store(
+                id: storeId, merchantId: "m-" + storeId, name: "Shop", walletAddress: "0x52908400098527886E0F7030069857D2E4169EE7", createdAt: now),
             firstKey: key(id: keyId, storeId: storeId))
     }
 
@@ -24,7 +26,8 @@ enum Fixtures {
     }
 
     static func intent(id: String, storeId: String = "6a0000000000000000000001", fiat: Bool = true) -> (CheckoutIntent, StatusTransition) {
-        let body = fiat
+        let body =
+            fiat
             ? #"{"currency": 44, "amount_cents": 1999, "order_id": "ord-1", "order_description": "Tee — size M\n2 items", "user_id": "u1", "user_name": "Zoë 支付", "redirect_url": "https://shop.example/r?x=1", "extra": {"a": [1, 2.50, null], "b": {"c": "d"}}, "accepted_stable_coins": [2]}"#
             : #"{"stable_coin": 1, "amount_cents": 1000}"#
         let request = try! CreateCheckoutIntentRequest.parse(body: Array(body.utf8), policy: .init(allowsInsecureRedirect: false))
@@ -115,7 +118,8 @@ struct StoreTests {
             #expect(!found.sealedSecret.contains("secret-sgk_second"))
             #expect(try Fixtures.box.open(found.sealedSecret, purpose: APIKeyRecord.secretPurpose) == "secret-sgk_second")
             let raw = try await database.read { db in
-                try await db.raw("SELECT secret_ciphertext FROM api_keys WHERE id = 'sgk_second'").first()?.decode(column: "secret_ciphertext", as: String.self)
+                try await db.raw("SELECT secret_ciphertext FROM api_keys WHERE id = 'sgk_second'").first()?.decode(
+                    column: "secret_ciphertext", as: String.self)
             }
             #expect(raw?.hasPrefix("v1:") == true)
             #expect(try await keys.revoke(id: "sgk_second", at: Fixtures.now))

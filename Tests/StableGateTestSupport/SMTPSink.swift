@@ -9,7 +9,8 @@ public final class SMTPSink: @unchecked Sendable {
     public let maildir: String
     private let process: Process
 
-    private static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// One received message: its raw text and envelope.
     public struct Message: Sendable {
@@ -41,7 +42,8 @@ public final class SMTPSink: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
-        guard let line = output.fileHandleForReading.readLine(), let ready = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        guard let line = output.fileHandleForReading.readLine(),
+            let ready = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let port = ready["port"] as? Int
         else {
             process.terminate()
@@ -62,7 +64,10 @@ public final class SMTPSink: @unchecked Sendable {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: maildir)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
         return try names.map { name in
             let raw = try String(contentsOfFile: maildir + "/" + name, encoding: .utf8)
-            let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: maildir + "/" + name.replacingOccurrences(of: ".eml", with: ".json")))) as! [String: Any]
+            let envelope =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: maildir + "/" + name.replacingOccurrences(of: ".eml", with: ".json"))))
+                as! [String: Any]
             return Message(
                 raw: raw, mailFrom: envelope["mail_from"] as! String, recipients: envelope["rcpt_tos"] as! [String], tls: envelope["tls"] as! Bool,
                 authenticated: envelope["authenticated"] as! Bool)
@@ -134,7 +139,10 @@ public struct ParsedMail: Sendable {
         var headers: [String: String] = [:]
         var last: String?
         for line in pieces[0].split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.first == " " || line.first == "\t", let last { headers[last, default: ""] += " " + line.trimmingCharacters(in: .whitespaces); continue }
+            if line.first == " " || line.first == "\t", let last {
+                headers[last, default: ""] += " " + line.trimmingCharacters(in: .whitespaces)
+                continue
+            }
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
             headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
@@ -155,7 +163,8 @@ public struct ParsedMail: Sendable {
             return
         }
         let encoded = body.replacingOccurrences(of: "\n", with: "")
-        let decoded = headers["content-transfer-encoding"]?.lowercased() == "base64" ? Array(Data(base64Encoded: encoded) ?? Data()) : Array(body.utf8)
+        let decoded =
+            headers["content-transfer-encoding"]?.lowercased() == "base64" ? Array(Data(base64Encoded: encoded) ?? Data()) : Array(body.utf8)
         parts.append((type, headers["content-disposition"], decoded))
     }
 

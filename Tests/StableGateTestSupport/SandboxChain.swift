@@ -1,12 +1,13 @@
+import BigInt
 import Foundation
+import StableGateDomain
+import StableGateEthereum
+import Synchronization
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import BigInt
-import StableGateEthereum
-import StableGateDomain
-import Synchronization
-import Testing
 
 /// A sandbox chain process (tools/sandbox-chain) started for a test suite: two real EVMs on
 /// free loopback ports. Needs `STABLEGATE_TEST_PYTHON`, a Python with the sandbox chain's
@@ -34,7 +35,8 @@ public final class SandboxChain: @unchecked Sendable {
     private let process: Process
     private let directory: String
 
-    private static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// Starts a sandbox chain; `confirmations` and `pollIntervalMilliseconds` go into its chains file.
     public static func start(confirmations: Int = 2, pollIntervalMilliseconds: Int = 100) throws -> SandboxChain {
@@ -65,10 +67,12 @@ public final class SandboxChain: @unchecked Sendable {
             "--chains-file", directory + "/chains.json", "--state-file", directory + "/state.json",
             "--confirmations", String(confirmations), "--poll-interval-ms", String(pollIntervalMilliseconds), "--exit-with-parent",
         ]
-        let log = FileHandle(forWritingAtPath: directory + "/chain.log") ?? {
-            FileManager.default.createFile(atPath: directory + "/chain.log", contents: nil)
-            return FileHandle(forWritingAtPath: directory + "/chain.log")!
-        }()
+        let log =
+            FileHandle(forWritingAtPath: directory + "/chain.log")
+            ?? {
+                FileManager.default.createFile(atPath: directory + "/chain.log", contents: nil)
+                return FileHandle(forWritingAtPath: directory + "/chain.log")!
+            }()
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -91,12 +95,15 @@ public final class SandboxChain: @unchecked Sendable {
         self.stateFile = directory + "/state.json"
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stateFile))) as! [String: Any]
         chains = (state["chains"] as! [[String: Any]]).map { chain in
-            let accounts = (chain["accounts"] as! [[String: Any]]).map { Account(address: $0["address"] as! String, privateKey: $0["private_key"] as! String) }
+            let accounts = (chain["accounts"] as! [[String: Any]]).map {
+                Account(address: $0["address"] as! String, privateKey: $0["private_key"] as! String)
+            }
             var tokens: [String: (String, Int)] = [:]
             for token in chain["tokens"] as! [[String: Any]] {
                 tokens[token["symbol"] as! String] = (token["contract"] as! String, token["decimals"] as! Int)
             }
-            return Chain(chainId: (chain["chain_id"] as! NSNumber).int64Value, rpcURL: chain["rpc_url"] as! String, accounts: accounts, tokens: tokens)
+            return Chain(
+                chainId: (chain["chain_id"] as! NSNumber).int64Value, rpcURL: chain["rpc_url"] as! String, accounts: accounts, tokens: tokens)
         }
     }
 
@@ -121,7 +128,8 @@ public final class SandboxChain: @unchecked Sendable {
     /// A token balance (base units) of `owner` on chain `index`.
     public func tokenBalance(_ symbol: String, of owner: String, chain index: Int = 0) async throws -> BigUInt {
         let rpc = EthereumRPC(url: chains[index].rpcURL)
-        return try await rpc.tokenBalance(token: EthereumAddress(chains[index].tokens[symbol]!.contract)!, owner: EthereumAddress(owner.lowercased())!)
+        return try await rpc.tokenBalance(
+            token: EthereumAddress(chains[index].tokens[symbol]!.contract)!, owner: EthereumAddress(owner.lowercased())!)
     }
 
     private static func freePortPair() throws -> Int {
@@ -154,4 +162,3 @@ public final class SandboxChain: @unchecked Sendable {
         return Int(UInt16(bigEndian: actual.sin_port))
     }
 }
-

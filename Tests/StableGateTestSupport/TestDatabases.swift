@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SQLKit
 import StableGateStore
 import Synchronization
 import Testing
-import SQLKit
 
 /// The databases the store and API suites run on: SQLite always, PostgreSQL when
 /// `STABLEGATE_TEST_POSTGRES_URL` is set (the README's test command always sets it).

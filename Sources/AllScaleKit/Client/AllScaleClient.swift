@@ -99,7 +99,9 @@ public struct AllScaleClient: Sendable {
 
     /// Polls the status — every second at first, backing off to every 10 s — until it is
     /// terminal, then returns the full intent. Throws ``AllScaleError/timedOut(last:)`` after `timeout`.
-    public func waitForTerminalStatus(id: String, timeout: Duration, onChange: @Sendable (CheckoutStatus) -> Void = { _ in }) async throws -> CheckoutIntent {
+    public func waitForTerminalStatus(
+        id: String, timeout: Duration, onChange: @Sendable (CheckoutStatus) -> Void = { _ in }
+    ) async throws -> CheckoutIntent {
         let deadline = clock.now.addingTimeInterval(Self.seconds(timeout))
         var interval = Duration.seconds(1)
         var last: CheckoutStatus?
@@ -119,7 +121,8 @@ public struct AllScaleClient: Sendable {
 
     /// Sends one signed request (re-signed for every attempt) and returns the envelope's payload as `P`.
     func call<P: Decodable & Sendable>(
-        _ method: String, _ path: String, query: String = "", body: [UInt8] = [], headers extra: [(String, String)] = [], as _: P.Type, retryable: Bool
+        _ method: String, _ path: String, query: String = "", body: [UInt8] = [], headers extra: [(String, String)] = [], as _: P.Type,
+        retryable: Bool
     ) async throws -> P {
         var attempt = 0
         while true {
@@ -129,7 +132,9 @@ public struct AllScaleClient: Sendable {
                 method: method, path: path, query: query, body: body, apiKey: apiKey, secret: apiSecret, timestamp: clock.now, nonce: nonce)
             let request = TransportRequest(
                 method: method, url: baseURL + path + (query.isEmpty ? "" : "?" + query),
-                headers: signed.map { ($0.name, $0.value) } + extra.map { ($0.0, $0.1) } + [("Accept", "application/json"), ("User-Agent", "AllScaleKit/1")], body: body)
+                headers: signed.map { ($0.name, $0.value) } + extra.map { ($0.0, $0.1) } + [
+                    ("Accept", "application/json"), ("User-Agent", "AllScaleKit/1"),
+                ], body: body)
             let outcome: Result<P, AllScaleError>
             do {
                 let response = try await transport.send(request, timeout: timeout)

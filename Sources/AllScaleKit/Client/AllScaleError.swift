@@ -25,7 +25,8 @@ public enum AllScaleError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .api(let code, let message, let requestId, let status, _): "AllScale API error \(code) (HTTP \(status)): \(message)" + (requestId.map { " [request_id \($0)]" } ?? "")
+        case .api(let code, let message, let requestId, let status, _):
+            "AllScale API error \(code) (HTTP \(status)): \(message)" + (requestId.map { " [request_id \($0)]" } ?? "")
         case .transport(let reason): "could not reach the AllScale API: \(reason)"
         case .unexpectedResponse(let status, let excerpt): "unexpected answer (HTTP \(status)), not an AllScale envelope: \(excerpt)"
         case .timedOut(let last): "gave up waiting for a terminal status (last seen: \(last?.description ?? "none"))"

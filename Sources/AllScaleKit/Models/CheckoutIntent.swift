@@ -39,7 +39,10 @@ public struct CreateCheckoutIntent: Sendable, Equatable {
         case .stableCoin(let coin): members.append(("stable_coin", .number(String(coin.rawValue))))
         }
         members.append(("amount_cents", .number(String(amountCents))))
-        for (key, value) in [("order_id", orderId), ("order_description", orderDescription), ("user_id", userId), ("user_name", userName), ("redirect_url", redirectURL)] {
+        for (key, value) in [
+            ("order_id", orderId), ("order_description", orderDescription), ("user_id", userId), ("user_name", userName),
+            ("redirect_url", redirectURL),
+        ] {
             if let value { members.append((key, .string(value))) }
         }
         if let acceptedStableCoins { members.append(("accepted_stable_coins", .array(acceptedStableCoins.map { .number(String($0.rawValue)) }))) }

@@ -79,7 +79,8 @@ public struct AllScaleCheckoutWebhook: Sendable, Equatable, Codable {
         case allScaleTransactionId = "all_scale_transaction_id", allScaleCheckoutIntentId = "all_scale_checkout_intent_id", webhookId = "webhook_id"
         case amountCents = "amount_cents", currency, currencySymbol = "currency_symbol", amountCoins = "amount_coins", coinSymbol = "coin_symbol"
         case coinContractAddress = "coin_contract_address", chainId = "chain_id", txHash = "tx_hash", txFrom = "tx_from"
-        case paymentMethodType = "payment_method_type", orderId = "order_id", userId = "user_id", userName = "user_name", extraObj = "extra_obj", status
+        case paymentMethodType = "payment_method_type", orderId = "order_id", userId = "user_id", userName = "user_name", extraObj = "extra_obj",
+            status
     }
 
     /// Writes every member AllScale always sends, nil ones as JSON `null`; `status` only when set.

@@ -38,11 +38,26 @@ public enum JSONValue: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         // Foundation's decoder has no ordered objects or literal numbers, so parse the text.
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null; return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
-        if let value = try? container.decode(String.self) { self = .string(value); return }
-        if let value = try? container.decode(Decimal.self) { self = .number("\(value)"); return }
-        if let value = try? container.decode([JSONValue].self) { self = .array(value); return }
+        if container.decodeNil() {
+            self = .null
+            return
+        }
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+            return
+        }
+        if let value = try? container.decode(String.self) {
+            self = .string(value)
+            return
+        }
+        if let value = try? container.decode(Decimal.self) {
+            self = .number("\(value)")
+            return
+        }
+        if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+            return
+        }
         let object = try container.decode([String: JSONValue].self)
         self = .object(object.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }

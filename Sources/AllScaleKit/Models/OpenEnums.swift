@@ -41,7 +41,9 @@ public struct StableCoin: OpenIntegerEnum {
     /// Every value docs/WIRE-CONTRACT.md §12.2 lists, in wire order.
     public static let known: [StableCoin] = [.usdt, .usdc, .busd, .dai, .tusd, .pax, .gusd, .ustc, .frax, .eurs]
 
-    public static let names: [Int: String] = [1: "USDT", 2: "USDC", 3: "BUSD", 4: "DAI", 5: "TUSD", 6: "PAX", 7: "GUSD", 8: "USTC", 9: "FRAX", 10: "EURS"]
+    public static let names: [Int: String] = [
+        1: "USDT", 2: "USDC", 3: "BUSD", 4: "DAI", 5: "TUSD", 6: "PAX", 7: "GUSD", 8: "USTC", 9: "FRAX", 10: "EURS",
+    ]
 }
 
 /// A checkout intent status: AllScale's original values plus its newer ones
@@ -79,7 +81,8 @@ public struct CheckoutStatus: OpenIntegerEnum {
 
     /// Every value docs/WIRE-CONTRACT.md §6.1 lists, in wire order (ascending, as the server lists them).
     public static let known: [CheckoutStatus] = [
-        .timeout, .canceled, .underpaid, .rejected, .failed, .created, .paying, .tempWalletReceived, .pendingManualOperation, .sendBack, .onChain, .confirmed,
+        .timeout, .canceled, .underpaid, .rejected, .failed, .created, .paying, .tempWalletReceived, .pendingManualOperation, .sendBack, .onChain,
+        .confirmed,
     ]
 
     public static let names: [Int: String] = [
@@ -294,7 +297,31 @@ public struct FiatCurrency: OpenIntegerEnum {
     public static let zwl = FiatCurrency(rawValue: 163)
 
     /// Every value docs/WIRE-CONTRACT.md §12.1 lists, in wire order.
-    public static let known: [FiatCurrency] = [.usd, .aed, .afn, .`all`, .amd, .ang, .aoa, .ars, .aud, .awg, .azn, .bam, .bbd, .bdt, .bgn, .bhd, .bif, .bmd, .bnd, .bob, .brl, .bsd, .btn, .bwp, .byn, .bzd, .cad, .cdf, .chf, .clp, .cny, .cop, .crc, .cup, .cve, .czk, .djf, .dkk, .dop, .dzd, .egp, .ern, .etb, .eur, .fjd, .fkp, .fok, .gbp, .gel, .ggp, .ghs, .gip, .gmd, .gnf, .gtq, .gyd, .hkd, .hnl, .hrk, .htg, .huf, .idr, .ils, .imp, .inr, .iqd, .irr, .isk, .jep, .jmd, .jod, .jpy, .kes, .kgs, .khr, .kid, .kmf, .krw, .kwd, .kyd, .kzt, .lak, .lbp, .lkr, .lrd, .lsl, .lyd, .mad, .mdl, .mga, .mkd, .mmk, .mnt, .mop, .mru, .mur, .mvr, .mwk, .mxn, .myr, .mzn, .nad, .ngn, .nio, .nok, .npr, .nzd, .omr, .pab, .pen, .pgk, .php, .pkr, .pln, .pyg, .qar, .ron, .rsd, .rub, .rwf, .sar, .sbd, .scr, .sdg, .sek, .sgd, .shp, .sle, .sll, .sos, .srd, .ssp, .stn, .syp, .szl, .thb, .tjs, .tmt, .tnd, .`top`, .`try`, .ttd, .tvd, .twd, .tzs, .uah, .ugx, .uyu, .uzs, .ves, .vnd, .vuv, .wst, .xaf, .xcd, .xcg, .xdr, .xof, .xpf, .yer, .zar, .zmw, .zwl]
+    public static let known: [FiatCurrency] = [
+        .usd, .aed, .afn, .`all`, .amd, .ang, .aoa, .ars, .aud, .awg, .azn, .bam, .bbd, .bdt, .bgn, .bhd, .bif, .bmd, .bnd, .bob, .brl, .bsd, .btn,
+        .bwp, .byn, .bzd, .cad, .cdf, .chf, .clp, .cny, .cop, .crc, .cup, .cve, .czk, .djf, .dkk, .dop, .dzd, .egp, .ern, .etb, .eur, .fjd, .fkp,
+        .fok, .gbp, .gel, .ggp, .ghs, .gip, .gmd, .gnf, .gtq, .gyd, .hkd, .hnl, .hrk, .htg, .huf, .idr, .ils, .imp, .inr, .iqd, .irr, .isk, .jep,
+        .jmd, .jod, .jpy, .kes, .kgs, .khr, .kid, .kmf, .krw, .kwd, .kyd, .kzt, .lak, .lbp, .lkr, .lrd, .lsl, .lyd, .mad, .mdl, .mga, .mkd, .mmk,
+        .mnt, .mop, .mru, .mur, .mvr, .mwk, .mxn, .myr, .mzn, .nad, .ngn, .nio, .nok, .npr, .nzd, .omr, .pab, .pen, .pgk, .php, .pkr, .pln, .pyg,
+        .qar, .ron, .rsd, .rub, .rwf, .sar, .sbd, .scr, .sdg, .sek, .sgd, .shp, .sle, .sll, .sos, .srd, .ssp, .stn, .syp, .szl, .thb, .tjs, .tmt,
+        .tnd, .`top`, .`try`, .ttd, .tvd, .twd, .tzs, .uah, .ugx, .uyu, .uzs, .ves, .vnd, .vuv, .wst, .xaf, .xcd, .xcg, .xdr, .xof, .xpf, .yer, .zar,
+        .zmw, .zwl,
+    ]
 
-    public static let names: [Int: String] = [1: "USD", 2: "AED", 3: "AFN", 4: "ALL", 5: "AMD", 6: "ANG", 7: "AOA", 8: "ARS", 9: "AUD", 10: "AWG", 11: "AZN", 12: "BAM", 13: "BBD", 14: "BDT", 15: "BGN", 16: "BHD", 17: "BIF", 18: "BMD", 19: "BND", 20: "BOB", 21: "BRL", 22: "BSD", 23: "BTN", 24: "BWP", 25: "BYN", 26: "BZD", 27: "CAD", 28: "CDF", 29: "CHF", 30: "CLP", 31: "CNY", 32: "COP", 33: "CRC", 34: "CUP", 35: "CVE", 36: "CZK", 37: "DJF", 38: "DKK", 39: "DOP", 40: "DZD", 41: "EGP", 42: "ERN", 43: "ETB", 44: "EUR", 45: "FJD", 46: "FKP", 47: "FOK", 48: "GBP", 49: "GEL", 50: "GGP", 51: "GHS", 52: "GIP", 53: "GMD", 54: "GNF", 55: "GTQ", 56: "GYD", 57: "HKD", 58: "HNL", 59: "HRK", 60: "HTG", 61: "HUF", 62: "IDR", 63: "ILS", 64: "IMP", 65: "INR", 66: "IQD", 67: "IRR", 68: "ISK", 69: "JEP", 70: "JMD", 71: "JOD", 72: "JPY", 73: "KES", 74: "KGS", 75: "KHR", 76: "KID", 77: "KMF", 78: "KRW", 79: "KWD", 80: "KYD", 81: "KZT", 82: "LAK", 83: "LBP", 84: "LKR", 85: "LRD", 86: "LSL", 87: "LYD", 88: "MAD", 89: "MDL", 90: "MGA", 91: "MKD", 92: "MMK", 93: "MNT", 94: "MOP", 95: "MRU", 96: "MUR", 97: "MVR", 98: "MWK", 99: "MXN", 100: "MYR", 101: "MZN", 102: "NAD", 103: "NGN", 104: "NIO", 105: "NOK", 106: "NPR", 107: "NZD", 108: "OMR", 109: "PAB", 110: "PEN", 111: "PGK", 112: "PHP", 113: "PKR", 114: "PLN", 115: "PYG", 116: "QAR", 117: "RON", 118: "RSD", 119: "RUB", 120: "RWF", 121: "SAR", 122: "SBD", 123: "SCR", 124: "SDG", 125: "SEK", 126: "SGD", 127: "SHP", 128: "SLE", 129: "SLL", 130: "SOS", 131: "SRD", 132: "SSP", 133: "STN", 134: "SYP", 135: "SZL", 136: "THB", 137: "TJS", 138: "TMT", 139: "TND", 140: "TOP", 141: "TRY", 142: "TTD", 143: "TVD", 144: "TWD", 145: "TZS", 146: "UAH", 147: "UGX", 148: "UYU", 149: "UZS", 150: "VES", 151: "VND", 152: "VUV", 153: "WST", 154: "XAF", 155: "XCD", 156: "XCG", 157: "XDR", 158: "XOF", 159: "XPF", 160: "YER", 161: "ZAR", 162: "ZMW", 163: "ZWL"]
+    public static let names: [Int: String] = [
+        1: "USD", 2: "AED", 3: "AFN", 4: "ALL", 5: "AMD", 6: "ANG", 7: "AOA", 8: "ARS", 9: "AUD", 10: "AWG", 11: "AZN", 12: "BAM", 13: "BBD",
+        14: "BDT", 15: "BGN", 16: "BHD", 17: "BIF", 18: "BMD", 19: "BND", 20: "BOB", 21: "BRL", 22: "BSD", 23: "BTN", 24: "BWP", 25: "BYN", 26: "BZD",
+        27: "CAD", 28: "CDF", 29: "CHF", 30: "CLP", 31: "CNY", 32: "COP", 33: "CRC", 34: "CUP", 35: "CVE", 36: "CZK", 37: "DJF", 38: "DKK", 39: "DOP",
+        40: "DZD", 41: "EGP", 42: "ERN", 43: "ETB", 44: "EUR", 45: "FJD", 46: "FKP", 47: "FOK", 48: "GBP", 49: "GEL", 50: "GGP", 51: "GHS", 52: "GIP",
+        53: "GMD", 54: "GNF", 55: "GTQ", 56: "GYD", 57: "HKD", 58: "HNL", 59: "HRK", 60: "HTG", 61: "HUF", 62: "IDR", 63: "ILS", 64: "IMP", 65: "INR",
+        66: "IQD", 67: "IRR", 68: "ISK", 69: "JEP", 70: "JMD", 71: "JOD", 72: "JPY", 73: "KES", 74: "KGS", 75: "KHR", 76: "KID", 77: "KMF", 78: "KRW",
+        79: "KWD", 80: "KYD", 81: "KZT", 82: "LAK", 83: "LBP", 84: "LKR", 85: "LRD", 86: "LSL", 87: "LYD", 88: "MAD", 89: "MDL", 90: "MGA", 91: "MKD",
+        92: "MMK", 93: "MNT", 94: "MOP", 95: "MRU", 96: "MUR", 97: "MVR", 98: "MWK", 99: "MXN", 100: "MYR", 101: "MZN", 102: "NAD", 103: "NGN",
+        104: "NIO", 105: "NOK", 106: "NPR", 107: "NZD", 108: "OMR", 109: "PAB", 110: "PEN", 111: "PGK", 112: "PHP", 113: "PKR", 114: "PLN",
+        115: "PYG", 116: "QAR", 117: "RON", 118: "RSD", 119: "RUB", 120: "RWF", 121: "SAR", 122: "SBD", 123: "SCR", 124: "SDG", 125: "SEK",
+        126: "SGD", 127: "SHP", 128: "SLE", 129: "SLL", 130: "SOS", 131: "SRD", 132: "SSP", 133: "STN", 134: "SYP", 135: "SZL", 136: "THB",
+        137: "TJS", 138: "TMT", 139: "TND", 140: "TOP", 141: "TRY", 142: "TTD", 143: "TVD", 144: "TWD", 145: "TZS", 146: "UAH", 147: "UGX",
+        148: "UYU", 149: "UZS", 150: "VES", 151: "VND", 152: "VUV", 153: "WST", 154: "XAF", 155: "XCD", 156: "XCG", 157: "XDR", 158: "XOF",
+        159: "XPF", 160: "YER", 161: "ZAR", 162: "ZMW", 163: "ZWL",
+    ]
 }

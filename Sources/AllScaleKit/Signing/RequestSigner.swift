@@ -34,11 +34,14 @@ public enum RequestSigner {
 
     /// The four authentication headers for one request.
     public static func headers(
-        method: String, path: String, query: String, body: [UInt8], apiKey: String, secret: String, timestamp: Date, nonce: String = UUID().uuidString.lowercased()
+        method: String, path: String, query: String, body: [UInt8], apiKey: String, secret: String, timestamp: Date,
+        nonce: String = UUID().uuidString.lowercased()
     ) -> [(name: String, value: String)] {
         let seconds = String(Int64(timestamp.timeIntervalSince1970))
         let canonical = canonicalString(method: method, path: path, query: query, timestamp: seconds, nonce: nonce, body: body)
-        return [("X-API-Key", apiKey), ("X-Timestamp", seconds), ("X-Nonce", nonce), ("X-Signature", signature(canonical: canonical, secret: secret))]
+        return [
+            ("X-API-Key", apiKey), ("X-Timestamp", seconds), ("X-Nonce", nonce), ("X-Signature", signature(canonical: canonical, secret: secret)),
+        ]
     }
 
     /// Compares two signatures in time that does not depend on where they differ.

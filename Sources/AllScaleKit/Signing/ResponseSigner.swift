@@ -35,7 +35,8 @@ public enum ResponseSigner {
     ) -> [(name: String, value: String)] {
         let seconds = String(Int64(timestamp.timeIntervalSince1970))
         let canonical = canonicalString(
-            status: status, requestPath: requestPath, requestNonce: requestNonce, requestBody: requestBody, timestamp: seconds, nonce: nonce, body: body)
+            status: status, requestPath: requestPath, requestNonce: requestNonce, requestBody: requestBody, timestamp: seconds, nonce: nonce,
+            body: body)
         return [
             ("X-Response-Timestamp", seconds), ("X-Response-Nonce", nonce), ("X-Response-Signature", signature(canonical: canonical, secret: secret)),
             ("X-Request-Nonce", requestNonce),
@@ -51,7 +52,9 @@ public enum ResponseSigner {
     /// ``AllScaleError/badResponseSignature(httpStatus:reason:)`` when the nonce or the signature
     /// does not match. The response timestamp is signed but not compared with the local clock:
     /// binding the answer to this request's fresh nonce is what makes a replayed answer fail.
-    public static func verify(_ response: TransportResponse, requestPath: String, requestNonce: String, requestBody: [UInt8], secret: String) throws(AllScaleError) {
+    public static func verify(
+        _ response: TransportResponse, requestPath: String, requestNonce: String, requestBody: [UInt8], secret: String
+    ) throws(AllScaleError) {
         func header(_ name: String) throws(AllScaleError) -> String {
             guard let value = response.header(name), !value.isEmpty else {
                 let excerpt = String(decoding: response.body.prefix(200), as: UTF8.self)
@@ -65,7 +68,8 @@ public enum ResponseSigner {
             throw .badResponseSignature(httpStatus: response.status, reason: "X-Request-Nonce \(echoed) is not the nonce this request was sent with")
         }
         let canonical = canonicalString(
-            status: response.status, requestPath: requestPath, requestNonce: requestNonce, requestBody: requestBody, timestamp: timestamp, nonce: nonce,
+            status: response.status, requestPath: requestPath, requestNonce: requestNonce, requestBody: requestBody, timestamp: timestamp,
+            nonce: nonce,
             body: response.body)
         guard RequestSigner.constantTimeEquals(Self.signature(canonical: canonical, secret: secret), signature) else {
             throw .badResponseSignature(httpStatus: response.status, reason: "X-Response-Signature does not match")

@@ -2,9 +2,9 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -107,9 +107,11 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     if configuration.mode == .production, connectionPolicy.maximumConnectionsPerClient > 0 {
         // Production runs behind a TLS proxy (the gateway serves no TLS): every connection is then
         // the proxy's, and the cap applies to all clients together.
-        logger.warning("http.max.connections.per.client counts socket peers: behind a TLS proxy it caps the proxy's connections; raise it above the proxy's pool or set 0 and limit clients at the proxy", metadata: [
-            "max_connections_per_client": "\(connectionPolicy.maximumConnectionsPerClient)",
-        ])
+        logger.warning(
+            "http.max.connections.per.client counts socket peers: behind a TLS proxy it caps the proxy's connections; raise it above the proxy's pool or set 0 and limit clients at the proxy",
+            metadata: [
+                "max_connections_per_client": "\(connectionPolicy.maximumConnectionsPerClient)"
+            ])
     }
     var application = Application(
         router: router, server: .guardedHTTP1(connectionPolicy),
@@ -119,34 +121,41 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
         let metricsRouter = Router(context: GatewayRequestContext.self)
         metricsRouter.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
         MetricsRoute(registry: dependencies.metrics, token: configuration.metricsToken).addRoutes(to: metricsRouter)
-        application.addServices(Application(
-            router: metricsRouter, server: .guardedHTTP1(connectionPolicy),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "StableGate"), logger: logger))
+        application.addServices(
+            Application(
+                router: metricsRouter, server: .guardedHTTP1(connectionPolicy),
+                configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "StableGate"), logger: logger))
     }
     // Background services: expiry of nonces, sessions and windows, one watcher per chain,
     // then webhooks, e-mail, reports and operator alerts.
-    application.addServices(ExpiredStateJanitor(
-        ledger: services.ledger, sessions: services.sessions, loginAttempts: services.loginAttempts, clock: clock, interval: .seconds(60), logger: logger))
-    application.addServices(ExpiryService(
-        database: environment.database, processor: services.chains.processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
-        interval: configuration.expiryInterval, logger: logger))
+    application.addServices(
+        ExpiredStateJanitor(
+            ledger: services.ledger, sessions: services.sessions, loginAttempts: services.loginAttempts, clock: clock, interval: .seconds(60),
+            logger: logger))
+    application.addServices(
+        ExpiryService(
+            database: environment.database, processor: services.chains.processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,
+            interval: configuration.expiryInterval, logger: logger))
     for watcher in services.chains.watchers { application.addServices(watcher) }
     let notifications = services.notifications
     if dependencies.runsNotificationServices {
         for service in notifications.all { application.addServices(service) }
         if let smtp = configuration.smtp, !configuration.alertEmails.isEmpty, !services.chains.watchers.isEmpty {
-            application.addServices(OperatorAlerts(
-                board: services.chains.health, client: SMTPClient(configuration: smtp), recipients: configuration.alertEmails, clock: clock,
-                identifiers: environment.identifiers, maximumLagBlocks: configuration.readinessMaximumLagBlocks,
-                maximumLagSeconds: configuration.readinessMaximumLagSeconds, interval: .seconds(60), repeatEvery: 3600, logger: logger))
+            application.addServices(
+                OperatorAlerts(
+                    board: services.chains.health, client: SMTPClient(configuration: smtp), recipients: configuration.alertEmails, clock: clock,
+                    identifiers: environment.identifiers, maximumLagBlocks: configuration.readinessMaximumLagBlocks,
+                    maximumLagSeconds: configuration.readinessMaximumLagSeconds, interval: .seconds(60), repeatEvery: 3600, logger: logger))
         }
     }
-    logger.info("gateway configured", metadata: [
-        "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
-        "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(services.rateProvider.name)",
-        "smtp": "\(configuration.smtp.map { "\($0.host):\($0.port) (\($0.security.rawValue))" } ?? "off")",
-        "metrics": "\(configuration.metricsListen.map { "\($0)" } ?? (configuration.metricsToken == nil ? "off" : "public port, bearer token"))",
-    ])
+    logger.info(
+        "gateway configured",
+        metadata: [
+            "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
+            "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(services.rateProvider.name)",
+            "smtp": "\(configuration.smtp.map { "\($0.host):\($0.port) (\($0.security.rawValue))" } ?? "off")",
+            "metrics": "\(configuration.metricsListen.map { "\($0)" } ?? (configuration.metricsToken == nil ? "off" : "public port, bearer token"))",
+        ])
     return Gateway(
         application: application, environment: environment, processor: services.chains.processor, watchers: services.chains.watchers,
         notifications: notifications)
@@ -184,7 +193,9 @@ enum ChainStartupCheck {
             do {
                 chainId = try await EthereumRPC(url: url).chainId()
             } catch {
-                logger.warning("RPC endpoint unreachable at start; will keep trying", metadata: ["chain_id": "\(chain.chainId)", "endpoint": "\(label)", "error": "\(error)"])
+                logger.warning(
+                    "RPC endpoint unreachable at start; will keep trying",
+                    metadata: ["chain_id": "\(chain.chainId)", "endpoint": "\(label)", "error": "\(error)"])
                 continue
             }
             guard chainId == UInt64(chain.chainId) else {
@@ -195,10 +206,14 @@ enum ChainStartupCheck {
         guard reachable else { return }
         for token in chain.tokens {
             guard let decimals = try? await rpc.tokenDecimals(token.contract) else {
-                throw ConfigurationError(["\(chain.name): \(token.contract.checksummed) does not answer decimals(); is it the \(token.symbol) contract?"])
+                throw ConfigurationError([
+                    "\(chain.name): \(token.contract.checksummed) does not answer decimals(); is it the \(token.symbol) contract?"
+                ])
             }
             guard decimals == token.decimals else {
-                throw ConfigurationError(["\(chain.name): \(token.symbol) at \(token.contract.checksummed) has \(decimals) decimals, the chains file says \(token.decimals)"])
+                throw ConfigurationError([
+                    "\(chain.name): \(token.symbol) at \(token.contract.checksummed) has \(decimals) decimals, the chains file says \(token.decimals)"
+                ])
             }
         }
     }

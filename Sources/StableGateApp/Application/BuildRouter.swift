@@ -27,9 +27,11 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
     try APIReference.load().addRoutes(to: router)
     MerchantAPIRoutes(intents: services.intents).addRoutes(
         to: router.group("v1")
-            .add(middleware: SignatureAuthMiddleware(
-                keys: services.keys, ledger: services.ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes,
-                signer: ResponseSigner(identifiers: services.environment.identifiers, clock: clock)))
+            .add(
+                middleware: SignatureAuthMiddleware(
+                    keys: services.keys, ledger: services.ledger, clock: clock, maximumBodyBytes: configuration.maximumBodyBytes,
+                    signer: ResponseSigner(identifiers: services.environment.identifiers, clock: clock))
+            )
             .group(context: MerchantAPIContext.self))
 
     // The hosted checkout: the token in the path is the capability; every route is limited per client.
@@ -40,12 +42,14 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
         secureCookies: services.secureCookies)
     checkoutPage.addRoutes(to: checkout)
     checkoutPage.addFormRoutes(
-        to: checkout.group().add(middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
-            token: checkoutPage.csrf, limits: CheckoutPageRoutes.formLimits, refuse: checkoutPage.refuseStaleForm)))
+        to: checkout.group().add(
+            middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
+                token: checkoutPage.csrf, limits: CheckoutPageRoutes.formLimits, refuse: checkoutPage.refuseStaleForm)))
     checkoutPage.addScriptRoutes(
-        to: checkout.group().add(middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
-            token: checkoutPage.csrf, limits: CheckoutPageRoutes.formLimits, header: CheckoutPageRoutes.csrfHeader,
-            refuse: CheckoutPageRoutes.refuseStaleScript)))
+        to: checkout.group().add(
+            middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
+                token: checkoutPage.csrf, limits: CheckoutPageRoutes.formLimits, header: CheckoutPageRoutes.csrfHeader,
+                refuse: CheckoutPageRoutes.refuseStaleScript)))
     // "Pay with StableGate account": a known checkout, then a shopper session, then its CSRF token.
     let shopperCheckout = ShopperCheckoutRoutes(pages: services.shopper, checkout: services.checkout)
     shopperCheckout.addRoutes(
@@ -62,10 +66,14 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
     let shopperLogin = ShopperLoginRoutes(pages: services.shopper)
     shopperLogin.addRoutes(
         to: router.group("account")
-            .add(middleware: ClientRateLimitMiddleware(limiter: services.shopperLoginLimiter, clock: clock, what: "sign-ups or logins", methods: [.post]))
+            .add(
+                middleware: ClientRateLimitMiddleware(
+                    limiter: services.shopperLoginLimiter, clock: clock, what: "sign-ups or logins", methods: [.post])
+            )
             .add(middleware: shopperSession(services, loginRedirect: nil))
-            .add(middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
-                token: services.shopper.preSession, limits: ShopperPages.formLimits, refuse: shopperLogin.refuseStaleForm)))
+            .add(
+                middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
+                    token: services.shopper.preSession, limits: ShopperPages.formLimits, refuse: shopperLogin.refuseStaleForm)))
     shopperLogin.addLogoutRoutes(
         to: router.group("account")
             .add(middleware: shopperSession(services, loginRedirect: { _, _ in PageTemplates.seeOther("/account/login") }))
@@ -75,9 +83,10 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
         to: router.group("account")
             .add(middleware: shopperSession(services, loginRedirect: ShopperHomeRoutes.loginFirst))
             .group(context: ShopperContext.self)
-            .add(middleware: SessionCSRFMiddleware(limits: ShopperPages.formLimits) { [pages = services.shopper] _, context in
-                pages.staleForm(context.identity, link: "/account/withdraw")
-            }))
+            .add(
+                middleware: SessionCSRFMiddleware(limits: ShopperPages.formLimits) { [pages = services.shopper] _, context in
+                    pages.staleForm(context.identity, link: "/account/withdraw")
+                }))
 
     // The merchant dashboard: login and setup (double-submit CSRF, per-client limits), then
     // the logged-in pages (session with the user's store, CSRF token).
@@ -86,8 +95,9 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
         to: router.group("dashboard")
             .add(middleware: ClientRateLimitMiddleware(limiter: services.dashboardLoginLimiter, clock: clock, what: "logins", methods: [.post]))
             .add(middleware: dashboardSession(services, loginRedirect: nil))
-            .add(middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
-                token: dashboardLogin.preSession, limits: DashboardPages.formLimits, refuse: dashboardLogin.refuseStaleForm)))
+            .add(
+                middleware: DoubleSubmitCSRFMiddleware<GatewayRequestContext>(
+                    token: dashboardLogin.preSession, limits: DashboardPages.formLimits, refuse: dashboardLogin.refuseStaleForm)))
     dashboardLogin.addLogoutRoutes(
         to: router.group("dashboard")
             .add(middleware: dashboardSession(services, loginRedirect: { _ in PageTemplates.seeOther("/dashboard/login") }))
@@ -96,9 +106,10 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
     let dashboard = router.group("dashboard")
         .add(middleware: dashboardSession(services, loginRedirect: DashboardSessionMiddleware.backAfterLogin))
         .group(context: DashboardContext.self)
-        .add(middleware: SessionCSRFMiddleware(limits: DashboardPages.formLimits) { [pages = services.dashboard] _, context in
-            pages.staleForm(context.identity)
-        })
+        .add(
+            middleware: SessionCSRFMiddleware(limits: DashboardPages.formLimits) { [pages = services.dashboard] _, context in
+                pages.staleForm(context.identity)
+            })
     DashboardOrderRoutes(pages: services.dashboard).addRoutes(to: dashboard)
     DashboardSettingsRoutes(pages: services.dashboard).addRoutes(to: dashboard)
     DashboardKeyRoutes(pages: services.dashboard).addRoutes(to: dashboard)
@@ -108,7 +119,8 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
 /// The dashboard session middleware; without a session, `loginRedirect` answers (nil: go on without one).
 private func dashboardSession(_ services: GatewayServices, loginRedirect: (@Sendable (Request) -> Response)?) -> DashboardSessionMiddleware {
     DashboardSessionMiddleware(
-        sessions: services.dashboard.sessions, users: services.dashboard.users, merchants: services.environment.merchants, loginRedirect: loginRedirect)
+        sessions: services.dashboard.sessions, users: services.dashboard.users, merchants: services.environment.merchants,
+        loginRedirect: loginRedirect)
 }
 
 /// The shopper session middleware; without a session, `loginRedirect` answers (nil: go on without one).

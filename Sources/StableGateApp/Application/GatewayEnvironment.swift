@@ -1,7 +1,7 @@
 import Logging
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -62,7 +62,8 @@ public struct GatewayEnvironment: Sendable {
         }
         logger.debug("database ready", metadata: ["database": "\(location)"])
         do {
-            try await MasterKeyCheck.verify(secretBox, secrets: GatewaySecretRepository(database: database), configuration: configuration, now: clock.now)
+            try await MasterKeyCheck.verify(
+                secretBox, secrets: GatewaySecretRepository(database: database), configuration: configuration, now: clock.now)
             var chains: [ChainConfiguration] = []
             if let path = configuration.chainsFile {
                 guard let data = FileManager.default.contents(atPath: path) else {
@@ -70,7 +71,8 @@ public struct GatewayEnvironment: Sendable {
                 }
                 chains = try ChainsFile.parse(Array(data))
             }
-            let wallets = chains.isEmpty
+            let wallets =
+                chains.isEmpty
                 ? nil
                 : try await WalletLoader.wallets(
                     configuration: configuration, secrets: GatewaySecretRepository(database: database), secretBox: secretBox, now: clock.now)
@@ -81,9 +83,11 @@ public struct GatewayEnvironment: Sendable {
             // master key, which the SQL migration does not have.
             let issued = try await links.issueMissing(in: intents)
             if issued > 0 {
-                logger.notice("gave existing checkout intents their checkout link tokens; their old /checkout/{id} URLs no longer open", metadata: [
-                    "intents": "\(issued)",
-                ])
+                logger.notice(
+                    "gave existing checkout intents their checkout link tokens; their old /checkout/{id} URLs no longer open",
+                    metadata: [
+                        "intents": "\(issued)"
+                    ])
             }
             return GatewayEnvironment(
                 configuration: configuration, database: database, secretBox: secretBox, clock: clock, identifiers: identifiers, logger: logger,
@@ -103,7 +107,9 @@ public struct GatewayEnvironment: Sendable {
 /// Resolves the gateway's keys: from configuration, or in the sandbox generated once and kept
 /// sealed (AES-GCM under the master key) in the database.
 enum WalletLoader {
-    static func wallets(configuration: GatewayConfiguration, secrets: GatewaySecretRepository, secretBox: SecretBox, now: Date) async throws -> GatewayWallets {
+    static func wallets(
+        configuration: GatewayConfiguration, secrets: GatewaySecretRepository, secretBox: SecretBox, now: Date
+    ) async throws -> GatewayWallets {
         func secret(_ configured: String?, name: String, what: String, generate: @escaping @Sendable () -> [UInt8]) async throws -> [UInt8] {
             if let configured, !configured.isEmpty {
                 guard let bytes = Hex.decode(configured) else { throw ConfigurationError(["\(what) must be hex"]) }
@@ -113,7 +119,9 @@ enum WalletLoader {
             let sealed = try await secrets.sealedSecret(name: name, now: now) {
                 try secretBox.seal(generate().hexString, purpose: name)
             }
-            guard let bytes = Hex.decode(try secretBox.open(sealed, purpose: name)) else { throw ConfigurationError(["stored \(what) is unreadable"]) }
+            guard let bytes = Hex.decode(try secretBox.open(sealed, purpose: name)) else {
+                throw ConfigurationError(["stored \(what) is unreadable"])
+            }
             return bytes
         }
         let seed = try await secret(configuration.depositSeed, name: "deposit_seed", what: "deposit seed") {

@@ -1,9 +1,9 @@
 import Hummingbird
 import Logging
 import Prometheus
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -123,7 +123,7 @@ struct ChainServices: Sendable {
     static func build(_ environment: GatewayEnvironment, accounts: ShopperAccountRepository, logger: Logger) async throws -> ChainServices {
         let configuration = environment.configuration
         let clock = environment.clock
-                let processor = environment.paymentProcessor(logger: logger)
+        let processor = environment.paymentProcessor(logger: logger)
         let health = ChainHealthBoard()
         guard let wallets = environment.wallets else {
             return ChainServices(processor: processor, rpcs: [:], watchers: [], health: health, deposits: nil)
@@ -140,24 +140,29 @@ struct ChainServices: Sendable {
             rpcs[chain.chainId] = rpc
             try await ChainStartupCheck.verify(chain, rpc: rpc, logger: logger)
             let sweeper = Sweeper(
-                chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants, wallets: wallets,
+                chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants,
+                wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             let accountSender = ShopperTransferSender(
-                chain: chain, rpc: rpc, accounts: accounts, database: environment.database, intents: environment.intents, wallets: wallets, clock: clock,
+                chain: chain, rpc: rpc, accounts: accounts, database: environment.database, intents: environment.intents, wallets: wallets,
+                clock: clock,
                 identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
-            watchers.append(ChainWatcher(
-                chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: screening, sweeper: sweeper,
-                accounts: accounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
-                board: health, logger: logger))
+            watchers.append(
+                ChainWatcher(
+                    chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: screening, sweeper: sweeper,
+                    accounts: accounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
+                    board: health, logger: logger))
         }
         let deposits = DepositService(
             intents: environment.intents, chains: environment.chains, wallets: wallets, clock: clock,
             defaultPaymentWindow: configuration.paymentWindow, logger: logger)
-        logger.info("chains configured", metadata: [
-            "chains": "\(environment.chains.map { "\($0.name) (\($0.chainId))" }.joined(separator: ", "))",
-            "hot_wallet": "\(wallets.hotWallet.checksummed)", "fee_wallet": "\(wallets.feeAddress.checksummed)",
-            "kyt": "\(screening?.name ?? "off")",
-        ])
+        logger.info(
+            "chains configured",
+            metadata: [
+                "chains": "\(environment.chains.map { "\($0.name) (\($0.chainId))" }.joined(separator: ", "))",
+                "hot_wallet": "\(wallets.hotWallet.checksummed)", "fee_wallet": "\(wallets.feeAddress.checksummed)",
+                "kyt": "\(screening?.name ?? "off")",
+            ])
         return ChainServices(processor: processor, rpcs: rpcs, watchers: watchers, health: health, deposits: deposits)
     }
 }

@@ -1,7 +1,7 @@
 import BigInt
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
 
 #if canImport(FoundationEssentials)
@@ -116,12 +116,14 @@ struct CheckoutService: Sendable {
         }
         return Snapshot(
             intent: intent, path: CheckoutLinks.path(token: token), storeName: store?.name ?? "",
-            storeLogoURL: store.flatMap { $0.logoContentType == nil ? nil : "/stores/\($0.id)/logo?v=\($0.logoVersion)" }, options: deposits?.options(for: intent) ?? [], chain: chain,
+            storeLogoURL: store.flatMap { $0.logoContentType == nil ? nil : "/stores/\($0.id)/logo?v=\($0.logoVersion)" },
+            options: deposits?.options(for: intent) ?? [], chain: chain,
             depositAddress: depositAddress, paymentURI: paymentURI,
             secondsLeft: intent.deposit.map { max(0, Int($0.expiresAt.timeIntervalSince(now).rounded(.up))) },
             transactions: transactions, paid: paid, pending: pending, missing: due > paid + pending ? due - paid - pending : 0,
             decimals: decimals,
-            confirmationsCurrent: relevant.filter { $0.state == .seen }.compactMap { transfer in head.map { max(0, $0 - transfer.blockNumber + 1) } }.min(),
+            confirmationsCurrent: relevant.filter { $0.state == .seen }.compactMap { transfer in head.map { max(0, $0 - transfer.blockNumber + 1) } }
+                .min(),
             confirmationsRequired: required, accountPayment: try await accounts?.latestPayment(intentId: id),
             accountsEnabled: accounts != nil)
     }
@@ -140,7 +142,8 @@ struct CheckoutService: Sendable {
         }
         let options: [JSONValue] = snapshot.options.map { option in
             .object([
-                ("chain_id", .int(option.chain.chainId)), ("chain_name", .string(option.chain.name)), ("stable_coin", .int(option.token.stableCoin.rawValue)),
+                ("chain_id", .int(option.chain.chainId)), ("chain_name", .string(option.chain.name)),
+                ("stable_coin", .int(option.token.stableCoin.rawValue)),
                 ("coin_symbol", .string(option.token.stableCoin.code)), ("token_symbol", .string(option.token.symbol)),
                 ("token_contract", .string(option.token.contract.checksummed)), ("decimals", .int(option.token.decimals)),
             ])
@@ -151,7 +154,8 @@ struct CheckoutService: Sendable {
         {
             selected = .object([
                 ("chain_id", .int(chain.chainId)), ("chain_name", .string(chain.name)), ("stable_coin", .int(intent.settlementCoin.rawValue)),
-                ("coin_symbol", .string(intent.settlementCoin.code)), ("token_contract", .string(contract)), ("decimals", .int(deposit.tokenDecimals)),
+                ("coin_symbol", .string(intent.settlementCoin.code)), ("token_contract", .string(contract)),
+                ("decimals", .int(deposit.tokenDecimals)),
                 ("deposit_address", .string(address)), ("amount_base_units", .string(String(deposit.amountBaseUnits))),
                 ("amount_coins", .string(MoneyRules.wireString(intent.amountCoins))), ("payment_uri", .string(uri)),
                 ("expires_at", .string(CheckoutIntentWire.timestamp(deposit.expiresAt))), ("seconds_left", .intOrNull(snapshot.secondsLeft)),
@@ -241,7 +245,8 @@ extension CheckoutService {
             }
             try await ShopperAccountRepository.lockPayments(intentId: intent.id, on: db, dialect: dialect)
             guard try await ShopperAccountRepository.livePayment(intentId: intent.id, on: db) == nil else {
-                throw APIError(.validation, "a payment from a StableGate account is on its way; this order can no longer be canceled", field: "status")
+                throw APIError(
+                    .validation, "a payment from a StableGate account is on its way; this order can no longer be canceled", field: "status")
             }
             let transition = try IntentStateMachine.transition(&intent, to: .canceled, reason: "customer canceled on the checkout page", at: now)
             return ([transition], true)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The languages of the hosted checkout page.
 public enum CheckoutLocale: String, Sendable, CaseIterable {
     case english = "en"
@@ -114,7 +116,8 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .canceledTitle: "Payment canceled"
         case .canceledBody: "This payment was canceled. If you still want to buy, start again from the merchant's site."
         case .underpaidTitle: "Payment incomplete"
-        case .underpaidBody: "We received {received} {coin}, but {missing} {coin} was missing when the payment window ended. Please contact the merchant about the order."
+        case .underpaidBody:
+            "We received {received} {coin}, but {missing} {coin} was missing when the payment window ended. Please contact the merchant about the order."
         case .rejectedTitle: "Payment not accepted"
         case .rejectedBody: "This payment did not pass compliance screening and is being held. Please contact the merchant."
         case .reviewTitle: "Payment under review"
@@ -124,7 +127,8 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .failedTitle: "Payment failed"
         case .failedBody: "This payment could not be completed. Please contact the merchant."
         case .expiredTitle: "Payment window ended"
-        case .expiredBody: "The time to pay this order has run out. Do not send coins to the address shown before; start again from the merchant's site."
+        case .expiredBody:
+            "The time to pay this order has run out. Do not send coins to the address shown before; start again from the merchant's site."
         case .notFoundTitle: "Checkout not found"
         case .notFoundBody: "This payment link is not valid. Check the link, or go back to the merchant's site."
         case .language: "Language"
@@ -138,7 +142,8 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         case .payWithAccountHint: "Have a StableGate balance? Log in and pay in two clicks."
         case .accountPayingTitle: "Paying from your StableGate account"
         case .accountPayingBody: "{amount} {coin} is on its way from your StableGate account on {network}. This page updates by itself."
-        case .accountPaymentFailed: "Your StableGate account payment could not be sent, and the amount is back in your balance. You can try again or pay another way."
+        case .accountPaymentFailed:
+            "Your StableGate account payment could not be sent, and the amount is back in your balance. You can try again or pay another way."
         }
     }
 
@@ -223,5 +228,3 @@ public enum CheckoutText: String, CaseIterable, Sendable {
         }
     }
 }
-
-import Foundation

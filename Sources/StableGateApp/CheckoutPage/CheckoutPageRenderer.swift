@@ -1,8 +1,8 @@
 import BigInt
-import Hummingbird
 import Foundation
-import StableGateEthereum
+import Hummingbird
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 /// Renders the hosted checkout page (swift-mustache templates in `Resources/templates`).
@@ -60,9 +60,12 @@ struct CheckoutPageRenderer: Sendable {
                 model.choose = true
             case .tempWalletReceived where accountPaying:
                 let payment = snapshot.accountPayment!
-                model.accountPaying = .init(body: locale.text(.accountPayingBody, [
-                    "amount": grouped(MoneyRules.wireString(payment.decimalAmount)), "coin": coin, "network": network,
-                ]))
+                model.accountPaying = .init(
+                    body: locale.text(
+                        .accountPayingBody,
+                        [
+                            "amount": grouped(MoneyRules.wireString(payment.decimalAmount)), "coin": coin, "network": network,
+                        ]))
             case .tempWalletReceived where mode == .changeNetwork:
                 model.choose = true
             case .tempWalletReceived where snapshot.windowEnded:
@@ -88,16 +91,19 @@ struct CheckoutPageRenderer: Sendable {
                 if let over = intent.overpaidAmount { note = locale.text(.overpaidNote, ["amount": MoneyRules.wireString(over), "coin": coin]) }
                 if let late = intent.latePaidAmount { note = locale.text(.lateNote, ["amount": MoneyRules.wireString(late), "coin": coin]) }
                 model.fundSent = CheckoutPage.FundSent(
-                    body: locale.text(.fundSentBody, ["amount": grouped(paid), "coin": coin, "network": network]), tx: snapshot.firstPayment.map(txModel),
+                    body: locale.text(.fundSentBody, ["amount": grouped(paid), "coin": coin, "network": network]),
+                    tx: snapshot.firstPayment.map(txModel),
                     note: note)
             case .underpaid:
                 let received = intent.payment.actualPaidAmount.map(MoneyRules.wireString) ?? snapshot.amount(snapshot.paid)
-                let missing = intent.deposit.map { deposit -> String in
-                    let paidUnits = intent.payment.actualPaidAmount?.baseUnits(decimals: deposit.tokenDecimals) ?? snapshot.paid
-                    return snapshot.amount(deposit.amountBaseUnits > paidUnits ? deposit.amountBaseUnits - paidUnits : 0)
-                } ?? "0.00"
+                let missing =
+                    intent.deposit.map { deposit -> String in
+                        let paidUnits = intent.payment.actualPaidAmount?.baseUnits(decimals: deposit.tokenDecimals) ?? snapshot.paid
+                        return snapshot.amount(deposit.amountBaseUnits > paidUnits ? deposit.amountBaseUnits - paidUnits : 0)
+                    } ?? "0.00"
                 model.ended = ended(
-                    "underpaid", locale.text(.underpaidTitle), locale.text(.underpaidBody, ["received": received, "missing": missing, "coin": coin]), snapshot)
+                    "underpaid", locale.text(.underpaidTitle), locale.text(.underpaidBody, ["received": received, "missing": missing, "coin": coin]),
+                    snapshot)
             case .rejected:
                 model.ended = ended("rejected", locale.text(.rejectedTitle), locale.text(.rejectedBody), snapshot)
             case .canceled:
@@ -123,7 +129,8 @@ struct CheckoutPageRenderer: Sendable {
             model.options = snapshot.options.enumerated().map { index, option in
                 let value = NetworkChoice(chainId: option.chain.chainId, coin: option.token.stableCoin).formValue
                 return CheckoutPage.Option(
-                    value: value, coin: option.token.stableCoin.code, network: option.chain.name, checked: selected.map { $0 == value } ?? (index == 0))
+                    value: value, coin: option.token.stableCoin.code, network: option.chain.name,
+                    checked: selected.map { $0 == value } ?? (index == 0))
             }
             model.hasOptions = !model.options.isEmpty
         }
@@ -138,7 +145,9 @@ struct CheckoutPageRenderer: Sendable {
         return templates.render(model, "checkout")
     }
 
-    private func payModel(_ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, network: String, coin: String, units: BigUInt) -> CheckoutPage.Pay {
+    private func payModel(
+        _ snapshot: CheckoutService.Snapshot, locale: CheckoutLocale, network: String, coin: String, units: BigUInt
+    ) -> CheckoutPage.Pay {
         let intent = snapshot.intent
         let address = snapshot.depositAddress ?? ""
         let amount = snapshot.amount(units)

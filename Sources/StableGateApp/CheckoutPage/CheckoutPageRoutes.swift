@@ -46,7 +46,13 @@ struct CheckoutPageRoutes {
         let id = try context.parameters.require("token")
         var mode = CheckoutPageRenderer.Mode.normal
         let query = request.uri.queryParameters
-        if query["cancel"] != nil { mode = .confirmCancel } else if query["change"] != nil { mode = .changeNetwork } else if query["topup"] != nil { mode = .topUp }
+        if query["cancel"] != nil {
+            mode = .confirmCancel
+        } else if query["change"] != nil {
+            mode = .changeNetwork
+        } else if query["topup"] != nil {
+            mode = .topUp
+        }
         return try await render(id: id, request: request, locale: Self.locale(request), mode: mode, error: nil, status: .ok)
     }
 
@@ -88,7 +94,9 @@ struct CheckoutPageRoutes {
     @Sendable func refuseStaleForm(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let locale = Self.locale(request)
         let mode: CheckoutPageRenderer.Mode = request.uri.path.hasSuffix("/cancel") ? .confirmCancel : .changeNetwork
-        return try await render(id: try context.parameters.require("token"), request: request, locale: locale, mode: mode, error: Self.staleForm(locale), status: .forbidden)
+        return try await render(
+            id: try context.parameters.require("token"), request: request, locale: locale, mode: mode, error: Self.staleForm(locale),
+            status: .forbidden)
     }
 
     /// The script's report without the page's token.
@@ -112,8 +120,10 @@ struct CheckoutPageRoutes {
         var response = PageTemplates.html(html, status: status)
         response.setCookie(csrf.cookie(token))
         if let chosen = request.uri.queryParameters["lang"], let locale = CheckoutLocale(rawValue: String(chosen)) {
-            response.setCookie(Cookie(
-                name: Self.languageCookie, value: locale.rawValue, maxAge: 365 * 86_400, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                Cookie(
+                    name: Self.languageCookie, value: locale.rawValue, maxAge: 365 * 86_400, path: "/", secure: secureCookies, httpOnly: true,
+                    sameSite: .lax))
         }
         return response
     }

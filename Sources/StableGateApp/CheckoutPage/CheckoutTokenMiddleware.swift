@@ -1,6 +1,6 @@
 import Hummingbird
-import StableGateDomain
 import Logging
+import StableGateDomain
 
 /// In front of the routes under `/checkout/{token}/…` that need a checkout before anything
 /// else (the account flow): an unknown or malformed token gets the checkout's one 404 page —

@@ -1,4 +1,5 @@
 import CQRencode
+import Foundation
 
 /// QR codes from Debian's libqrencode, drawn as SVG on the server so the wallet-scan method
 /// needs no JavaScript and no image request.
@@ -32,19 +33,21 @@ public struct QRCode: Sendable, Equatable {
         for y in 0..<size {
             var x = 0
             while x < size {
-                guard isDark(x: x, y: y) else { x += 1; continue }
+                guard isDark(x: x, y: y) else {
+                    x += 1
+                    continue
+                }
                 var run = 1
                 while x + run < size, isDark(x: x + run, y: y) { run += 1 }
                 path += "M\(x + quiet) \(y + quiet)h\(run)v1h-\(run)z"
                 x += run
             }
         }
-        let escaped = label.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\"", with: "&quot;")
+        let escaped = label.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: "\"", with: "&quot;")
         return """
             <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(total) \(total)" role="img" aria-label="\(escaped)" shape-rendering="crispEdges" class="qr">\
             <rect width="\(total)" height="\(total)" fill="#fff"/><path d="\(path)" fill="#000"/></svg>
             """
     }
 }
-
-import Foundation

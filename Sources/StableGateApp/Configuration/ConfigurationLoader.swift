@@ -1,10 +1,9 @@
 import Configuration
+// Full Foundation: TimeZone(identifier:) must know named zones.
+import Foundation
 import StableGateDomain
 import StableGateStore
 import SystemPackage
-
-// Full Foundation: TimeZone(identifier:) must know named zones.
-import Foundation
 
 /// Reads ``GatewayConfiguration`` with swift-configuration, highest priority first:
 /// command-line flags, then `STABLEGATE_*` environment variables, then a JSON config file,
@@ -49,14 +48,19 @@ public enum ConfigurationLoader {
         overrides: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String?
     ) async throws -> GatewayConfiguration {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in overrides { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key", "smtp.password", "metrics.token"].contains(key)) }
+        for (key, value) in overrides {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(
+                .string(value),
+                isSecret: ["master.key", "wallet.seed", "wallet.hot.key", "kyt.api.key", "smtp.password", "metrics.token"].contains(key))
+        }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
             KeyMappingProvider(
                 upstream: EnvironmentVariablesProvider(
                     environmentVariables: environment,
                     secretsSpecifier: .specific([
-                        "STABLEGATE_MASTER_KEY", "STABLEGATE_WALLET_SEED", "STABLEGATE_WALLET_HOT_KEY", "STABLEGATE_KYT_API_KEY", "STABLEGATE_SMTP_PASSWORD",
+                        "STABLEGATE_MASTER_KEY", "STABLEGATE_WALLET_SEED", "STABLEGATE_WALLET_HOT_KEY", "STABLEGATE_KYT_API_KEY",
+                        "STABLEGATE_SMTP_PASSWORD",
                         "STABLEGATE_METRICS_TOKEN",
                     ]))
             ) { $0.prepending(["stablegate"]) },
@@ -86,9 +90,11 @@ public enum ConfigurationLoader {
         }
         if let host = reader.string(forKey: "http.host") { configuration.host = host }
         integer("http.port") { configuration.port = $0 }
-        for (key, assign) in [("http.idle.timeout", { (timeout: Duration) in configuration.httpIdleTimeout = timeout }),
-                              ("http.header.timeout", { (timeout: Duration) in configuration.httpHeaderTimeout = timeout }),
-                              ("http.body.timeout", { (timeout: Duration) in configuration.httpBodyTimeout = timeout })] {
+        for (key, assign) in [
+            ("http.idle.timeout", { (timeout: Duration) in configuration.httpIdleTimeout = timeout }),
+            ("http.header.timeout", { (timeout: Duration) in configuration.httpHeaderTimeout = timeout }),
+            ("http.body.timeout", { (timeout: Duration) in configuration.httpBodyTimeout = timeout }),
+        ] {
             // 0 is refused rather than read as "never": that is the hole these close.
             integer(key) { value in
                 if (1...3600).contains(value) { assign(.seconds(value)) } else { problems.append("\(key) must be 1–3600 seconds") }
@@ -97,10 +103,16 @@ public enum ConfigurationLoader {
         integer("http.max.connections.per.client") { configuration.maximumConnectionsPerClient = $0 }
         if let token = reader.string(forKey: "metrics.token", isSecret: true), !token.isEmpty {
             // Compared as a password, so it must be as hard to guess as one.
-            if token.count >= 16 { configuration.metricsToken = token } else { problems.append("metrics.token must be at least 16 characters (e.g. `openssl rand -hex 32`)") }
+            if token.count >= 16 {
+                configuration.metricsToken = token
+            } else {
+                problems.append("metrics.token must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+            }
         }
         if let text = reader.string(forKey: "metrics.listen"), !text.isEmpty {
-            if let address = GatewayConfiguration.ListenAddress(text) { configuration.metricsListen = address } else {
+            if let address = GatewayConfiguration.ListenAddress(text) {
+                configuration.metricsListen = address
+            } else {
                 problems.append("metrics.listen must be host:port (e.g. 127.0.0.1:9100), got \(text)")
             }
         }
@@ -137,42 +149,70 @@ public enum ConfigurationLoader {
         integer("payments.checkout.lifetime") { configuration.checkoutLifetime = TimeInterval($0) }
         if let text = reader.string(forKey: "payments.late.minimum") {
             // At most 6 decimals: every configured token can express it exactly (USDT/USDC have 6 or 18).
-            if let minimum = DecimalAmount(text), minimum.scale <= 6 { configuration.lateMinimum = minimum } else {
+            if let minimum = DecimalAmount(text), minimum.scale <= 6 {
+                configuration.lateMinimum = minimum
+            } else {
                 problems.append("payments.late.minimum must be a coin amount with at most 6 decimals, such as 1 or 0.5, got \(text)")
             }
         }
         integer("sweep.stuck.after") { configuration.sweepStuckAfter = TimeInterval($0) }
         integer("chains.lease.ttl") { configuration.chainLeaseTTL = TimeInterval($0) }
         if let text = reader.string(forKey: "database.sqlite.synchronous") {
-            if let value = SQLiteDatabaseClient.Durability(rawValue: text.lowercased()) { configuration.sqliteDurability = value } else {
+            if let value = SQLiteDatabaseClient.Durability(rawValue: text.lowercased()) {
+                configuration.sqliteDurability = value
+            } else {
                 problems.append("database.sqlite.synchronous must be full or normal, got \(text)")
             }
         }
         if let text = reader.string(forKey: "alerts.emails") {
             let list = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-            if let bad = list.first(where: { !EmailAddress.isValid($0) }) { problems.append("alerts.emails: \(bad) is not an e-mail address") } else {
+            if let bad = list.first(where: { !EmailAddress.isValid($0) }) {
+                problems.append("alerts.emails: \(bad) is not an e-mail address")
+            } else {
                 configuration.alertEmails = list
             }
         }
         integer("readiness.max.lag.blocks") { value in
-            if value >= 1 { configuration.readinessMaximumLagBlocks = Int64(value) } else { problems.append("readiness.max.lag.blocks must be at least 1") }
+            if value >= 1 {
+                configuration.readinessMaximumLagBlocks = Int64(value)
+            } else {
+                problems.append("readiness.max.lag.blocks must be at least 1")
+            }
         }
         integer("readiness.max.lag.seconds") { value in
-            if value >= 10 { configuration.readinessMaximumLagSeconds = TimeInterval(value) } else { problems.append("readiness.max.lag.seconds must be at least 10") }
+            if value >= 10 {
+                configuration.readinessMaximumLagSeconds = TimeInterval(value)
+            } else {
+                problems.append("readiness.max.lag.seconds must be at least 10")
+            }
         }
         integer("passwords.bcrypt.cost") { value in
             if (4...31).contains(value) { configuration.passwordHashCost = value } else { problems.append("passwords.bcrypt.cost must be 4–31") }
         }
         integer("webhooks.timeout") { value in
-            if (1...120).contains(value) { configuration.webhookTimeout = TimeInterval(value) } else { problems.append("webhooks.timeout must be 1–120 seconds") }
+            if (1...120).contains(value) {
+                configuration.webhookTimeout = TimeInterval(value)
+            } else {
+                problems.append("webhooks.timeout must be 1–120 seconds")
+            }
         }
-        for (key, assign) in [("webhooks.retry.delays", { (schedule: RetrySchedule) in configuration.webhookRetrySchedule = schedule }),
-                              ("email.retry.delays", { (schedule: RetrySchedule) in configuration.emailRetrySchedule = schedule })] {
+        for (key, assign) in [
+            ("webhooks.retry.delays", { (schedule: RetrySchedule) in configuration.webhookRetrySchedule = schedule }),
+            ("email.retry.delays", { (schedule: RetrySchedule) in configuration.emailRetrySchedule = schedule }),
+        ] {
             guard let text = reader.string(forKey: ConfigKey(key)) else { continue }
-            if let schedule = RetrySchedule(text: text) { assign(schedule) } else { problems.append("\(key) must be seconds separated by commas, like 5,300,1800") }
+            if let schedule = RetrySchedule(text: text) {
+                assign(schedule)
+            } else {
+                problems.append("\(key) must be seconds separated by commas, like 5,300,1800")
+            }
         }
         integer("notifications.poll.ms") { value in
-            if value >= 10 { configuration.notificationPollInterval = .milliseconds(value) } else { problems.append("notifications.poll.ms must be at least 10") }
+            if value >= 10 {
+                configuration.notificationPollInterval = .milliseconds(value)
+            } else {
+                problems.append("notifications.poll.ms must be at least 10")
+            }
         }
         integer("notifications.lease") { configuration.outboxLease = TimeInterval($0) }
         if let host = reader.string(forKey: "smtp.host"), !host.isEmpty {
@@ -180,8 +220,11 @@ public enum ConfigurationLoader {
                 var smtp = SMTPConfiguration(host: host, from: from)
                 integer("smtp.port") { smtp.port = $0 }
                 if let text = reader.string(forKey: "smtp.security") {
-                    if let security = SMTPConfiguration.Security(rawValue: text.lowercased()) { smtp.security = security }
-                    else { problems.append("smtp.security must be starttls, tls or none, got \(text)") }
+                    if let security = SMTPConfiguration.Security(rawValue: text.lowercased()) {
+                        smtp.security = security
+                    } else {
+                        problems.append("smtp.security must be starttls, tls or none, got \(text)")
+                    }
                 } else if smtp.port == 465 {
                     smtp.security = .tls
                 }
@@ -206,7 +249,11 @@ public enum ConfigurationLoader {
             }
         }
         if let zone = reader.string(forKey: "reports.timezone") {
-            if TimeZone(identifier: zone) != nil { configuration.reportTimeZone = zone } else { problems.append("reports.timezone must be an IANA time zone such as Europe/Berlin, got \(zone)") }
+            if TimeZone(identifier: zone) != nil {
+                configuration.reportTimeZone = zone
+            } else {
+                problems.append("reports.timezone must be an IANA time zone such as Europe/Berlin, got \(zone)")
+            }
         }
         integer("reports.attachment.max.bytes") { configuration.reportAttachmentLimit = $0 }
         if configuration.outboxLease <= configuration.webhookTimeout + 5 {
@@ -215,12 +262,17 @@ public enum ConfigurationLoader {
         switch reader.string(forKey: "kyt.provider")?.lowercased() {
         case nil, "none": configuration.screening = .none
         case "denylist":
-            if let path = reader.string(forKey: "kyt.denylist") { configuration.screening = .denylist(path: path) }
-            else { problems.append("kyt.provider=denylist needs kyt.denylist (STABLEGATE_KYT_DENYLIST), a file of addresses") }
+            if let path = reader.string(forKey: "kyt.denylist") {
+                configuration.screening = .denylist(path: path)
+            } else {
+                problems.append("kyt.provider=denylist needs kyt.denylist (STABLEGATE_KYT_DENYLIST), a file of addresses")
+            }
         case "http":
             if let url = reader.string(forKey: "kyt.url") {
                 configuration.screening = .http(url: url, apiKey: reader.string(forKey: "kyt.api.key", isSecret: true))
-            } else { problems.append("kyt.provider=http needs kyt.url (STABLEGATE_KYT_URL)") }
+            } else {
+                problems.append("kyt.provider=http needs kyt.url (STABLEGATE_KYT_URL)")
+            }
         case let other?: problems.append("kyt.provider must be none, denylist or http, got \(other)")
         }
         guard problems.isEmpty else { throw ConfigurationError(problems) }

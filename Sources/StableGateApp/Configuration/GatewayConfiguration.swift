@@ -1,6 +1,6 @@
+import BigInt
 import StableGateDomain
 import StableGateStore
-import BigInt
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -184,7 +184,8 @@ public struct GatewayConfiguration: Sendable {
         guard mode == .production else { return [] }
         var problems: [String] = []
         if masterKey?.isEmpty ?? true {
-            problems.append("no master key for secrets at rest: set STABLEGATE_MASTER_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)")
+            problems.append(
+                "no master key for secrets at rest: set STABLEGATE_MASTER_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)")
         }
         if case .snapshot = rateSource {
             problems.append("no live rate provider: set STABLEGATE_FX_PROVIDER=http and STABLEGATE_FX_URL")

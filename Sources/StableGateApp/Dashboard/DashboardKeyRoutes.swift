@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateEthereum
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 /// The store's API keys: list, create (the secret is shown once), edit, revoke. Every change is
@@ -37,12 +37,24 @@ struct DashboardKeyRoutes {
         case .success(let settings):
             (key.label, key.allowedRanges, key.rateLimitPerMinute) = (settings.label, settings.ranges, settings.rate ?? key.rateLimitPerMinute)
         }
-        try await pages.apiKeys.update(key, audit: pages.auditEntry(identity, "api_key.updated", .object([
-            ("api_key", .string(key.id)),
-            ("changes", StoreSettingsDiff.fields([("label", before.label ?? "", key.label ?? ""),
-                                   ("allowed_ips", before.allowedRanges.map(\.description).joined(separator: ","), key.allowedRanges.map(\.description).joined(separator: ",")),
-                                   ("rate_limit_per_minute", String(before.rateLimitPerMinute), String(key.rateLimitPerMinute))])),
-        ])))
+        try await pages.apiKeys.update(
+            key,
+            audit: pages.auditEntry(
+                identity, "api_key.updated",
+                .object([
+                    ("api_key", .string(key.id)),
+                    (
+                        "changes",
+                        StoreSettingsDiff.fields([
+                            ("label", before.label ?? "", key.label ?? ""),
+                            (
+                                "allowed_ips", before.allowedRanges.map(\.description).joined(separator: ","),
+                                key.allowedRanges.map(\.description).joined(separator: ",")
+                            ),
+                            ("rate_limit_per_minute", String(before.rateLimitPerMinute), String(key.rateLimitPerMinute)),
+                        ])
+                    ),
+                ])))
         pages.keyCache.invalidate(id: key.id)
         return PageTemplates.seeOther("/dashboard/keys")
     }
@@ -50,7 +62,9 @@ struct DashboardKeyRoutes {
     @Sendable func revokeKey(_ request: Request, context: DashboardContext) async throws -> Response {
         let identity = context.identity
         guard let key = try await ownKey(try context.parameters.require("key"), identity) else { return pages.notFound(identity) }
-        guard context.form["confirm"] == "yes" else { return keyPage(key, identity, error: "Tick the box to confirm the revocation.", status: .badRequest) }
+        guard context.form["confirm"] == "yes" else {
+            return keyPage(key, identity, error: "Tick the box to confirm the revocation.", status: .badRequest)
+        }
         try await pages.apiKeys.revoke(
             id: key.id, at: pages.clock.now,
             audit: pages.auditEntry(identity, "api_key.revoked", .object([("api_key", .string(key.id)), ("label", .stringOrNull(key.label))])))
@@ -63,15 +77,19 @@ struct DashboardKeyRoutes {
         return key
     }
 
-    private func keysPage(_ identity: DashboardIdentity, notice: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func keysPage(_ identity: DashboardIdentity, notice: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response
+    {
         let keys = try await pages.apiKeys.list(storeId: identity.store.id).map { key in
             KeysPage.Key(
-                id: key.id, label: key.label ?? "", ips: key.allowedRanges.isEmpty ? "any" : key.allowedRanges.map(\.description).joined(separator: ", "),
-                rate: key.rateLimitPerMinute, created: DashboardPages.time(key.createdAt), lastUsed: key.lastUsedAt.map(DashboardPages.time) ?? "never",
+                id: key.id, label: key.label ?? "",
+                ips: key.allowedRanges.isEmpty ? "any" : key.allowedRanges.map(\.description).joined(separator: ", "),
+                rate: key.rateLimitPerMinute, created: DashboardPages.time(key.createdAt),
+                lastUsed: key.lastUsedAt.map(DashboardPages.time) ?? "never",
                 status: key.isActive ? "active" : "revoked", active: key.isActive)
         }
-        return pages.page("keys", title: "API keys", identity: identity, nav: "keys", status: status, notice: notice, error: error,
-                          KeysPage(keys: keys, defaultRate: pages.configuration.defaultRateLimitPerMinute, integration: integration(identity.store)))
+        return pages.page(
+            "keys", title: "API keys", identity: identity, nav: "keys", status: status, notice: notice, error: error,
+            KeysPage(keys: keys, defaultRate: pages.configuration.defaultRateLimitPerMinute, integration: integration(identity.store)))
     }
 
     /// What a merchant's integration needs besides the key: the API base URL (the vendor's
@@ -83,8 +101,11 @@ struct DashboardKeyRoutes {
     }
 
     private func keyPage(_ key: APIKeyRecord, _ identity: DashboardIdentity, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        pages.page("key", title: "API key", identity: identity, nav: "keys", status: status, error: error, KeyPage(
-            id: key.id, label: key.label ?? "", ipLines: key.allowedRanges.map(\.description).joined(separator: "\n"), rate: key.rateLimitPerMinute))
+        pages.page(
+            "key", title: "API key", identity: identity, nav: "keys", status: status, error: error,
+            KeyPage(
+                id: key.id, label: key.label ?? "", ipLines: key.allowedRanges.map(\.description).joined(separator: "\n"),
+                rate: key.rateLimitPerMinute))
     }
 
     private struct KeySettings {
@@ -108,7 +129,9 @@ struct DashboardKeyRoutes {
         }
         var rate: Int?
         if let text = form["rate"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            guard let value = Int(text), (1...1_000_000).contains(value) else { return .failure(KeyProblem(reason: "the rate limit must be 1–1,000,000 per minute")) }
+            guard let value = Int(text), (1...1_000_000).contains(value) else {
+                return .failure(KeyProblem(reason: "the rate limit must be 1–1,000,000 per minute"))
+            }
             rate = value
         }
         return .success(KeySettings(label: label.isEmpty ? nil : label, ranges: ranges, rate: rate))
@@ -125,8 +148,9 @@ struct DashboardKeyRoutes {
         let issued = try await pages.onboarding.createKey(
             storeId: identity.store.id, label: settings.label, allowedCIDRs: settings.ranges.map(\.description), rateLimitPerMinute: settings.rate,
             actor: identity.actor)
-        return pages.page("key-created", title: "New API key", identity: identity, nav: "keys",
-                          KeyCreatedPage(key: issued.record.id, secret: issued.secret, integration: integration(identity.store)))
+        return pages.page(
+            "key-created", title: "New API key", identity: identity, nav: "keys",
+            KeyCreatedPage(key: issued.record.id, secret: issued.secret, integration: integration(identity.store)))
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import Logging
 import StableGateDomain
 import StableGateStore
-import Logging
 
 /// `/dashboard/login`, `/dashboard/setup` (the operator's one-time link), logout and
 /// logout-everywhere. Before a session exists, forms are protected by a double-submit cookie
@@ -48,7 +48,9 @@ struct DashboardLoginRoutes {
         switch verdict {
         case .throttled:
             context.logger.warning("dashboard login throttled", metadata: ["email": "\(email)", "client": "\(client)"])
-            return loginForm(request: request, next: next, email: email, error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
+            return loginForm(
+                request: request, next: next, email: email, error: "Too many failed attempts. Wait 15 minutes and try again.",
+                status: .tooManyRequests)
         case .wrong:
             return loginForm(request: request, next: next, email: email, error: "The e-mail or the password is not right.", status: .unauthorized)
         case .right:
@@ -116,23 +118,28 @@ struct DashboardLoginRoutes {
         let token = preSession.value(for: request, identifiers: pages.identifiers)
         let query = request.uri.queryParameters
         let notice = query["set"] != nil ? "Your password is set. Log in." : query["everywhere"] != nil ? "You are logged out on every device." : nil
-        var response = pages.page("login", title: "Log in", identity: nil, status: status, notice: notice, error: error,
-                                  LoginPage(csrf: token, next: next, email: email))
+        var response = pages.page(
+            "login", title: "Log in", identity: nil, status: status, notice: notice, error: error,
+            LoginPage(csrf: token, next: next, email: email))
         response.setCookie(preSession.cookie(token))
         return response
     }
 
     private func setupForm(request: Request, token: String, email: String, error: String?, status: HTTPResponse.Status) -> Response {
         let csrf = preSession.value(for: request, identifiers: pages.identifiers)
-        var response = pages.page("setup", title: "Choose your password", identity: nil, status: status, error: error,
-                                  SetupPage(csrf: csrf, token: token, email: email))
+        var response = pages.page(
+            "setup", title: "Choose your password", identity: nil, status: status, error: error,
+            SetupPage(csrf: csrf, token: token, email: email))
         response.setCookie(preSession.cookie(csrf))
         return response
     }
 
     private func expiredLink() -> Response {
-        pages.page("message", title: "Link expired", identity: nil, status: .notFound,
-                   MessagePage(heading: "This link is not valid any more", body: "Setup links work once and expire after 72 hours. Ask your operator for a new one."))
+        pages.page(
+            "message", title: "Link expired", identity: nil, status: .notFound,
+            MessagePage(
+                heading: "This link is not valid any more", body: "Setup links work once and expire after 72 hours. Ask your operator for a new one.")
+        )
     }
 
     /// Only local dashboard paths: never an open redirect.

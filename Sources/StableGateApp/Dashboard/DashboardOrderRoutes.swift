@@ -3,8 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import StableGateDomain
-import StableGateStore
 import StableGateEthereum
+import StableGateStore
 
 /// Overview, orders (filter, search, keyset pages, totals, CSV) and order detail.
 struct DashboardOrderRoutes {
@@ -37,12 +37,15 @@ struct DashboardOrderRoutes {
         let now = pages.clock.now
         let today = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
         var periods: [OverviewPage.Period] = []
-        for (label, since) in [("Today", today), ("Last 7 days", today.addingTimeInterval(-6 * 86_400)), ("Last 30 days", today.addingTimeInterval(-29 * 86_400))] {
+        for (label, since) in [
+            ("Today", today), ("Last 7 days", today.addingTimeInterval(-6 * 86_400)), ("Last 30 days", today.addingTimeInterval(-29 * 86_400)),
+        ] {
             let rows = try await pages.orders.summary(storeId: identity.store.id, since: since)
             let confirmed = rows.filter { $0.status == .confirmed }
-            periods.append(OverviewPage.Period(
-                label: label, count: rows.reduce(0) { $0 + $1.count }, confirmedCount: confirmed.reduce(0) { $0 + $1.count },
-                confirmedAmount: MoneyRules.wireString(confirmed.reduce(DecimalAmount.zero) { $0 + $1.amountDue })))
+            periods.append(
+                OverviewPage.Period(
+                    label: label, count: rows.reduce(0) { $0 + $1.count }, confirmedCount: confirmed.reduce(0) { $0 + $1.count },
+                    confirmedAmount: MoneyRules.wireString(confirmed.reduce(DecimalAmount.zero) { $0 + $1.amountDue })))
         }
         let monthStart = today.addingTimeInterval(-29 * 86_400)
         let summary = try await pages.orders.summary(storeId: identity.store.id, since: monthStart).map { row in
@@ -52,7 +55,8 @@ struct DashboardOrderRoutes {
         }
         let daily = try await pages.orders.dailyConfirmedVolume(storeId: identity.store.id, since: monthStart)
         let chart = VolumeChart.svg(days: daily.map { ($0.day, $0.amount) }, firstDay: Int64(monthStart.timeIntervalSince1970 / 86_400), dayCount: 30)
-        return pages.page("overview", title: "Overview", identity: identity, nav: "overview", OverviewPage(periods: periods, summary: summary, chart: chart))
+        return pages.page(
+            "overview", title: "Overview", identity: identity, nav: "overview", OverviewPage(periods: periods, summary: summary, chart: chart))
     }
 
     // MARK: Orders
@@ -75,26 +79,49 @@ struct DashboardOrderRoutes {
             kept.append(URLQueryItem(name: name, value: value))
         }
         if let status = fields["status"], !status.isEmpty {
-            if let value = Int(status).flatMap(CheckoutStatus.init(rawValue:)) { parsed.filter.statuses = [value]; keep("status", status) }
-            else { parsed.problems.append("unknown status \(status)") }
+            if let value = Int(status).flatMap(CheckoutStatus.init(rawValue:)) {
+                parsed.filter.statuses = [value]
+                keep("status", status)
+            } else {
+                parsed.problems.append("unknown status \(status)")
+            }
         }
-        for (name, assign) in [("from", { (date: Date) in parsed.filter.createdFrom = date }), ("to", { (date: Date) in parsed.filter.createdBefore = date.addingTimeInterval(86_400) })] {
+        for (name, assign) in [
+            ("from", { (date: Date) in parsed.filter.createdFrom = date }),
+            ("to", { (date: Date) in parsed.filter.createdBefore = date.addingTimeInterval(86_400) }),
+        ] {
             guard let text = fields[name], !text.isEmpty else { continue }
-            if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) { assign(date); keep(name, text) }
-            else { parsed.problems.append("\(name) must be a date like 2026-11-21") }
+            if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) {
+                assign(date)
+                keep(name, text)
+            } else {
+                parsed.problems.append("\(name) must be a date like 2026-11-21")
+            }
         }
         if let chain = fields["chain"], !chain.isEmpty {
-            if let value = Int64(chain) { parsed.filter.chainId = value; keep("chain", chain) } else { parsed.problems.append("unknown network") }
+            if let value = Int64(chain) {
+                parsed.filter.chainId = value
+                keep("chain", chain)
+            } else {
+                parsed.problems.append("unknown network")
+            }
         }
         if let coin = fields["coin"], !coin.isEmpty {
-            if let value = Int(coin).flatMap(StableCoin.init(rawValue:)) { parsed.filter.coin = value; keep("coin", coin) } else { parsed.problems.append("unknown coin") }
+            if let value = Int(coin).flatMap(StableCoin.init(rawValue:)) {
+                parsed.filter.coin = value
+                keep("coin", coin)
+            } else {
+                parsed.problems.append("unknown coin")
+            }
         }
         for name in ["min", "max"] {
             guard let text = fields[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { continue }
             if let amount = DecimalAmount(text), amount.baseUnits(decimals: MoneyRules.quoteScale) != nil {
                 if name == "min" { parsed.filter.minimumAmount = amount } else { parsed.filter.maximumAmount = amount }
                 keep(name, text)
-            } else { parsed.problems.append("\(name) amount must be a number like 12.50") }
+            } else {
+                parsed.problems.append("\(name) amount must be a number like 12.50")
+            }
         }
         if let search = fields["q"]?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             parsed.filter.search = String(search.prefix(200))
@@ -127,14 +154,19 @@ struct DashboardOrderRoutes {
             rows: rows, filter: echo, query: parsed.query,
             next: page.next.map { (parsed.query.isEmpty ? "" : parsed.query + "&") + "after=\($0)" },
             totals: OrdersPage.Totals(
-                countText: totals.totals.count == 1 ? "1 order" : "\(totals.totals.count) orders", due: MoneyRules.wireString(totals.totals.amountDue),
-                paid: MoneyRules.wireString(totals.totals.paid), fees: MoneyRules.wireString(totals.totals.fees), net: MoneyRules.wireString(totals.totals.net),
+                countText: totals.totals.count == 1 ? "1 order" : "\(totals.totals.count) orders",
+                due: MoneyRules.wireString(totals.totals.amountDue),
+                paid: MoneyRules.wireString(totals.totals.paid), fees: MoneyRules.wireString(totals.totals.fees),
+                net: MoneyRules.wireString(totals.totals.net),
                 asOf: DashboardPages.time(totals.computedAt)),
             statuses: CheckoutStatus.allCases.map { OrdersPage.Choice(value: String($0.rawValue), name: $0.name, selected: echo["status"]) },
             chains: pages.chains.map { OrdersPage.Choice(value: String($0.chainId), name: $0.name, selected: echo["chain"]) },
-            coins: StableCoin.allCases.filter(\.isEnabled).map { OrdersPage.Choice(value: String($0.rawValue), name: $0.code, selected: echo["coin"]) })
-        return pages.page("orders", title: "Orders", identity: identity, nav: "orders",
-                          error: parsed.problems.isEmpty ? nil : "Some filters were ignored: " + parsed.problems.joined(separator: "; "), model)
+            coins: StableCoin.allCases.filter(\.isEnabled).map {
+                OrdersPage.Choice(value: String($0.rawValue), name: $0.code, selected: echo["coin"])
+            })
+        return pages.page(
+            "orders", title: "Orders", identity: identity, nav: "orders",
+            error: parsed.problems.isEmpty ? nil : "Some filters were ignored: " + parsed.problems.joined(separator: "; "), model)
     }
 
     /// Exact totals of the filter: computed afresh on its first page, reused (for a minute) by
@@ -143,7 +175,9 @@ struct DashboardOrderRoutes {
     private func totals(_ identity: DashboardIdentity, _ parsed: ParsedFilter, paging: Bool) async throws -> DashboardPages.CachedTotals {
         let key = identity.store.id + "?" + parsed.query
         let now = pages.clock.now
-        let compute = { DashboardPages.CachedTotals(totals: try await pages.orders.totals(storeId: identity.store.id, filter: parsed.filter), computedAt: now) }
+        let compute = {
+            DashboardPages.CachedTotals(totals: try await pages.orders.totals(storeId: identity.store.id, filter: parsed.filter), computedAt: now)
+        }
         if paging, let cached = try await pages.totalsCache.value(for: key, now: now, load: compute) { return cached }
         let fresh = try await compute()
         pages.totalsCache.set(fresh, for: key, now: now)
@@ -162,16 +196,18 @@ struct DashboardOrderRoutes {
         headers[.contentDisposition] = "attachment; filename=\"orders-\(DashboardPages.time(pages.clock.now).prefix(10)).csv\""
         headers[.cacheControl] = "no-store"
         try await pages.audit(identity, "orders.exported", .object([("filter", .string(parsed.query))]))
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: OrdersCSV.header))
-            try await orders.forEachBatch(storeId: storeId, filter: parsed.filter) { batch in
-                var chunk = ""
-                chunk.reserveCapacity(batch.count * 400)
-                for intent in batch { chunk += OrdersCSV.row(intent) }
-                try await writer.write(ByteBuffer(string: chunk))
-            }
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: OrdersCSV.header))
+                try await orders.forEachBatch(storeId: storeId, filter: parsed.filter) { batch in
+                    var chunk = ""
+                    chunk.reserveCapacity(batch.count * 400)
+                    for intent in batch { chunk += OrdersCSV.row(intent) }
+                    try await writer.write(ByteBuffer(string: chunk))
+                }
+                try await writer.finish(nil)
+            })
     }
 
     // MARK: Detail
@@ -185,7 +221,10 @@ struct DashboardOrderRoutes {
         let wire = CheckoutIntentWire.fullPayload(intent, checkoutURL: pages.links.url(for: intent))
         var fields: [OrderPage.Field] = []
         var money: [OrderPage.Field] = []
-        let moneyFields: Set<String> = ["amount_cents", "amount_coins", "currency_rate", "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount"]
+        let moneyFields: Set<String> = [
+            "amount_cents", "amount_coins", "currency_rate", "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount",
+            "late_paid_amount",
+        ]
         if case .object(let members) = wire {
             for (name, value) in members {
                 let text: String
@@ -199,7 +238,8 @@ struct DashboardOrderRoutes {
             }
         }
         let timeline = try await pages.intents.transitions(intentId: id).map { transition in
-            OrderPage.Transition(at: DashboardPages.time(transition.at), to: transition.to.name, value: transition.to.rawValue, reason: transition.reason)
+            OrderPage.Transition(
+                at: DashboardPages.time(transition.at), to: transition.to.name, value: transition.to.rawValue, reason: transition.reason)
         }
         let transfers = try await pages.transfers.transfers(intentId: id).map { transfer in
             OrderPage.Transfer(
@@ -211,8 +251,10 @@ struct DashboardOrderRoutes {
         var sweeps: [OrderPage.Sweep] = []
         for settlement in try await pages.settlements.settlements(intentId: id) {
             for sweep in try await pages.signedTransactions.sweeps(settlementId: settlement.id) {
-                sweeps.append(OrderPage.Sweep(
-                    hash: sweep.hash, kind: sweep.kind.rawValue, state: sweep.state.rawValue, explorer: pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash)))
+                sweeps.append(
+                    OrderPage.Sweep(
+                        hash: sweep.hash, kind: sweep.kind.rawValue, state: sweep.state.rawValue,
+                        explorer: pages.explorerLink(chainId: sweep.chainId, hash: sweep.hash)))
             }
         }
         let model = OrderPage(

@@ -1,11 +1,10 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import StableGateEthereum
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
-
-import Foundation
 
 /// Who is using the dashboard: the user, their merchant's store and the session.
 struct DashboardIdentity: Sendable {
@@ -54,8 +53,10 @@ struct DashboardPages: Sendable {
     }
 
     /// A dashboard page inside the layout: `content` is the page's own model.
-    func page(_ template: String, title: String, identity: DashboardIdentity?, nav: String? = nil, status: HTTPResponse.Status = .ok,
-              notice: String? = nil, error: String? = nil, _ content: some Sendable = NoContent()) -> Response {
+    func page(
+        _ template: String, title: String, identity: DashboardIdentity?, nav: String? = nil, status: HTTPResponse.Status = .ok,
+        notice: String? = nil, error: String? = nil, _ content: some Sendable = NoContent()
+    ) -> Response {
         let frame = DashboardFrame(
             title: title,
             identity: identity.map { .init(email: $0.user.email, storeName: $0.store.name, csrf: $0.session.csrfToken) },
@@ -65,15 +66,20 @@ struct DashboardPages: Sendable {
 
     /// The "not found" page: another store's order or key looks exactly like a missing one.
     func notFound(_ identity: DashboardIdentity) -> Response {
-        page("message", title: "Not found", identity: identity, status: .notFound,
-             MessagePage(heading: "Not found", body: "There is nothing with this id in your store.", link: "/dashboard", linkText: "Back to the overview"))
+        page(
+            "message", title: "Not found", identity: identity, status: .notFound,
+            MessagePage(
+                heading: "Not found", body: "There is nothing with this id in your store.", link: "/dashboard", linkText: "Back to the overview"))
     }
 
     /// The page for a form whose CSRF token did not match (a stale page or a cross-site post).
     func staleForm(_ identity: DashboardIdentity) -> Response {
-        page("message", title: "Form expired", identity: identity, status: .forbidden,
-             MessagePage(heading: "This form expired", body: "Its security token did not match your session. Nothing was changed. Reload the page and try again.",
-                         link: "/dashboard", linkText: "Back to the overview"))
+        page(
+            "message", title: "Form expired", identity: identity, status: .forbidden,
+            MessagePage(
+                heading: "This form expired",
+                body: "Its security token did not match your session. Nothing was changed. Reload the page and try again.",
+                link: "/dashboard", linkText: "Back to the overview"))
     }
 
     /// How large the dashboard's forms may be: a logo upload is the largest.
@@ -86,7 +92,9 @@ struct DashboardPages: Sendable {
 
     /// The audit entry for a change, to be written in the change's own transaction.
     func auditEntry(_ identity: DashboardIdentity, _ action: String, _ detail: JSONValue) -> AuditEntry {
-        AuditEntry(id: identifiers.objectId(at: clock.now), storeId: identity.store.id, actor: identity.actor, at: clock.now, action: action, detail: detail.serialized)
+        AuditEntry(
+            id: identifiers.objectId(at: clock.now), storeId: identity.store.id, actor: identity.actor, at: clock.now, action: action,
+            detail: detail.serialized)
     }
 
     /// `yyyy-MM-dd HH:mm:ss` in UTC.
@@ -112,7 +120,9 @@ struct DashboardNotifications: Sendable {
     /// An intent's webhook events with their attempts, in order.
     func deliveries(intentId: String) async throws -> [WebhookDeliveryRow] {
         var rows: [WebhookDeliveryRow] = []
-        for event in try await webhooks.events(intentId: intentId) { rows.append(try await WebhookDeliveryRow(event, attempts: webhooks.attempts(eventId: event.id))) }
+        for event in try await webhooks.events(intentId: intentId) {
+            rows.append(try await WebhookDeliveryRow(event, attempts: webhooks.attempts(eventId: event.id)))
+        }
         return rows
     }
 
@@ -125,8 +135,10 @@ struct DashboardNotifications: Sendable {
     func emails(intentId: String) async throws -> [EmailRow] {
         try await emails.emails(intentId: intentId).map { email in
             EmailRow(
-                subject: email.subject ?? (email.kind == .orderCreated ? "Order created" : "Order confirmed"), to: email.recipients.joined(separator: ", "),
-                state: email.state.rawValue, created: DashboardPages.time(email.createdAt), sent: email.sentAt.map(DashboardPages.time), error: email.lastError)
+                subject: email.subject ?? (email.kind == .orderCreated ? "Order created" : "Order confirmed"),
+                to: email.recipients.joined(separator: ", "),
+                state: email.state.rawValue, created: DashboardPages.time(email.createdAt), sent: email.sentAt.map(DashboardPages.time),
+                error: email.lastError)
         }
     }
 
@@ -179,7 +191,8 @@ struct WebhookDeliveryRow: Sendable {
         created = DashboardPages.time(event.createdAt)
         attemptList = attempts.map { attempt in
             Attempt(
-                number: attempt.attempt, at: DashboardPages.time(attempt.startedAt), outcome: attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight",
+                number: attempt.attempt, at: DashboardPages.time(attempt.startedAt),
+                outcome: attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "in flight",
                 duration: attempt.durationMilliseconds.map { "\($0) ms" }, excerpt: attempt.responseExcerpt.map { String($0.prefix(200)) })
         }
         lastStatus = event.lastStatus

@@ -1,10 +1,10 @@
+import BigInt
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateEthereum
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
-import BigInt
 
 /// Store settings (webhook endpoints, wallets, windows, logo), the webhook test and
 /// redelivery actions, and the audit log. Every change is audited.
@@ -23,9 +23,11 @@ struct DashboardSettingsRoutes {
 
     @Sendable func settings(_ request: Request, context: DashboardContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let notice = query["saved"] != nil ? "Settings saved."
+        let notice =
+            query["saved"] != nil
+            ? "Settings saved."
             : query["test"].map { "Test event \($0) queued; it is sent within a few seconds." }
-            ?? query["redelivered"].map { "Event \($0) queued for redelivery." }
+                ?? query["redelivered"].map { "Event \($0) queued for redelivery." }
         return try await settingsPage(context.identity, notice: notice)
     }
 
@@ -65,8 +67,10 @@ struct DashboardSettingsRoutes {
         return pages.page("audit", title: "Audit log", identity: identity, nav: "audit", AuditPage(entries: entries))
     }
 
-    private func settingsPage(_ identity: DashboardIdentity, store override: Store? = nil, notice: String? = nil, error: String? = nil,
-                              status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func settingsPage(
+        _ identity: DashboardIdentity, store override: Store? = nil, notice: String? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let store = override ?? identity.store
         let feeBasisPoints = store.feeBasisPoints ?? pages.configuration.defaultFeeBasisPoints
         let model = SettingsPage(
@@ -90,7 +94,9 @@ struct DashboardSettingsRoutes {
         var problems: [String] = []
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty || name.count > 200 { problems.append("the store name must be 1–200 characters") } else { store.name = name }
-        for (endpoint, field, newIdField) in [(WebhookEndpoint.allscale, "webhook_url", "new_webhook_id"), (.events, "events_url", "new_events_webhook_id")] {
+        for (endpoint, field, newIdField) in [
+            (WebhookEndpoint.allscale, "webhook_url", "new_webhook_id"), (.events, "events_url", "new_events_webhook_id"),
+        ] {
             let url = (form[field] ?? "").trimmingCharacters(in: .whitespaces)
             if !url.isEmpty, let problem = WebhookURLRule.problem(url, sandbox: pages.configuration.mode == .sandbox) {
                 problems.append("\(endpoint.title): \(problem)")
@@ -101,9 +107,13 @@ struct DashboardSettingsRoutes {
         store.signedResponses = form["signed_responses"] == "on"
         let emails = (form["emails"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if let bad = emails.first(where: { !EmailAddress.isValid($0) }) { problems.append("\(bad) is not an e-mail address") }
-        else if emails.count > 10 { problems.append("at most 10 notification addresses") }
-        else { store.notificationEmails = emails.map { $0.lowercased() } }
+        if let bad = emails.first(where: { !EmailAddress.isValid($0) }) {
+            problems.append("\(bad) is not an e-mail address")
+        } else if emails.count > 10 {
+            problems.append("at most 10 notification addresses")
+        } else {
+            store.notificationEmails = emails.map { $0.lowercased() }
+        }
         func wallet(_ text: String?, label: String) -> (ok: Bool, value: String?) {
             let text = (text ?? "").trimmingCharacters(in: .whitespaces)
             guard !text.isEmpty else { return (true, nil) }
@@ -122,14 +132,22 @@ struct DashboardSettingsRoutes {
         }
         store.chainWallets = chainWallets
         let windowText = (form["window_minutes"] ?? "").trimmingCharacters(in: .whitespaces)
-        if windowText.isEmpty { store.paymentWindowSeconds = nil }
-        else if let minutes = Int(windowText), (1...1440).contains(minutes) { store.paymentWindowSeconds = minutes * 60 }
-        else { problems.append("the payment window must be 1–1440 minutes") }
+        if windowText.isEmpty {
+            store.paymentWindowSeconds = nil
+        } else if let minutes = Int(windowText), (1...1440).contains(minutes) {
+            store.paymentWindowSeconds = minutes * 60
+        } else {
+            problems.append("the payment window must be 1–1440 minutes")
+        }
         let replayText = (form["replay_window_seconds"] ?? "").trimmingCharacters(in: .whitespaces)
         let range = RequestSigning.replayWindowRange
-        if replayText.isEmpty { store.replayWindowSeconds = nil }
-        else if let seconds = Int(replayText), range.contains(seconds) { store.replayWindowSeconds = seconds }
-        else { problems.append("the replay window must be \(range.lowerBound)–\(range.upperBound) seconds") }
+        if replayText.isEmpty {
+            store.replayWindowSeconds = nil
+        } else if let seconds = Int(replayText), range.contains(seconds) {
+            store.replayWindowSeconds = seconds
+        } else {
+            problems.append("the replay window must be \(range.lowerBound)–\(range.upperBound) seconds")
+        }
         store.kytEnabled = form["kyt"] == "on"
         guard problems.isEmpty else {
             return try await settingsPage(identity, store: store, error: "Not saved: " + problems.joined(separator: "; ") + ".", status: .badRequest)
@@ -153,9 +171,12 @@ struct DashboardSettingsRoutes {
         }
         try await pages.merchants.setLogo(
             storeId: identity.store.id, contentType: image.contentType, data: image.bytes,
-            audit: pages.auditEntry(identity, "logo.updated", .object([
-                ("content_type", .string(image.contentType)), ("width", .int(image.width)), ("height", .int(image.height)), ("bytes", .int(image.bytes.count)),
-            ])))
+            audit: pages.auditEntry(
+                identity, "logo.updated",
+                .object([
+                    ("content_type", .string(image.contentType)), ("width", .int(image.width)), ("height", .int(image.height)),
+                    ("bytes", .int(image.bytes.count)),
+                ])))
         return PageTemplates.seeOther("/dashboard/settings?saved=1")
     }
 }

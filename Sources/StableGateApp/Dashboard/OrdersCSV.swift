@@ -1,7 +1,6 @@
 import BigInt
-import StableGateDomain
-
 import Foundation
+import StableGateDomain
 
 /// The order export: stable column names (documented in the README), RFC 4180 quoting, exact
 /// amounts as plain decimals, times in UTC.
@@ -27,7 +26,8 @@ enum OrdersCSV {
         let payment = intent.payment
         let values: [String] = [
             intent.id, CheckoutIntentWire.timestamp(intent.createdAt), CheckoutIntentWire.timestamp(intent.updatedAt), String(intent.status.rawValue),
-            intent.status.name, intent.order.orderId ?? "", intent.order.orderDescription ?? "", intent.order.userId ?? "", intent.order.userName ?? "",
+            intent.status.name, intent.order.orderId ?? "", intent.order.orderDescription ?? "", intent.order.userId ?? "",
+            intent.order.userName ?? "",
             currency, fiat, rate, intent.settlementCoin.code, MoneyRules.wireString(intent.amountCoins), payment.chainId.map(String.init) ?? "",
             payment.coinContract ?? "", intent.deposit.map { EthereumAddressText.checksummed($0.address) } ?? "", payment.txHash ?? "",
             payment.txFrom.map(EthereumAddressText.checksummed) ?? "", payment.actualPaidAmount.map(MoneyRules.wireString) ?? "",

@@ -1,6 +1,5 @@
-import StableGateDomain
-
 import Foundation
+import StableGateDomain
 
 /// A server-rendered SVG bar chart of daily confirmed volume (no script, no inline styles).
 enum VolumeChart {
@@ -18,7 +17,8 @@ enum VolumeChart {
             let x = Double(left) + Double(index) * barWidth + 1
             let y = Double(height - bottom) - barHeight
             let date = Date(timeIntervalSince1970: Double(firstDay + Int64(index)) * 86_400).formatted(.iso8601.year().month().day())
-            bars += "<rect x=\"\(String(format: "%.1f", x))\" y=\"\(String(format: "%.1f", y))\" width=\"\(String(format: "%.1f", max(1, barWidth - 2)))\" height=\"\(String(format: "%.1f", barHeight))\" fill=\"#3b4fd8\"><title>\(date): \(MoneyRules.wireString(amounts[index]))</title></rect>"
+            bars +=
+                "<rect x=\"\(String(format: "%.1f", x))\" y=\"\(String(format: "%.1f", y))\" width=\"\(String(format: "%.1f", max(1, barWidth - 2)))\" height=\"\(String(format: "%.1f", barHeight))\" fill=\"#3b4fd8\"><title>\(date): \(MoneyRules.wireString(amounts[index]))</title></rect>"
         }
         let maxLabel = MoneyRules.wireString(amounts.max() ?? .zero)
         return """

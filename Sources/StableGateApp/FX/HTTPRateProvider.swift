@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOHTTP1
 import StableGateDomain
 import StableGateStore
 import Synchronization
-import NIOHTTP1
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

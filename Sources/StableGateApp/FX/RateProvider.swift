@@ -34,7 +34,8 @@ public struct RateService: Sendable {
         do {
             rate = try await provider.rate(for: currency)
         } catch {
-            throw APIError(.createFailed, "exchange rates are unavailable right now (\(provider.name)); retry later or price in stable_coin", field: "currency")
+            throw APIError(
+                .createFailed, "exchange rates are unavailable right now (\(provider.name)); retry later or price in stable_coin", field: "currency")
         }
         guard let rate else {
             throw APIError(.createFailed, "no exchange rate is available for \(currency.code) (\(provider.name))", field: "currency")

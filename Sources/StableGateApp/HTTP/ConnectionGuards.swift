@@ -253,7 +253,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         let logger = logger
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             ConnectionClosures.count(reason)
-            logger.debug("closing connection", metadata: ["reason": "\(reason.rawValue)", "peer": "\(context.channel.remoteAddress?.description ?? "-")"])
+            logger.debug(
+                "closing connection", metadata: ["reason": "\(reason.rawValue)", "peer": "\(context.channel.remoteAddress?.description ?? "-")"])
             context.close(promise: nil)
         }
     }

@@ -51,7 +51,8 @@ public struct EnvelopeMiddleware: RouterMiddleware {
             if let allowed { response.headers[.allow] = allowed.rawValue }  // RFC 9110: say which method works
             return response
         default:
-            context.logger.error("unhandled error", metadata: ["error": "\(DatabaseErrorText.describe(error))", "path": "\(CheckoutLinks.redacted(request.uri.path))"])
+            context.logger.error(
+                "unhandled error", metadata: ["error": "\(DatabaseErrorText.describe(error))", "path": "\(CheckoutLinks.redacted(request.uri.path))"])
             return Envelope.failure(APIError(.internalError, "internal server error; quote request_id \(requestId) to support"), requestId: requestId)
         }
     }
@@ -60,22 +61,32 @@ public struct EnvelopeMiddleware: RouterMiddleware {
         let level: Logger.Level = error.code == .internalError ? .error : .info
         context.logger.log(
             level: level, "request rejected",
-            metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)", "method": "\(request.method)", "path": "\(CheckoutLinks.redacted(request.uri.path))"])
+            metadata: [
+                "code": "\(error.code.rawValue)", "reason": "\(error.message)", "method": "\(request.method)",
+                "path": "\(CheckoutLinks.redacted(request.uri.path))",
+            ])
     }
 
     /// Maps framework errors (no route, body too large, …) to envelope errors, with the method
     /// to name in `Allow` for a 405 on an Open API path.
-    static func map(_ error: any HTTPResponseError, request: Request, maximumBodyBytes: Int) -> (APIError, HTTPResponse.Status, allow: HTTPRequest.Method?) {
+    static func map(
+        _ error: any HTTPResponseError, request: Request, maximumBodyBytes: Int
+    ) -> (APIError, HTTPResponse.Status, allow: HTTPRequest.Method?) {
         switch error.status {
         case .notFound:
             // The router cannot tell "no such path" from "not with this method"; the API can.
             if let allowed = MerchantAPIRoutes.allowedMethod(path: request.uri.path), allowed != request.method {
-                return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path); use \(allowed)"), .methodNotAllowed, allowed)
+                return (
+                    APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path); use \(allowed)"), .methodNotAllowed,
+                    allowed
+                )
             }
             return (APIError(.validation, "no endpoint \(request.method) \(request.uri.path)"), .notFound, nil)
         case .methodNotAllowed:
-            return (APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed,
-                    MerchantAPIRoutes.allowedMethod(path: request.uri.path))
+            return (
+                APIError(.validation, "method \(request.method) is not allowed on \(request.uri.path)"), .methodNotAllowed,
+                MerchantAPIRoutes.allowedMethod(path: request.uri.path)
+            )
         case .contentTooLarge:
             return (APIError(.validation, "request body is too large; the limit is \(maximumBodyBytes) bytes"), .contentTooLarge, nil)
         default:

@@ -1,6 +1,5 @@
-import Hummingbird
-
 import Foundation
+import Hummingbird
 
 /// A submitted HTML form: the fields of an `application/x-www-form-urlencoded` body, or of a
 /// `multipart/form-data` one with its file parts. Every page form is decoded here, once, by

@@ -64,7 +64,8 @@ struct MultipartForm {
 
     private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] && Array(haystack[start..<(start + needle.count)]) == needle {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start] == needle[0] && Array(haystack[start..<(start + needle.count)]) == needle {
             return start
         }
         return nil

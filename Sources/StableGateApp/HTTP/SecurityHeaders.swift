@@ -26,7 +26,8 @@ enum SecurityHeaders {
             headers[.xFrameOptions] = "DENY"
             headers[.referrerPolicy] = "no-referrer"
         case .referencePage:
-            headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            headers[.contentSecurityPolicy] =
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         case .asset:
             headers[.cacheControl] = "public, max-age=31536000, immutable"
         case .image:

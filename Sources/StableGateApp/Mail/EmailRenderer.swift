@@ -1,10 +1,9 @@
 import BigInt
-import StableGateEthereum
-import StableGateDomain
-import StableGateStore
-
 // Full Foundation: DateFormatter and named time zones.
 import Foundation
+import StableGateDomain
+import StableGateEthereum
+import StableGateStore
 
 /// What an e-mail says, rendered when it is sent (from the intent or the period as they stand).
 struct EmailContent: Sendable {
@@ -35,7 +34,9 @@ struct EmailRenderer: Sendable {
     }
 
     func render(_ email: EmailRecord) async throws -> EmailContent {
-        guard let store = try await merchants.store(id: email.storeId) else { throw Unrenderable(description: "store \(email.storeId) no longer exists") }
+        guard let store = try await merchants.store(id: email.storeId) else {
+            throw Unrenderable(description: "store \(email.storeId) no longer exists")
+        }
         switch email.kind {
         case .orderCreated, .orderConfirmed:
             guard let intentId = email.intentId, let intent = try await intents.find(id: intentId) else {
@@ -62,10 +63,12 @@ struct EmailRenderer: Sendable {
             headline: confirmed ? "Order \(orderId) is paid" : "New order \(orderId)")
         switch intent.pricing {
         case .fiat(let currency, let cents, let rate, _):
-            model.fiat = "\(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2)) \(currency.code) (rate \(rate.plainString()) \(currency.code) per \(intent.settlementCoin.code))"
+            model.fiat =
+                "\(DecimalAmount(units: BigUInt(cents), scale: 2).plainString(minimumFractionDigits: 2)) \(currency.code) (rate \(rate.plainString()) \(currency.code) per \(intent.settlementCoin.code))"
         case .stableCoin:
             if let rate = try? await rates?.rate(for: .usd) {
-                model.fiat = "≈ \(MoneyRules.fiatEquivalent(coins: intent.amountCoins, rate: rate.fiatPerCoin).plainString(minimumFractionDigits: 2)) USD"
+                model.fiat =
+                    "≈ \(MoneyRules.fiatEquivalent(coins: intent.amountCoins, rate: rate.fiatPerCoin).plainString(minimumFractionDigits: 2)) USD"
             }
         }
         if let hash = intent.payment.txHash {
@@ -126,13 +129,15 @@ struct EmailRenderer: Sendable {
         let filename = "orders-\(label).csv"
         var attachments: [MailMessage.Attachment] = []
         if truncated {
-            model.attachmentNote = "The period's orders are too many to attach (over \(attachmentLimit / 1_048_576) MB of CSV): export them from the dashboard's orders page."
+            model.attachmentNote =
+                "The period's orders are too many to attach (over \(attachmentLimit / 1_048_576) MB of CSV): export them from the dashboard's orders page."
         } else {
             attachments = [MailMessage.Attachment(filename: filename, contentType: "text/csv; charset=utf-8", data: csv)]
             model.attachmentNote = "Attached: \(filename), every order created in the period, with the columns of the dashboard's export."
         }
         return EmailContent(
-            subject: "\(title) — \(store.name)", text: templates.render(model, "email-report-text"), html: templates.render(model, "email-report-html"),
+            subject: "\(title) — \(store.name)", text: templates.render(model, "email-report-text"),
+            html: templates.render(model, "email-report-html"),
             attachments: attachments)
     }
 

@@ -69,7 +69,8 @@ public struct SMTPClient: Sendable {
                 .connect(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if configuration.security == .tls {
-                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host)))
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host)))
                         }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder()))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -88,10 +89,12 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    private func converse(over channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, data: String, recipients: [String], tls: NIOSSLContext) async throws {
+    private func converse(over channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, data: String, recipients: [String], tls: NIOSSLContext) async throws
+    {
         let configuration = self.configuration
         try await channel.executeThenClose { inbound, outbound in
-            var session = SMTPSession(lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, timeout: configuration.timeout)
+            var session = SMTPSession(
+                lines: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel, timeout: configuration.timeout)
             try await session.expect(220, after: nil)
             var capabilities = try await session.ehlo(configuration.heloName)
             if configuration.security == .starttls {
@@ -113,7 +116,8 @@ public struct SMTPClient: Sendable {
                     try await session.command(Data(username.utf8).base64EncodedString(), expect: 334, redacted: "(user name)")
                     try await session.command(Data(password.utf8).base64EncodedString(), expect: 235, redacted: "(password)")
                 } else {
-                    throw SMTPError(permanent: true, description: "\(configuration.host) offers no AUTH PLAIN or LOGIN (it said: \(auth.joined(separator: " ")))")
+                    throw SMTPError(
+                        permanent: true, description: "\(configuration.host) offers no AUTH PLAIN or LOGIN (it said: \(auth.joined(separator: " ")))")
                 }
             }
             try await session.command("MAIL FROM:<\(configuration.from)>", expect: 250)

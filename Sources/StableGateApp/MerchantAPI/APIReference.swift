@@ -67,7 +67,9 @@ enum APIReferencePage {
         for (name, schema) in members(document["components"]?["schemas"]) {
             html += "<h3 id=\"schema-\(escape(name))\">\(escape(name))</h3>"
             if let description = schema["description"]?.stringValue { html += "<p>\(escape(description))</p>" }
-            if case .array(let values)? = schema["enum"] { html += "<p>Values: <code>\(escape(values.map(\.serialized).joined(separator: ", ")))</code></p>" }
+            if case .array(let values)? = schema["enum"] {
+                html += "<p>Values: <code>\(escape(values.map(\.serialized).joined(separator: ", ")))</code></p>"
+            }
             let required = Set((schema["required"]?.arrayValue ?? []).compactMap(\.stringValue))
             let properties = members(schema["properties"])
             if !properties.isEmpty {
@@ -92,8 +94,10 @@ enum APIReferencePage {
             if !parameters.isEmpty {
                 html += "<table><tr><th>parameter</th><th>in</th><th>type</th><th>description</th></tr>"
                 for parameter in parameters {
-                    html += "<tr><td><code>\(escape(parameter["name"]?.stringValue ?? ""))</code>\(parameter["required"] == .bool(true) ? " <span class=\"muted\">required</span>" : "")</td>"
-                    html += "<td>\(escape(parameter["in"]?.stringValue ?? ""))</td><td>\(typeText(parameter["schema"] ?? .null))</td><td>\(escape(parameter["description"]?.stringValue ?? ""))</td></tr>"
+                    html +=
+                        "<tr><td><code>\(escape(parameter["name"]?.stringValue ?? ""))</code>\(parameter["required"] == .bool(true) ? " <span class=\"muted\">required</span>" : "")</td>"
+                    html +=
+                        "<td>\(escape(parameter["in"]?.stringValue ?? ""))</td><td>\(typeText(parameter["schema"] ?? .null))</td><td>\(escape(parameter["description"]?.stringValue ?? ""))</td></tr>"
                 }
                 html += "</table>"
             }
@@ -103,7 +107,8 @@ enum APIReferencePage {
                 html += "<table><tr><th>HTTP</th><th>meaning</th><th>body</th></tr>"
                 for (status, response) in responses {
                     let schema = response["content"]?["application/json"]?["schema"]
-                    html += "<tr><td>\(escape(status))</td><td>\(escape(response["description"]?.stringValue ?? ""))</td><td>\(schema.map(typeText) ?? "")</td></tr>"
+                    html +=
+                        "<tr><td>\(escape(status))</td><td>\(escape(response["description"]?.stringValue ?? ""))</td><td>\(schema.map(typeText) ?? "")</td></tr>"
                 }
                 html += "</table>"
             }

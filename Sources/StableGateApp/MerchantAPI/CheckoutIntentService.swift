@@ -47,7 +47,8 @@ public struct CheckoutIntentService: Sendable {
             guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= Self.maximumIdempotencyKeyLength,
                 idempotencyKey.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
             else {
-                throw APIError(.validation, "Idempotency-Key must be 1–\(Self.maximumIdempotencyKeyLength) printable ASCII characters", field: "Idempotency-Key")
+                throw APIError(
+                    .validation, "Idempotency-Key must be 1–\(Self.maximumIdempotencyKeyLength) printable ASCII characters", field: "Idempotency-Key")
             }
             if let record = try await intents.idempotencyRecord(storeId: storeId, key: idempotencyKey, now: now) {
                 return try await replay(record, requestHash: requestHash)
@@ -75,9 +76,11 @@ public struct CheckoutIntentService: Sendable {
         }
         switch try await intents.create(intent, transition: transition, idempotency: claim) {
         case .created:
-            logger.info("checkout intent created", metadata: [
-                "intent_id": "\(id)", "amount_coins": "\(intent.amountCoins)", "coin": "\(intent.settlementCoin.code)",
-            ])
+            logger.info(
+                "checkout intent created",
+                metadata: [
+                    "intent_id": "\(id)", "amount_coins": "\(intent.amountCoins)", "coin": "\(intent.settlementCoin.code)",
+                ])
             return Created(payload: payload, replayed: false, intentId: id)
         case .alreadyRecorded(let record):
             return try await replay(record, requestHash: requestHash)
@@ -90,7 +93,8 @@ public struct CheckoutIntentService: Sendable {
                 .validation, "Idempotency-Key was already used with a different request body; use a new key for a new request",
                 field: "Idempotency-Key")
         }
-        guard case .object(let members)? = try? JSONParser.parse(record.responsePayload), let intent = try await intents.find(id: record.intentId) else {
+        guard case .object(let members)? = try? JSONParser.parse(record.responsePayload), let intent = try await intents.find(id: record.intentId)
+        else {
             throw APIError(.internalError, "stored idempotent response is unreadable")
         }
         let url = checkoutURL(intent)

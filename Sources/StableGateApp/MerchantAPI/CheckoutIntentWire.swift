@@ -1,5 +1,5 @@
-import StableGateEthereum
 import StableGateDomain
+import StableGateEthereum
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -54,7 +54,9 @@ struct SignatureAuthMiddleware: RouterMiddleware {
         let serverTime = Int64(now.timeIntervalSince1970)
         // The widest window any store may have, checked before any lookup.
         let skew = abs(serverTime - timestamp)
-        guard skew <= Int64(RequestSigning.replayWindowRange.upperBound) else { throw Self.outsideWindow(timestamp, serverTime, RequestSigning.replayWindowRange.upperBound) }
+        guard skew <= Int64(RequestSigning.replayWindowRange.upperBound) else {
+            throw Self.outsideWindow(timestamp, serverTime, RequestSigning.replayWindowRange.upperBound)
+        }
         guard nonce.utf8.count <= Self.maximumNonceLength, nonce.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw APIError(.invalidSignature, "X-Nonce must be 1–\(Self.maximumNonceLength) printable ASCII characters")
         }
@@ -114,7 +116,9 @@ struct SignatureAuthMiddleware: RouterMiddleware {
         case .replayedNonce:
             throw APIError(.invalidSignature, "X-Nonce was already used with this API key; send a fresh nonce with every request")
         case .rateLimited(let seconds):
-            throw APIError(.rateLimited, "rate limit of \(key.record.rateLimitPerMinute) requests per minute exceeded for this API key", retryAfterSeconds: seconds)
+            throw APIError(
+                .rateLimited, "rate limit of \(key.record.rateLimitPerMinute) requests per minute exceeded for this API key",
+                retryAfterSeconds: seconds)
         }
 
         context.caller = AuthenticatedCaller(storeId: key.record.storeId, apiKeyId: key.record.id)

@@ -66,9 +66,10 @@ struct NotificationRecorder: IntentChangeObserver {
         var events: [NewWebhookEvent] = []
         func add(_ endpoint: WebhookEndpoint, type: String, at date: Date, body: (String) -> String) {
             let id = "evt_" + identifiers.objectId(at: date)
-            events.append(NewWebhookEvent(
-                id: id, storeId: intent.storeId, endpoint: endpoint, intentId: intent.id, sequence: firstSequence + Int64(events.count),
-                type: type, body: body(id), createdAt: date))
+            events.append(
+                NewWebhookEvent(
+                    id: id, storeId: intent.storeId, endpoint: endpoint, intentId: intent.id, sequence: firstSequence + Int64(events.count),
+                    type: type, body: body(id), createdAt: date))
         }
         for transition in transitions {
             if let webhookId = target.webhookIds[.events] {

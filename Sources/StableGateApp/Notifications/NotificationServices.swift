@@ -1,10 +1,9 @@
+// Full Foundation: TimeZone(identifier:) and ProcessInfo.hostName.
+import Foundation
 import Logging
 import ServiceLifecycle
 import StableGateDomain
 import StableGateStore
-
-// Full Foundation: TimeZone(identifier:) and ProcessInfo.hostName.
-import Foundation
 
 /// The services that deliver notifications, built alike by `serve`, the CLI and the tests:
 /// the webhook dispatcher always, the mailer and the report scheduler when a mail server is
@@ -71,10 +70,11 @@ public struct WebhookOperations: Sendable {
             throw MerchantOnboarding.InputError(description: "no store with id \(storeId)")
         }
         guard let endpoint = store.endpoint(.events) else {
-            throw MerchantOnboarding.InputError(description: """
-                store \(storeId) has no StableGate events URL; test events go there only (the AllScale-format webhook URL receives \
-                confirmed payments and nothing else: pay a sandbox order to try it)
-                """)
+            throw MerchantOnboarding.InputError(
+                description: """
+                    store \(storeId) has no StableGate events URL; test events go there only (the AllScale-format webhook URL receives \
+                    confirmed payments and nothing else: pay a sandbox order to try it)
+                    """)
         }
         let now = environment.clock.now
         let id = "evt_" + environment.identifiers.objectId(at: now)
@@ -82,11 +82,12 @@ public struct WebhookOperations: Sendable {
             ("store_id", .string(store.id)), ("store_name", .string(store.name)),
             ("message", .string("This is a test event from StableGate. Verify its signature as you verify AllScale webhooks.")),
         ])
-        try await environment.webhooks.enqueueTest(NewWebhookEvent(
-            id: id, storeId: store.id, endpoint: .events, intentId: nil, sequence: 0, type: WebhookEventType.test,
-            body: WebhookBody.serialized(
-                eventId: id, type: WebhookEventType.test, createdAt: CheckoutIntentWire.timestamp(now), webhookId: endpoint.id, data: data),
-            createdAt: now))
+        try await environment.webhooks.enqueueTest(
+            NewWebhookEvent(
+                id: id, storeId: store.id, endpoint: .events, intentId: nil, sequence: 0, type: WebhookEventType.test,
+                body: WebhookBody.serialized(
+                    eventId: id, type: WebhookEventType.test, createdAt: CheckoutIntentWire.timestamp(now), webhookId: endpoint.id, data: data),
+                createdAt: now))
         return id
     }
 

@@ -1,7 +1,7 @@
 import Logging
 import ServiceLifecycle
-import StableGatePayments
 import StableGateDomain
+import StableGatePayments
 import StableGateRuntime
 import Synchronization
 
@@ -38,7 +38,11 @@ struct OperatorAlerts: Service {
     static func decide(_ problems: [String], after state: State, now: Date, repeatEvery: TimeInterval) -> (subject: String, text: String)? {
         if problems.isEmpty {
             guard !state.problems.isEmpty else { return nil }
-            return ("StableGate recovered", "Every watched chain is at its head again and the hot wallets can pay for forwarding.\n\nResolved:\n" + state.problems.map { "- " + $0 }.joined(separator: "\n"))
+            return (
+                "StableGate recovered",
+                "Every watched chain is at its head again and the hot wallets can pay for forwarding.\n\nResolved:\n"
+                    + state.problems.map { "- " + $0 }.joined(separator: "\n")
+            )
         }
         let changed = problems != state.problems
         let due = state.sentAt.map { now.timeIntervalSince($0) >= repeatEvery } ?? true
@@ -46,7 +50,8 @@ struct OperatorAlerts: Service {
         return (
             "StableGate needs attention: " + (problems.count == 1 ? problems[0] : "\(problems.count) problems"),
             "The gateway reports itself not ready (/readyz answers 503):\n\n" + problems.map { "- " + $0 }.joined(separator: "\n")
-                + "\n\nSee the chain section of the README (failover, lag, metrics) and the gateway's log.")
+                + "\n\nSee the chain section of the README (failover, lag, metrics) and the gateway's log."
+        )
     }
 
     func run() async throws {

@@ -1,9 +1,8 @@
+// Full Foundation: TimeZone(identifier:).
+import Foundation
 import Logging
 import StableGateDomain
 import StableGateStore
-
-// Full Foundation: TimeZone(identifier:).
-import Foundation
 
 /// The operator's notification commands (`stablegate webhooks …`, `stablegate reports send`):
 /// they act in the CLI process itself, so the operator sees the outcome, and share the
@@ -44,7 +43,11 @@ public struct OperatorNotifications: Sendable {
     public func events(intentId: String?, storeId: String?) async throws -> [EventReport] {
         let webhooks = environment.webhooks
         let events: [WebhookEventRecord]
-        if let intentId { events = try await webhooks.events(intentId: intentId) } else { events = try await webhooks.events(storeId: storeId ?? "", limit: 100) }
+        if let intentId {
+            events = try await webhooks.events(intentId: intentId)
+        } else {
+            events = try await webhooks.events(storeId: storeId ?? "", limit: 100)
+        }
         var reports: [EventReport] = []
         for event in events { reports.append(EventReport(event: event, attempts: try await webhooks.attempts(eventId: event.id))) }
         return reports
@@ -79,12 +82,15 @@ public struct OperatorNotifications: Sendable {
         }
         let parts = date.split(separator: "-").compactMap { Int($0) }
         let zone = TimeZone(identifier: environment.configuration.reportTimeZone) ?? TimeZone(identifier: "UTC")!
-        guard parts.count == 3, let period = ReportPeriod(kind: kind, year: parts[0], month: parts[1], day: kind == .daily ? parts[2] : 1, timeZone: zone),
+        guard parts.count == 3,
+            let period = ReportPeriod(kind: kind, year: parts[0], month: parts[1], day: kind == .daily ? parts[2] : 1, timeZone: zone),
             kind == .monthly || period.day == parts[2]
         else { throw MerchantOnboarding.InputError(description: "--date must be a date like 2026-11-20, got \(date)") }
         let now = environment.clock.now
-        guard let id = try await environment.emails.enqueueReport(
-            id: environment.identifiers.objectId(at: now), storeId: storeId, recipients: store.notificationEmails, period: period, force: true, at: now)
+        guard
+            let id = try await environment.emails.enqueueReport(
+                id: environment.identifiers.objectId(at: now), storeId: storeId, recipients: store.notificationEmails, period: period, force: true,
+                at: now)
         else { throw MerchantOnboarding.InputError(description: "the report could not be queued") }
         for _ in 0..<50 {
             guard let email = try await environment.emails.email(id: id) else { break }

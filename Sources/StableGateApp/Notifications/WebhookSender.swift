@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOHTTP1
 import StableGateDomain
 import StableGateStore
-import NIOHTTP1
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,7 +1,6 @@
+import Foundation
 import StableGateDomain
 import StableGateStore
-
-import Foundation
 
 /// The operator's side of dashboard access: creates a merchant's dashboard users and issues the
 /// one-time link with which each chooses a password. Only the link token's SHA-256 is stored.

@@ -1,7 +1,6 @@
+import Foundation
 import StableGateDomain
 import StableGateStore
-
-import Foundation
 
 /// The operator's side of "contact the BD team": merchants, stores and API keys.
 public struct MerchantOnboarding: Sendable {
@@ -74,7 +73,8 @@ public struct MerchantOnboarding: Sendable {
             id: environment.identifiers.objectId(at: now), storeId: storeId, actor: actor, at: now, action: "api_key.created",
             detail: JSONValue.object([
                 ("api_key", .string(key.record.id)), ("label", .stringOrNull(label)),
-                ("allowed_ips", .string(ranges.map(\.description).joined(separator: ","))), ("rate_limit_per_minute", .int(key.record.rateLimitPerMinute)),
+                ("allowed_ips", .string(ranges.map(\.description).joined(separator: ","))),
+                ("rate_limit_per_minute", .int(key.record.rateLimitPerMinute)),
             ]).serialized)
         try await environment.apiKeys.create(key.record, audit: audit)
         return key

@@ -1,10 +1,10 @@
 import Hummingbird
-import Prometheus
-import StableGatePayments
-import StableGateDomain
-import StableGateStore
 import Logging
+import Prometheus
 import SQLKit
+import StableGateDomain
+import StableGatePayments
+import StableGateStore
 
 /// Liveness and readiness, for load balancers and monitors. Not signed.
 ///
@@ -69,7 +69,8 @@ struct MetricsRoute {
     /// The registry in Prometheus's text format, to a caller with the token.
     @Sendable func metrics(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         if let problem = refusal(request.headers[.authorization]) {
-            context.logger.info("request rejected", metadata: ["code": "\(problem.code.rawValue)", "reason": "\(problem.message)", "path": "/metrics"])
+            context.logger.info(
+                "request rejected", metadata: ["code": "\(problem.code.rawValue)", "reason": "\(problem.message)", "path": "/metrics"])
             var response = Envelope.failure(problem, requestId: context.requestId)
             response.headers[.wwwAuthenticate] = #"Bearer realm="metrics""#
             return response
@@ -90,7 +91,7 @@ struct MetricsRoute {
         // RFC 9110: the scheme is case-insensitive, followed by one or more spaces.
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
-              ConstantTime.equals(SessionManager.digest(String(parts[1].drop(while: { $0 == " " }))), tokenDigest)
+            ConstantTime.equals(SessionManager.digest(String(parts[1].drop(while: { $0 == " " }))), tokenDigest)
         else {
             return APIError(.invalidSignature, "the bearer token is not the metrics token")
         }

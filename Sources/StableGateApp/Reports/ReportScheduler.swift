@@ -1,11 +1,10 @@
+// Full Foundation: named time zones.
+import Foundation
 import Logging
 import ServiceLifecycle
 import StableGateDomain
 import StableGateRuntime
 import StableGateStore
-
-// Full Foundation: named time zones.
-import Foundation
 
 /// Queues each store's daily and monthly reports when they fall due — at the configured local
 /// time in the configured time zone, the day (or month) after the period — for every store
@@ -46,7 +45,8 @@ struct ReportScheduler: Service {
                     let done = try await outbox.reportLabels(storeId: store.id, kind: kind)
                     for period in due.reversed() where !done.contains(period.label) {
                         if try await outbox.enqueueReport(
-                            id: identifiers.objectId(at: now), storeId: store.id, recipients: store.emails, period: period, force: false, at: now) != nil
+                            id: identifiers.objectId(at: now), storeId: store.id, recipients: store.emails, period: period, force: false, at: now)
+                            != nil
                         {
                             queued += 1
                             logger.info("report queued", metadata: ["store_id": "\(store.id)", "period": "\(period)"])

@@ -56,7 +56,8 @@ public struct PasswordHasher: Sendable {
     private static func crypt(_ password: String, setting: [CChar]) throws -> String {
         var data = crypt_data()
         let result = withUnsafeMutableBytes(of: &data) { raw -> String? in
-            guard let output = crypt_rn(password, setting, raw.baseAddress, Int32(raw.count)), output.pointee != 0x2A else { return nil }  // "*": failure
+            // crypt_rn answers "*" for a failure.
+            guard let output = crypt_rn(password, setting, raw.baseAddress, Int32(raw.count)), output.pointee != 0x2A else { return nil }
             return String(cString: output)
         }
         guard let result else { throw PasswordHashError() }

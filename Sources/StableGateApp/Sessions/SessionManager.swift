@@ -77,7 +77,8 @@ struct SessionManager: Sendable {
     }
 
     private func cookie(_ token: String) -> Cookie {
-        Cookie(name: cookieName, value: token, maxAge: Int(maximumLifetime), path: cookiePath, secure: secureCookies, httpOnly: true, sameSite: .strict)
+        Cookie(
+            name: cookieName, value: token, maxAge: Int(maximumLifetime), path: cookiePath, secure: secureCookies, httpOnly: true, sameSite: .strict)
     }
 
     private var clearingCookie: Cookie {
@@ -107,7 +108,8 @@ struct LoginThrottle: Sendable {
     func limits(email: String, client: String) -> [LoginAttemptRepository.LoginLimit] {
         [
             LoginAttemptRepository.LoginLimit(key: keyPrefix + "email:" + email.lowercased(), maximumFailures: maximumFailures),
-            LoginAttemptRepository.LoginLimit(key: keyPrefix + "ip:" + ClientRateLimiter.bucket(for: client), maximumFailures: maximumFailuresPerAddress),
+            LoginAttemptRepository.LoginLimit(
+                key: keyPrefix + "ip:" + ClientRateLimiter.bucket(for: client), maximumFailures: maximumFailuresPerAddress),
         ]
     }
 

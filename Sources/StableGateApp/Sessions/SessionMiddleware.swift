@@ -1,8 +1,8 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import StableGateDomain
 import StableGateStore
-import Logging
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -45,13 +45,15 @@ public struct LedgerAudit: Sendable {
             let base = "account-transfer:\(transfer.id)"
             let settled = references.contains(base + ":settled"), returned = references.contains(base + ":returned")
             if !references.contains(base) { report.problems.append("transfer \(transfer.id) has no approval debit") }
-            let consistent = switch transfer.state {
-            case .approved, .sending: !settled && !returned
-            case .sent: settled && !returned
-            case .failed: returned && !settled
-            }
+            let consistent =
+                switch transfer.state {
+                case .approved, .sending: !settled && !returned
+                case .sent: settled && !returned
+                case .failed: returned && !settled
+                }
             if !consistent {
-                report.problems.append("transfer \(transfer.id) is \(transfer.state.rawValue) but the ledger has settled=\(settled) returned=\(returned)")
+                report.problems.append(
+                    "transfer \(transfer.id) is \(transfer.state.rawValue) but the ledger has settled=\(settled) returned=\(returned)")
             }
         }
         for (account, assets) in LedgerBook.totals(entries) where !account.mustStayNonNegative {

@@ -1,13 +1,12 @@
+import BigInt
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Mustache
-import StableGateEthereum
-import StableGateDomain
-import StableGateStore
-import BigInt
 import Logging
-
+import Mustache
+import StableGateDomain
+import StableGateEthereum
+import StableGateStore
 
 /// "Pay with StableGate account" on the checkout page: log in → balances per
 /// network → choose → review amount and estimated network fee → approve. Approving debits the
@@ -42,40 +41,52 @@ struct ShopperCheckoutRoutes {
     @Sendable func review(_ request: Request, context: ShopperContext) async throws -> Response {
         let token = try context.parameters.require("token")
         let identity = context.identity
-        guard let (intent, path, storeName, options) = try await payable(token: token) else { return PageTemplates.seeOther(CheckoutLinks.path(token: token)) }
+        guard let (intent, path, storeName, options) = try await payable(token: token) else {
+            return PageTemplates.seeOther(CheckoutLinks.path(token: token))
+        }
         guard let option = options.first(where: { $0.value == context.form["option"] }) else {
             return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
         }
         let balances = try await pages.payments.balances(of: identity.account)
         let available = ShopperPaymentService.available(balances, chain: option.chain, token: option.token)
         guard available >= intent.amountCoins else {
-            return try await choose(token: token, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.", status: .conflict)
+            return try await choose(
+                token: token, identity: identity, error: "Your \(option.token.stableCoin.code) balance on \(option.chain.name) is not enough.",
+                status: .conflict)
         }
         let units = intent.amountCoins.baseUnits(decimals: option.token.decimals) ?? 0
         let gas = await pages.payments.estimatedNetworkFee(chain: option.chain, token: option.token, account: identity.account, amount: units)
-        return pages.page("pay", title: "Review payment", identity: identity, PayPage(
-            checkout: summary(intent, path: path, storeName: storeName),
-            step: PayReviewStep(
-                option: option.value, amount: ShopperPages.amount(intent.amountCoins), coin: option.token.stableCoin.code,
-                network: option.chain.name, available: ShopperPages.amount(available),
-                gas: gas.map { "\(MoneyRules.wireString($0)) \(option.chain.nativeCurrencySymbol ?? "ETH")" } ?? "unknown now")))
+        return pages.page(
+            "pay", title: "Review payment", identity: identity,
+            PayPage(
+                checkout: summary(intent, path: path, storeName: storeName),
+                step: PayReviewStep(
+                    option: option.value, amount: ShopperPages.amount(intent.amountCoins), coin: option.token.stableCoin.code,
+                    network: option.chain.name, available: ShopperPages.amount(available),
+                    gas: gas.map { "\(MoneyRules.wireString($0)) \(option.chain.nativeCurrencySymbol ?? "ETH")" } ?? "unknown now")))
     }
 
     /// Debits the balance and queues the on-chain transfer to the intent's deposit address.
     @Sendable func approve(_ request: Request, context: ShopperContext) async throws -> Response {
         let token = try context.parameters.require("token")
         let identity = context.identity
-        guard let id = context.checkoutIntentId else { throw APIErrorResponse.internalMisconfiguration("checkout account route reached without its token check") }
+        guard let id = context.checkoutIntentId else {
+            throw APIErrorResponse.internalMisconfiguration("checkout account route reached without its token check")
+        }
         guard let choice = NetworkChoice(formValue: context.form["option"]) else {
             return try await choose(token: token, identity: identity, error: "Choose a network to pay on.", status: .badRequest)
         }
         do {
-            let transfer = try await pages.payments.approvePayment(intentId: id, account: identity.account, chainId: choice.chainId, coin: choice.coin)
-            context.logger.info(transfer.accountId == identity.account.id ? "account payment approved" : "order already being paid by another account", metadata: [
-                "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
-            ])
+            let transfer = try await pages.payments.approvePayment(
+                intentId: id, account: identity.account, chainId: choice.chainId, coin: choice.coin)
+            context.logger.info(
+                transfer.accountId == identity.account.id ? "account payment approved" : "order already being paid by another account",
+                metadata: [
+                    "intent_id": "\(id)", "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
+                ])
         } catch LedgerError.insufficientFunds {
-            return try await choose(token: token, identity: identity, error: "Your balance is not enough for this payment. Nothing was taken.", status: .conflict)
+            return try await choose(
+                token: token, identity: identity, error: "Your balance is not enough for this payment. Nothing was taken.", status: .conflict)
         } catch let error as APIError where error.code != .notFound {
             return try await choose(token: token, identity: identity, error: "Not paid: \(error.message)", status: .conflict)
         }
@@ -119,8 +130,9 @@ struct ShopperCheckoutRoutes {
                 value: option.value, coin: option.token.stableCoin.code, network: option.chain.name, available: ShopperPages.amount(available),
                 enough: available >= intent.amountCoins, checked: option.value == firstPayable)
         }
-        return pages.page("pay", title: "Pay with your StableGate account", identity: identity, status: status, error: error,
-                          PayPage(checkout: summary(intent, path: path, storeName: storeName), step: PayChoiceStep(options: rows, hasPayable: firstPayable != nil)))
+        return pages.page(
+            "pay", title: "Pay with your StableGate account", identity: identity, status: status, error: error,
+            PayPage(checkout: summary(intent, path: path, storeName: storeName), step: PayChoiceStep(options: rows, hasPayable: firstPayable != nil)))
     }
 
     private func summary(_ intent: CheckoutIntent, path: String, storeName: String) -> PayCheckoutSummary {

@@ -1,11 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateEthereum
-import StableGateDomain
-import StableGateStore
 import Logging
-
+import StableGateDomain
+import StableGateEthereum
+import StableGateStore
 
 /// `/account` (balances, deposit address with QR, history) and `/account/withdraw` (form →
 /// review → confirm; nothing moves before the confirmation).
@@ -44,15 +43,20 @@ struct ShopperHomeRoutes {
         let form = context.form.all
         let withdrawal: ShopperPaymentService.WithdrawalRequest
         do {
-            withdrawal = try await pages.payments.withdrawal(form: form, account: identity.account, id: pages.identifiers.objectId(at: pages.clock.now))
+            withdrawal = try await pages.payments.withdrawal(
+                form: form, account: identity.account, id: pages.identifiers.objectId(at: pages.clock.now))
         } catch let error as APIError {
             return try await withdrawForm(identity, form: form, error: "Not sent: \(error.message)", status: .badRequest)
         }
-        let gas = await pages.payments.estimatedNetworkFee(chain: withdrawal.chain, token: withdrawal.token, account: identity.account, amount: withdrawal.units)
-        return pages.page("withdraw", title: "Confirm withdrawal", identity: identity, WithdrawalReviewPage(
-            request: withdrawal.id, option: form["option"] ?? "", address: withdrawal.recipient.checksummed,
-            amount: withdrawal.amount.plainString(), coin: withdrawal.token.stableCoin.code, network: withdrawal.chain.name,
-            gas: gas.map { "\(MoneyRules.wireString($0)) \(withdrawal.chain.nativeCurrencySymbol ?? "ETH") (paid by StableGate)" } ?? "unknown now (paid by StableGate)"))
+        let gas = await pages.payments.estimatedNetworkFee(
+            chain: withdrawal.chain, token: withdrawal.token, account: identity.account, amount: withdrawal.units)
+        return pages.page(
+            "withdraw", title: "Confirm withdrawal", identity: identity,
+            WithdrawalReviewPage(
+                request: withdrawal.id, option: form["option"] ?? "", address: withdrawal.recipient.checksummed,
+                amount: withdrawal.amount.plainString(), coin: withdrawal.token.stableCoin.code, network: withdrawal.chain.name,
+                gas: gas.map { "\(MoneyRules.wireString($0)) \(withdrawal.chain.nativeCurrencySymbol ?? "ETH") (paid by StableGate)" }
+                    ?? "unknown now (paid by StableGate)"))
     }
 
     @Sendable func confirmWithdrawal(_ request: Request, context: ShopperContext) async throws -> Response {
@@ -76,9 +80,11 @@ struct ShopperHomeRoutes {
         } catch let error as LedgerError {
             return try await withdrawForm(identity, form: form, error: "Not sent: \(error)", status: .conflict)
         }
-        context.logger.info("withdrawal approved", metadata: [
-            "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
-        ])
+        context.logger.info(
+            "withdrawal approved",
+            metadata: [
+                "account_id": "\(identity.account.id)", "transfer_id": "\(transfer.id)", "chain_id": "\(transfer.chainId)",
+            ])
         return PageTemplates.seeOther("/account?withdrawal=\(transfer.id)")
     }
 
@@ -95,42 +101,58 @@ struct ShopperHomeRoutes {
         }
         func network(_ chainId: Int64) -> String { chains.first { $0.chainId == chainId }?.name ?? "chain \(chainId)" }
         for deposit in try await pages.accounts.deposits(accountId: account.id) where deposit.state != .dropped {
-            history.append((deposit.detectedAt, HomePage.HistoryRow(
-                kind: "deposit", when: CheckoutPageRenderer.time(deposit.detectedAt), what: "Deposit on \(network(deposit.chainId))",
-                detail: "tx \(deposit.transactionHash)", sign: "+",
-                amount: ShopperPages.amount(DecimalAmount(units: deposit.amount, scale: deposit.decimals)), coin: coin(deposit.chainId, deposit.tokenContract),
-                state: deposit.state == .confirmed ? "Credited" : "Confirming")))
+            history.append(
+                (
+                    deposit.detectedAt,
+                    HomePage.HistoryRow(
+                        kind: "deposit", when: CheckoutPageRenderer.time(deposit.detectedAt), what: "Deposit on \(network(deposit.chainId))",
+                        detail: "tx \(deposit.transactionHash)", sign: "+",
+                        amount: ShopperPages.amount(DecimalAmount(units: deposit.amount, scale: deposit.decimals)),
+                        coin: coin(deposit.chainId, deposit.tokenContract),
+                        state: deposit.state == .confirmed ? "Credited" : "Confirming")
+                ))
         }
         let payoutHashes = try await pages.accounts.payoutHashes(accountId: account.id)
         for transfer in try await pages.accounts.transfers(accountId: account.id) {
-            let what = transfer.kind == .payment
+            let what =
+                transfer.kind == .payment
                 ? "Payment for checkout \(transfer.intentId ?? "")" : "Withdrawal to \(EthereumAddress(transfer.to)?.checksummed ?? transfer.to)"
-            let state: String = switch transfer.state {
-            case .approved: "Approved"
-            case .sending: "Sending"
-            case .sent: "Sent"
-            case .failed: "Failed — returned to your balance"
-            }
-            history.append((transfer.createdAt, HomePage.HistoryRow(
-                kind: transfer.kind.rawValue, when: CheckoutPageRenderer.time(transfer.createdAt), what: "\(what) on \(network(transfer.chainId))",
-                detail: payoutHashes[transfer.id].map { "tx \($0)" }, sign: "−", amount: ShopperPages.amount(transfer.decimalAmount),
-                coin: coin(transfer.chainId, transfer.tokenContract), state: state)))
+            let state: String =
+                switch transfer.state {
+                case .approved: "Approved"
+                case .sending: "Sending"
+                case .sent: "Sent"
+                case .failed: "Failed — returned to your balance"
+                }
+            history.append(
+                (
+                    transfer.createdAt,
+                    HomePage.HistoryRow(
+                        kind: transfer.kind.rawValue, when: CheckoutPageRenderer.time(transfer.createdAt),
+                        what: "\(what) on \(network(transfer.chainId))",
+                        detail: payoutHashes[transfer.id].map { "tx \($0)" }, sign: "−", amount: ShopperPages.amount(transfer.decimalAmount),
+                        coin: coin(transfer.chainId, transfer.tokenContract), state: state)
+                ))
         }
         history.sort { $0.at > $1.at }
         let label = "Deposit address \(address)"
-        return pages.page("home", title: "Your account", identity: identity, notice: notice, HomePage(
-            balances: balances.map { balance in
-                HomePage.Balance(
-                    chainId: String(balance.chain.chainId), coin: balance.token.stableCoin.code, network: balance.chain.name,
-                    available: ShopperPages.amount(balance.available), arriving: ShopperPages.amount(balance.arriving))
-            },
-            address: address, qr: QRCode(address)?.svg(label: label) ?? "", coins: coins.isEmpty ? "USDT or USDC" : coins,
-            networks: chains.map(\.name).joined(separator: ", "),
-            confirmationsText: confirmations == "1" ? "1 confirmation" : "\(confirmations) confirmations",
-            history: history.map(\.row), hasHistory: !history.isEmpty))
+        return pages.page(
+            "home", title: "Your account", identity: identity, notice: notice,
+            HomePage(
+                balances: balances.map { balance in
+                    HomePage.Balance(
+                        chainId: String(balance.chain.chainId), coin: balance.token.stableCoin.code, network: balance.chain.name,
+                        available: ShopperPages.amount(balance.available), arriving: ShopperPages.amount(balance.arriving))
+                },
+                address: address, qr: QRCode(address)?.svg(label: label) ?? "", coins: coins.isEmpty ? "USDT or USDC" : coins,
+                networks: chains.map(\.name).joined(separator: ", "),
+                confirmationsText: confirmations == "1" ? "1 confirmation" : "\(confirmations) confirmations",
+                history: history.map(\.row), hasHistory: !history.isEmpty))
     }
 
-    private func withdrawForm(_ identity: ShopperIdentity, form: [String: String], error: String?, status: HTTPResponse.Status) async throws -> Response {
+    private func withdrawForm(
+        _ identity: ShopperIdentity, form: [String: String], error: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
         let balances = try await pages.payments.balances(of: identity.account)
         let chosen = form["option"]
         let options = balances.enumerated().map { index, balance in
@@ -139,8 +161,9 @@ struct ShopperHomeRoutes {
                 value: value, coin: balance.token.stableCoin.code, network: balance.chain.name, available: ShopperPages.amount(balance.available),
                 checked: chosen.map { $0 == value } ?? (index == 0))
         }
-        return pages.page("withdraw", title: "Withdraw", identity: identity, status: status, error: error,
-                          WithdrawalFormPage(options: options, address: form["address"] ?? "", amount: form["amount"] ?? ""))
+        return pages.page(
+            "withdraw", title: "Withdraw", identity: identity, status: status, error: error,
+            WithdrawalFormPage(options: options, address: form["address"] ?? "", amount: form["amount"] ?? ""))
     }
 }
 

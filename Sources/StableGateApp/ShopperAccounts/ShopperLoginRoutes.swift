@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateDomain
-import StableGateStore
 import Logging
+import StableGateDomain
 import StableGateEthereum
+import StableGateStore
 
 /// `/account/signup`, `/account/login` and `/account/logout`: e-mail and password, bcrypt,
 /// throttled guessing, a fresh session per login — the dashboard's rules, in a realm of its own.
@@ -40,11 +40,13 @@ struct ShopperLoginRoutes {
         switch verdict {
         case .throttled:
             context.logger.warning("account login throttled", metadata: ["client": "\(client)"])
-            return form("login", title: "Log in", request: request, next: next, email: email,
-                        error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
+            return form(
+                "login", title: "Log in", request: request, next: next, email: email,
+                error: "Too many failed attempts. Wait 15 minutes and try again.", status: .tooManyRequests)
         case .wrong:
-            return form("login", title: "Log in", request: request, next: next, email: email,
-                        error: "The e-mail or the password is not right.", status: .unauthorized)
+            return form(
+                "login", title: "Log in", request: request, next: next, email: email,
+                error: "The e-mail or the password is not right.", status: .unauthorized)
         case .right:
             guard let account else { return PageTemplates.seeOther("/account/login") }
             context.logger.info("account login", metadata: ["account_id": "\(account.id)"])

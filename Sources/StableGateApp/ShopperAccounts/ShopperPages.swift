@@ -1,10 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StableGateEthereum
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
-
 
 /// A logged-in shopper: the account and its session (whose CSRF token every form carries).
 struct ShopperIdentity: Sendable {
@@ -28,23 +27,28 @@ struct ShopperPages: Sendable {
     static let preSessionCookie = "sg_acsrf"
 
     /// An account page inside the layout: `content` is the page's own model.
-    func page(_ template: String, title: String, identity: ShopperIdentity?, status: HTTPResponse.Status = .ok, notice: String? = nil,
-              error: String? = nil, _ content: some Sendable = NoContent()) -> Response {
+    func page(
+        _ template: String, title: String, identity: ShopperIdentity?, status: HTTPResponse.Status = .ok, notice: String? = nil,
+        error: String? = nil, _ content: some Sendable = NoContent()
+    ) -> Response {
         let frame = ShopperFrame(
             title: title, session: identity.map { .init(email: $0.account.email, csrf: $0.session.csrfToken) }, csrf: identity?.session.csrfToken,
             notice: notice, error: error)
         return PageTemplates.html(templates.render(LayeredModel(content, frame), "account-\(template)"), status: status)
     }
 
-    func message(_ heading: String, _ body: String, identity: ShopperIdentity?, status: HTTPResponse.Status, link: String = "/account",
-                 linkText: String = "Back to your account") -> Response {
+    func message(
+        _ heading: String, _ body: String, identity: ShopperIdentity?, status: HTTPResponse.Status, link: String = "/account",
+        linkText: String = "Back to your account"
+    ) -> Response {
         page("message", title: heading, identity: identity, status: status, MessagePage(heading: heading, body: body, link: link, linkText: linkText))
     }
 
     /// The page for a form whose CSRF token did not match (a stale page or a cross-site post).
     func staleForm(_ identity: ShopperIdentity?, link: String = "/account") -> Response {
-        message("This form expired", "Its security token did not match your session. Nothing was changed. Reload the page and try again.",
-                identity: identity, status: .forbidden, link: link, linkText: "Try again")
+        message(
+            "This form expired", "Its security token did not match your session. Nothing was changed. Reload the page and try again.",
+            identity: identity, status: .forbidden, link: link, linkText: "Try again")
     }
 
     /// Redirect to the login page, coming back to `next` afterwards.

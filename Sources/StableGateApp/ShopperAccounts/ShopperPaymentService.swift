@@ -1,10 +1,9 @@
-import Foundation
 import BigInt
+import Foundation
+import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
-import StableGateDomain
 import StableGateStore
-
 
 /// What a shopper account can do with its money: balances, paying a checkout intent, and
 /// withdrawing. Approvals write the ledger debit and the transfer in one transaction; the
@@ -101,7 +100,9 @@ struct ShopperPaymentService: Sendable {
                 let deposit = intent.deposit, let contract = intent.payment.coinContract
             else { throw APIError(.validation, "the order's payment changed while you were paying; please review it again", field: "status") }
             guard deposit.expiresAt > now.addingTimeInterval(Self.minimumTimeLeft) else {
-                throw APIError(.validation, "too little of this order's payment window is left to send a payment safely; ask the merchant for a new one", field: "status")
+                throw APIError(
+                    .validation, "too little of this order's payment window is left to send a payment safely; ask the merchant for a new one",
+                    field: "status")
             }
             guard intent.payment.txHash == nil else {
                 throw APIError(.validation, "a payment for this order is already on its way; wait for it", field: "status")
@@ -147,7 +148,9 @@ struct ShopperPaymentService: Sendable {
             let token = chain.token(for: choice.coin)
         else { throw APIError.invalid("option", "choose a network and coin") }
         let addressText = (form["address"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard let recipient = EthereumAddress(addressText) else { throw APIError.invalid("address", "must be a 0x-prefixed 20-byte address (a mixed-case one must carry a valid checksum)") }
+        guard let recipient = EthereumAddress(addressText) else {
+            throw APIError.invalid("address", "must be a 0x-prefixed 20-byte address (a mixed-case one must carry a valid checksum)")
+        }
         guard recipient.lowercased != account.depositAddress.lowercased() else {
             throw APIError.invalid("address", "is this account's own deposit address")
         }
@@ -157,9 +160,11 @@ struct ShopperPaymentService: Sendable {
         guard amount >= Self.minimumWithdrawal else {
             throw APIError.invalid("amount", "must be at least \(MoneyRules.wireString(Self.minimumWithdrawal)) \(token.stableCoin.code)")
         }
-        let balance = try await ledger.balance(of: account.ledgerAccount, asset: LedgerAsset(chainId: chain.chainId, token: token.contract.lowercased)) ?? .zero
+        let balance =
+            try await ledger.balance(of: account.ledgerAccount, asset: LedgerAsset(chainId: chain.chainId, token: token.contract.lowercased)) ?? .zero
         guard amount <= balance else {
-            throw APIError.invalid("amount", "is more than your \(token.stableCoin.code) balance on \(chain.name) (\(MoneyRules.wireString(balance)))")
+            throw APIError.invalid(
+                "amount", "is more than your \(token.stableCoin.code) balance on \(chain.name) (\(MoneyRules.wireString(balance)))")
         }
         return WithdrawalRequest(id: id, chain: chain, token: token, recipient: recipient, amount: amount, units: units)
     }
@@ -173,7 +178,8 @@ struct ShopperPaymentService: Sendable {
         }
         let now = clock.now
         let transfer = AccountTransfer(
-            id: request.id, kind: .withdrawal, accountId: account.id, chainId: request.chain.chainId, tokenContract: request.token.contract.lowercased,
+            id: request.id, kind: .withdrawal, accountId: account.id, chainId: request.chain.chainId,
+            tokenContract: request.token.contract.lowercased,
             decimals: request.token.decimals, amount: request.units, to: request.recipient.lowercased, intentId: nil, state: .approved,
             nextAttemptAt: now, createdAt: now, updatedAt: now)
         do {

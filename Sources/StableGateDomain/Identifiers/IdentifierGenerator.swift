@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Synchronization
 
 /// Makes the identifiers StableGate hands out. Injected, so tests can make them predictable.
 public protocol IdentifierGenerator: Sendable {

@@ -1,4 +1,5 @@
 import BigInt
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

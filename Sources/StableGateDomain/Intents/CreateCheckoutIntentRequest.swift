@@ -79,9 +79,11 @@ public struct CreateCheckoutIntentRequest: Sendable, Equatable {
         let pricingMode: PricingMode
         switch (currencyValue, stableCoinValue) {
         case (nil, nil):
-            throw APIError(.validation, "send exactly one of currency (fiat pricing) or stable_coin (coin pricing); neither was sent", field: "currency")
+            throw APIError(
+                .validation, "send exactly one of currency (fiat pricing) or stable_coin (coin pricing); neither was sent", field: "currency")
         case (.some, .some):
-            throw APIError(.validation, "send exactly one of currency (fiat pricing) or stable_coin (coin pricing); both were sent", field: "currency")
+            throw APIError(
+                .validation, "send exactly one of currency (fiat pricing) or stable_coin (coin pricing); both were sent", field: "currency")
         case (let value?, nil):
             guard let currency = Int(exactly: value).flatMap(FiatCurrency.init(rawValue:)) else {
                 throw APIError.invalid("currency", "\(value) is not a currency enum value (1…\(FiatCurrency.allCases.count), Appendix A)")

@@ -90,7 +90,9 @@ public struct LedgerTransfer: Sendable, Equatable {
     public let amount: DecimalAmount
 
     /// Refuses a transfer that could not be balanced: a zero amount, or an account paying itself.
-    public init(reference: String, kind: LedgerTransferKind, asset: LedgerAsset, from debit: LedgerAccount, to credit: LedgerAccount, amount: DecimalAmount) throws(LedgerError) {
+    public init(
+        reference: String, kind: LedgerTransferKind, asset: LedgerAsset, from debit: LedgerAccount, to credit: LedgerAccount, amount: DecimalAmount
+    ) throws(LedgerError) {
         guard !reference.isEmpty else { throw LedgerError.invalid("a transfer needs a reference") }
         guard !amount.isZero else { throw LedgerError.invalid("a transfer of zero moves nothing") }
         guard debit != credit else { throw LedgerError.invalid("\(debit) cannot pay itself") }

@@ -8,7 +8,9 @@ public enum WebhookSigning {
     /// The canonical string of a webhook delivery: eight lines joined by `\n`, no trailing
     /// newline. PATH and QUERY are those of the receiver's configured URL (percent-encoding
     /// kept, QUERY without `?`, "" when none; PATH "/" when the URL has none).
-    public static func canonicalString(path: String, query: String, webhookId: String, timestamp: String, nonce: String, bodySHA256Hex: String) -> String {
+    public static func canonicalString(
+        path: String, query: String, webhookId: String, timestamp: String, nonce: String, bodySHA256Hex: String
+    ) -> String {
         [scheme, "POST", path.isEmpty ? "/" : path, query, webhookId, timestamp, nonce, bodySHA256Hex].joined(separator: "\n")
     }
 

@@ -1,6 +1,5 @@
-import StableGateDomain
-
 import Foundation
+import StableGateDomain
 
 /// One token the gateway accepts on a chain.
 public struct TokenConfiguration: Sendable, Equatable {
@@ -139,7 +138,9 @@ public enum ChainsFile {
             if case .array(let tokenEntries)? = entry["tokens"] {
                 for (tokenIndex, token) in tokenEntries.enumerated() {
                     let tokenLabel = "\(label).tokens[\(tokenIndex)]"
-                    guard case .number(let coinText)? = token["stable_coin"], let coin = Int(coinText).flatMap(StableCoin.init(rawValue:)), coin.isEnabled else {
+                    guard case .number(let coinText)? = token["stable_coin"], let coin = Int(coinText).flatMap(StableCoin.init(rawValue:)),
+                        coin.isEnabled
+                    else {
                         problems.append("\(tokenLabel).stable_coin must be 1 (USDT) or 2 (USDC)")
                         continue
                     }
@@ -147,7 +148,9 @@ public enum ChainsFile {
                         problems.append("\(tokenLabel).contract must be a 0x address (EIP-55 checksum if mixed case)")
                         continue
                     }
-                    guard case .number(let decimalsText)? = token["decimals"], let decimals = Int(decimalsText), (MoneyRules.quoteScale...36).contains(decimals) else {
+                    guard case .number(let decimalsText)? = token["decimals"], let decimals = Int(decimalsText),
+                        (MoneyRules.quoteScale...36).contains(decimals)
+                    else {
                         problems.append("\(tokenLabel).decimals must be an integer from \(MoneyRules.quoteScale) to 36")
                         continue
                     }
@@ -166,7 +169,11 @@ public enum ChainsFile {
             chain.headQuorum = quorum
             chain.rpcTimeout = .milliseconds(timeoutMilliseconds)
             if case .string(let text)? = entry["wallet_rpc_url"], !text.isEmpty {
-                if text.hasPrefix("https://") || text.hasPrefix("http://") { chain.walletRPCURL = text } else { problems.append("\(label).wallet_rpc_url must be an http(s) URL") }
+                if text.hasPrefix("https://") || text.hasPrefix("http://") {
+                    chain.walletRPCURL = text
+                } else {
+                    problems.append("\(label).wallet_rpc_url must be an http(s) URL")
+                }
             }
             if case .object? = entry["native_currency"] {
                 if case .string(let symbol)? = entry["native_currency"]?["symbol"] { chain.nativeCurrencySymbol = symbol }
@@ -182,7 +189,9 @@ public enum ChainsFile {
 /// RPC URLs as they may be shown: scheme and host only (providers put keys in the path or query).
 public enum JSONRPCClientRedaction {
     public static func redacted(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "(unparseable URL)" }
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "(unparseable URL)"
+        }
         let port = components.port.map { ":\($0)" } ?? ""
         return "\(scheme)://\(host)\(port)/…"
     }

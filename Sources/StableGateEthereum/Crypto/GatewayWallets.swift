@@ -13,7 +13,9 @@ public struct GatewayWallets: Sendable {
 
     public init(depositSeed: [UInt8], hotWalletKey: [UInt8], feeAddress: EthereumAddress?) throws {
         deposits = try HDWallet(seed: depositSeed)
-        guard Secp256k1.isValidPrivateKey(hotWalletKey) else { throw Secp256k1.KeyError(description: "the hot wallet key is not a valid secp256k1 private key") }
+        guard Secp256k1.isValidPrivateKey(hotWalletKey) else {
+            throw Secp256k1.KeyError(description: "the hot wallet key is not a valid secp256k1 private key")
+        }
         self.hotWalletKey = hotWalletKey
         hotWallet = try EthereumAddress(privateKey: hotWalletKey)
         self.feeAddress = feeAddress ?? hotWallet

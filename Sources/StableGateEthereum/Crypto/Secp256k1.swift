@@ -65,7 +65,8 @@ public enum Secp256k1 {
     /// The uncompressed public key that made `signature` over `digest`.
     public static func recoverPublicKey(digest: [UInt8], signature: RecoverableSignature) throws(KeyError) -> [UInt8] {
         var parsed = secp256k1_ecdsa_recoverable_signature()
-        guard secp256k1_ecdsa_recoverable_signature_parse_compact(context, &parsed, signature.r + signature.s, Int32(signature.recoveryId)) == 1 else {
+        guard secp256k1_ecdsa_recoverable_signature_parse_compact(context, &parsed, signature.r + signature.s, Int32(signature.recoveryId)) == 1
+        else {
             throw KeyError(description: "malformed signature")
         }
         var pubkey = secp256k1_pubkey()

@@ -58,7 +58,10 @@ public struct EthereumTransaction: Sendable, Equatable {
         case .legacy(let gasPrice):
             return [.uint(nonce), .uint(gasPrice), .uint(gasLimit), .bytes(to.bytes), .uint(value), .bytes(data)]
         case .eip1559(let maximum, let priority):
-            return [.uint(chainId), .uint(nonce), .uint(priority), .uint(maximum), .uint(gasLimit), .bytes(to.bytes), .uint(value), .bytes(data), .list([])]
+            return [
+                .uint(chainId), .uint(nonce), .uint(priority), .uint(maximum), .uint(gasLimit), .bytes(to.bytes), .uint(value), .bytes(data),
+                .list([]),
+            ]
         }
     }
 

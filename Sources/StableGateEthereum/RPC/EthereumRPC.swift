@@ -136,7 +136,8 @@ public struct EthereumRPC: Sendable {
                     continue
                 }
                 guard before.number == end, after.number == end, before.hash == after.hash else {
-                    throw JSONRPCError.unexpectedResult(method: "eth_getLogs", detail: "block \(end) changed while its logs were read (a reorg); asking again")
+                    throw JSONRPCError.unexpectedResult(
+                        method: "eth_getLogs", detail: "block \(end) changed while its logs were read (a reorg); asking again")
                 }
                 let logs = try Self.parseLogs(try results[1].get())
                 for log in logs {
@@ -178,8 +179,10 @@ public struct EthereumRPC: Sendable {
             var removed = false
             if case .bool(let flag)? = entry["removed"] { removed = flag }
             var log = Log(
-                address: token, topics: topics, data: Hex.decode(data) ?? [], blockNumber: try Self.quantity64(entry["blockNumber"], "log.blockNumber"),
-                blockHash: blockHash.lowercased(), transactionHash: txHash.lowercased(), logIndex: try Self.quantity64(entry["logIndex"], "log.logIndex"),
+                address: token, topics: topics, data: Hex.decode(data) ?? [],
+                blockNumber: try Self.quantity64(entry["blockNumber"], "log.blockNumber"),
+                blockHash: blockHash.lowercased(), transactionHash: txHash.lowercased(),
+                logIndex: try Self.quantity64(entry["logIndex"], "log.logIndex"),
                 removed: removed)
             log.blockTimestamp = try? Self.quantity64(entry["blockTimestamp"], "log.blockTimestamp")
             return log
@@ -238,14 +241,18 @@ public struct EthereumRPC: Sendable {
                 throw JSONRPCError.unexpectedResult(method: "eth_sendRawTransaction", detail: "not a hash")
             }
             return hash.lowercased()
-        } catch JSONRPCError.node(_, let message) where message.lowercased().contains("already known") || message.lowercased().contains("known transaction") {
+        } catch JSONRPCError.node(_, let message)
+            where message.lowercased().contains("already known") || message.lowercased().contains("known transaction")
+        {
             return signed.hashHex
         }
     }
 
     /// The next nonce of `address` (`pending` counts transactions not yet mined).
     public func transactionCount(_ address: EthereumAddress, pending: Bool = true) async throws -> UInt64 {
-        try Self.quantity64(try await client.call("eth_getTransactionCount", [.string(address.lowercased), .string(pending ? "pending" : "latest")]), "eth_getTransactionCount")
+        try Self.quantity64(
+            try await client.call("eth_getTransactionCount", [.string(address.lowercased), .string(pending ? "pending" : "latest")]),
+            "eth_getTransactionCount")
     }
 
     /// The native-coin balance in wei.

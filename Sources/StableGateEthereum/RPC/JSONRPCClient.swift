@@ -1,11 +1,10 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import StableGateDomain
 import Synchronization
-
-import Foundation
-import NIOHTTP1
 
 /// An error a JSON-RPC node returned, or a failure to reach it. Every answer a node gives is
 /// untrusted input: whatever it sends becomes one of these for that attempt, never a crash

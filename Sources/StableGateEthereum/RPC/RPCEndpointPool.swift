@@ -78,7 +78,9 @@ public final class RPCEndpointPool: JSONRPCCalling {
     /// marked lagging and the next is tried. Throws the last error when none succeeded.
     public func firstAnswer<T: Sendable>(_ method: String, _ body: (JSONRPCClient) async throws -> T?) async throws -> T {
         let order = candidates()
-        guard !order.isEmpty else { throw JSONRPCError.rateLimited(retryAfterSeconds: nil, detail: "every RPC endpoint of chain \(chainId) is backed off") }
+        guard !order.isEmpty else {
+            throw JSONRPCError.rateLimited(retryAfterSeconds: nil, detail: "every RPC endpoint of chain \(chainId) is backed off")
+        }
         var lastError: (any Error)?
         for index in order {
             let endpoint = endpoints[index]
@@ -120,7 +122,9 @@ public final class RPCEndpointPool: JSONRPCCalling {
             health.indices.filter { health[$0].backoffUntil.map { $0 <= instant } ?? true }.sorted { a, b in
                 let lagA = health[a].laggingUntil.map { $0 > instant } ?? false, lagB = health[b].laggingUntil.map { $0 > instant } ?? false
                 if lagA != lagB { return !lagA }
-                if health[a].consecutiveFailures != health[b].consecutiveFailures { return health[a].consecutiveFailures < health[b].consecutiveFailures }
+                if health[a].consecutiveFailures != health[b].consecutiveFailures {
+                    return health[a].consecutiveFailures < health[b].consecutiveFailures
+                }
                 if abs(health[a].latency - health[b].latency) > 50 { return health[a].latency < health[b].latency }
                 return a < b  // the configured order breaks ties: the first URL is the preferred one
             }
@@ -176,7 +180,8 @@ public final class RPCEndpointPool: JSONRPCCalling {
     private func noteHead(_ client: JSONRPCClient, _ head: UInt64) {
         guard let index = endpoints.firstIndex(where: { $0.client === client }) else { return }
         health.withLock { $0[index].lastHead = head }
-        Gauge(label: "stablegate_rpc_endpoint_head", dimensions: [("chain_id", "\(chainId)"), ("endpoint", endpoints[index].label)]).record(Double(head))
+        Gauge(label: "stablegate_rpc_endpoint_head", dimensions: [("chain_id", "\(chainId)"), ("endpoint", endpoints[index].label)]).record(
+            Double(head))
     }
 
     private func succeeded(_ index: Int, method: String, after elapsed: Duration) {
@@ -189,8 +194,11 @@ public final class RPCEndpointPool: JSONRPCCalling {
         }
         let endpoint = endpoints[index]
         record(method: method, endpoint: endpoint, error: nil)
-        Timer(label: "stablegate_rpc_request_duration_seconds", dimensions: [("chain_id", "\(chainId)"), ("endpoint", endpoint.label), ("method", method)])
-            .recordNanoseconds(Int64(milliseconds * 1_000_000))
+        Timer(
+            label: "stablegate_rpc_request_duration_seconds",
+            dimensions: [("chain_id", "\(chainId)"), ("endpoint", endpoint.label), ("method", method)]
+        )
+        .recordNanoseconds(Int64(milliseconds * 1_000_000))
     }
 
     private func failed(_ index: Int, method: String, error: any Error) {
@@ -208,11 +216,12 @@ public final class RPCEndpointPool: JSONRPCCalling {
                 if failures >= 2 { health[index].backoffUntil = instant + .seconds(min(30, 1 << min(failures - 2, 5))) }
             }
         }
-        let label: String = switch kind {
-        case .rateLimited: "rate_limited"
-        case .rangeTooWide: "range"
-        case .other: "error"
-        }
+        let label: String =
+            switch kind {
+            case .rateLimited: "rate_limited"
+            case .rangeTooWide: "range"
+            case .other: "error"
+            }
         record(method: method, endpoint: endpoints[index], error: label)
     }
 
@@ -227,8 +236,10 @@ public final class RPCEndpointPool: JSONRPCCalling {
         let instant = now()
         return health.withLock { health in
             endpoints.indices.map { index in
-                (endpoints[index].label, health[index].backoffUntil.map { $0 <= instant } ?? true,
-                 health[index].laggingUntil.map { $0 > instant } ?? false, health[index].lastHead)
+                (
+                    endpoints[index].label, health[index].backoffUntil.map { $0 <= instant } ?? true,
+                    health[index].laggingUntil.map { $0 > instant } ?? false, health[index].lastHead
+                )
             }
         }
     }

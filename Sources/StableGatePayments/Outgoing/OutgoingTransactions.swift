@@ -66,7 +66,8 @@ struct OutgoingTransactions: Sendable {
         transaction.blockNumber = Int64(receipt.blockNumber)
         transaction.updatedAt = now
         try await save(transaction)
-        for var sibling in attempts where sibling.kind == transaction.kind && sibling.nonce == transaction.nonce && sibling.id != transaction.id
+        for var sibling in attempts
+        where sibling.kind == transaction.kind && sibling.nonce == transaction.nonce && sibling.id != transaction.id
             && (sibling.state == .signed || sibling.state == .broadcast)
         {
             sibling.state = .replaced
@@ -127,7 +128,9 @@ extension EthereumRPC {
 
     /// What sending `amount` of `token` from `from` would cost in gas at most, in wei: the
     /// node's estimate (or 65 000 when it cannot estimate) at ``suggestedFees()``.
-    public func estimatedTokenTransferCost(token: EthereumAddress, from: EthereumAddress, to: EthereumAddress, amount: BigUInt) async throws -> BigUInt {
+    public func estimatedTokenTransferCost(
+        token: EthereumAddress, from: EthereumAddress, to: EthereumAddress, amount: BigUInt
+    ) async throws -> BigUInt {
         let gas = (try? await estimateGas(from: from, to: token, data: ERC20.transferCall(to: to, amount: amount))) ?? 65_000
         return BigUInt(gas) * (try await suggestedFees()).maximumPerGas
     }

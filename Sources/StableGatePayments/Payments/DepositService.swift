@@ -76,57 +76,72 @@ public struct DepositService: Sendable {
         let wallets = wallets
         let window = defaultPaymentWindow
         let dialect = intents.dialect
-        let outcome = try await assigningOnce { try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: DepositQuote)? in
-            guard intent.acceptedStableCoins.contains(coin) else {
-                throw APIError.invalid("stable_coin", "this order accepts \(intent.acceptedStableCoins.map(\.code).joined(separator: ", ")) only")
+        let outcome = try await assigningOnce {
+            try await intents.modify(id: intentId) { intent, db -> (transitions: [StatusTransition], result: DepositQuote)? in
+                guard intent.acceptedStableCoins.contains(coin) else {
+                    throw APIError.invalid("stable_coin", "this order accepts \(intent.acceptedStableCoins.map(\.code).joined(separator: ", ")) only")
+                }
+                guard [.created, .paying, .tempWalletReceived].contains(intent.status) else {
+                    throw APIError(.validation, "this order can no longer change its payment: it is \(intent.status.name)", field: "status")
+                }
+                // A shopper-account payment on its way is bound to this network and address.
+                try await ShopperAccountRepository.lockPayments(intentId: intent.id, on: db, dialect: dialect)
+                if let live = try await ShopperAccountRepository.livePayment(intentId: intent.id, on: db),
+                    live.chainId != chain.chainId || live.tokenContract != token.contract.lowercased
+                {
+                    throw APIError(
+                        .validation, "a payment from a StableGate account is on its way on this order's network; it cannot change now",
+                        field: "status")
+                }
+                if let expiry = intent.deposit?.expiresAt, expiry <= now {
+                    throw APIError(.validation, "the payment window of this order has ended", field: "status")
+                }
+                guard let amount = intent.amountCoins.baseUnits(decimals: token.decimals) else {
+                    throw APIError(.internalError, "amount \(intent.amountCoins) does not fit \(token.decimals) decimals")
+                }
+                let address: String
+                let expiresAt: Date
+                if let deposit = intent.deposit {
+                    address = deposit.address
+                    expiresAt = deposit.expiresAt
+                } else {
+                    let index = try await DepositAddressRepository.nextDerivationIndex(on: db)
+                    address = try wallets.depositAddress(index: index).lowercased
+                    try await DepositAddressRepository.insertDepositAddress(address, intentId: intent.id, index: index, at: now, on: db)
+                    let store = try await MerchantRepository.store(id: intent.storeId, on: db)
+                    expiresAt = now.addingTimeInterval(store?.paymentWindowSeconds.map(TimeInterval.init) ?? window)
+                }
+                let unchanged = intent.status == .tempWalletReceived && intent.payment.chainId == chain.chainId && intent.settlementCoin == coin
+                intent.deposit = DepositAssignment(address: address, tokenDecimals: token.decimals, amountBaseUnits: amount, expiresAt: expiresAt)
+                intent.payment.chainId = chain.chainId
+                intent.payment.coinContract = token.contract.checksummed
+                intent.settlementCoin = coin
+                // Choosing the same network and coin again (a reload) records nothing new.
+                let transitions =
+                    unchanged
+                    ? []
+                    : [
+                        try IntentStateMachine.transition(
+                            &intent, to: .tempWalletReceived, reason: "customer chose \(coin.code) on \(chain.name)", at: now)
+                    ]
+                let checksummed = EthereumAddress(address)?.checksummed ?? address
+                return (
+                    transitions,
+                    DepositQuote(
+                        depositAddress: checksummed, amountCoins: intent.amountCoins, amountBaseUnits: amount,
+                        tokenContract: token.contract.checksummed,
+                        tokenSymbol: token.symbol, decimals: token.decimals, chainId: chain.chainId, chainName: chain.name, expiresAt: expiresAt,
+                        paymentURI: PaymentURI.erc20Transfer(
+                            token: token.contract.checksummed, chainId: chain.chainId, recipient: checksummed, baseUnits: amount))
+                )
             }
-            guard [.created, .paying, .tempWalletReceived].contains(intent.status) else {
-                throw APIError(.validation, "this order can no longer change its payment: it is \(intent.status.name)", field: "status")
-            }
-            // A shopper-account payment on its way is bound to this network and address.
-            try await ShopperAccountRepository.lockPayments(intentId: intent.id, on: db, dialect: dialect)
-            if let live = try await ShopperAccountRepository.livePayment(intentId: intent.id, on: db),
-                live.chainId != chain.chainId || live.tokenContract != token.contract.lowercased
-            {
-                throw APIError(.validation, "a payment from a StableGate account is on its way on this order's network; it cannot change now", field: "status")
-            }
-            if let expiry = intent.deposit?.expiresAt, expiry <= now {
-                throw APIError(.validation, "the payment window of this order has ended", field: "status")
-            }
-            guard let amount = intent.amountCoins.baseUnits(decimals: token.decimals) else {
-                throw APIError(.internalError, "amount \(intent.amountCoins) does not fit \(token.decimals) decimals")
-            }
-            let address: String
-            let expiresAt: Date
-            if let deposit = intent.deposit {
-                address = deposit.address
-                expiresAt = deposit.expiresAt
-            } else {
-                let index = try await DepositAddressRepository.nextDerivationIndex(on: db)
-                address = try wallets.depositAddress(index: index).lowercased
-                try await DepositAddressRepository.insertDepositAddress(address, intentId: intent.id, index: index, at: now, on: db)
-                let store = try await MerchantRepository.store(id: intent.storeId, on: db)
-                expiresAt = now.addingTimeInterval(store?.paymentWindowSeconds.map(TimeInterval.init) ?? window)
-            }
-            let unchanged = intent.status == .tempWalletReceived && intent.payment.chainId == chain.chainId && intent.settlementCoin == coin
-            intent.deposit = DepositAssignment(address: address, tokenDecimals: token.decimals, amountBaseUnits: amount, expiresAt: expiresAt)
-            intent.payment.chainId = chain.chainId
-            intent.payment.coinContract = token.contract.checksummed
-            intent.settlementCoin = coin
-            // Choosing the same network and coin again (a reload) records nothing new.
-            let transitions = unchanged ? [] : [
-                try IntentStateMachine.transition(&intent, to: .tempWalletReceived, reason: "customer chose \(coin.code) on \(chain.name)", at: now)
-            ]
-            let checksummed = EthereumAddress(address)?.checksummed ?? address
-            return (transitions, DepositQuote(
-                depositAddress: checksummed, amountCoins: intent.amountCoins, amountBaseUnits: amount, tokenContract: token.contract.checksummed,
-                tokenSymbol: token.symbol, decimals: token.decimals, chainId: chain.chainId, chainName: chain.name, expiresAt: expiresAt,
-                paymentURI: PaymentURI.erc20Transfer(token: token.contract.checksummed, chainId: chain.chainId, recipient: checksummed, baseUnits: amount)))
-        } }
+        }
         guard let outcome else { throw APIError(.notFound, "checkout intent \(intentId) not found") }
-        logger.info("deposit assigned", metadata: [
-            "intent_id": "\(intentId)", "chain_id": "\(chainId)", "coin": "\(coin.code)", "address": "\(outcome.depositAddress)",
-        ])
+        logger.info(
+            "deposit assigned",
+            metadata: [
+                "intent_id": "\(intentId)", "chain_id": "\(chainId)", "coin": "\(coin.code)", "address": "\(outcome.depositAddress)",
+            ])
         return outcome
     }
 
@@ -138,7 +153,7 @@ public struct DepositService: Sendable {
             attempt += 1
             do {
                 return try await body()
-            } catch where attempt < 3 && DatabaseErrorText.isUniqueViolation(error) {
+            } catch  where attempt < 3 && DatabaseErrorText.isUniqueViolation(error) {
                 continue
             }
         }

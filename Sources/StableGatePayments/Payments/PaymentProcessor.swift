@@ -62,9 +62,12 @@ public struct PaymentProcessor: Sendable {
             return (transitions, transitions)
         }
         for transition in result ?? [] {
-            logger.info("intent status changed", metadata: [
-                "intent_id": "\(intentId)", "from": "\(transition.from?.name ?? "-")", "to": "\(transition.to.name)", "reason": "\(transition.reason)",
-            ])
+            logger.info(
+                "intent status changed",
+                metadata: [
+                    "intent_id": "\(intentId)", "from": "\(transition.from?.name ?? "-")", "to": "\(transition.to.name)",
+                    "reason": "\(transition.reason)",
+                ])
         }
         return result ?? []
     }
@@ -90,7 +93,8 @@ public struct PaymentProcessor: Sendable {
             switch decision {
             case .release, .reject:
                 guard !flagged.isEmpty else {
-                    throw ReviewRefused(reason: "intent \(intent.id) holds no KYT-flagged payment; money in the wrong coin or network is closed with --close")
+                    throw ReviewRefused(
+                        reason: "intent \(intent.id) holds no KYT-flagged payment; money in the wrong coin or network is closed with --close")
                 }
                 if decision == .reject {
                     let senders = Set(flagged.map(\.from)).sorted().joined(separator: ", ")
@@ -104,7 +108,8 @@ public struct PaymentProcessor: Sendable {
                 intent.settlementStatus = nil
                 for transfer in flagged {
                     try await ChainTransferRepository.setScreening(
-                        transferId: transfer.id, .released, detail: (transfer.screeningDetail.map { $0 + "; " } ?? "") + "released by the operator", on: db)
+                        transferId: transfer.id, .released, detail: (transfer.screeningDetail.map { $0 + "; " } ?? "") + "released by the operator",
+                        on: db)
                 }
             case .close:
                 guard flagged.isEmpty else {
@@ -119,9 +124,12 @@ public struct PaymentProcessor: Sendable {
             return (transitions, transitions)
         }
         for transition in result ?? [] {
-            logger.notice("intent reviewed by the operator", metadata: [
-                "intent_id": "\(intentId)", "decision": "\(decision.rawValue)", "from": "\(transition.from?.name ?? "-")", "to": "\(transition.to.name)",
-            ])
+            logger.notice(
+                "intent reviewed by the operator",
+                metadata: [
+                    "intent_id": "\(intentId)", "decision": "\(decision.rawValue)", "from": "\(transition.from?.name ?? "-")",
+                    "to": "\(transition.to.name)",
+                ])
         }
         return result ?? []
     }
@@ -158,7 +166,8 @@ public struct PaymentProcessor: Sendable {
                     intent.payment.txFrom = first.from
                     // The browser's report counts once the chain shows a transfer in that transaction.
                     if intent.payment.paymentMethodType == .unknown {
-                        intent.payment.paymentMethodType = intent.walletReport?.transactionHash == first.transactionHash ? .walletConnect : .walletScan
+                        intent.payment.paymentMethodType =
+                            intent.walletReport?.transactionHash == first.transactionHash ? .walletConnect : .walletScan
                     }
                 }
             case .tempWalletReceived:
@@ -192,7 +201,13 @@ public struct PaymentProcessor: Sendable {
                 let minimum = lateMinimum.baseUnits(decimals: first.decimals) ?? 0
                 if releasingDust || total >= minimum {
                     // settle() stores each transfer, now labelled late and credited.
-                    try await settle(&intent, credit: late.map { var transfer = $0; transfer.kind = .late; return transfer }, store: store, isLate: true, now: now, on: db)
+                    try await settle(
+                        &intent,
+                        credit: late.map {
+                            var transfer = $0
+                            transfer.kind = .late
+                            return transfer
+                        }, store: store, isLate: true, now: now, on: db)
                     logger.notice("late payment credited", metadata: ["intent_id": "\(intent.id)", "transfers": "\(late.count)"])
                 } else {
                     // The intent does not change here, so nothing else guards this write:
@@ -200,9 +215,11 @@ public struct PaymentProcessor: Sendable {
                     for transfer in late where transfer.kind != .dust {
                         try await ChainTransferRepository.reclassify(transferId: transfer.id, as: .dust, on: db)
                     }
-                    logger.notice("late payment below the minimum held as dust", metadata: [
-                        "intent_id": "\(intent.id)", "transfers": "\(late.count)", "units": "\(total)", "minimum_units": "\(minimum)",
-                    ])
+                    logger.notice(
+                        "late payment below the minimum held as dust",
+                        metadata: [
+                            "intent_id": "\(intent.id)", "transfers": "\(late.count)", "units": "\(total)", "minimum_units": "\(minimum)",
+                        ])
                 }
             }
         }
@@ -215,7 +232,9 @@ public struct PaymentProcessor: Sendable {
     ) async throws {
         guard let first = transfers.first else { return }
         let gross = transfers.reduce(BigUInt(0)) { $0 + $1.amount }
-        let split = Settlement(paid: gross, required: isLate ? gross : (intent.deposit?.amountBaseUnits ?? gross), feeBasisPoints: store?.feeBasisPoints ?? defaultFeeBasisPoints)
+        let split = Settlement(
+            paid: gross, required: isLate ? gross : (intent.deposit?.amountBaseUnits ?? gross),
+            feeBasisPoints: store?.feeBasisPoints ?? defaultFeeBasisPoints)
         for var transfer in transfers {
             transfer.credited = true
             try await ChainTransferRepository.update(transfer, on: db)
@@ -234,7 +253,8 @@ public struct PaymentProcessor: Sendable {
         let settlement = SettlementRecord(
             id: identifiers.objectId(at: now), intentId: intent.id, chainId: first.chainId, tokenContract: first.tokenContract,
             decimals: decimals, depositAddress: first.to, gross: split.paid, fee: split.fee, net: split.net,
-            merchantAddress: store?.settlementWallet(chainId: first.chainId)?.lowercased(), feeAddress: feeAddress, state: .pending, nextAttemptAt: now,
+            merchantAddress: store?.settlementWallet(chainId: first.chainId)?.lowercased(), feeAddress: feeAddress, state: .pending,
+            nextAttemptAt: now,
             createdAt: now, updatedAt: now)
         try await SettlementRepository.insert(settlement, on: db)
         if intent.settlementStatus != .sending { intent.settlementStatus = .pending }

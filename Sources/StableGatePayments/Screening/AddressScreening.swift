@@ -1,10 +1,9 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
+import NIOHTTP1
 import StableGateDomain
 import StableGateEthereum
-
-import Foundation
-import NIOHTTP1
 
 /// A KYT verdict on an address.
 public struct ScreeningVerdict: Sendable, Equatable {

@@ -42,7 +42,8 @@ public struct ShopperTransferSender: Sendable {
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, accounts: ShopperAccountRepository, database: any DatabaseClient,
-        intents: CheckoutIntentRepository, wallets: GatewayWallets, clock: any WallClock, identifiers: any IdentifierGenerator, stuckAfter: TimeInterval = 120, logger: Logger
+        intents: CheckoutIntentRepository, wallets: GatewayWallets, clock: any WallClock, identifiers: any IdentifierGenerator,
+        stuckAfter: TimeInterval = 120, logger: Logger
     ) {
         self.chain = chain
         self.rpc = rpc
@@ -56,7 +57,9 @@ public struct ShopperTransferSender: Sendable {
         self.logger = logger
     }
 
-    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock) }
+    private var outgoing: OutgoingTransactions {
+        OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock)
+    }
 
     private struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -95,7 +98,9 @@ public struct ShopperTransferSender: Sendable {
             let receipt = try await rpc.receipt(transaction.hash)
             if let receipt, transaction.kind == .gas || head - Int64(receipt.blockNumber) + 1 >= Int64(chain.confirmations) {
                 try await outgoing.record(receipt, on: &transaction, among: transactions, save: signedTransactions.update)
-                logger.info("account transaction mined", metadata: metadata(transfer, ["kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "ok": "\(receipt.succeeded)"]))
+                logger.info(
+                    "account transaction mined",
+                    metadata: metadata(transfer, ["kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "ok": "\(receipt.succeeded)"]))
             } else if receipt != nil {
                 waiting = true  // mined, not yet deep enough (broadcast, or signed and sent just before a crash)
             } else if transaction.state == .signed {
@@ -141,11 +146,14 @@ public struct ShopperTransferSender: Sendable {
         // 2. The account's key, checked against its address (a changed seed must not sign).
         let key = try wallets.accountKey(index: account.derivationIndex)
         guard try EthereumAddress(privateKey: key) == wallet else {
-            throw Failure(description: "the configured deposit seed no longer derives account wallet \(wallet.checksummed); restore the original seed")
+            throw Failure(
+                description: "the configured deposit seed no longer derives account wallet \(wallet.checksummed); restore the original seed")
         }
         let onChain = try await rpc.tokenBalance(token: token, owner: wallet)
         guard onChain >= transfer.amount else {
-            throw Failure(description: "account wallet \(wallet.checksummed) holds \(onChain) base units of \(token.checksummed), fewer than \(transfer.amount)")
+            throw Failure(
+                description: "account wallet \(wallet.checksummed) holds \(onChain) base units of \(token.checksummed), fewer than \(transfer.amount)"
+            )
         }
 
         // 3. Gas for the token transfer, from the hot wallet.
@@ -161,7 +169,8 @@ public struct ShopperTransferSender: Sendable {
         // 4. The token transfer itself.
         let attempt = (transactions.filter { $0.kind == .payout }.map(\.attempt).max() ?? 0) + 1
         var payout = try await sign(
-            EthereumTransaction(chainId: UInt64(chain.chainId), nonce: try await outgoing.nextNonce(wallet), fees: fees, gasLimit: gasLimit, to: token, data: call),
+            EthereumTransaction(
+                chainId: UInt64(chain.chainId), nonce: try await outgoing.nextNonce(wallet), fees: fees, gasLimit: gasLimit, to: token, data: call),
             key: key, kind: .payout, attempt: attempt, transfer: transfer, from: wallet)
         FaultPoint.afterAccountSigned.trigger()
         try await broadcast(&payout, transfer)
@@ -187,15 +196,20 @@ public struct ShopperTransferSender: Sendable {
     private func broadcast(_ transaction: inout SweepTransaction, _ transfer: AccountTransfer) async throws {
         try await outgoing.broadcast(&transaction, save: signedTransactions.update, fault: .afterAccountBroadcast, nonceTooLowIsFinal: false)
         guard transaction.state == .broadcast else { return }
-        logger.info("account transaction broadcast", metadata: metadata(transfer, [
-            "kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "nonce": "\(transaction.nonce)",
-        ]))
+        logger.info(
+            "account transaction broadcast",
+            metadata: metadata(
+                transfer,
+                [
+                    "kind": "\(transaction.kind.rawValue)", "tx": "\(transaction.hash)", "nonce": "\(transaction.nonce)",
+                ]))
     }
 
     /// Sends the account's wallet gas from the hot wallet when it holds less than `needed` wei
     /// (topping it up to 120 % of that); returns whether it did, so the caller waits for it.
     private func toppedUp(
-        _ wallet: EthereumAddress, toCover needed: BigUInt, fees: EthereumTransaction.Fees, transfer: AccountTransfer, transactions: [SweepTransaction]
+        _ wallet: EthereumAddress, toCover needed: BigUInt, fees: EthereumTransaction.Fees, transfer: AccountTransfer,
+        transactions: [SweepTransaction]
     ) async throws -> Bool {
         let balance = try await rpc.balance(wallet)
         guard balance < needed else { return false }
@@ -222,11 +236,13 @@ public struct ShopperTransferSender: Sendable {
             key = wallets.hotKey
             from = wallets.hotWallet
             transaction = EthereumTransaction(
-                chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet, value: BigUInt(100_000) * fees.maximumPerGas)
+                chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet,
+                value: BigUInt(100_000) * fees.maximumPerGas)
         } else {
             // The replacement offers more for gas than the top-up covered: top up first.
             let transactions = try await signedTransactions.transactions(owner: transfer.id)
-            if try await toppedUp(wallet, toCover: BigUInt(100_000) * fees.maximumPerGas, fees: fees, transfer: transfer, transactions: transactions) {
+            if try await toppedUp(wallet, toCover: BigUInt(100_000) * fees.maximumPerGas, fees: fees, transfer: transfer, transactions: transactions)
+            {
                 return
             }
             key = try wallets.accountKey(index: account.derivationIndex)
@@ -236,7 +252,8 @@ public struct ShopperTransferSender: Sendable {
                 data: ERC20.transferCall(to: recipient, amount: transfer.amount))
         }
         var replacement = try await sign(transaction, key: key, kind: stuck.kind, attempt: stuck.attempt + 1, transfer: transfer, from: from)
-        logger.notice("replacing a stuck account transaction", metadata: metadata(transfer, ["stuck": "\(stuck.hash)", "replacement": "\(replacement.hash)"]))
+        logger.notice(
+            "replacing a stuck account transaction", metadata: metadata(transfer, ["stuck": "\(stuck.hash)", "replacement": "\(replacement.hash)"]))
         try await broadcast(&replacement, transfer)
     }
 

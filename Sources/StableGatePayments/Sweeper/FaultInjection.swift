@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,5 +33,3 @@ public enum FaultPoint: String, Sendable, CaseIterable {
         kill(getpid(), SIGKILL)
     }
 }
-
-import Foundation

@@ -83,7 +83,8 @@ public struct Sweeper: Sendable {
         let waiting = try await settlements.waitingSettlements(chainId: chain.chainId)
         let perSettlement = BigUInt(2 * 100_000 + 21_000) * (try await currentFees()).maximumPerGas * 6 / 5
         let balance = try await rpc.balance(wallets.hotWallet)
-        return Funding(hotWalletBalance: balance, needed: perSettlement * BigUInt(max(waiting.count, 1)), waiting: waiting.count, oldestWaiting: waiting.oldest)
+        return Funding(
+            hotWalletBalance: balance, needed: perSettlement * BigUInt(max(waiting.count, 1)), waiting: waiting.count, oldestWaiting: waiting.oldest)
     }
 
     private struct Failure: Error, CustomStringConvertible {
@@ -113,9 +114,11 @@ public struct Sweeper: Sendable {
         for var sweep in sweeps where sweep.state == .signed || sweep.state == .broadcast {
             if let receipt = try await rpc.receipt(sweep.hash) {
                 try await outgoing.record(receipt, on: &sweep, among: sweeps, save: signedTransactions.update)
-                logger.info("sweep transaction mined", metadata: [
-                    "intent_id": "\(settlement.intentId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "ok": "\(receipt.succeeded)",
-                ])
+                logger.info(
+                    "sweep transaction mined",
+                    metadata: [
+                        "intent_id": "\(settlement.intentId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "ok": "\(receipt.succeeded)",
+                    ])
             } else if sweep.state == .signed {
                 try await broadcast(&sweep)  // after a crash: the very same transaction again
                 waiting = true
@@ -202,7 +205,9 @@ public struct Sweeper: Sendable {
         try await refreshIntent(settlement.intentId, merchantTransaction: nil)
     }
 
-    private var outgoing: OutgoingTransactions { OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock) }
+    private var outgoing: OutgoingTransactions {
+        OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock)
+    }
     private func currentFees() async throws -> EthereumTransaction.Fees { try await outgoing.currentFees() }
     private func nextNonce(_ address: EthereumAddress) async throws -> UInt64 { try await outgoing.nextNonce(address) }
 
@@ -220,9 +225,11 @@ public struct Sweeper: Sendable {
     private func broadcast(_ sweep: inout SweepTransaction) async throws {
         try await outgoing.broadcast(&sweep, save: signedTransactions.update, fault: .afterSweepBroadcast)
         guard sweep.state == .broadcast else { return }
-        logger.info("sweep transaction broadcast", metadata: [
-            "settlement_id": "\(sweep.settlementId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "nonce": "\(sweep.nonce)",
-        ])
+        logger.info(
+            "sweep transaction broadcast",
+            metadata: [
+                "settlement_id": "\(sweep.settlementId)", "kind": "\(sweep.kind.rawValue)", "tx": "\(sweep.hash)", "nonce": "\(sweep.nonce)",
+            ])
     }
 
     /// Replaces a stuck transaction: same nonce and intent, fees up 25 %.
@@ -239,9 +246,12 @@ public struct Sweeper: Sendable {
             key = wallets.hotKey
             from = wallets.hotWallet
             let gasNeeded = BigUInt(100_000) * 2 * fees.maximumPerGas
-            transaction = EthereumTransaction(chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
+            transaction = EthereumTransaction(
+                chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
         case .merchant, .fee, .payout:
-            guard let index = try await depositAddresses.derivationIndex(intentId: settlement.intentId) else { throw Failure(description: "no deposit key index") }
+            guard let index = try await depositAddresses.derivationIndex(intentId: settlement.intentId) else {
+                throw Failure(description: "no deposit key index")
+            }
             key = try wallets.depositKey(index: index)
             from = deposit
             let recipient = stuck.kind == .merchant ? merchant : feeWallet
@@ -250,7 +260,8 @@ public struct Sweeper: Sendable {
                 chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
                 data: ERC20.transferCall(to: recipient, amount: amount))
         }
-        var replacement = try await sign(kind: stuck.kind, attempt: stuck.attempt + 1, settlement: settlement, from: from, key: key, transaction: transaction)
+        var replacement = try await sign(
+            kind: stuck.kind, attempt: stuck.attempt + 1, settlement: settlement, from: from, key: key, transaction: transaction)
         logger.notice("replacing a stuck sweep transaction", metadata: ["stuck": "\(stuck.hash)", "replacement": "\(replacement.hash)"])
         try await broadcast(&replacement)
     }
@@ -262,7 +273,8 @@ public struct Sweeper: Sendable {
         settlement.updatedAt = clock.now
         try await settlements.update(settlement)
         try await refreshIntent(settlement.intentId, merchantTransaction: merchantTransaction)
-        logger.info("settlement forwarded", metadata: ["intent_id": "\(settlement.intentId)", "net": "\(settlement.net)", "fee": "\(settlement.fee)"])
+        logger.info(
+            "settlement forwarded", metadata: ["intent_id": "\(settlement.intentId)", "net": "\(settlement.net)", "fee": "\(settlement.fee)"])
     }
 
     private func postpone(_ original: SettlementRecord, because reason: String, countsAsAttempt: Bool) async throws {
@@ -278,9 +290,11 @@ public struct Sweeper: Sendable {
         settlement.nextAttemptAt = clock.now.addingTimeInterval(delay)
         settlement.updatedAt = clock.now
         try await settlements.update(settlement)
-        logger.warning("settlement postponed", metadata: [
-            "intent_id": "\(settlement.intentId)", "reason": "\(reason)", "attempts": "\(settlement.attempts)",
-        ])
+        logger.warning(
+            "settlement postponed",
+            metadata: [
+                "intent_id": "\(settlement.intentId)", "reason": "\(reason)", "attempts": "\(settlement.attempts)",
+            ])
     }
 
     private func giveUp(_ original: SettlementRecord, because reason: String) async throws {
@@ -303,11 +317,11 @@ public struct Sweeper: Sendable {
     private func refreshIntent(_ intentId: String, merchantTransaction: String?) async throws {
         let all = try await settlements.settlements(intentId: intentId)
         let status: SettlementStatus =
-            if all.contains(where: { $0.state == .failed }) { .failed }
-            else if all.contains(where: { $0.state == .sending }) { .sending }
-            else if all.contains(where: { $0.state == .pending }) { .pending }
-            else if all.contains(where: { $0.state == .held }) { .held }
-            else { .settled }
+            if all.contains(where: { $0.state == .failed }) { .failed } else if all.contains(where: { $0.state == .sending }) {
+                .sending
+            } else if all.contains(where: { $0.state == .pending }) { .pending } else if all.contains(where: { $0.state == .held }) { .held } else {
+                .settled
+            }
         let now = clock.now
         _ = try await intents.modify(id: intentId) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             var changed = false

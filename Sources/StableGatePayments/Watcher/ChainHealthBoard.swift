@@ -56,7 +56,9 @@ public final class ChainHealthBoard: Sendable {
             let name = "\(entry.chainName) (\(chainId))"
             if let passed = entry.lastPassAt ?? entry.since, now.timeIntervalSince(passed) > maximumSeconds {
                 // The error itself stays in the log: an RPC error may name a provider's host.
-                problems.append("\(name): no detection pass completed for \(Int(now.timeIntervalSince(passed))) s\(entry.lastError == nil ? "" : " (the last one failed; see the log)")")
+                problems.append(
+                    "\(name): no detection pass completed for \(Int(now.timeIntervalSince(passed))) s\(entry.lastError == nil ? "" : " (the last one failed; see the log)")"
+                )
             } else if let scanned = entry.scannedTo, entry.head - scanned > maximumBlocks {
                 problems.append("\(name): scanned to block \(scanned), \(entry.head - scanned) blocks behind the head \(entry.head)")
             } else if let lag = entry.lagSeconds, lag > maximumSeconds {
@@ -64,7 +66,8 @@ public final class ChainHealthBoard: Sendable {
             }
             if let funding = entry.funding, funding.hotWalletBalance < funding.needed {
                 problems.append(
-                    "\(name): the hot wallet holds \(funding.hotWalletBalance) wei, less than the \(funding.needed) wei of gas the next \(max(funding.waiting, 1)) forwarding(s) need")
+                    "\(name): the hot wallet holds \(funding.hotWalletBalance) wei, less than the \(funding.needed) wei of gas the next \(max(funding.waiting, 1)) forwarding(s) need"
+                )
             }
         }
         return problems

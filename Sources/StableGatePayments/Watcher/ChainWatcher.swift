@@ -186,7 +186,8 @@ public final class ChainWatcher: Service {
         Gauge(label: "stablegate_hot_wallet_balance_wei", dimensions: dimensions).record(Double(funding.hotWalletBalance))
         Gauge(label: "stablegate_hot_wallet_needed_wei", dimensions: dimensions).record(Double(funding.needed))
         Gauge(label: "stablegate_settlements_waiting", dimensions: dimensions).record(Double(funding.waiting))
-        Gauge(label: "stablegate_settlement_oldest_wait_seconds", dimensions: dimensions).record(funding.oldestWaiting.map { now.timeIntervalSince($0) } ?? 0)
+        Gauge(label: "stablegate_settlement_oldest_wait_seconds", dimensions: dimensions).record(
+            funding.oldestWaiting.map { now.timeIntervalSince($0) } ?? 0)
         board?.update(chainId: chain.chainId, name: chain.name, at: clock.now) { $0.funding = funding }
     }
 
@@ -306,18 +307,23 @@ public final class ChainWatcher: Service {
                     try await accounts.drop(deposit)  // rewinds the scan cursor in the same transaction
                     rewindTo = min(rewindTo ?? deposit.blockNumber, deposit.blockNumber)
                     report.accountDepositsDropped += 1
-                    logger.warning("account deposit dropped by a reorg", metadata: ["account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)"])
+                    logger.warning(
+                        "account deposit dropped by a reorg", metadata: ["account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)"])
                 } else if head - deposit.blockNumber + 1 >= Int64(chain.confirmations) {
                     try await accounts.confirm(deposit, at: clock.now)
                     report.accountDepositsConfirmed += 1
-                    logger.info("account deposit credited", metadata: [
-                        "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "amount": "\(deposit.amount)",
-                    ])
+                    logger.info(
+                        "account deposit credited",
+                        metadata: [
+                            "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "amount": "\(deposit.amount)",
+                        ])
                 }
             } catch {
-                logger.error("account deposit not processed; will retry", metadata: [
-                    "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "error": "\(error)",
-                ])
+                logger.error(
+                    "account deposit not processed; will retry",
+                    metadata: [
+                        "account_id": "\(deposit.accountId)", "tx": "\(deposit.transactionHash)", "error": "\(error)",
+                    ])
             }
         }
         return rewindTo
@@ -416,11 +422,13 @@ public final class ChainWatcher: Service {
         let holders = try await accounts.accounts(forAddresses: Set(matches.map { $0.transfer.to.lowercased }).subtracting(owners.keys))
         for match in matches {
             guard let accountId = holders[match.transfer.to.lowercased] else { continue }
-            try await accounts.recordSeen(AccountDeposit(
-                id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId, transactionHash: match.log.transactionHash,
-                logIndex: Int64(match.log.logIndex), blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash,
-                tokenContract: match.token.contract.lowercased, decimals: match.token.decimals, from: match.transfer.from.lowercased,
-                amount: match.transfer.amount, state: .seen, detectedAt: clock.now))
+            try await accounts.recordSeen(
+                AccountDeposit(
+                    id: processor.identifiers.objectId(at: clock.now), accountId: accountId, chainId: chain.chainId,
+                    transactionHash: match.log.transactionHash,
+                    logIndex: Int64(match.log.logIndex), blockNumber: Int64(match.log.blockNumber), blockHash: match.log.blockHash,
+                    tokenContract: match.token.contract.lowercased, decimals: match.token.decimals, from: match.transfer.from.lowercased,
+                    amount: match.transfer.amount, state: .seen, detectedAt: clock.now))
             report.accountDepositsSeen += 1
             logger.info("account deposit detected", metadata: ["account_id": "\(accountId)", "tx": "\(match.log.transactionHash)"])
         }

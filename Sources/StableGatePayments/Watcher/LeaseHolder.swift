@@ -1,10 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 // Full Foundation: ProcessInfo.hostName.
 import Foundation
 import StableGateEthereum
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A chain lease holder's name: `host/pid/random` (the random part tells two runs of the same
 /// pid apart). Used to tell whether a holder is provably gone.

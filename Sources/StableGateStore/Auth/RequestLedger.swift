@@ -116,13 +116,15 @@ public final class RequestLedger: Sendable {
                 perWindow[KeyWindow(keyId: claim.apiKeyId, windowStart: windowStart), default: []].append(index)
             }
             for (window, indices) in perWindow {
-                let row = try await db.raw("""
+                let row = try await db.raw(
+                    """
                     INSERT INTO rate_limit_windows (api_key_id, window_start, request_count)
                     VALUES (\(bind: window.keyId), \(bind: window.windowStart), \(bind: Int64(indices.count)))
                     ON CONFLICT (api_key_id, window_start)
                     DO UPDATE SET request_count = rate_limit_windows.request_count + excluded.request_count
                     RETURNING request_count
-                    """).first()
+                    """
+                ).first()
                 let total = try row?.decode(column: "request_count", as: Int64.self) ?? Int64(indices.count)
                 let before = total - Int64(indices.count)
                 for (offset, index) in indices.enumerated() {

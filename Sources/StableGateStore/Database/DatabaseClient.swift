@@ -1,6 +1,6 @@
+import Foundation
 import Logging
 import SQLKit
-import Foundation
 
 /// The SQL dialects StableGate runs on. Queries branch on it only where the SQL really differs.
 public enum DatabaseDialect: String, Sendable {
@@ -97,12 +97,36 @@ extension DatabaseClient {
             let list = Array(keys)
             for start in stride(from: 0, to: list.count, by: 500) {
                 let chunk = Array(list[start..<min(start + 500, list.count)])
-                let rows = try await db.raw("""
+                let rows = try await db.raw(
+                    """
                     SELECT \(unsafeRaw: key) AS k, \(unsafeRaw: value) AS v FROM \(unsafeRaw: table) WHERE \(unsafeRaw: key) IN (\(binds: chunk))
-                    """).all()
+                    """
+                ).all()
                 for row in rows { result[try row.decode(column: "k", as: String.self)] = try row.decode(column: "v", as: String.self) }
             }
             return result
+        }
+    }
+}
+
+extension SQLDatabase {
+    /// Runs `body` between `begin` and `COMMIT` on this one connection; any error rolls back
+    /// (a failed rollback is logged, the original error is thrown). Both clients' transactions.
+    func inTransaction<T: Sendable>(
+        begin: String, logger: Logger, _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await raw("\(unsafeRaw: begin)").run()
+        do {
+            let result = try await body(self)
+            try await raw("COMMIT").run()
+            return result
+        } catch {
+            do {
+                try await raw("ROLLBACK").run()
+            } catch let rollbackError {
+                logger.error("rollback failed", metadata: ["error": "\(rollbackError)"])
+            }
+            throw error
         }
     }
 }

@@ -58,7 +58,10 @@ public final class SQLiteDatabaseClient: DatabaseClient {
             let writer = try await connect(on: writerThread)
             opened.append(writer)
             // busy_timeout first: it governs every statement after it, journal_mode included.
-            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())", "PRAGMA foreign_keys=ON"] {
+            for pragma in [
+                "PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())",
+                "PRAGMA foreign_keys=ON",
+            ] {
                 try await writer.sql().raw(SQLQueryString(pragma)).run()
             }
             try await writer.install(customFunction: ExactDecimalSum.function)
@@ -88,20 +91,7 @@ public final class SQLiteDatabaseClient: DatabaseClient {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
-            let database = writer.sql(queryLogLevel: nil)
-            try await database.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(database)
-                try await database.raw("COMMIT").run()
-                return result
-            } catch {
-                do {
-                    try await database.raw("ROLLBACK").run()
-                } catch let rollbackError {
-                    logger.error("rollback failed", metadata: ["error": "\(rollbackError)"])
-                }
-                throw error
-            }
+            try await writer.sql(queryLogLevel: nil).inTransaction(begin: "BEGIN IMMEDIATE", logger: logger, body)
         }
     }
 

@@ -17,4 +17,3 @@ public struct Migration: Sendable {
         dialect == .postgres ? (postgresStatements ?? statements) : statements
     }
 }
-

@@ -24,12 +24,14 @@ public struct APIKeyRepository: Sendable {
     }
 
     static func insert(_ key: APIKeyRecord, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO api_keys (id, store_id, secret_ciphertext, label, allowed_cidrs, rate_limit_per_minute, created_at, last_used_at, revoked_at)
             VALUES (\(bind: key.id), \(bind: key.storeId), \(bind: key.sealedSecret), \(bind: key.label),
                     \(bind: key.allowedRanges.map(\.description).joined(separator: ",")), \(bind: Int64(key.rateLimitPerMinute)),
                     \(bind: key.createdAt.unixMilliseconds), \(bind: key.lastUsedAt?.unixMilliseconds), \(bind: key.revokedAt?.unixMilliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     /// The key with this public id, revoked or not.
@@ -50,10 +52,12 @@ public struct APIKeyRepository: Sendable {
     /// Stores a key's label, allowlist and rate limit.
     public func update(_ key: APIKeyRecord, audit: AuditEntry? = nil) async throws {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE api_keys SET label = \(bind: key.label), allowed_cidrs = \(bind: key.allowedRanges.map(\.description).joined(separator: ",")),
                     rate_limit_per_minute = \(bind: Int64(key.rateLimitPerMinute)) WHERE id = \(bind: key.id)
-                """).run()
+                """
+            ).run()
             if let audit { try await AuditLogRepository.audit(audit, on: db) }
         }
     }
@@ -62,9 +66,11 @@ public struct APIKeyRepository: Sendable {
     @discardableResult
     public func revoke(id: String, at date: Date, audit: AuditEntry? = nil) async throws -> Bool {
         try await database.transaction { db in
-            let row = try await db.raw("""
+            let row = try await db.raw(
+                """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(bind: date.unixMilliseconds)) WHERE id = \(bind: id) RETURNING id
-                """).first()
+                """
+            ).first()
             if row != nil, let audit { try await AuditLogRepository.audit(audit, on: db) }
             return row != nil
         }

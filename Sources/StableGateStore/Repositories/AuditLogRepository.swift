@@ -21,23 +21,28 @@ public struct AuditLogRepository: Sendable {
     }
 
     public static func audit(_ entry: AuditEntry, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO audit_log (id, store_id, user_id, actor, at, action, detail)
             VALUES (\(bind: entry.id), \(bind: entry.storeId), \(bind: entry.userId), \(bind: entry.actor), \(bind: entry.at.unixMilliseconds),
                     \(bind: entry.action), \(bind: entry.detail))
-            """).run()
+            """
+        ).run()
     }
 
     /// The newest audit entries of a store.
     public func auditLog(storeId: String, limit: Int = 200) async throws -> [AuditEntry] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM audit_log WHERE store_id = \(bind: storeId) ORDER BY at DESC, id DESC LIMIT \(unsafeRaw: String(limit))
-                """).all().map { row in
+                """
+            ).all().map { row in
                 AuditEntry(
                     id: try row.decode(column: "id", as: String.self), storeId: try row.decode(column: "store_id", as: String.self),
                     userId: try row.decode(column: "user_id", as: String?.self), actor: try row.decode(column: "actor", as: String.self),
-                    at: Date(unixMilliseconds: try row.decode(column: "at", as: Int64.self)), action: try row.decode(column: "action", as: String.self),
+                    at: Date(unixMilliseconds: try row.decode(column: "at", as: Int64.self)),
+                    action: try row.decode(column: "action", as: String.self),
                     detail: try row.decode(column: "detail", as: String.self))
             }
         }

@@ -88,7 +88,7 @@ public struct CheckoutIntentRepository: Sendable {
         self.creates = GroupCommitter(maximumBatch: Self.maximumBatch) { batch in
             do {
                 try await database.transaction { db in try await insert(batch, db) }
-            } catch where batch.count > 1 {
+            } catch  where batch.count > 1 {
                 // One bad row must not fail its neighbours: retry each on its own, and let
                 // only the failing one see its error.
                 var failures: [Int: any Error] = [:]
@@ -113,10 +113,12 @@ public struct CheckoutIntentRepository: Sendable {
     }
 
     private static func idempotencyRecord(storeId: String, key: String, now: Date, on db: any SQLDatabase) async throws -> IdempotencyRecord? {
-        try await db.raw("""
+        try await db.raw(
+            """
             SELECT request_hash, intent_id, response_payload FROM idempotency_records
             WHERE store_id = \(bind: storeId) AND idempotency_key = \(bind: key) AND expires_at > \(bind: now.unixMilliseconds)
-            """).first().map { row in
+            """
+        ).first().map { row in
             IdempotencyRecord(
                 requestHash: try row.decode(column: "request_hash", as: String.self),
                 intentId: try row.decode(column: "intent_id", as: String.self),
@@ -134,21 +136,25 @@ public struct CheckoutIntentRepository: Sendable {
         }
         do {
             return try await database.transaction { db in
-                try await db.raw("""
+                try await db.raw(
+                    """
                     DELETE FROM idempotency_records
                     WHERE store_id = \(bind: intent.storeId) AND idempotency_key = \(bind: idempotency.key)
                       AND expires_at <= \(bind: intent.createdAt.unixMilliseconds)
-                    """).run()
+                    """
+                ).run()
                 if let existing = try await Self.idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt, on: db) {
                     return .alreadyRecorded(existing)
                 }
                 try await Self.insert([NewIntent(intent: intent, transition: transition)], on: db)
                 try await observer?.intentsCreated([(intent, transition)], on: db)
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO idempotency_records (store_id, idempotency_key, request_hash, intent_id, response_payload, created_at, expires_at)
                     VALUES (\(bind: intent.storeId), \(bind: idempotency.key), \(bind: idempotency.requestHash), \(bind: intent.id),
                             \(bind: idempotency.responsePayload), \(bind: intent.createdAt.unixMilliseconds), \(bind: idempotency.expiresAt.unixMilliseconds))
-                    """).run()
+                    """
+                ).run()
                 return .created
             }
         } catch {
@@ -182,16 +188,20 @@ public struct CheckoutIntentRepository: Sendable {
             // Keyset pages in primary-key order: each batch starts where the last one ended.
             let start = after
             let (count, last) = try await database.transaction { db -> (Int, String?) in
-                let ids = try await db.raw("""
+                let ids = try await db.raw(
+                    """
                     SELECT id FROM checkout_intents WHERE id > \(bind: start) AND checkout_token_hash IS NULL
                     ORDER BY id LIMIT \(unsafeRaw: String(batchSize))
-                    """).all(decodingColumn: "id", as: String.self)
+                    """
+                ).all(decodingColumn: "id", as: String.self)
                 for id in ids {
                     let link = try issue()
-                    try await db.raw("""
+                    try await db.raw(
+                        """
                         UPDATE checkout_intents SET checkout_token_hash = \(bind: link.tokenHash), checkout_token_sealed = \(bind: link.sealedToken)
                         WHERE id = \(bind: id) AND checkout_token_hash IS NULL
-                        """).run()
+                        """
+                    ).run()
                 }
                 return (ids.count, ids.last)
             }
@@ -217,9 +227,11 @@ public struct CheckoutIntentRepository: Sendable {
     /// The status history of an intent, oldest first.
     public func transitions(intentId: String) async throws -> [StatusTransition] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT from_status, to_status, reason, at FROM intent_transitions WHERE intent_id = \(bind: intentId) ORDER BY seq
-                """).all().map { row in
+                """
+            ).all().map { row in
                 func status(_ raw: Int64) throws -> CheckoutStatus {
                     guard let status = CheckoutStatus(rawValue: Int(raw)) else {
                         throw StoreDataError("intent \(intentId): a transition has unknown status \(raw)")
@@ -243,25 +255,31 @@ public struct CheckoutIntentRepository: Sendable {
         let now = now.unixMilliseconds
         let lifetimeStart = unassignedSince.unixMilliseconds
         return try await database.read { db in
-            let windows = try await db.raw("""
+            let windows = try await db.raw(
+                """
                 SELECT id FROM checkout_intents WHERE status IN (\(unsafeRaw: CheckoutStatus.sqlList(.created, .paying, .tempWalletReceived))) AND expires_at <= \(bind: now)
                   AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.state = 'seen')
                 ORDER BY expires_at LIMIT 200
-                """).all(decodingColumn: "id", as: String.self)
+                """
+            ).all(decodingColumn: "id", as: String.self)
             // ON_CHAIN past its window: normally waiting for confirmations, which the watcher
             // handles; looked at here too so that one whose transfers vanished or carry nothing
             // still ends.
-            let onChain = try await db.raw("""
+            let onChain = try await db.raw(
+                """
                 SELECT id FROM checkout_intents WHERE status = \(unsafeRaw: CheckoutStatus.sqlList(.onChain)) AND expires_at <= \(bind: now)
                   AND NOT EXISTS (SELECT 1 FROM chain_transfers t WHERE t.intent_id = checkout_intents.id AND t.kind = 'payment'
                                   AND (t.state = 'seen' OR t.kyt_status = 'pending'))
                 ORDER BY expires_at LIMIT 200
-                """).all(decodingColumn: "id", as: String.self)
-            let unassigned = try await db.raw("""
+                """
+            ).all(decodingColumn: "id", as: String.self)
+            let unassigned = try await db.raw(
+                """
                 SELECT id FROM checkout_intents WHERE status IN (\(unsafeRaw: CheckoutStatus.sqlList(.created, .paying))) AND created_at <= \(bind: lifetimeStart)
                   AND deposit_address IS NULL
                 ORDER BY created_at LIMIT 200
-                """).all(decodingColumn: "id", as: String.self)
+                """
+            ).all(decodingColumn: "id", as: String.self)
             return windows + onChain + unassigned
         }
     }
@@ -291,7 +309,8 @@ public struct CheckoutIntentRepository: Sendable {
 
     /// Inserts intents and their creation records: one statement per table, whatever the count.
     static func insert(_ batch: [NewIntent], on db: any SQLDatabase) async throws {
-        var query = SQLQueryString("""
+        var query = SQLQueryString(
+            """
             INSERT INTO checkout_intents (
                 id, store_id, status, pricing_mode, currency, amount_cents, rate, rate_as_of, stable_coin, accepted_stable_coins,
                 amount_coins, amount_micro, order_id, order_description, user_id, user_name, redirect_url, extra,
@@ -455,7 +474,8 @@ public struct CheckoutIntentRepository: Sendable {
     public static func update(_ intent: CheckoutIntent, transitions: [StatusTransition], on db: any SQLDatabase) async throws {
         let payment = intent.payment
         let deposit = intent.deposit
-        let row = try await db.raw("""
+        let row = try await db.raw(
+            """
             UPDATE checkout_intents SET
                 status = \(bind: Int64(intent.status.rawValue)), stable_coin = \(bind: Int64(intent.settlementCoin.rawValue)),
                 chain_id = \(bind: payment.chainId), coin_contract = \(bind: payment.coinContract), tx_hash = \(bind: payment.txHash),
@@ -472,10 +492,12 @@ public struct CheckoutIntentRepository: Sendable {
                 version = \(bind: intent.version + 1)
             WHERE id = \(bind: intent.id) AND version = \(bind: intent.version)
             RETURNING version
-            """).first()
+            """
+        ).first()
         guard row != nil else { throw ConcurrentUpdate(intentId: intent.id) }
         guard !transitions.isEmpty else { return }
-        let last = try await db.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM intent_transitions WHERE intent_id = \(bind: intent.id)")
+        let last =
+            try await db.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM intent_transitions WHERE intent_id = \(bind: intent.id)")
             .first()?.decode(column: "seq", as: Int64.self) ?? 0
         try await db.raw(transitionInsert(transitions.enumerated().map { (intent.id, Int(last) + 1 + $0.offset, $0.element) })).run()
     }

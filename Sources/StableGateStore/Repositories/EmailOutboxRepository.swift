@@ -57,11 +57,13 @@ public struct EmailOutboxRepository: Sendable {
         id: String, storeId: String, intentId: String?, kind: EmailKind, recipients: [String], at date: Date, on db: any SQLDatabase
     ) async throws {
         let at = date.unixMilliseconds
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO email_outbox (id, store_id, intent_id, kind, recipients, created_at, state, next_attempt_at, updated_at)
             VALUES (\(bind: id), \(bind: storeId), \(bind: intentId), \(bind: kind.rawValue), \(bind: recipients.joined(separator: ",")),
                     \(bind: at), 'pending', \(bind: at), \(bind: at))
-            """).run()
+            """
+        ).run()
     }
 
     /// Queues a store's report for `period` unless one was queued before: the report run and the
@@ -76,21 +78,25 @@ public struct EmailOutboxRepository: Sendable {
         do {
             return try await database.transaction { db -> String? in
                 if !force {
-                    try await db.raw("""
+                    try await db.raw(
+                        """
                         INSERT INTO report_runs (store_id, kind, label, email_id, created_at)
                         VALUES (\(bind: storeId), \(bind: period.kind.rawValue), \(bind: period.label), \(bind: id), \(bind: at))
-                        """).run()
+                        """
+                    ).run()
                 }
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO email_outbox (id, store_id, kind, recipients, report_kind, report_label, report_start, report_end, created_at,
                                               state, next_attempt_at, updated_at)
                     VALUES (\(bind: id), \(bind: storeId), 'report', \(bind: recipients.joined(separator: ",")), \(bind: period.kind.rawValue),
                             \(bind: period.label), \(bind: period.start.unixMilliseconds), \(bind: period.end.unixMilliseconds), \(bind: at),
                             'pending', \(bind: at), \(bind: at))
-                    """).run()
+                    """
+                ).run()
                 return id
             }
-        } catch where !force {
+        } catch  where !force {
             // Another instance (or an earlier run) queued this period first.
             if try await reportRun(storeId: storeId, period: period) != nil { return nil }
             throw error
@@ -100,17 +106,20 @@ public struct EmailOutboxRepository: Sendable {
     /// The e-mail id of the report queued for `period`, if any.
     public func reportRun(storeId: String, period: ReportPeriod) async throws -> String? {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT email_id FROM report_runs WHERE store_id = \(bind: storeId) AND kind = \(bind: period.kind.rawValue) AND label = \(bind: period.label)
-                """).first()?.decode(column: "email_id", as: String.self)
+                """
+            ).first()?.decode(column: "email_id", as: String.self)
         }
     }
 
     /// The labels of a store's reports of `kind` already queued (to skip them cheaply).
     public func reportLabels(storeId: String, kind: ReportPeriod.Kind) async throws -> Set<String> {
         try await database.read { db in
-            Set(try await db.raw("SELECT label FROM report_runs WHERE store_id = \(bind: storeId) AND kind = \(bind: kind.rawValue)")
-                .all(decodingColumn: "label", as: String.self))
+            Set(
+                try await db.raw("SELECT label FROM report_runs WHERE store_id = \(bind: storeId) AND kind = \(bind: kind.rawValue)")
+                    .all(decodingColumn: "label", as: String.self))
         }
     }
 
@@ -119,7 +128,8 @@ public struct EmailOutboxRepository: Sendable {
         let dialect = database.dialect
         return try await database.transaction { db in
             let nowMs = now.unixMilliseconds
-            var select = SQLQueryString("""
+            var select = SQLQueryString(
+                """
                 SELECT id FROM email_outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= \(bind: nowMs)
                 ORDER BY next_attempt_at, id LIMIT \(unsafeRaw: String(limit))
                 """)
@@ -128,12 +138,16 @@ public struct EmailOutboxRepository: Sendable {
             let leaseEnd = now.addingTimeInterval(lease).unixMilliseconds
             var claimed: [EmailRecord] = []
             for id in ids {
-                guard let row = try await db.raw("""
-                    UPDATE email_outbox SET state = 'sending', lease_owner = \(bind: owner), lease_until = \(bind: leaseEnd),
-                        next_attempt_at = \(bind: leaseEnd), attempts = attempts + 1, updated_at = \(bind: nowMs)
-                    WHERE id = \(bind: id) AND state IN ('pending', 'sending') AND next_attempt_at <= \(bind: nowMs)
-                    RETURNING *
-                    """).first() else { continue }
+                guard
+                    let row = try await db.raw(
+                        """
+                        UPDATE email_outbox SET state = 'sending', lease_owner = \(bind: owner), lease_until = \(bind: leaseEnd),
+                            next_attempt_at = \(bind: leaseEnd), attempts = attempts + 1, updated_at = \(bind: nowMs)
+                        WHERE id = \(bind: id) AND state IN ('pending', 'sending') AND next_attempt_at <= \(bind: nowMs)
+                        RETURNING *
+                        """
+                    ).first()
+                else { continue }
                 claimed.append(try Self.email(from: row))
             }
             return claimed
@@ -144,12 +158,14 @@ public struct EmailOutboxRepository: Sendable {
     public func finish(id: String, owner: String, state: EmailState, subject: String?, error: String?, retryAt: Date?, now: Date) async throws {
         try await database.transaction { db in
             let nowMs = now.unixMilliseconds
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE email_outbox SET state = \(bind: state.rawValue), subject = COALESCE(\(bind: subject), subject), last_error = \(bind: error),
                     sent_at = \(bind: state == .sent ? nowMs : nil), next_attempt_at = \(bind: (retryAt ?? now).unixMilliseconds),
                     lease_owner = NULL, lease_until = NULL, updated_at = \(bind: nowMs)
                 WHERE id = \(bind: id) AND lease_owner = \(bind: owner)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -167,9 +183,11 @@ public struct EmailOutboxRepository: Sendable {
     /// A store's newest e-mails.
     public func emails(storeId: String, limit: Int = 100) async throws -> [EmailRecord] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM email_outbox WHERE store_id = \(bind: storeId) ORDER BY created_at DESC, id DESC LIMIT \(unsafeRaw: String(limit))
-                """).all().map(Self.email(from:))
+                """
+            ).all().map(Self.email(from:))
         }
     }
 

@@ -34,12 +34,17 @@ public struct LedgerRepository: Sendable {
     /// it pays). Shopper accounts on either side are locked first, so concurrent transfers of one
     /// account are serialized; a debit that would take a shopper below zero throws
     /// ``LedgerError/insufficientFunds(account:balance:needed:)`` and writes nothing.
-    public static func record(_ transfer: LedgerTransfer, at now: Date, on db: any SQLDatabase, dialect: DatabaseDialect) async throws -> LedgerRecordResult {
+    public static func record(
+        _ transfer: LedgerTransfer, at now: Date, on db: any SQLDatabase, dialect: DatabaseDialect
+    ) async throws -> LedgerRecordResult {
         // SQLite runs one writing transaction at a time (BEGIN IMMEDIATE); PostgreSQL takes a
         // lock per shopper account (sorted, so two transfers never wait on each other in a
         // cycle), then one on the reference, so the same transfer sent twice at once is one.
         if dialect == .postgres {
-            let keys = [transfer.debit, transfer.credit].filter(\.mustStayNonNegative).map { "ledger:" + $0.code }.sorted() + ["ledger-ref:" + transfer.reference]
+            let keys =
+                [transfer.debit, transfer.credit].filter(\.mustStayNonNegative).map { "ledger:" + $0.code }.sorted() + [
+                    "ledger-ref:" + transfer.reference
+                ]
             for key in keys {
                 try await db.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: key), 0))").run()
             }
@@ -55,15 +60,19 @@ public struct LedgerRepository: Sendable {
                 throw LedgerError.insufficientFunds(account: transfer.debit.code, balance: balance, needed: transfer.amount)
             }
         }
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO ledger_postings (reference, kind, created_at) VALUES (\(bind: transfer.reference), \(bind: transfer.kind.rawValue), \(bind: now.unixMilliseconds))
-            """).run()
+            """
+        ).run()
         for entry in LedgerEntry.pair(transfer) {
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO ledger_entries (reference, side, account, chain_id, token, amount)
                 VALUES (\(bind: entry.reference), \(bind: entry.side.rawValue), \(bind: entry.account.code), \(bind: entry.asset.chainId),
                         \(bind: entry.asset.token), \(bind: entry.amount.plainString()))
-                """).run()
+                """
+            ).run()
         }
         return .recorded
     }
@@ -79,11 +88,15 @@ public struct LedgerRepository: Sendable {
         return try await database.read { db in try await Self.totals(of: account, asset: asset, on: db, dialect: dialect) }
     }
 
-    static func totals(of account: LedgerAccount, asset: LedgerAsset, on db: any SQLDatabase, dialect: DatabaseDialect) async throws -> LedgerBook.Totals {
-        let rows = try await db.raw("""
+    static func totals(
+        of account: LedgerAccount, asset: LedgerAsset, on db: any SQLDatabase, dialect: DatabaseDialect
+    ) async throws -> LedgerBook.Totals {
+        let rows = try await db.raw(
+            """
             SELECT side, \(unsafeRaw: dialect.decimalSum("amount")) AS total FROM ledger_entries
             WHERE account = \(bind: account.code) AND chain_id = \(bind: asset.chainId) AND token = \(bind: asset.token) GROUP BY side
-            """).all()
+            """
+        ).all()
         var totals = LedgerBook.Totals()
         for row in rows { try add(row, to: &totals) }
         return totals
@@ -100,13 +113,16 @@ public struct LedgerRepository: Sendable {
     public func balances(of account: LedgerAccount) async throws -> [LedgerAsset: DecimalAmount] {
         let dialect = database.dialect
         return try await database.read { db in
-            let rows = try await db.raw("""
+            let rows = try await db.raw(
+                """
                 SELECT chain_id, token, side, \(unsafeRaw: dialect.decimalSum("amount")) AS total FROM ledger_entries
                 WHERE account = \(bind: account.code) GROUP BY chain_id, token, side
-                """).all()
+                """
+            ).all()
             var totals: [LedgerAsset: LedgerBook.Totals] = [:]
             for row in rows {
-                let asset = LedgerAsset(chainId: try row.decode(column: "chain_id", as: Int64.self), token: try row.decode(column: "token", as: String.self))
+                let asset = LedgerAsset(
+                    chainId: try row.decode(column: "chain_id", as: Int64.self), token: try row.decode(column: "token", as: String.self))
                 try Self.add(row, to: &totals[asset, default: .init()])
             }
             return try totals.mapValues { try $0.balance.orThrow("\(account) is below zero") }

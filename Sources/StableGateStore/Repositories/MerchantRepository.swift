@@ -18,15 +18,19 @@ public struct MerchantRepository: Sendable {
     /// Creates a merchant, its store and the store's first API key, all or nothing.
     public func onboard(merchant: Merchant, store: Store, firstKey: APIKeyRecord) async throws {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO merchants (id, name, created_at)
                 VALUES (\(bind: merchant.id), \(bind: merchant.name), \(bind: merchant.createdAt.unixMilliseconds))
-                """).run()
-            try await db.raw("""
+                """
+            ).run()
+            try await db.raw(
+                """
                 INSERT INTO stores (id, merchant_id, name, wallet_address, created_at)
                 VALUES (\(bind: store.id), \(bind: store.merchantId), \(bind: store.name), \(bind: store.walletAddress),
                         \(bind: store.createdAt.unixMilliseconds))
-                """).run()
+                """
+            ).run()
             try await APIKeyRepository.insert(firstKey, on: db)
         }
     }
@@ -40,11 +44,15 @@ public struct MerchantRepository: Sendable {
 
     /// The store with `id`, read inside a transaction.
     public static func store(id: String, on db: any SQLDatabase) async throws -> Store? {
-        guard var store = try await db.raw("""
-            SELECT id, merchant_id, name, wallet_address, created_at, fee_bps, kyt_enabled, payment_window_seconds, replay_window_seconds, webhook_url,
-                   webhook_id, events_url, events_webhook_id, signed_responses, notification_emails, logo_content_type, logo_version
-            FROM stores WHERE id = \(bind: id)
-            """).first().map(store(from:)) else { return nil }
+        guard
+            var store = try await db.raw(
+                """
+                SELECT id, merchant_id, name, wallet_address, created_at, fee_bps, kyt_enabled, payment_window_seconds, replay_window_seconds, webhook_url,
+                       webhook_id, events_url, events_webhook_id, signed_responses, notification_emails, logo_content_type, logo_version
+                FROM stores WHERE id = \(bind: id)
+                """
+            ).first().map(store(from:))
+        else { return nil }
         for row in try await db.raw("SELECT chain_id, address FROM store_wallets WHERE store_id = \(bind: id)").all() {
             store.chainWallets[try row.decode(column: "chain_id", as: Int64.self)] = try row.decode(column: "address", as: String.self)
         }
@@ -76,12 +84,16 @@ public struct MerchantRepository: Sendable {
     /// Every store with notification e-mail addresses (the report scheduler's list).
     public func storesWithNotificationEmails() async throws -> [(id: String, emails: [String], createdAt: Date)] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT id, notification_emails, created_at FROM stores WHERE notification_emails IS NOT NULL AND notification_emails <> '' ORDER BY id
-                """).all().map { row in
-                (try row.decode(column: "id", as: String.self),
-                 try row.decode(column: "notification_emails", as: String.self).split(separator: ",").map(String.init),
-                 Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)))
+                """
+            ).all().map { row in
+                (
+                    try row.decode(column: "id", as: String.self),
+                    try row.decode(column: "notification_emails", as: String.self).split(separator: ",").map(String.init),
+                    Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self))
+                )
             }
         }
     }
@@ -113,10 +125,12 @@ public struct MerchantRepository: Sendable {
     /// Replaces the store's logo (validated by the caller) and bumps its version.
     public func setLogo(storeId: String, contentType: String?, data: [UInt8]?, audit: AuditEntry? = nil) async throws {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE stores SET logo_content_type = \(bind: contentType), logo_data = \(bind: data.map { Data($0).base64EncodedString() }),
                     logo_version = logo_version + 1 WHERE id = \(bind: storeId)
-                """).run()
+                """
+            ).run()
             if let audit { try await AuditLogRepository.audit(audit, on: db) }
         }
     }
@@ -137,21 +151,27 @@ public struct MerchantRepository: Sendable {
     @discardableResult
     public func update(_ store: Store, audit: AuditEntry? = nil) async throws -> Bool {
         try await database.transaction { db in
-            guard try await db.raw("""
-                UPDATE stores SET name = \(bind: store.name), wallet_address = \(bind: store.walletAddress),
-                    fee_bps = \(bind: store.feeBasisPoints.map(Int64.init)), kyt_enabled = \(bind: store.kytEnabled ? Int64(1) : Int64(0)),
-                    payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init)),
-                    replay_window_seconds = \(bind: store.replayWindowSeconds.map(Int64.init)), webhook_url = \(bind: store.webhookURL),
-                    webhook_id = \(bind: store.webhookId), events_url = \(bind: store.eventsURL), events_webhook_id = \(bind: store.eventsWebhookId),
-                    signed_responses = \(bind: store.signedResponses ? Int64(1) : Int64(0)),
-                    notification_emails = \(bind: store.notificationEmails.joined(separator: ","))
-                WHERE id = \(bind: store.id) RETURNING id
-                """).first() != nil else { return false }
+            guard
+                try await db.raw(
+                    """
+                    UPDATE stores SET name = \(bind: store.name), wallet_address = \(bind: store.walletAddress),
+                        fee_bps = \(bind: store.feeBasisPoints.map(Int64.init)), kyt_enabled = \(bind: store.kytEnabled ? Int64(1) : Int64(0)),
+                        payment_window_seconds = \(bind: store.paymentWindowSeconds.map(Int64.init)),
+                        replay_window_seconds = \(bind: store.replayWindowSeconds.map(Int64.init)), webhook_url = \(bind: store.webhookURL),
+                        webhook_id = \(bind: store.webhookId), events_url = \(bind: store.eventsURL), events_webhook_id = \(bind: store.eventsWebhookId),
+                        signed_responses = \(bind: store.signedResponses ? Int64(1) : Int64(0)),
+                        notification_emails = \(bind: store.notificationEmails.joined(separator: ","))
+                    WHERE id = \(bind: store.id) RETURNING id
+                    """
+                ).first() != nil
+            else { return false }
             try await db.raw("DELETE FROM store_wallets WHERE store_id = \(bind: store.id)").run()
             for (chainId, address) in store.chainWallets.sorted(by: { $0.key < $1.key }) {
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO store_wallets (store_id, chain_id, address) VALUES (\(bind: store.id), \(bind: chainId), \(bind: address))
-                    """).run()
+                    """
+                ).run()
             }
             if let audit { try await AuditLogRepository.audit(audit, on: db) }
             return true

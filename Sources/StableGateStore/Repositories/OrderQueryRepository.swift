@@ -1,8 +1,7 @@
 import BigInt
+import Foundation
 import SQLKit
 import StableGateDomain
-
-import Foundation
 
 /// What the merchant filters the order list by.
 public struct OrderFilter: Sendable, Equatable {
@@ -142,7 +141,9 @@ public struct OrderQueryRepository: Sendable {
     }
 
     /// Up to `limit` orders, newest first, after `cursor`; and the cursor of the next page.
-    public func page(storeId: String, filter: OrderFilter, after cursor: OrderCursor?, limit: Int) async throws -> (rows: [CheckoutIntent], next: OrderCursor?) {
+    public func page(
+        storeId: String, filter: OrderFilter, after cursor: OrderCursor?, limit: Int
+    ) async throws -> (rows: [CheckoutIntent], next: OrderCursor?) {
         var query = SQLQueryString("SELECT checkout_intents.* ")
         query += fromWhere(storeId: storeId, filter: filter)
         if let cursor {
@@ -163,7 +164,9 @@ public struct OrderQueryRepository: Sendable {
     }
 
     /// Every matching order, newest first, `batchSize` at a time (for streaming exports).
-    public func forEachBatch(storeId: String, filter: OrderFilter, batchSize: Int = 1000, _ body: ([CheckoutIntent]) async throws -> Void) async throws {
+    public func forEachBatch(
+        storeId: String, filter: OrderFilter, batchSize: Int = 1000, _ body: ([CheckoutIntent]) async throws -> Void
+    ) async throws {
         var cursor: OrderCursor?
         repeat {
             let page = try await page(storeId: storeId, filter: filter, after: cursor, limit: batchSize)
@@ -176,14 +179,17 @@ public struct OrderQueryRepository: Sendable {
     public func totals(storeId: String, filter: OrderFilter) async throws -> OrderTotals {
         let dialect = database.dialect
         var query = SQLQueryString("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due, ")
-        query.appendInterpolation(unsafeRaw: """
-            \(dialect.decimalSum("actual_paid_amount")) AS paid, \(dialect.decimalSum("service_fee_amount")) AS fees, \
-            \(dialect.decimalSum("net_income_amount")) AS net\u{20}
-            """)
+        query.appendInterpolation(
+            unsafeRaw: """
+                \(dialect.decimalSum("actual_paid_amount")) AS paid, \(dialect.decimalSum("service_fee_amount")) AS fees, \
+                \(dialect.decimalSum("net_income_amount")) AS net\u{20}
+                """)
         query += fromWhere(storeId: storeId, filter: filter)
         let statement = query
         return try await database.read { db in
-            guard let row = try await db.raw(statement).first() else { return OrderTotals(count: 0, amountDue: .zero, paid: .zero, fees: .zero, net: .zero) }
+            guard let row = try await db.raw(statement).first() else {
+                return OrderTotals(count: 0, amountDue: .zero, paid: .zero, fees: .zero, net: .zero)
+            }
             func decimal(_ column: String) throws -> DecimalAmount {
                 guard let text = try row.decode(column: column, as: String?.self) else { return .zero }
                 guard let value = DecimalAmount(text) else { throw StoreDataError("total \(column) is not a decimal: \(text)") }
@@ -201,14 +207,16 @@ public struct OrderQueryRepository: Sendable {
     public func periodSummary(storeId: String, from: Date, to: Date) async throws -> [OrderPeriodRow] {
         let dialect = database.dialect
         return try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT status, chain_id, stable_coin, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due,
                        \(unsafeRaw: dialect.decimalSum("actual_paid_amount")) AS paid, \(unsafeRaw: dialect.decimalSum("service_fee_amount")) AS fees,
                        \(unsafeRaw: dialect.decimalSum("net_income_amount")) AS net
                 FROM checkout_intents
                 WHERE store_id = \(bind: storeId) AND created_at >= \(bind: from.unixMilliseconds) AND created_at < \(bind: to.unixMilliseconds)
                 GROUP BY status, chain_id, stable_coin ORDER BY status DESC, chain_id, stable_coin
-                """).all().compactMap { row in
+                """
+            ).all().compactMap { row in
                 guard let status = CheckoutStatus(rawValue: Int(try row.decode(column: "status", as: Int64.self))),
                     let coin = StableCoin(rawValue: Int(try row.decode(column: "stable_coin", as: Int64.self)))
                 else { return nil }
@@ -229,11 +237,13 @@ public struct OrderQueryRepository: Sendable {
     /// Counts and amounts due by status and chain, for orders created since `since`.
     public func summary(storeId: String, since: Date) async throws -> [OrderSummaryRow] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT status, chain_id, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due FROM checkout_intents
                 WHERE store_id = \(bind: storeId) AND created_at >= \(bind: since.unixMilliseconds)
                 GROUP BY status, chain_id ORDER BY status DESC, chain_id
-                """).all().compactMap { row in
+                """
+            ).all().compactMap { row in
                 guard let status = CheckoutStatus(rawValue: Int(try row.decode(column: "status", as: Int64.self))) else { return nil }
                 return OrderSummaryRow(
                     status: status, chainId: try row.decode(column: "chain_id", as: Int64?.self), count: try row.decode(column: "n", as: Int.self),
@@ -245,13 +255,17 @@ public struct OrderQueryRepository: Sendable {
     /// Confirmed volume (amount due, exact) per UTC day since `since`.
     public func dailyConfirmedVolume(storeId: String, since: Date) async throws -> [(day: Int64, count: Int, amount: DecimalAmount)] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT CAST(created_at / 86400000 AS BIGINT) AS day, COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due FROM checkout_intents
                 WHERE store_id = \(bind: storeId) AND created_at >= \(bind: since.unixMilliseconds) AND status = \(unsafeRaw: CheckoutStatus.sqlList(.confirmed))
                 GROUP BY created_at / 86400000 ORDER BY day
-                """).all().map { row in
-                (try row.decode(column: "day", as: Int64.self), try row.decode(column: "n", as: Int.self),
-                 DecimalAmount(units: BigUInt(try row.decode(column: "due", as: Int64.self)), scale: MoneyRules.quoteScale))
+                """
+            ).all().map { row in
+                (
+                    try row.decode(column: "day", as: Int64.self), try row.decode(column: "n", as: Int.self),
+                    DecimalAmount(units: BigUInt(try row.decode(column: "due", as: Int64.self)), scale: MoneyRules.quoteScale)
+                )
             }
         }
     }

@@ -1,9 +1,10 @@
+import StableGateDomain
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import StableGateDomain
 
 /// A merchant: the business an operator onboards.
 public struct Merchant: Sendable, Equatable {

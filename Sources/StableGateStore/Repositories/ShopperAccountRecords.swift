@@ -22,7 +22,9 @@ public struct ShopperAccount: Sendable, Equatable {
     public let createdAt: Date
     public var disabledAt: Date?
 
-    public init(id: String, email: String, passwordHash: String, derivationIndex: Int64, depositAddress: String, createdAt: Date, disabledAt: Date? = nil) {
+    public init(
+        id: String, email: String, passwordHash: String, derivationIndex: Int64, depositAddress: String, createdAt: Date, disabledAt: Date? = nil
+    ) {
         self.id = id
         self.email = email
         self.passwordHash = passwordHash
@@ -140,7 +142,8 @@ public struct AccountTransfer: Sendable, Equatable {
 
     public init(
         id: String, kind: AccountTransferKind, accountId: String, chainId: Int64, tokenContract: String, decimals: Int, amount: BigUInt, to: String,
-        intentId: String?, state: AccountTransferState, attempts: Int = 0, lastError: String? = nil, nextAttemptAt: Date, createdAt: Date, updatedAt: Date
+        intentId: String?, state: AccountTransferState, attempts: Int = 0, lastError: String? = nil, nextAttemptAt: Date, createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.kind = kind

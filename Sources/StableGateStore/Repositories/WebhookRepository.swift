@@ -35,7 +35,9 @@ public struct NewWebhookEvent: Sendable {
     public let body: String
     public let createdAt: Date
 
-    public init(id: String, storeId: String, endpoint: WebhookEndpoint, intentId: String?, sequence: Int64, type: String, body: String, createdAt: Date) {
+    public init(
+        id: String, storeId: String, endpoint: WebhookEndpoint, intentId: String?, sequence: Int64, type: String, body: String, createdAt: Date
+    ) {
         self.id = id
         self.endpoint = endpoint
         self.storeId = storeId
@@ -123,22 +125,26 @@ public struct WebhookRepository: Sendable {
     /// Inserts events, due at once.
     public static func enqueue(_ events: [NewWebhookEvent], on db: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
-        var query = SQLQueryString("""
+        var query = SQLQueryString(
+            """
             INSERT INTO webhook_events (id, store_id, endpoint, intent_id, seq, type, body, created_at, state, next_attempt_at, updated_at) VALUES\u{20}
             """)
         for (index, event) in events.enumerated() {
             if index > 0 { query.appendLiteral(", ") }
             let at = event.createdAt.unixMilliseconds
-            query.appendTuple([
-                event.id, event.storeId, event.endpoint.rawValue, event.intentId, event.sequence, event.type, event.body, at, WebhookEventState.pending.rawValue, at, at,
-            ] as [any Encodable & Sendable])
+            query.appendTuple(
+                [
+                    event.id, event.storeId, event.endpoint.rawValue, event.intentId, event.sequence, event.type, event.body, at,
+                    WebhookEventState.pending.rawValue, at, at,
+                ] as [any Encodable & Sendable])
         }
         try await db.raw(query).run()
     }
 
     /// The sequence number the intent's next event gets.
     public static func nextSequence(intentId: String, on db: any SQLDatabase) async throws -> Int64 {
-        let last = try await db.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM webhook_events WHERE intent_id = \(bind: intentId)")
+        let last =
+            try await db.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM webhook_events WHERE intent_id = \(bind: intentId)")
             .first()?.decode(column: "seq", as: Int64.self) ?? 0
         return last + 1
     }
@@ -164,7 +170,8 @@ public struct WebhookRepository: Sendable {
         let dialect = database.dialect
         return try await database.transaction { db in
             let nowMs = now.unixMilliseconds
-            var select = SQLQueryString("""
+            var select = SQLQueryString(
+                """
                 SELECT e.id, e.endpoint, s.webhook_url, s.webhook_id, s.events_url, s.events_webhook_id
                 FROM webhook_events e JOIN stores s ON s.id = e.store_id
                 WHERE e.state IN ('pending', 'delivering') AND e.next_attempt_at <= \(bind: nowMs)
@@ -179,34 +186,45 @@ public struct WebhookRepository: Sendable {
                 let (urlColumn, idColumn) = endpoint == .allscale ? ("webhook_url", "webhook_id") : ("events_url", "events_webhook_id")
                 return (
                     id: try row.decode(column: "id", as: String.self), endpoint: endpoint, url: try row.decode(column: urlColumn, as: String?.self),
-                    webhookId: try row.decode(column: idColumn, as: String?.self))
+                    webhookId: try row.decode(column: idColumn, as: String?.self)
+                )
             }
             var claimed: [ClaimedWebhook] = []
             for candidate in due {
                 // An attempt that was in flight when its instance stopped has no answer: say so.
-                try await db.raw("""
+                try await db.raw(
+                    """
                     UPDATE webhook_attempts SET error = 'interrupted: the gateway stopped before the answer arrived'
                     WHERE event_id = \(bind: candidate.id) AND duration_ms IS NULL AND error IS NULL
-                    """).run()
+                    """
+                ).run()
                 guard let url = candidate.url, !url.isEmpty, let webhookId = candidate.webhookId else {
-                    try await db.raw("""
+                    try await db.raw(
+                        """
                         UPDATE webhook_events SET state = 'failed', last_error = \(bind: "the store has no \(candidate.endpoint.title)"), lease_owner = NULL,
                             lease_until = NULL, updated_at = \(bind: nowMs) WHERE id = \(bind: candidate.id)
-                        """).run()
+                        """
+                    ).run()
                     continue
                 }
                 let leaseEnd = now.addingTimeInterval(lease).unixMilliseconds
-                guard let row = try await db.raw("""
-                    UPDATE webhook_events SET state = 'delivering', lease_owner = \(bind: owner), lease_until = \(bind: leaseEnd),
-                        next_attempt_at = \(bind: leaseEnd), attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, updated_at = \(bind: nowMs)
-                    WHERE id = \(bind: candidate.id) AND state IN ('pending', 'delivering') AND next_attempt_at <= \(bind: nowMs)
-                    RETURNING *
-                    """).first() else { continue }
+                guard
+                    let row = try await db.raw(
+                        """
+                        UPDATE webhook_events SET state = 'delivering', lease_owner = \(bind: owner), lease_until = \(bind: leaseEnd),
+                            next_attempt_at = \(bind: leaseEnd), attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, updated_at = \(bind: nowMs)
+                        WHERE id = \(bind: candidate.id) AND state IN ('pending', 'delivering') AND next_attempt_at <= \(bind: nowMs)
+                        RETURNING *
+                        """
+                    ).first()
+                else { continue }
                 let event = try Self.event(from: row)
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO webhook_attempts (event_id, attempt, owner, url, started_at)
                     VALUES (\(bind: event.id), \(bind: Int64(event.attempts)), \(bind: owner), \(bind: url), \(bind: nowMs))
-                    """).run()
+                    """
+                ).run()
                 claimed.append(ClaimedWebhook(event: event, attempt: event.attempts, url: url, webhookId: webhookId))
             }
             return claimed
@@ -215,20 +233,26 @@ public struct WebhookRepository: Sendable {
 
     /// Records an attempt's result and moves the event on: delivered, gone, failed, or pending
     /// until `retryAt`. The event is only moved if this instance still holds it.
-    public func finish(_ claim: ClaimedWebhook, owner: String, result: WebhookAttemptResult, state: WebhookEventState, retryAt: Date?, now: Date) async throws {
+    public func finish(
+        _ claim: ClaimedWebhook, owner: String, result: WebhookAttemptResult, state: WebhookEventState, retryAt: Date?, now: Date
+    ) async throws {
         try await database.transaction { db in
             let nowMs = now.unixMilliseconds
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE webhook_attempts SET duration_ms = \(bind: Int64(result.durationMilliseconds)), http_status = \(bind: result.httpStatus.map(Int64.init)),
                     error = \(bind: result.error), response_excerpt = \(bind: result.responseExcerpt)
                 WHERE event_id = \(bind: claim.event.id) AND attempt = \(bind: Int64(claim.attempt))
-                """).run()
-            try await db.raw("""
+                """
+            ).run()
+            try await db.raw(
+                """
                 UPDATE webhook_events SET state = \(bind: state.rawValue), next_attempt_at = \(bind: (retryAt ?? now).unixMilliseconds),
                     last_status = \(bind: result.httpStatus.map(Int64.init)), last_error = \(bind: result.error),
                     delivered_at = \(bind: state == .delivered ? nowMs : nil), lease_owner = NULL, lease_until = NULL, updated_at = \(bind: nowMs)
                 WHERE id = \(bind: claim.event.id) AND lease_owner = \(bind: owner) AND attempts = \(bind: Int64(claim.attempt))
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -236,7 +260,8 @@ public struct WebhookRepository: Sendable {
     /// store's events (the dashboard). Returns false when there is no such event.
     public func redeliver(eventId: String, storeId: String? = nil, now: Date) async throws -> Bool {
         try await database.transaction { db in
-            var query = SQLQueryString("""
+            var query = SQLQueryString(
+                """
                 UPDATE webhook_events SET state = 'pending', next_attempt_at = \(bind: now.unixMilliseconds), cycle_attempts = 0,
                     updated_at = \(bind: now.unixMilliseconds)
                 WHERE id = \(bind: eventId) AND state <> 'delivering'
@@ -266,9 +291,11 @@ public struct WebhookRepository: Sendable {
     /// A store's newest events.
     public func events(storeId: String, limit: Int = 100) async throws -> [WebhookEventRecord] {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM webhook_events WHERE store_id = \(bind: storeId) ORDER BY created_at DESC, id DESC LIMIT \(unsafeRaw: String(limit))
-                """).all().map(Self.event(from:))
+                """
+            ).all().map(Self.event(from:))
         }
     }
 
@@ -282,7 +309,8 @@ public struct WebhookRepository: Sendable {
                     startedAt: Date(unixMilliseconds: try row.decode(column: "started_at", as: Int64.self)),
                     durationMilliseconds: try row.decode(column: "duration_ms", as: Int64?.self).map(Int.init),
                     httpStatus: try row.decode(column: "http_status", as: Int64?.self).map(Int.init),
-                    error: try row.decode(column: "error", as: String?.self), responseExcerpt: try row.decode(column: "response_excerpt", as: String?.self))
+                    error: try row.decode(column: "error", as: String?.self),
+                    responseExcerpt: try row.decode(column: "response_excerpt", as: String?.self))
             }
         }
     }
@@ -296,9 +324,11 @@ public struct WebhookRepository: Sendable {
             intentId: try row.decode(column: "intent_id", as: String?.self), sequence: try row.decode(column: "seq", as: Int64.self),
             type: try row.decode(column: "type", as: String.self), body: try row.decode(column: "body", as: String.self),
             createdAt: Date(unixMilliseconds: try row.decode(column: "created_at", as: Int64.self)), state: state,
-            attempts: Int(try row.decode(column: "attempts", as: Int64.self)), cycleAttempts: Int(try row.decode(column: "cycle_attempts", as: Int64.self)),
+            attempts: Int(try row.decode(column: "attempts", as: Int64.self)),
+            cycleAttempts: Int(try row.decode(column: "cycle_attempts", as: Int64.self)),
             nextAttemptAt: Date(unixMilliseconds: try row.decode(column: "next_attempt_at", as: Int64.self)),
-            lastStatus: try row.decode(column: "last_status", as: Int64?.self).map(Int.init), lastError: try row.decode(column: "last_error", as: String?.self),
+            lastStatus: try row.decode(column: "last_status", as: Int64?.self).map(Int.init),
+            lastError: try row.decode(column: "last_error", as: String?.self),
             deliveredAt: try row.decode(column: "delivered_at", as: Int64?.self).map(Date.init(unixMilliseconds:)))
     }
 }

@@ -1,5 +1,4 @@
 import Crypto
-
 import Foundation
 
 /// Encrypts secrets at rest (API secrets now; wallet seeds and keys later) with AES-256-GCM
@@ -12,7 +11,9 @@ public struct SecretBox: Sendable {
 
     /// A box for a 32-byte master key.
     public init(masterKey: [UInt8]) throws(SecretBoxError) {
-        guard masterKey.count == 32 else { throw SecretBoxError("the master key must be 32 bytes (base64 of 32 random bytes), got \(masterKey.count)") }
+        guard masterKey.count == 32 else {
+            throw SecretBoxError("the master key must be 32 bytes (base64 of 32 random bytes), got \(masterKey.count)")
+        }
         key = SymmetricKey(data: masterKey)
     }
 

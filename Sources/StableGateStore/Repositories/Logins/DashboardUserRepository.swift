@@ -19,20 +19,24 @@ public struct DashboardUserRepository: Sendable {
     /// Creates a user who sets a password by following a setup link (the token's hash is stored).
     public func createUser(id: String, merchantId: String, email: String, setupTokenHash: String, setupExpiresAt: Date, at date: Date) async throws {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO users (id, merchant_id, email, password_hash, setup_token_hash, setup_expires_at, created_at)
                 VALUES (\(bind: id), \(bind: merchantId), \(bind: email.lowercased()), \(bind: String?.none), \(bind: setupTokenHash),
                         \(bind: setupExpiresAt.unixMilliseconds), \(bind: date.unixMilliseconds))
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// Issues a new setup link for an existing user (a forgotten password), invalidating the old one.
     public func resetSetupToken(userId: String, setupTokenHash: String, expiresAt: Date) async throws {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE users SET setup_token_hash = \(bind: setupTokenHash), setup_expires_at = \(bind: expiresAt.unixMilliseconds) WHERE id = \(bind: userId)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -49,19 +53,23 @@ public struct DashboardUserRepository: Sendable {
     /// The user whose unexpired setup token hashes to `tokenHash`.
     public func user(setupTokenHash tokenHash: String, now: Date) async throws -> DashboardUser? {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM users WHERE setup_token_hash = \(bind: tokenHash) AND setup_expires_at > \(bind: now.unixMilliseconds)
-                """).first().map(Self.user(from:))
+                """
+            ).first().map(Self.user(from:))
         }
     }
 
     /// Sets the password (consuming the setup token) and ends every session of the user.
     public func setPassword(userId: String, hash: String) async throws {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE users SET password_hash = \(bind: hash), setup_token_hash = \(bind: String?.none), setup_expires_at = \(bind: Int64?.none)
                 WHERE id = \(bind: userId)
-                """).run()
+                """
+            ).run()
             try await db.raw("DELETE FROM sessions WHERE realm = 'dashboard' AND user_id = \(bind: userId)").run()
         }
     }

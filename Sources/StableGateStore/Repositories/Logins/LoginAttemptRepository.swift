@@ -59,10 +59,12 @@ public struct LoginAttemptRepository: Sendable {
                 guard failures < limit.maximumFailures else { return nil }
             }
             for key in claim.keys {
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO login_attempts (throttle_key, at, succeeded, claim_id)
                     VALUES (\(bind: key), \(bind: date.unixMilliseconds), \(bind: Int64(0)), \(bind: claim.id))
-                    """).run()
+                    """
+                ).run()
             }
             return claim
         }
@@ -73,9 +75,11 @@ public struct LoginAttemptRepository: Sendable {
     public func markLoginSucceeded(_ claim: LoginAttemptClaim) async throws {
         try await database.transaction { db in
             for key in claim.keys {
-                try await db.raw("""
+                try await db.raw(
+                    """
                     UPDATE login_attempts SET succeeded = \(bind: Int64(1)) WHERE throttle_key = \(bind: key) AND claim_id = \(bind: claim.id)
-                    """).run()
+                    """
+                ).run()
             }
         }
     }
@@ -86,9 +90,11 @@ public struct LoginAttemptRepository: Sendable {
     }
 
     private static func failedAttempts(key: String, since: Date, on db: any SQLDatabase) async throws -> Int {
-        try await db.raw("""
+        try await db.raw(
+            """
             SELECT COUNT(*) AS n FROM login_attempts WHERE throttle_key = \(bind: key) AND at > \(bind: since.unixMilliseconds) AND succeeded = 0
-            """).first()?.decode(column: "n", as: Int.self) ?? 0
+            """
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Forgets attempts older than `before`.

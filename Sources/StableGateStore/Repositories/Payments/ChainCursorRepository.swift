@@ -19,28 +19,33 @@ public struct ChainCursorRepository: Sendable {
     /// The next block a chain's watcher will scan, nil before its first scan.
     public func cursor(chainId: Int64) async throws -> Int64? {
         try await database.read { db in
-            try await db.raw("SELECT next_block FROM chain_cursors WHERE chain_id = \(bind: chainId)").first()?.decode(column: "next_block", as: Int64.self)
+            try await db.raw("SELECT next_block FROM chain_cursors WHERE chain_id = \(bind: chainId)").first()?.decode(
+                column: "next_block", as: Int64.self)
         }
     }
 
     /// Moves a chain's cursor (inside the transaction that recorded what was scanned).
     public static func setCursor(chainId: Int64, nextBlock: Int64, at date: Date, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO chain_cursors (chain_id, next_block, updated_at) VALUES (\(bind: chainId), \(bind: nextBlock), \(bind: date.unixMilliseconds))
             ON CONFLICT (chain_id) DO UPDATE SET next_block = excluded.next_block, updated_at = excluded.updated_at
-            """).run()
+            """
+        ).run()
     }
 
     /// Takes or renews the lease on a chain: true when `holder` holds it until `now + ttl`.
     /// A lease whose holder stopped renewing it is taken over once it expires.
     public func acquireLease(chainId: Int64, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool {
         try await database.transaction { db in
-            let row = try await db.raw("""
+            let row = try await db.raw(
+                """
                 INSERT INTO chain_leases (chain_id, holder, expires_at) VALUES (\(bind: chainId), \(bind: holder), \(bind: now.addingTimeInterval(ttl).unixMilliseconds))
                 ON CONFLICT (chain_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
                 WHERE chain_leases.holder = excluded.holder OR chain_leases.expires_at < \(bind: now.unixMilliseconds)
                 RETURNING holder
-                """).first()
+                """
+            ).first()
             return try row?.decode(column: "holder", as: String.self) == holder
         }
     }
@@ -56,10 +61,12 @@ public struct ChainCursorRepository: Sendable {
     /// someone else changed it meanwhile.
     public func takeOverLease(chainId: Int64, from previous: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool {
         try await database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE chain_leases SET holder = \(bind: holder), expires_at = \(bind: now.addingTimeInterval(ttl).unixMilliseconds)
                 WHERE chain_id = \(bind: chainId) AND holder = \(bind: previous) RETURNING holder
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 

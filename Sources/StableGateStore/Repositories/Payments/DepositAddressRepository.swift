@@ -17,21 +17,25 @@ public struct DepositAddressRepository: Sendable {
 
     /// The next unused derivation index (never handed out twice, even across instances).
     public static func nextDerivationIndex(on db: any SQLDatabase) async throws -> Int64 {
-        let row = try await db.raw("""
+        let row = try await db.raw(
+            """
             INSERT INTO counters (name, value) VALUES ('deposit_derivation_index', 0)
             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
             RETURNING value
-            """).first()
+            """
+        ).first()
         guard let value = try row?.decode(column: "value", as: Int64.self) else { throw StoreDataError("counter did not return a value") }
         return value
     }
 
     /// Records an intent's deposit address.
     public static func insertDepositAddress(_ address: String, intentId: String, index: Int64, at date: Date, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO deposit_addresses (address, intent_id, derivation_index, created_at)
             VALUES (\(bind: address), \(bind: intentId), \(bind: index), \(bind: date.unixMilliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     /// Records many deposit addresses at once (bulk loads and benchmarks).

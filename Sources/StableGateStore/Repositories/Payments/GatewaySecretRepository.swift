@@ -23,11 +23,14 @@ public struct GatewaySecretRepository: Sendable {
                 return try existing.decode(column: "sealed", as: String.self)
             }
             let sealed = try make()
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO gateway_secrets (name, sealed, created_at) VALUES (\(bind: name), \(bind: sealed), \(bind: now.unixMilliseconds))
                 ON CONFLICT (name) DO NOTHING
-                """).run()
-            return try await db.raw("SELECT sealed FROM gateway_secrets WHERE name = \(bind: name)").first()?.decode(column: "sealed", as: String.self) ?? sealed
+                """
+            ).run()
+            return try await db.raw("SELECT sealed FROM gateway_secrets WHERE name = \(bind: name)").first()?.decode(
+                column: "sealed", as: String.self) ?? sealed
         }
     }
 
@@ -35,7 +38,9 @@ public struct GatewaySecretRepository: Sendable {
     /// stored gateway secret (other than `excluding`), else an API key's. nil in a new database.
     public func someSealedSecret(excluding: String) async throws -> (sealed: String, purpose: String)? {
         try await database.read { db in
-            if let row = try await db.raw("SELECT name, sealed FROM gateway_secrets WHERE name <> \(bind: excluding) ORDER BY created_at LIMIT 1").first() {
+            if let row = try await db.raw("SELECT name, sealed FROM gateway_secrets WHERE name <> \(bind: excluding) ORDER BY created_at LIMIT 1")
+                .first()
+            {
                 return (try row.decode(column: "sealed", as: String.self), try row.decode(column: "name", as: String.self))
             }
             if let sealed = try await db.raw("SELECT secret_ciphertext FROM api_keys ORDER BY created_at LIMIT 1").first()?

@@ -51,31 +51,37 @@ public struct SignedTransactionRepository: Sendable {
 
     /// Inserts a signed transaction; its `settlementId` is the owner (settlement or transfer).
     public static func insert(_ sweep: SweepTransaction, into table: SignedTransactionTable, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO \(unsafeRaw: table.rawValue) (id, \(unsafeRaw: table.ownerColumn), chain_id, kind, attempt, from_address, to_address, nonce,
                 raw_tx, tx_hash, max_fee_per_gas, state, block_number, broadcast_at, created_at, updated_at)
             VALUES (\(bind: sweep.id), \(bind: sweep.settlementId), \(bind: sweep.chainId), \(bind: sweep.kind.rawValue), \(bind: Int64(sweep.attempt)),
                 \(bind: sweep.from), \(bind: sweep.to), \(bind: Int64(sweep.nonce)), \(bind: sweep.rawTransaction), \(bind: sweep.hash),
                 \(bind: String(sweep.maxFeePerGas)), \(bind: sweep.state.rawValue), \(bind: sweep.blockNumber), \(bind: sweep.broadcastAt?.unixMilliseconds),
                 \(bind: sweep.createdAt.unixMilliseconds), \(bind: sweep.updatedAt.unixMilliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     /// Stores a signed transaction's state, block and broadcast time.
     public static func update(_ sweep: SweepTransaction, in table: SignedTransactionTable, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             UPDATE \(unsafeRaw: table.rawValue) SET state = \(bind: sweep.state.rawValue), block_number = \(bind: sweep.blockNumber),
                 broadcast_at = \(bind: sweep.broadcastAt?.unixMilliseconds), updated_at = \(bind: sweep.updatedAt.unixMilliseconds)
             WHERE id = \(bind: sweep.id)
-            """).run()
+            """
+        ).run()
     }
 
     /// An owner's signed transactions, by kind and attempt.
     public static func transactions(owner: String, in table: SignedTransactionTable, on db: any SQLDatabase) async throws -> [SweepTransaction] {
-        try await db.raw("""
+        try await db.raw(
+            """
             SELECT *, \(unsafeRaw: table.ownerColumn) AS owner_id FROM \(unsafeRaw: table.rawValue)
             WHERE \(unsafeRaw: table.ownerColumn) = \(bind: owner) ORDER BY kind, attempt
-            """).all().map(Self.sweep(from:))
+            """
+        ).all().map(Self.sweep(from:))
     }
 
     /// The highest nonce this gateway signed from `address` on a chain that is, or may still
@@ -83,7 +89,8 @@ public struct SignedTransactionRepository: Sendable {
     /// transfers together, since both spend from the hot wallet.
     public func highestLiveNonce(chainId: Int64, from address: String) async throws -> UInt64? {
         try await database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT MAX(nonce) AS nonce FROM (
                   SELECT nonce FROM sweep_transactions WHERE chain_id = \(bind: chainId) AND from_address = \(bind: address)
                     AND state IN ('signed', 'broadcast', 'mined')
@@ -91,7 +98,8 @@ public struct SignedTransactionRepository: Sendable {
                   SELECT nonce FROM account_transactions WHERE chain_id = \(bind: chainId) AND from_address = \(bind: address)
                     AND state IN ('signed', 'broadcast', 'mined')
                 ) live
-                """).first()?.decode(column: "nonce", as: Int64?.self).map { UInt64($0) }
+                """
+            ).first()?.decode(column: "nonce", as: Int64?.self).map { UInt64($0) }
         }
     }
 
@@ -103,7 +111,8 @@ public struct SignedTransactionRepository: Sendable {
         else { throw StoreDataError("sweep \(id) has unreadable fields") }
         return SweepTransaction(
             id: id, settlementId: try row.decode(column: "owner_id", as: String.self), chainId: try row.decode(column: "chain_id", as: Int64.self),
-            kind: kind, attempt: Int(try row.decode(column: "attempt", as: Int64.self)), from: try row.decode(column: "from_address", as: String.self),
+            kind: kind, attempt: Int(try row.decode(column: "attempt", as: Int64.self)),
+            from: try row.decode(column: "from_address", as: String.self),
             to: try row.decode(column: "to_address", as: String.self), nonce: UInt64(try row.decode(column: "nonce", as: Int64.self)),
             rawTransaction: try row.decode(column: "raw_tx", as: String.self), hash: try row.decode(column: "tx_hash", as: String.self),
             maxFeePerGas: maxFee, state: state, blockNumber: try row.decode(column: "block_number", as: Int64?.self),
