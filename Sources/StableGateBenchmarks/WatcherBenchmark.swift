@@ -71,7 +71,7 @@ public enum WatcherBenchmark {
             wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
         let watcher = ChainWatcher(
             chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: nil, sweeper: sweeper,
-            accounts: ShopperAccountRepository(database: environment.database), accountSender: nil, holder: "benchmark", clock: environment.clock,
+            accounts: ShopperAccountRepository(database: environment.database), shopperSender: nil, holder: "benchmark", clock: environment.clock,
             initialLookback: 0, logger: logger)
         _ = try await watcher.pass()
 
@@ -170,7 +170,7 @@ public enum WatcherBenchmark {
             wallets: wallets, clock: environment.clock, identifiers: ids, logger: logger)
         let watcher = ChainWatcher(
             chain: watched, rpc: rpc, database: environment.database, processor: processor, screening: nil, sweeper: sweeper,
-            accounts: nil, accountSender: nil, holder: "benchmark-burst", clock: environment.clock, initialLookback: 0, logger: logger)
+            accounts: nil, shopperSender: nil, holder: "benchmark-burst", clock: environment.clock, initialLookback: 0, logger: logger)
         _ = try await watcher.pass()  // positioned at the head
         let running = Task { try await watcher.run() }
         defer { running.cancel() }

@@ -143,14 +143,14 @@ struct ChainServices: Sendable {
                 chain: chain, rpc: rpc, database: environment.database, intents: environment.intents, merchants: environment.merchants,
                 wallets: wallets,
                 clock: clock, identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
-            let accountSender = ShopperTransferSender(
+            let shopperSender = ShopperTransferSender(
                 chain: chain, rpc: rpc, accounts: accounts, database: environment.database, intents: environment.intents, wallets: wallets,
                 clock: clock,
                 identifiers: environment.identifiers, stuckAfter: configuration.sweepStuckAfter, logger: logger)
             watchers.append(
                 ChainWatcher(
                     chain: chain, rpc: rpc, database: environment.database, processor: processor, screening: screening, sweeper: sweeper,
-                    accounts: accounts, accountSender: accountSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
+                    accounts: accounts, shopperSender: shopperSender, holder: holder, clock: clock, leaseTTL: configuration.chainLeaseTTL,
                     board: health, logger: logger))
         }
         let deposits = DepositService(

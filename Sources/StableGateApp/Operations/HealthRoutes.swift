@@ -1,7 +1,6 @@
 import Hummingbird
 import Logging
 import Prometheus
-import SQLKit
 import StableGateDomain
 import StableGatePayments
 import StableGateStore
@@ -32,7 +31,7 @@ struct HealthRoutes {
     @Sendable func ready(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var problems: [String] = []
         do {
-            _ = try await database.read { db in try await db.raw("SELECT 1 AS ok").first() }
+            try await database.ping()
         } catch {
             context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
             problems.append("database unavailable")

@@ -61,7 +61,7 @@ public final class ChainWatcher: Service {
     let sweeper: Sweeper
     /// Shopper accounts: deposits to their addresses are credited, their transfers sent.
     let accounts: ShopperAccountRepository?
-    let accountSender: ShopperTransferSender?
+    let shopperSender: ShopperTransferSender?
     let holder: String
     let clock: any WallClock
     let logger: Logger
@@ -85,7 +85,7 @@ public final class ChainWatcher: Service {
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, database: any DatabaseClient, processor: PaymentProcessor,
-        screening: (any AddressScreening)?, sweeper: Sweeper, accounts: ShopperAccountRepository?, accountSender: ShopperTransferSender?,
+        screening: (any AddressScreening)?, sweeper: Sweeper, accounts: ShopperAccountRepository?, shopperSender: ShopperTransferSender?,
         holder: String, clock: any WallClock, initialLookback: Int64 = 1000, leaseTTL: TimeInterval = 15, board: ChainHealthBoard? = nil,
         logger: Logger
     ) {
@@ -100,7 +100,7 @@ public final class ChainWatcher: Service {
         self.screening = screening
         self.sweeper = sweeper
         self.accounts = accounts
-        self.accountSender = accountSender
+        self.shopperSender = shopperSender
         self.holder = holder
         self.clock = clock
         self.initialLookback = initialLookback
@@ -167,7 +167,7 @@ public final class ChainWatcher: Service {
             return report
         }
         report.settlementsTouched = try await sweeper.run()
-        report.accountTransfersTouched = try await accountSender?.run() ?? 0
+        report.accountTransfersTouched = try await shopperSender?.run() ?? 0
         try await checkFunding()
         return report
     }

@@ -130,3 +130,10 @@ extension SQLDatabase {
         }
     }
 }
+
+extension DatabaseClient {
+    /// Whether the database answers a trivial query now (readiness checks).
+    public func ping() async throws {
+        _ = try await read { db in try await db.raw("SELECT 1 AS ok").first() }
+    }
+}
