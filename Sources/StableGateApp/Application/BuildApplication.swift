@@ -120,7 +120,7 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
     if let listen = configuration.metricsListen {
         let metricsRouter = Router(context: GatewayRequestContext.self)
         metricsRouter.add(middleware: EnvelopeMiddleware(identifiers: environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
-        MetricsRoute(registry: dependencies.metrics, token: configuration.metricsToken).addRoutes(to: metricsRouter)
+        metricsRouter.get("metrics", use: MetricsRoute(registry: dependencies.metrics, token: configuration.metricsToken).metrics)
         application.addServices(
             Application(
                 router: metricsRouter, server: .guardedHTTP1(connectionPolicy),

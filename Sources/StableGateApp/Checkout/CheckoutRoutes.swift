@@ -14,11 +14,6 @@ struct CheckoutRoutes {
     let checkout: CheckoutService
     let maximumBodyBytes: Int
 
-    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
-        group.get("state", use: state)
-        group.post("deposit", use: deposit)
-    }
-
     /// What the page polls: status, amounts, detected payments.
     @Sendable func state(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         Envelope.success(try await checkout.state(token: try context.parameters.require("token")), requestId: context.requestId)

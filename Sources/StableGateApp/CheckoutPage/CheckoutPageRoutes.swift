@@ -26,22 +26,6 @@ struct CheckoutPageRoutes {
     /// How large the page's forms may be.
     static let formLimits = FormFields.Limits(urlEncoded: 4096)
 
-    /// The page itself.
-    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
-        group.get("", use: page)
-    }
-
-    /// The page's forms, behind the double-submit CSRF middleware.
-    func addFormRoutes(to group: RouterGroup<GatewayRequestContext>) {
-        group.post("select", use: select)
-        group.post("cancel", use: cancel)
-    }
-
-    /// The page script's report, behind the CSRF middleware reading ``csrfHeader``.
-    func addScriptRoutes(to group: RouterGroup<GatewayRequestContext>) {
-        group.post("wallet-tx", use: walletTransaction)
-    }
-
     @Sendable func page(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let id = try context.parameters.require("token")
         var mode = CheckoutPageRenderer.Mode.normal

@@ -5,10 +5,6 @@ import StableGateStore
 struct StoreLogoRoute {
     let merchants: MerchantRepository
 
-    func addRoutes(to router: Router<GatewayRequestContext>) {
-        router.get("stores/:id/logo", use: logo)
-    }
-
     @Sendable func logo(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         guard let logo = try await merchants.logo(storeId: try context.parameters.require("id")) else { throw HTTPError(.notFound) }
         return SecurityHeaders.image.response(ByteBuffer(bytes: logo.data), contentType: logo.contentType)

@@ -10,14 +10,6 @@ import StableGateStore
 struct DashboardKeyRoutes {
     let pages: DashboardPages
 
-    func addRoutes(to group: RouterGroup<DashboardContext>) {
-        group.get("keys", use: keys)
-        group.post("keys", use: createKey)
-        group.get("keys/:key", use: key)
-        group.post("keys/:key", use: updateKey)
-        group.post("keys/:key/revoke", use: revokeKey)
-    }
-
     @Sendable func keys(_ request: Request, context: DashboardContext) async throws -> Response {
         try await keysPage(context.identity, notice: request.uri.queryParameters["revoked"] != nil ? "The key is revoked." : nil, error: nil)
     }

@@ -16,20 +16,6 @@ struct DashboardLoginRoutes {
         DoubleSubmitToken(cookieName: Self.preSessionCookie, path: "/dashboard", secure: pages.sessions.secureCookies)
     }
 
-    /// The login and setup pages; their forms' CSRF middleware is the caller's.
-    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
-        group.get("login", use: loginPage)
-        group.post("login", use: login)
-        group.get("setup", use: setupPage)
-        group.post("setup", use: setPassword)
-    }
-
-    /// Log-out forms, behind the session and its CSRF token.
-    func addLogoutRoutes(to group: RouterGroup<DashboardContext>) {
-        group.post("logout", use: logout)
-        group.post("logout-everywhere", use: logoutEverywhere)
-    }
-
     @Sendable func loginPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
         if context.dashboard != nil { return PageTemplates.seeOther(next) }

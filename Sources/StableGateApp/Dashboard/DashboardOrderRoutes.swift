@@ -10,14 +10,6 @@ import StableGateStore
 struct DashboardOrderRoutes {
     let pages: DashboardPages
 
-    func addRoutes(to group: RouterGroup<DashboardContext>) {
-        group.get("", use: overview)
-        group.get("orders", use: orders)
-        group.get("orders.csv", use: export)
-        group.get("orders/:id", use: detail)
-        group.post("orders/:id/redeliver", use: redeliver)
-    }
-
     /// Queues a webhook event of the order again.
     @Sendable func redeliver(_ request: Request, context: DashboardContext) async throws -> Response {
         let identity = context.identity

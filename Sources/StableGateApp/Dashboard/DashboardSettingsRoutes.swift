@@ -11,16 +11,6 @@ import StableGateStore
 struct DashboardSettingsRoutes {
     let pages: DashboardPages
 
-    func addRoutes(to group: RouterGroup<DashboardContext>) {
-        group.get("settings", use: settings)
-        group.post("settings", use: saveSettings)
-        group.post("settings/logo", use: uploadLogo)
-        group.post("settings/logo/remove", use: removeLogo)
-        group.post("webhooks/test", use: sendTestEvent)
-        group.post("webhooks/redeliver", use: redeliver)
-        group.get("audit", use: auditLog)
-    }
-
     @Sendable func settings(_ request: Request, context: DashboardContext) async throws -> Response {
         let query = request.uri.queryParameters
         let notice =

@@ -19,11 +19,6 @@ struct APIReference {
         return APIReference(document: bytes, page: APIReferencePage.render(try JSONParser.parse(bytes)))
     }
 
-    func addRoutes(to router: Router<GatewayRequestContext>) {
-        router.get("openapi.json", use: openAPIDocument)
-        router.get("docs/api", use: referencePage)
-    }
-
     /// The OpenAPI document, for generators and viewers.
     @Sendable func openAPIDocument(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var headers = HTTPFields()

@@ -6,18 +6,6 @@ import StableGateDomain
 struct MerchantAPIRoutes {
     let intents: CheckoutIntentService
 
-    func addRoutes(to group: RouterGroup<MerchantAPIContext>) {
-        // Test endpoints.
-        group.get("test/ping", use: ping)
-        group.get("test/fail", use: fail)
-        group.post("test/post", use: echo)
-        // Checkout intents. The router ignores a trailing slash, so both /v1/checkout_intents and
-        // /v1/checkout_intents/ land here (the signature still covers the path exactly as sent).
-        group.post("checkout_intents", use: createIntent)
-        group.get("checkout_intents/:id/status", use: status)
-        group.get("checkout_intents/:id", use: intent)
-    }
-
     @Sendable func ping(_ request: Request, context: MerchantAPIContext) async throws -> Response {
         Envelope.success(.object([("pong", .string("ok"))]), requestId: context.requestId)
     }

@@ -17,11 +17,6 @@ struct HealthRoutes {
     let maximumLagBlocks: Int64
     let maximumLagSeconds: Double
 
-    func addRoutes(to router: Router<GatewayRequestContext>) {
-        router.get("healthz", use: live)
-        router.get("readyz", use: ready)
-    }
-
     /// The process answers.
     @Sendable func live(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         Envelope.response(status: .ok, json: .object([("status", .string("ok"))]), requestId: context.requestId)
@@ -59,10 +54,6 @@ struct MetricsRoute {
     init(registry: PrometheusCollectorRegistry, token: String?) {
         self.registry = registry
         tokenDigest = token.map(SessionManager.digest)
-    }
-
-    func addRoutes(to router: Router<GatewayRequestContext>) {
-        router.get("metrics", use: metrics)
     }
 
     /// The registry in Prometheus's text format, to a caller with the token.

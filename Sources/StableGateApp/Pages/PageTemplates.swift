@@ -64,11 +64,6 @@ struct PageTemplates: Sendable {
         return formatter.string(from: date)
     }
 
-    /// `GET /assets/{file}`: the stylesheets and scripts.
-    func addRoutes(to router: Router<GatewayRequestContext>) {
-        router.get("assets/:file", use: asset)
-    }
-
     /// A stylesheet or script, cacheable for ever (URLs carry the version).
     @Sendable func asset(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         guard let asset = asset(try context.parameters.require("file")) else { throw HTTPError(.notFound) }

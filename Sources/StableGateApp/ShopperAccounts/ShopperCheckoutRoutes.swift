@@ -16,12 +16,6 @@ struct ShopperCheckoutRoutes {
     let pages: ShopperPages
     let checkout: CheckoutService
 
-    func addRoutes(to group: RouterGroup<ShopperContext>) {
-        group.get("", use: networks)
-        group.post("review", use: review)
-        group.post("approve", use: approve)
-    }
-
     /// Where a request without a session goes: the login page, back to this checkout afterwards.
     @Sendable static func loginFirst(_ request: Request, context: GatewayRequestContext) -> Response {
         ShopperPages.login(next: CheckoutLinks.path(token: context.parameters.get("token") ?? "") + "/account")

@@ -11,13 +11,6 @@ import StableGateStore
 struct ShopperHomeRoutes {
     let pages: ShopperPages
 
-    func addRoutes(to group: RouterGroup<ShopperContext>) {
-        group.get("", use: home)
-        group.get("withdraw", use: withdrawal)
-        group.post("withdraw", use: reviewWithdrawal)
-        group.post("withdraw/confirm", use: confirmWithdrawal)
-    }
-
     /// Where a request without a session goes: the login page, and back afterwards.
     @Sendable static func loginFirst(_ request: Request, context: GatewayRequestContext) -> Response {
         ShopperPages.login(next: request.uri.path.hasPrefix("/account/withdraw") ? "/account/withdraw" : "/account")

@@ -12,19 +12,6 @@ import StableGateStore
 struct ShopperLoginRoutes {
     let pages: ShopperPages
 
-    /// The login and sign-up pages; their forms' CSRF middleware is the caller's.
-    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
-        group.get("login", use: loginPage)
-        group.post("login", use: login)
-        group.get("signup", use: signupPage)
-        group.post("signup", use: signup)
-    }
-
-    /// The log-out form, behind the session and its CSRF token.
-    func addLogoutRoutes(to group: RouterGroup<ShopperContext>) {
-        group.post("logout", use: logout)
-    }
-
     @Sendable func loginPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         emptyForm("login", title: "Log in", request: request, context: context)
     }
