@@ -1,22 +1,33 @@
 import BigInt
+import Foundation
 import StableGateDomain
 import StableGateEthereum
 import StableGateStore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-/// What the sweeper and the shopper-account sender share about sending their own transactions:
-/// fees, nonces that never collide with anything this gateway signed, and the broadcast of a
-/// transaction that was stored before it was sent.
+/// The one engine by which this gateway sends its own transactions on a chain — the sweeper's
+/// and the shopper-account sender's: fees, nonces that never collide with anything this gateway
+/// signed, and the rules that make a crash at any point safe:
+///
+/// - a transaction is signed and stored (``signAndStore(_:key:ownerId:kind:attempt:from:)``)
+///   *before* it is broadcast, so after a crash the only thing that can happen is broadcasting
+///   that same transaction again (same nonce, same hash), which the chain accepts at most once;
+/// - a transaction not mined after ``stuckAfter`` is replaced (same nonce, fees up 25 %,
+///   ``replacementFees(over:)``); when one attempt is mined its siblings are marked replaced;
+/// - errors are retried with back-off, up to ``maximumAttempts``.
 struct OutgoingTransactions: Sendable {
-    let chainId: Int64
+    let chain: ChainConfiguration
     let rpc: EthereumRPC
+    /// Where its signed transactions are kept (sweeps, or account transfers).
     let transactions: SignedTransactionRepository
+    let wallets: GatewayWallets
     let clock: any WallClock
+    let identifiers: any IdentifierGenerator
+    /// How long a broadcast transaction may stay unmined before it is replaced.
+    let stuckAfter: TimeInterval
+    /// Failed attempts after which the work is given up (its funds stay where they are).
+    static let maximumAttempts = 20
+
+    var chainId: Int64 { chain.chainId }
 
     struct Refused: Error, CustomStringConvertible {
         let description: String
@@ -53,6 +64,16 @@ struct OutgoingTransactions: Sendable {
             id: id, settlementId: ownerId, chainId: chainId, kind: kind, attempt: attempt, from: from.lowercased, to: transaction.to.lowercased,
             nonce: transaction.nonce, rawTransaction: signed.rawHex, hash: signed.hashHex, maxFeePerGas: transaction.fees.maximumPerGas,
             state: .signed, createdAt: now, updatedAt: now)
+    }
+
+    /// Signs `transaction` and stores it, not yet broadcast: the first of the rules above.
+    func signAndStore(
+        _ transaction: EthereumTransaction, key: [UInt8], ownerId: String, kind: SweepKind, attempt: Int, from: EthereumAddress
+    ) async throws -> SweepTransaction {
+        let record = try signed(
+            transaction, key: key, id: identifiers.objectId(at: clock.now), ownerId: ownerId, kind: kind, attempt: attempt, from: from)
+        try await transactions.insert(record)
+        return record
     }
 
     /// Records `receipt` on `transaction` (mined, or failed when it reverted) and marks the other

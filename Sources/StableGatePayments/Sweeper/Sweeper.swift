@@ -1,63 +1,45 @@
 import BigInt
+import Foundation
 import Logging
 import StableGateDomain
 import StableGateEthereum
 import StableGateStore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Forwards settled money from deposit wallets: the net to the store's wallet (`tx_hash_2`),
 /// the fee to the operator's, after topping up the deposit wallet's gas from the hot wallet.
 ///
-/// Restart-safe by construction: a transaction is signed and stored *before* it is broadcast,
-/// so after a crash the only thing that can happen is broadcasting that same transaction again
-/// (same nonce, same hash), which the chain accepts at most once. A transaction not mined after
-/// ``stuckAfter`` is replaced (same nonce, fees up 25 %). Errors are retried with back-off;
-/// after ``maximumAttempts`` — or a token transfer that reverts twice — the settlement is
-/// failed: the intent says why in `error_message` and the funds stay in the deposit wallet.
+/// Restart-safe by the rules of ``OutgoingTransactions`` (stored before broadcast, stuck ones
+/// replaced, retries with back-off). After its maximum attempts — or a token transfer that
+/// reverts twice — the settlement is failed: the intent says why in `error_message` and the
+/// funds stay in the deposit wallet.
 public struct Sweeper: Sendable {
-    let chain: ChainConfiguration
-    let rpc: EthereumRPC
+    /// Fees, nonces, signing and broadcasting from this chain's wallets (its rules: ``OutgoingTransactions``).
+    let outgoing: OutgoingTransactions
     let settlements: SettlementRepository
-    let signedTransactions: SignedTransactionRepository
     let depositAddresses: DepositAddressRepository
     let intents: CheckoutIntentRepository
     let merchants: MerchantRepository
-    let wallets: GatewayWallets
-    let clock: any WallClock
-    let identifiers: any IdentifierGenerator
     let logger: Logger
-    /// How long a broadcast transaction may stay unmined before it is replaced.
-    let stuckAfter: TimeInterval
-    static let maximumAttempts = 20
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, database: any DatabaseClient, intents: CheckoutIntentRepository,
         merchants: MerchantRepository, wallets: GatewayWallets, clock: any WallClock, identifiers: any IdentifierGenerator,
         stuckAfter: TimeInterval = 120, logger: Logger
     ) {
-        self.chain = chain
-        self.rpc = rpc
+        self.outgoing = OutgoingTransactions(
+            chain: chain, rpc: rpc, transactions: SignedTransactionRepository(database: database), wallets: wallets, clock: clock,
+            identifiers: identifiers, stuckAfter: stuckAfter)
         self.settlements = SettlementRepository(database: database)
-        self.signedTransactions = SignedTransactionRepository(database: database)
         self.depositAddresses = DepositAddressRepository(database: database)
         self.intents = intents
         self.merchants = merchants
-        self.wallets = wallets
-        self.clock = clock
-        self.identifiers = identifiers
-        self.stuckAfter = stuckAfter
         self.logger = logger
     }
 
     /// Moves every due settlement of the chain one step. Returns how many were looked at.
     @discardableResult
     public func run() async throws -> Int {
-        let due = try await settlements.dueSettlements(chainId: chain.chainId, now: clock.now)
+        let due = try await settlements.dueSettlements(chainId: outgoing.chain.chainId, now: outgoing.clock.now)
         for settlement in due {
             do {
                 try await advance(settlement)
@@ -80,9 +62,9 @@ public struct Sweeper: Sendable {
 
     /// The hot wallet's balance against what the waiting settlements will cost.
     public func funding() async throws -> Funding {
-        let waiting = try await settlements.waitingSettlements(chainId: chain.chainId)
-        let perSettlement = BigUInt(2 * 100_000 + 21_000) * (try await currentFees()).maximumPerGas * 6 / 5
-        let balance = try await rpc.balance(wallets.hotWallet)
+        let waiting = try await settlements.waitingSettlements(chainId: outgoing.chain.chainId)
+        let perSettlement = BigUInt(2 * 100_000 + 21_000) * (try await outgoing.currentFees()).maximumPerGas * 6 / 5
+        let balance = try await outgoing.rpc.balance(outgoing.wallets.hotWallet)
         return Funding(
             hotWalletBalance: balance, needed: perSettlement * BigUInt(max(waiting.count, 1)), waiting: waiting.count, oldestWaiting: waiting.oldest)
     }
@@ -93,7 +75,7 @@ public struct Sweeper: Sendable {
 
     private func advance(_ original: SettlementRecord) async throws {
         var settlement = original
-        let now = clock.now
+        let now = outgoing.clock.now
         if settlement.merchantAddress == nil {
             guard let intent = try await intents.find(id: settlement.intentId),
                 let wallet = try await merchants.store(id: intent.storeId)?.settlementWallet(chainId: settlement.chainId)
@@ -103,17 +85,17 @@ public struct Sweeper: Sendable {
             }
             settlement.merchantAddress = wallet.lowercased()
         }
-        if settlement.feeAddress == nil { settlement.feeAddress = wallets.feeAddress.lowercased }
+        if settlement.feeAddress == nil { settlement.feeAddress = outgoing.wallets.feeAddress.lowercased }
         guard let merchant = EthereumAddress(settlement.merchantAddress!), let feeWallet = EthereumAddress(settlement.feeAddress!),
             let token = EthereumAddress(settlement.tokenContract), let deposit = EthereumAddress(settlement.depositAddress)
         else { throw Failure(description: "settlement \(settlement.id) has a malformed address") }
 
         // 1. Follow up what is already on its way.
-        var sweeps = try await signedTransactions.sweeps(settlementId: settlement.id)
+        var sweeps = try await outgoing.transactions.sweeps(settlementId: settlement.id)
         var waiting = false
         for var sweep in sweeps where sweep.state == .signed || sweep.state == .broadcast {
-            if let receipt = try await rpc.receipt(sweep.hash) {
-                try await outgoing.record(receipt, on: &sweep, among: sweeps, save: signedTransactions.update)
+            if let receipt = try await outgoing.rpc.receipt(sweep.hash) {
+                try await outgoing.record(receipt, on: &sweep, among: sweeps, save: outgoing.transactions.update)
                 logger.info(
                     "sweep transaction mined",
                     metadata: [
@@ -122,7 +104,7 @@ public struct Sweeper: Sendable {
             } else if sweep.state == .signed {
                 try await broadcast(&sweep)  // after a crash: the very same transaction again
                 waiting = true
-            } else if let sent = sweep.broadcastAt, now.timeIntervalSince(sent) > stuckAfter,
+            } else if let sent = sweep.broadcastAt, now.timeIntervalSince(sent) > outgoing.stuckAfter,
                 sweep.attempt == sweeps.filter({ $0.kind == sweep.kind }).map(\.attempt).max()
             {
                 try await replace(sweep, settlement: settlement, merchant: merchant, feeWallet: feeWallet, token: token, deposit: deposit)
@@ -140,7 +122,7 @@ public struct Sweeper: Sendable {
             return
         }
 
-        sweeps = try await signedTransactions.sweeps(settlementId: settlement.id)
+        sweeps = try await outgoing.transactions.sweeps(settlementId: settlement.id)
         let mined = Set(sweeps.filter { $0.state == .mined }.map(\.kind))
         let needsFee = settlement.fee > 0 && feeWallet != deposit
         let remaining = ([SweepKind.merchant] + (needsFee ? [.fee] : [])).filter { !mined.contains($0) }
@@ -158,27 +140,30 @@ public struct Sweeper: Sendable {
             try await giveUp(settlement, because: "no deposit key index is recorded for this intent")
             return
         }
-        let depositKey = try wallets.depositKey(index: index)
+        let depositKey = try outgoing.wallets.depositKey(index: index)
         guard try EthereumAddress(privateKey: depositKey) == deposit else {
             try await giveUp(settlement, because: "the configured deposit seed no longer derives \(deposit.checksummed); restore the original seed")
             return
         }
 
         // 3. Gas for the token transfers, from the hot wallet.
-        let fees = try await currentFees()
+        let fees = try await outgoing.currentFees()
         var gasLimit: UInt64 = 100_000
-        if let estimate = try? await rpc.estimateGas(from: deposit, to: token, data: ERC20.transferCall(to: merchant, amount: settlement.net)) {
+        if let estimate = try? await outgoing.rpc.estimateGas(
+            from: deposit, to: token, data: ERC20.transferCall(to: merchant, amount: settlement.net))
+        {
             gasLimit = max(estimate * 5 / 4, 50_000)
         }
         let needed = BigUInt(gasLimit) * BigUInt(remaining.count) * fees.maximumPerGas
-        let balance = try await rpc.balance(deposit)
+        let balance = try await outgoing.rpc.balance(deposit)
         if balance < needed {
             let topUp = needed * 6 / 5 - balance
             let attempt = (sweeps.filter { $0.kind == .gas }.map(\.attempt).max() ?? 0) + 1
             var sweep = try await sign(
-                kind: .gas, attempt: attempt, settlement: settlement, from: wallets.hotWallet, key: wallets.hotKey,
+                kind: .gas, attempt: attempt, settlement: settlement, from: outgoing.wallets.hotWallet, key: outgoing.wallets.hotKey,
                 transaction: EthereumTransaction(
-                    chainId: UInt64(chain.chainId), nonce: try await nextNonce(wallets.hotWallet), fees: fees, gasLimit: 21_000, to: deposit,
+                    chainId: UInt64(outgoing.chain.chainId), nonce: try await outgoing.nextNonce(outgoing.wallets.hotWallet), fees: fees,
+                    gasLimit: 21_000, to: deposit,
                     value: topUp))
             try await broadcast(&sweep)
             settlement.state = .sending
@@ -195,7 +180,7 @@ public struct Sweeper: Sendable {
             var sweep = try await sign(
                 kind: kind, attempt: attempt, settlement: settlement, from: deposit, key: depositKey,
                 transaction: EthereumTransaction(
-                    chainId: UInt64(chain.chainId), nonce: try await nextNonce(deposit), fees: fees, gasLimit: gasLimit, to: token,
+                    chainId: UInt64(outgoing.chain.chainId), nonce: try await outgoing.nextNonce(deposit), fees: fees, gasLimit: gasLimit, to: token,
                     data: ERC20.transferCall(to: recipient, amount: amount)))
             try await broadcast(&sweep)
         }
@@ -205,25 +190,16 @@ public struct Sweeper: Sendable {
         try await refreshIntent(settlement.intentId, merchantTransaction: nil)
     }
 
-    private var outgoing: OutgoingTransactions {
-        OutgoingTransactions(chainId: chain.chainId, rpc: rpc, transactions: signedTransactions, clock: clock)
-    }
-    private func currentFees() async throws -> EthereumTransaction.Fees { try await outgoing.currentFees() }
-    private func nextNonce(_ address: EthereumAddress) async throws -> UInt64 { try await outgoing.nextNonce(address) }
-
     /// Signs and stores a transaction (not yet broadcast).
     private func sign(
         kind: SweepKind, attempt: Int, settlement: SettlementRecord, from: EthereumAddress, key: [UInt8], transaction: EthereumTransaction
     ) async throws -> SweepTransaction {
-        let sweep = try outgoing.signed(
-            transaction, key: key, id: identifiers.objectId(at: clock.now), ownerId: settlement.id, kind: kind, attempt: attempt, from: from)
-        try await signedTransactions.insert(sweep)
-        return sweep
+        try await outgoing.signAndStore(transaction, key: key, ownerId: settlement.id, kind: kind, attempt: attempt, from: from)
     }
 
     /// Broadcasts a stored transaction and records that it was.
     private func broadcast(_ sweep: inout SweepTransaction) async throws {
-        try await outgoing.broadcast(&sweep, save: signedTransactions.update, fault: .afterSweepBroadcast)
+        try await outgoing.broadcast(&sweep, save: outgoing.transactions.update, fault: .afterSweepBroadcast)
         guard sweep.state == .broadcast else { return }
         logger.info(
             "sweep transaction broadcast",
@@ -243,21 +219,21 @@ public struct Sweeper: Sendable {
         let from: EthereumAddress
         switch stuck.kind {
         case .gas:
-            key = wallets.hotKey
-            from = wallets.hotWallet
+            key = outgoing.wallets.hotKey
+            from = outgoing.wallets.hotWallet
             let gasNeeded = BigUInt(100_000) * 2 * fees.maximumPerGas
             transaction = EthereumTransaction(
-                chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
+                chainId: UInt64(outgoing.chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
         case .merchant, .fee, .payout:
             guard let index = try await depositAddresses.derivationIndex(intentId: settlement.intentId) else {
                 throw Failure(description: "no deposit key index")
             }
-            key = try wallets.depositKey(index: index)
+            key = try outgoing.wallets.depositKey(index: index)
             from = deposit
             let recipient = stuck.kind == .merchant ? merchant : feeWallet
             let amount = stuck.kind == .merchant ? settlement.net : settlement.fee
             transaction = EthereumTransaction(
-                chainId: UInt64(chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
+                chainId: UInt64(outgoing.chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
                 data: ERC20.transferCall(to: recipient, amount: amount))
         }
         var replacement = try await sign(
@@ -270,7 +246,7 @@ public struct Sweeper: Sendable {
         var settlement = original
         settlement.state = .settled
         settlement.lastError = nil
-        settlement.updatedAt = clock.now
+        settlement.updatedAt = outgoing.clock.now
         try await settlements.update(settlement)
         try await refreshIntent(settlement.intentId, merchantTransaction: merchantTransaction)
         logger.info(
@@ -280,15 +256,15 @@ public struct Sweeper: Sendable {
     private func postpone(_ original: SettlementRecord, because reason: String, countsAsAttempt: Bool) async throws {
         var settlement = original
         if countsAsAttempt { settlement.attempts += 1 }
-        if settlement.attempts >= Self.maximumAttempts {
+        if settlement.attempts >= OutgoingTransactions.maximumAttempts {
             try await giveUp(settlement, because: reason)
             return
         }
         // 10 s, 20 s, 40 s … capped at 10 minutes.
         let delay: TimeInterval = countsAsAttempt ? TimeInterval(min(600, 5 << min(settlement.attempts, 7))) : 60
         settlement.lastError = reason
-        settlement.nextAttemptAt = clock.now.addingTimeInterval(delay)
-        settlement.updatedAt = clock.now
+        settlement.nextAttemptAt = outgoing.clock.now.addingTimeInterval(delay)
+        settlement.updatedAt = outgoing.clock.now
         try await settlements.update(settlement)
         logger.warning(
             "settlement postponed",
@@ -301,13 +277,13 @@ public struct Sweeper: Sendable {
         var settlement = original
         settlement.state = .failed
         settlement.lastError = reason
-        settlement.updatedAt = clock.now
+        settlement.updatedAt = outgoing.clock.now
         try await settlements.update(settlement)
         let depositAddress = settlement.depositAddress
         _ = try await intents.modify(id: settlement.intentId) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             intent.settlementStatus = .failed
             intent.payment.errorMessage = "forwarding failed: \(reason); the funds remain in deposit wallet \(depositAddress)"
-            intent.updatedAt = clock.now
+            intent.updatedAt = outgoing.clock.now
             return ([], true)
         }
         logger.error("settlement failed", metadata: ["intent_id": "\(settlement.intentId)", "reason": "\(reason)"])
@@ -322,7 +298,7 @@ public struct Sweeper: Sendable {
             } else if all.contains(where: { $0.state == .pending }) { .pending } else if all.contains(where: { $0.state == .held }) { .held } else {
                 .settled
             }
-        let now = clock.now
+        let now = outgoing.clock.now
         _ = try await intents.modify(id: intentId) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
             var changed = false
             if intent.settlementStatus != status {
