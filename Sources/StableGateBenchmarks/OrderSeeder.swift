@@ -1,13 +1,8 @@
 import BigInt
+import Foundation
 import StableGateApp
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Loads many finished orders into a new merchant's store, for the dashboard benchmarks: order
 /// i is created `spacing` seconds after order i−1 (the newest now), with a terminal status so

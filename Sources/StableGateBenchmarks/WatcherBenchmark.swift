@@ -1,16 +1,11 @@
 import BigInt
+import Foundation
 import Logging
 import StableGateApp
 import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Measures what watching costs per block with many open intents: loads `openIntents` intents
 /// with deposit addresses, sends `transfers` token transfers on the sandbox chain (every other

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import Prometheus
@@ -6,12 +7,6 @@ import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Things `buildApplication` uses that tests may replace.
 public struct GatewayDependencies: Sendable {

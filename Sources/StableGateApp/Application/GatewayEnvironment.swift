@@ -1,14 +1,9 @@
+import Foundation
 import Logging
 import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What every command needs: the migrated database, the secret box and the repositories.
 /// `serve` builds its application on one; the CLI's `merchants` and `keys` use one directly.

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import Prometheus
@@ -5,12 +6,6 @@ import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Everything the routes and the background services use, built once from the environment:
 /// the second step of ``buildApplication(environment:dependencies:)`` (environment → services

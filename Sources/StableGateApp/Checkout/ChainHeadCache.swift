@@ -1,11 +1,6 @@
+import Foundation
 import StableGateEthereum
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The latest block of each chain, fetched at most once a second, so the checkout page can
 /// show "confirmations n of N" without a node call per page poll.

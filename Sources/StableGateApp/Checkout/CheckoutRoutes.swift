@@ -1,11 +1,6 @@
+import Foundation
 import Hummingbird
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Public JSON endpoints of the hosted checkout: `GET /checkout/{token}/state` and
 /// `POST /checkout/{token}/deposit`. Unsigned (the checkout URL's token is the capability),

@@ -1,14 +1,9 @@
 import BigInt
+import Foundation
 import StableGateDomain
 import StableGateEthereum
 import StableGatePayments
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The public side of an intent, for the hosted checkout page: only what the customer may see.
 /// Every entry point takes the checkout URL's token (``CheckoutLink``), never the intent id;

@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Everything the gateway needs to start. Every field has a default that runs the sandbox.
 public struct GatewayConfiguration: Sendable {

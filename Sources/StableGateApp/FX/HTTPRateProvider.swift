@@ -1,16 +1,11 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import StableGateDomain
 import StableGateStore
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Live rates from an HTTP endpoint returning a USD-based document (see ``RateDocument``),
 /// fetched at most once per TTL. When a refresh fails the last good document keeps serving, so

@@ -1,10 +1,5 @@
-import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import StableGateDomain
 
 /// A source of fiat/USD rates (USDT and USDC track the dollar one to one).
 public protocol RateProvider: Sendable {

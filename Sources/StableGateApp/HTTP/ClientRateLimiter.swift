@@ -1,11 +1,6 @@
+import Foundation
 import StableGateDomain
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Per-client request budgets for the public (unsigned) endpoints, in memory: a token bucket
 /// per client — an IPv4 address, or an IPv6 /64, the block one subscriber is usually given,

@@ -1,15 +1,10 @@
+import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
 import StableGateDomain
 import StableGateRuntime
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Sends the e-mail outbox through SMTP: claims due e-mails under a lease, renders each,
 /// sends it, and retries transient failures on the schedule. A 5xx refusal or an e-mail that

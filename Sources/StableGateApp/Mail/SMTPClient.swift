@@ -1,14 +1,9 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
 import StableGateDomain
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// How to reach the mail server.
 public struct SMTPConfiguration: Sendable, Equatable {

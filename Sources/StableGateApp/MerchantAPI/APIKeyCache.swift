@@ -1,11 +1,6 @@
+import Foundation
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// An API key with its decrypted secret, held in memory only.
 struct ResolvedAPIKey: Sendable {

@@ -1,12 +1,7 @@
+import Foundation
 import Logging
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Creates and reads checkout intents for authenticated stores.
 public struct CheckoutIntentService: Sendable {

@@ -1,11 +1,6 @@
+import Foundation
 import StableGateDomain
 import StableGateEthereum
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The wire shapes of a checkout intent, field names exactly as docs/WIRE-CONTRACT.md §4.4 and §4.6 spell them (typos
 /// included: `allscale_checkout_intent_id` on create, `all_scale_checkout_intent_id` on GET;

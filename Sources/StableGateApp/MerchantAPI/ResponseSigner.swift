@@ -1,13 +1,8 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Signs API responses for stores that turned it on (docs/WIRE-CONTRACT.md §8): collects the
 /// response body, signs ``ResponseSigning/canonicalString(status:requestPath:requestNonce:requestBodySHA256Hex:timestamp:nonce:responseBodySHA256Hex:)``

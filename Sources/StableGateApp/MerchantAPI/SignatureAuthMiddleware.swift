@@ -1,14 +1,9 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Authenticates `/v1` requests with the AllScale signing scheme (docs/WIRE-CONTRACT.md §2, §2.4).
 ///

@@ -1,12 +1,7 @@
+import Foundation
 import SQLKit
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Writes the notifications an intent's change causes into the outboxes, inside the change's
 /// own transaction (a transactional outbox: the change and its notifications commit together

@@ -1,15 +1,10 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import StableGateDomain
 import StableGatePayments
 import StableGateRuntime
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// E-mails the operator (`alerts.emails`) when `/readyz` would fail — a chain behind or a hot
 /// wallet short of gas — and once more when it recovers. Rate-limited: a new or changed set of

@@ -1,15 +1,10 @@
+import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
 import StableGateDomain
 import StableGateRuntime
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Delivers the webhook outbox: claims due events (under a lease, so instances sharing a
 /// database never send the same attempt at once), sends them concurrently — one event per

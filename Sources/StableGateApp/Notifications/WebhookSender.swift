@@ -1,15 +1,10 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Sends one webhook attempt: checks the URL and the addresses its host resolves to, signs
 /// the request with the store's API key as AllScale signs its webhooks (docs/WIRE-CONTRACT.md §7.2:

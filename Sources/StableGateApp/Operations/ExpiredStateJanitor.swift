@@ -1,14 +1,9 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import StableGateDomain
 import StableGateRuntime
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Deletes nonces past their replay window, old rate-limit windows, expired idempotency
 /// records, expired sessions and day-old login attempts, once a minute, so those tables stay small.

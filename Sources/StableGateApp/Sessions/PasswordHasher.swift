@@ -1,12 +1,7 @@
 import CCrypt
+import Foundation
 import NIOPosix
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// bcrypt (`$2b$`) through Debian's libxcrypt, run on a thread pool because it is slow on
 /// purpose. Passwords are 10–72 bytes (bcrypt reads no further than 72).

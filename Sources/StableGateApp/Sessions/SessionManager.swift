@@ -1,14 +1,9 @@
 import Crypto
+import Foundation
 import HTTPTypes
 import Hummingbird
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Login sessions for one realm (`dashboard`, or `account` for shoppers): a random token in a
 /// Secure (over https), HttpOnly, SameSite=Strict cookie; only its SHA-256 is stored, with a

@@ -1,14 +1,9 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import StableGateDomain
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Resolves the dashboard session of a request: the user (not disabled) and their store go
 /// into the context. Without one, `loginRedirect` answers (the login page, and back

@@ -1,10 +1,5 @@
-import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import Synchronization
 
 /// A small in-memory cache whose entries live for a fixed time. Only found values are cached,
 /// so a missing row is re-read every time. A TTL of zero disables caching.

@@ -1,10 +1,5 @@
-import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import Synchronization
 
 /// Makes the identifiers StableGate hands out. Injected, so tests can make them predictable.
 public protocol IdentifierGenerator: Sendable {

@@ -1,10 +1,5 @@
 import BigInt
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// How an intent's price was given.
 public enum Pricing: Sendable, Equatable {

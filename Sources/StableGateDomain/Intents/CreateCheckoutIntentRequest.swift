@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// What the validator allows beyond the strict defaults.
 public struct ValidationPolicy: Sendable {

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// A quote of a fiat currency against the US dollar, which USDT and USDC track one to one.
 public struct ExchangeRate: Sendable, Equatable {

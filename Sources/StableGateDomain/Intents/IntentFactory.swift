@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Turns a validated create request (and the rate, for fiat pricing) into a new intent.
 public enum IntentFactory {

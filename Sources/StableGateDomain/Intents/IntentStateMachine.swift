@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// One recorded change of an intent's status: the single source for webhooks, e-mails and the
 /// dashboard timeline.

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// An e-mail as RFC 5322 / MIME text: a plain-text and an HTML part (multipart/alternative)
 /// and any attachments (multipart/mixed). Bodies are base64 so any UTF-8 survives any relay;

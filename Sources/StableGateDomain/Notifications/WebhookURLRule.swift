@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Where webhooks may be sent: an absolute URL without credentials; `https` outside the
 /// sandbox (connect-time checks against private addresses come with the webhook sender).

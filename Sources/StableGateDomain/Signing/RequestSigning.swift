@@ -1,10 +1,5 @@
 import Crypto
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// The AllScale request-signing scheme (docs/WIRE-CONTRACT.md §2.2, §2.3), shared by the server,
 /// webhooks and the client SDK.

@@ -1,4 +1,5 @@
 import BigInt
+import Foundation
 
 /// The parts of ERC-20 StableGate speaks: transfers, balances, decimals, and `Transfer` logs.
 public enum ERC20 {
@@ -43,9 +44,3 @@ public enum ERC20 {
         return Transfer(token: token, from: from, to: to, amount: BigUInt(Data(data)))
     }
 }
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

@@ -1,4 +1,5 @@
 import BigInt
+import Foundation
 
 /// An Ethereum transaction to sign: EIP-1559 (type 2) where the chain supports it, or legacy
 /// with EIP-155 replay protection (BSC and other chains without a base fee).
@@ -91,9 +92,3 @@ public struct EthereumTransaction: Sendable, Equatable {
         return Signed(raw: raw, hash: Keccak256.hash(raw))
     }
 }
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

@@ -1,4 +1,5 @@
 import BigInt
+import Foundation
 import StableGateDomain
 
 /// Typed Ethereum JSON-RPC calls over one endpoint or a failover pool (``JSONRPCCalling``).
@@ -284,9 +285,3 @@ public struct EthereumRPC: Sendable {
         return number
     }
 }
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

@@ -1,13 +1,8 @@
+import Foundation
 import Metrics
 import NIOCore
 import StableGateDomain
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// A chain's RPC endpoints (`rpc_urls` in the chains file) behind one ``JSONRPCCalling``: each
 /// call goes to the healthiest endpoint and fails over to the next when that one errs, hangs

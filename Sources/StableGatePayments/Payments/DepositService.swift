@@ -1,15 +1,10 @@
 import BigInt
+import Foundation
 import Logging
 import SQLKit
 import StableGateDomain
 import StableGateEthereum
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What the checkout page shows the customer to pay.
 public struct DepositQuote: Sendable, Equatable {

@@ -1,15 +1,10 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import StableGateDomain
 import StableGateEthereum
 import StableGateRuntime
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Ends intents whose time is up with nothing received: a payment window that ended, or a
 /// checkout never given a network within the checkout lifetime (both TIMEOUT), or, when only

@@ -1,15 +1,10 @@
 import BigInt
+import Foundation
 import Logging
 import SQLKit
 import StableGateDomain
 import StableGateEthereum
 import StableGateStore
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Applies what happened on chain to an intent: in one transaction, the caller's transfer
 /// changes are written, ``PaymentRules`` decide the status steps, each step goes through the

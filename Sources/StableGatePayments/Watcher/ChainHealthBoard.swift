@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import StableGateEthereum
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What this instance's watchers last saw of each chain they lead, for `/readyz` and the
 /// operator alerts. A chain this instance does not lead has no entry (another instance

@@ -1,4 +1,5 @@
 import BigInt
+import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -7,12 +8,6 @@ import StableGateEthereum
 import StableGateRuntime
 import StableGateStore
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What one pass of a watcher did.
 public struct WatchReport: Sendable, Equatable {

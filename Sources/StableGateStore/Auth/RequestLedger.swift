@@ -1,12 +1,7 @@
+import Foundation
 import Logging
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// One authenticated request asking to be counted: its nonce must be new for the key, and the
 /// key must have budget left in the current minute.

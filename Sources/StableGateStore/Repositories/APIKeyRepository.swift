@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// API keys: created, listed, looked up on every request, revoked.
 public struct APIKeyRepository: Sendable {

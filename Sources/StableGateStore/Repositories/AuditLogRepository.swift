@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Each store's audit log: who changed what, when. Changes write their entry in their own
 /// transaction (``audit(_:on:)``).

@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The idempotency record to write with a new intent (Stripe-style `Idempotency-Key`).
 public struct IdempotencyClaim: Sendable {

@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What an outbox e-mail is about; its content is rendered when it is sent.
 public enum EmailKind: String, Sendable, CaseIterable {

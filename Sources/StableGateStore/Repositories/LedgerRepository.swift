@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What recording a transfer did.
 public enum LedgerRecordResult: Sendable, Equatable {

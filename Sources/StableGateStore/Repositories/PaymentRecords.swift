@@ -1,11 +1,6 @@
 import BigInt
-import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import StableGateDomain
 
 /// Why a transfer to a deposit address counts, or does not.
 public enum TransferKind: String, Sendable {

@@ -1,10 +1,5 @@
-import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import StableGateDomain
 
 /// A merchant: the business an operator onboards.
 public struct Merchant: Sendable, Equatable {

@@ -1,11 +1,6 @@
 import BigInt
-import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
+import StableGateDomain
 
 /// A shopper's StableGate account ("AllScale Pay"): a login, separate from dashboard users,
 /// and one custodial deposit address used on every EVM chain.

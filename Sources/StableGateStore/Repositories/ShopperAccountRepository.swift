@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Shopper accounts, their deposits and outgoing transfers (with the signed transactions that
 /// carry them). Every change that moves money writes its ledger posting in the same

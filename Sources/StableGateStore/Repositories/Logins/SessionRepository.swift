@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Login sessions of both realms (`dashboard`, and `account` for shoppers), stored by the
 /// SHA-256 of their cookie token.

@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Where each chain's watcher has scanned to (its cursor) and which instance holds the lease
 /// to watch it.

@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// ERC-20 transfers seen on chain to intents' deposit addresses: where each stands (seen,
 /// confirmed, dropped), its KYT verdict, its kind and whether it was credited.

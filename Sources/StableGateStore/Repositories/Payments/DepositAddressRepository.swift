@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The deposit addresses handed to intents and the HD derivation index each was derived at.
 public struct DepositAddressRepository: Sendable {

@@ -1,11 +1,6 @@
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Gateway secrets (wallet seeds and keys) sealed under the master key.
 public struct GatewaySecretRepository: Sendable {

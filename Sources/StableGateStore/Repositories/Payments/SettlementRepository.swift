@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Settlements: money confirmed for an intent, to forward from its deposit address to the
 /// merchant (net) and the fee address.

@@ -1,12 +1,7 @@
 import BigInt
+import Foundation
 import SQLKit
 import StableGateDomain
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Transactions this gateway signed before broadcasting them — forwarding sweeps (owned by a
 /// settlement) and shopper-account transfers (owned by a transfer) — and the nonces they use.
