@@ -43,6 +43,15 @@ struct ClientCommand: AsyncParsableCommand {
         }
     }
 
+    /// The intent a command is about, and the connection to ask about it.
+    struct IntentArguments: ParsableArguments {
+        @OptionGroup var connection: Connection
+        @Argument(help: "The checkout intent id.") var id: String
+
+        /// A client for the connection (see ``Connection/client()``).
+        func client() throws -> AllScaleClient { try connection.client() }
+    }
+
     struct Ping: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the base URL, key and secret (GET /v1/test/ping).")
         @OptionGroup var connection: Connection
@@ -109,23 +118,19 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print an intent's status (GET /v1/checkout_intents/{id}/status).")
-        @OptionGroup var connection: Connection
-        @Argument(help: "The checkout intent id.") var id: String
+        @OptionGroup var target: IntentArguments
         func run() async throws {
-            let status = try await report { try await connection.client().status(id: id) }
-            print(
-                connection.json
-                    ? #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"# : "\(status.rawValue) \(status.description)")
+            let status = try await report { try await target.client().status(id: target.id) }
+            print(target.connection.json ? statusJSON(status) : "\(status.rawValue) \(status.description)")
         }
     }
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the full intent (GET /v1/checkout_intents/{id}).")
-        @OptionGroup var connection: Connection
-        @Argument(help: "The checkout intent id.") var id: String
+        @OptionGroup var target: IntentArguments
         func run() async throws {
-            let intent = try await report { try await connection.client().checkoutIntent(id: id) }
-            if connection.json {
+            let intent = try await report { try await target.client().checkoutIntent(id: target.id) }
+            if target.connection.json {
                 try printJSON(intent)
             } else {
                 print(
@@ -143,17 +148,13 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Follow an intent's status until it ends; exit 0 when CONFIRMED, 1 otherwise.")
-        @OptionGroup var connection: Connection
-        @Argument(help: "The checkout intent id.") var id: String
+        @OptionGroup var target: IntentArguments
         @Option(help: "Give up after this many seconds.") var timeout: Int = 3600
         func run() async throws {
-            let json = connection.json
+            let json = target.connection.json
             let intent = try await report {
-                try await connection.client().waitForTerminalStatus(id: id, timeout: .seconds(timeout)) { status in
-                    print(
-                        json
-                            ? #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"#
-                            : "\(Date().formatted(.iso8601))  \(status.rawValue) \(status.description)")
+                try await target.client().waitForTerminalStatus(id: target.id, timeout: .seconds(timeout)) { status in
+                    print(json ? statusJSON(status) : "\(Date().formatted(.iso8601))  \(status.rawValue) \(status.description)")
                 }
             }
             if json { try printJSON(intent) }
@@ -170,6 +171,11 @@ private func report<T>(_ body: () async throws -> T) async throws -> T {
         printToStandardError("error: \(error)")
         throw ExitCode(2)
     }
+}
+
+/// A status as one JSON object: `{"status":…,"name":…}`.
+private func statusJSON(_ status: CheckoutStatus) -> String {
+    #"{"status":\#(status.rawValue),"name":"\#(status.name ?? "UNKNOWN")"}"#
 }
 
 private func printJSON<T: Encodable>(_ value: T) throws {

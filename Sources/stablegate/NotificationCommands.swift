@@ -25,11 +25,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let report = try await global.withEnvironment { environment in
-                try await OperatorNotifications(environment: environment).sendTestEvent(storeId: store)
-            }
-            printReports([report], json: json)
-            if report.event.state != .delivered { throw ExitCode(1) }
+            try await deliverNow(global, json: json) { try await $0.sendTestEvent(storeId: store) }
         }
     }
 
@@ -40,11 +36,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let report = try await global.withEnvironment { environment in
-                try await OperatorNotifications(environment: environment).redeliver(eventId: eventId)
-            }
-            printReports([report], json: json)
-            if report.event.state != .delivered { throw ExitCode(1) }
+            try await deliverNow(global, json: json) { try await $0.redeliver(eventId: eventId) }
         }
     }
 
@@ -60,12 +52,26 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let reports = try await global.withEnvironment { environment in
-                try await OperatorNotifications(environment: environment).events(intentId: intent, storeId: store)
-            }
+            let reports = try await global.withNotifications { try await $0.events(intentId: intent, storeId: store) }
             printReports(reports, json: json)
         }
     }
+}
+
+extension GlobalOptions {
+    /// Opens the environment and runs `body` with its operator notifications (see ``withEnvironment(extra:_:)``).
+    func withNotifications<T>(_ body: (OperatorNotifications) async throws -> T) async throws -> T {
+        try await withEnvironment { environment in try await body(OperatorNotifications(environment: environment)) }
+    }
+}
+
+/// Delivers one event now with `deliver`, prints its report, and exits 1 unless it was delivered.
+private func deliverNow(
+    _ global: GlobalOptions, json: Bool, _ deliver: (OperatorNotifications) async throws -> OperatorNotifications.EventReport
+) async throws {
+    let report = try await global.withNotifications(deliver)
+    printReports([report], json: json)
+    if report.event.state != .delivered { throw ExitCode(1) }
 }
 
 private func printReports(_ reports: [OperatorNotifications.EventReport], json: Bool) {
@@ -121,9 +127,7 @@ struct ReportsCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let kind = ReportPeriod.Kind(rawValue: period) else { throw ValidationError("--period must be daily or monthly") }
-            let email = try await global.withEnvironment { environment in
-                try await OperatorNotifications(environment: environment).sendReport(storeId: store, kind: kind, date: date)
-            }
+            let email = try await global.withNotifications { try await $0.sendReport(storeId: store, kind: kind, date: date) }
             print(
                 "\(email.id)  \(email.state.rawValue)  \(email.subject ?? "")  to \(email.recipients.joined(separator: ", "))\(email.lastError.map { "  error: \($0)" } ?? "")"
             )

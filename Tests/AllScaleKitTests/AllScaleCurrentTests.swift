@@ -67,6 +67,16 @@ struct AllScaleCurrentTests {
 
     static func vector(_ prefix: String) -> Vectors.Webhook { fixture.webhooks.first { $0.name.hasPrefix(prefix) }! }
 
+    /// Verifies the committed webhook vector whose name starts with `prefix`, delivered to
+    /// `path` and `query`, with a verifier (pinned to `webhookId`) whose clock reads `time`.
+    static func deliver(
+        _ prefix: String, to path: String, query: String = "", webhookId: String? = nil, at time: TimeInterval
+    ) async throws -> VerifiedWebhook {
+        let vector = vector(prefix)
+        return try await verifier(webhookId: webhookId, now: Date(timeIntervalSince1970: time))
+            .verify(path: path, query: query, headers: headers(of: vector), body: Array(vector.body.utf8))
+    }
+
     // MARK: Statuses (docs/WIRE-CONTRACT.md §6.1)
 
     @Test("Statuses of the current edition: values, names, PAYING alias VIEWED, terminal set, lookup by name")
@@ -149,13 +159,8 @@ struct AllScaleCurrentTests {
 
     @Test("An AllScale-format delivery decodes with exact member values (fiat, no status member)")
     func decodesFiatPayment() async throws {
-        let vector = Self.vector("WooCommerce")
-        let delivery = try await Self.verifier(now: Date(timeIntervalSince1970: 1_767_225_700))
-            .verify(path: "/wc-api/allscale_checkout", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
-        guard case .payment(let payment) = delivery else {
-            Issue.record("not decoded as a payment: \(delivery)")
-            return
-        }
+        let delivery = try await Self.deliver("WooCommerce", to: "/wc-api/allscale_checkout", at: 1_767_225_700)
+        let payment = try #require(delivery.payment, "not decoded as a payment: \(delivery)")
         #expect(
             payment
                 == AllScaleCheckoutWebhook(
@@ -171,13 +176,9 @@ struct AllScaleCurrentTests {
 
     @Test("Native stable-coin pricing: fiat members null, amount an exact string, extra_obj an object, status 20")
     func decodesCoinPayment() async throws {
-        let vector = Self.vector("query kept")
-        let delivery = try await Self.verifier(webhookId: "wh_5f2c8a91d3b7e604", now: Date(timeIntervalSince1970: 1_767_225_701))
-            .verify(path: "/hooks/allscale", query: "store=7&v=2", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
-        guard case .payment(let payment) = delivery else {
-            Issue.record("not decoded as a payment: \(delivery)")
-            return
-        }
+        let delivery = try await Self.deliver(
+            "query kept", to: "/hooks/allscale", query: "store=7&v=2", webhookId: "wh_5f2c8a91d3b7e604", at: 1_767_225_701)
+        let payment = try #require(delivery.payment, "not decoded as a payment: \(delivery)")
         #expect(payment.amountCents == nil && payment.currency == nil && payment.currencySymbol == nil)
         #expect(
             payment.amountCoins == "12.50" && payment.coinSymbol == "USDC" && payment.chainId == 8453 && payment.paymentMethodType == .walletConnect)
@@ -222,13 +223,9 @@ struct AllScaleCurrentTests {
 
     @Test("StableGate's event envelope decodes as an event, with its webhook_id and intent")
     func decodesEnvelope() async throws {
-        let vector = Self.vector("StableGate event envelope")
-        let delivery = try await Self.verifier(webhookId: "wh_5f2c8a91d3b7e604", now: Date(timeIntervalSince1970: 1_767_225_705))
-            .verify(path: "/hooks/allscale", query: "store=7&v=2", headers: Self.headers(of: vector), body: Array(vector.body.utf8))
-        guard case .event(let event) = delivery else {
-            Issue.record("not decoded as an event: \(delivery)")
-            return
-        }
+        let delivery = try await Self.deliver(
+            "StableGate event envelope", to: "/hooks/allscale", query: "store=7&v=2", webhookId: "wh_5f2c8a91d3b7e604", at: 1_767_225_705)
+        let event = try #require(delivery.event, "not decoded as an event: \(delivery)")
         #expect(
             event.eventId == "evt_6a7b1c2d3e4f5a6b7c8d9e14" && event.type == "checkout_intent.confirmed" && event.webhookId == "wh_5f2c8a91d3b7e604")
         #expect(event.intent?.status == .confirmed && event.intent?.amountCoins == "25.99" && event.intent?.orderId == "wc_1042")
@@ -644,5 +641,19 @@ final class RecordingNonceStore: NonceStore {
             seen[nonce] = expiresAt
             return true
         }
+    }
+}
+
+extension VerifiedWebhook {
+    /// The AllScale-format payment, when the delivery is one.
+    var payment: AllScaleCheckoutWebhook? {
+        guard case .payment(let payment) = self else { return nil }
+        return payment
+    }
+
+    /// StableGate's event envelope, when the delivery is one.
+    var event: WebhookEvent? {
+        guard case .event(let event) = self else { return nil }
+        return event
     }
 }

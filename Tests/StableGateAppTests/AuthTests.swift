@@ -12,21 +12,19 @@ import Testing
 struct AuthTests {
     @Test("Each missing header is a 20001 that names it", arguments: Backend.available)
     func missingHeaders(backend: Backend) async throws {
-        try await GatewayHarness.with(backend) { harness in
-            try await harness.test { client in
-                let signed = SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock)
-                for name in [HTTPField.Name.apiKey, .timestamp, .nonce, .signature] {
-                    var headers = signed.headers
-                    headers[name] = nil
-                    let reply = try await client.send(uri: signed.uri, method: .get, headers: headers)
-                    #expect(reply.code == 20001)
-                    #expect(reply.status == .unauthorized)
-                    #expect(reply.errorMessage?.contains(name.rawName) == true, "\(reply.text)")
-                }
-                let bare = try await client.send(uri: "/v1/test/ping", method: .get)
-                #expect(bare.code == 20001)
-                #expect(bare.errorMessage == "missing authentication headers: X-API-Key, X-Timestamp, X-Nonce, X-Signature")
+        try await GatewayHarness.withClient(backend) { harness, client in
+            let signed = SignedRequest(.get, "/v1/test/ping", as: harness.merchant, at: harness.clock)
+            for name in [HTTPField.Name.apiKey, .timestamp, .nonce, .signature] {
+                var headers = signed.headers
+                headers[name] = nil
+                let reply = try await client.send(uri: signed.uri, method: .get, headers: headers)
+                #expect(reply.code == 20001)
+                #expect(reply.status == .unauthorized)
+                #expect(reply.errorMessage?.contains(name.rawName) == true, "\(reply.text)")
             }
+            let bare = try await client.send(uri: "/v1/test/ping", method: .get)
+            #expect(bare.code == 20001)
+            #expect(bare.errorMessage == "missing authentication headers: X-API-Key, X-Timestamp, X-Nonce, X-Signature")
         }
     }
 
@@ -122,21 +120,19 @@ struct AuthTests {
 
     @Test("A replayed nonce is refused and writes nothing", arguments: Backend.available)
     func replay(backend: Backend) async throws {
-        try await GatewayHarness.with(backend) { harness in
-            try await harness.test { client in
-                let create = SignedRequest(
-                    .post, "/v1/checkout_intents", body: #"{"stable_coin":1,"amount_cents":1000}"#, as: harness.merchant, at: harness.clock)
-                #expect(try await client.send(create).isSuccess)
-                let again = try await client.send(create)
-                #expect(again.code == 20002)
-                #expect(again.errorMessage?.contains("already used") == true)
-                #expect(try await harness.intentCount() == 1)
-                // The same nonce with another key is fine: nonces are per key.
-                let other = try await harness.otherMerchant()
-                var otherRequest = SignedRequest(.get, "/v1/test/ping", as: other, at: harness.clock)
-                otherRequest.nonce = create.nonce
-                #expect(try await client.send(otherRequest).isSuccess)
-            }
+        try await GatewayHarness.withClient(backend) { harness, client in
+            let create = SignedRequest(
+                .post, "/v1/checkout_intents", body: #"{"stable_coin":1,"amount_cents":1000}"#, as: harness.merchant, at: harness.clock)
+            #expect(try await client.send(create).isSuccess)
+            let again = try await client.send(create)
+            #expect(again.code == 20002)
+            #expect(again.errorMessage?.contains("already used") == true)
+            #expect(try await harness.intentCount() == 1)
+            // The same nonce with another key is fine: nonces are per key.
+            let other = try await harness.otherMerchant()
+            var otherRequest = SignedRequest(.get, "/v1/test/ping", as: other, at: harness.clock)
+            otherRequest.nonce = create.nonce
+            #expect(try await client.send(otherRequest).isSuccess)
         }
     }
 

@@ -80,14 +80,12 @@ struct CheckoutPageTests {
             try await harness.test { client in
                 let id = try await intent(harness, client: client, through: [])
                 let path = try await harness.checkoutPath(id)
-                var headers = HTTPFields()
-                headers[.contentType] = "application/x-www-form-urlencoded"
-                let forged = try await client.execute(uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=guess"))
+                let forged = try await client.execute(
+                    uri: "\(path)/cancel", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "csrf=guess"))
                 #expect(forged.status == .forbidden)
                 #expect(try await harness.environment.intents.find(id: id)?.status == .paying, "the forged form only rendered the page")
-                headers[.cookie] = "sg_csrf=token123"
-                let genuine = try await client.execute(
-                    uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
+                let genuine = try await client.cancelCheckout(path: path)
                 #expect(genuine.status == .seeOther)
                 #expect(try await harness.environment.intents.find(id: id)?.status == .canceled)
                 let wallet = try await client.execute(
@@ -102,57 +100,51 @@ struct CheckoutPageTests {
     @Test(
         "The checkout URL carries its own random token, kept only as a digest and sealed; the intent id opens nothing", arguments: Backend.available)
     func capability(backend: Backend) async throws {
-        try await GatewayHarness.with(backend) { harness in
-            try await harness.test { client in
-                let created = try await client.send(
-                    SignedRequest(
-                        .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
-                let id = try #require(created.string("allscale_checkout_intent_id"))
-                let url = try #require(created.string("checkout_url"))
-                let base = "https://pay.example.test/checkout/"
-                #expect(url.hasPrefix(base))
-                let token = String(url.dropFirst(base.count))
-                #expect(CheckoutLink.isWellFormed(token) && token != id)
-                let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: harness.merchant, at: harness.clock))
-                #expect(full.string("checkout_url") == url, "the full GET gives the same URL")
+        try await GatewayHarness.withClient(backend) { harness, client in
+            let created = try await client.send(
+                SignedRequest(
+                    .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 1000}"#, as: harness.merchant, at: harness.clock))
+            let id = try #require(created.string("allscale_checkout_intent_id"))
+            let url = try #require(created.string("checkout_url"))
+            let base = "https://pay.example.test/checkout/"
+            #expect(url.hasPrefix(base))
+            let token = String(url.dropFirst(base.count))
+            #expect(CheckoutLink.isWellFormed(token) && token != id)
+            let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: harness.merchant, at: harness.clock))
+            #expect(full.string("checkout_url") == url, "the full GET gives the same URL")
 
-                // The database holds the token's SHA-256 and a sealed copy; no column holds the token.
-                let stored = try await harness.environment.database.read { db -> [String: String] in
-                    let row = try #require(try await db.raw("SELECT * FROM checkout_intents WHERE id = \(bind: id)").first())
-                    var texts: [String: String] = [:]
-                    for column in row.allColumns { if let text = try? row.decode(column: column, as: String?.self) { texts[column] = text } }
-                    return texts
-                }
-                #expect(stored["checkout_token_hash"] == CheckoutLink.digest(token))
-                #expect(stored.values.allSatisfy { !$0.contains(token) }, "the token is stored in plain text")
-
-                let page = try await client.execute(uri: "/checkout/\(token)", method: .get)
-                #expect(page.status == .ok)
-                #expect(String(buffer: page.body).contains(#"data-path="/checkout/\#(token)""#))
-
-                // The intent id, a neighbour of it and a random token: the same 404 page, nothing changed.
-                let unknown = try await client.execute(
-                    uri: "/checkout/\(CheckoutLink.token(from: SystemIdentifierGenerator().randomBytes(CheckoutLink.byteCount)))", method: .get)
-                #expect(unknown.status == .notFound)
-                for guess in [id, String(id.dropLast()) + (id.last == "0" ? "1" : "0"), "not-a-token", token + "x"] {
-                    let answer = try await client.execute(uri: "/checkout/\(guess)", method: .get)
-                    #expect(
-                        answer.status == .notFound && String(buffer: answer.body) == String(buffer: unknown.body), "\(guess) answered differently")
-                    let state = try await client.send(uri: "/checkout/\(guess)/state", method: .get)
-                    #expect(state.status == .notFound && state.code == 50001 && state.errorMessage == "checkout not found")
-                    var headers = HTTPFields()
-                    headers[.contentType] = "application/x-www-form-urlencoded"
-                    headers[.cookie] = "sg_csrf=token123"
-                    let cancel = try await client.execute(
-                        uri: "/checkout/\(guess)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
-                    #expect(cancel.status == .notFound)
-                    let deposit = try await client.send(uri: "/checkout/\(guess)/deposit", method: .post, body: #"{"chain_id": 1, "stable_coin": 1}"#)
-                    #expect(deposit.code == 50001)
-                }
-                let after = try #require(try await harness.environment.intents.find(id: id))
-                #expect(after.status == .paying, "only the owner's own visit changed it")
-                #expect(try await harness.environment.intents.transitions(intentId: id).count == 2)
+            // The database holds the token's SHA-256 and a sealed copy; no column holds the token.
+            let stored = try await harness.environment.database.read { db -> [String: String] in
+                let row = try #require(try await db.raw("SELECT * FROM checkout_intents WHERE id = \(bind: id)").first())
+                var texts: [String: String] = [:]
+                for column in row.allColumns { if let text = try? row.decode(column: column, as: String?.self) { texts[column] = text } }
+                return texts
             }
+            #expect(stored["checkout_token_hash"] == CheckoutLink.digest(token))
+            #expect(stored.values.allSatisfy { !$0.contains(token) }, "the token is stored in plain text")
+
+            let page = try await client.execute(uri: "/checkout/\(token)", method: .get)
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains(#"data-path="/checkout/\#(token)""#))
+
+            // The intent id, a neighbour of it and a random token: the same 404 page, nothing changed.
+            let unknown = try await client.execute(
+                uri: "/checkout/\(CheckoutLink.token(from: SystemIdentifierGenerator().randomBytes(CheckoutLink.byteCount)))", method: .get)
+            #expect(unknown.status == .notFound)
+            for guess in [id, String(id.dropLast()) + (id.last == "0" ? "1" : "0"), "not-a-token", token + "x"] {
+                let answer = try await client.execute(uri: "/checkout/\(guess)", method: .get)
+                #expect(
+                    answer.status == .notFound && String(buffer: answer.body) == String(buffer: unknown.body), "\(guess) answered differently")
+                let state = try await client.send(uri: "/checkout/\(guess)/state", method: .get)
+                #expect(state.status == .notFound && state.code == 50001 && state.errorMessage == "checkout not found")
+                let cancel = try await client.cancelCheckout(path: "/checkout/\(guess)")
+                #expect(cancel.status == .notFound)
+                let deposit = try await client.send(uri: "/checkout/\(guess)/deposit", method: .post, body: #"{"chain_id": 1, "stable_coin": 1}"#)
+                #expect(deposit.code == 50001)
+            }
+            let after = try #require(try await harness.environment.intents.find(id: id))
+            #expect(after.status == .paying, "only the owner's own visit changed it")
+            #expect(try await harness.environment.intents.transitions(intentId: id).count == 2)
         }
     }
 
@@ -173,11 +165,7 @@ struct CheckoutPageTests {
                 let full = try await client.send(SignedRequest(.get, "/v1/checkout_intents/\(id)", as: harness.merchant, at: harness.clock))
                 #expect(full.payload?["tx_hash"] == .null && full.payload?["payment_method_type"] == .number("0"))
 
-                var headers = HTTPFields()
-                headers[.contentType] = "application/x-www-form-urlencoded"
-                headers[.cookie] = "sg_csrf=token123"
-                let canceled = try await client.execute(
-                    uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
+                let canceled = try await client.cancelCheckout(path: path)
                 #expect(canceled.status == .seeOther)
                 let ended = try #require(try await harness.environment.intents.find(id: id))
                 #expect(ended.status == .canceled && ended.walletReport == nil)

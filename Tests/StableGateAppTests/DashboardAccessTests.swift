@@ -14,6 +14,17 @@ import Testing
 struct DashboardAccessTests {
     static func fastHashes(_ configuration: inout GatewayConfiguration) { configuration.passwordHashCost = 4 }
 
+    /// Builds a gateway with fast password hashes and the dashboard login `owner@shop.example`
+    /// for its merchant, and runs `body` with it and a client of its router.
+    static func withOwner(
+        _ backend: Backend, clock: any WallClock = SystemClock(), _ body: @Sendable (GatewayHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await GatewayHarness.with(backend, configure: fastHashes, clock: clock) { harness in
+            try await DashboardFixtures.user(harness, merchantId: harness.merchant.merchantId, email: "owner@shop.example")
+            try await harness.test { client in try await body(harness, client) }
+        }
+    }
+
     @Test("bcrypt: published vectors verify, new hashes are $2b$ at the configured cost and salted")
     func passwordHasher() async throws {
         let hasher = PasswordHasher(cost: 5)
@@ -115,85 +126,76 @@ struct DashboardAccessTests {
 
     @Test("Login forms need the pre-session token; pages need a session; next never leaves the dashboard")
     func loginCSRFAndRedirects() async throws {
-        try await GatewayHarness.with(.sqlite, configure: Self.fastHashes) { harness in
-            try await DashboardFixtures.user(harness, merchantId: harness.merchant.merchantId, email: "owner@shop.example")
-            try await harness.test { client in
-                let anonymous = DashboardTestClient(client)
-                let bounced = try await anonymous.get("/dashboard/orders?status=20")
-                #expect(bounced.status == .seeOther)
-                let back = try #require(bounced.location.flatMap(URLComponents.init(string:)))
-                #expect(back.path == "/dashboard/login" && back.queryItems?.first { $0.name == "next" }?.value == "/dashboard/orders?status=20")
-                for path in ["/dashboard/settings", "/dashboard/keys", "/dashboard/orders.csv", "/dashboard/audit"] {
-                    #expect(try await anonymous.get(path).location?.hasPrefix("/dashboard/login") == true, "\(path) without a session")
-                }
-                // A cross-site login post carries no pre-session cookie.
-                let forged = try await anonymous.post(
-                    "/dashboard/login", [("csrf", "guess"), ("email", "owner@shop.example"), ("password", DashboardFixtures.password)])
-                #expect(forged.status == .forbidden)
-                #expect(anonymous.cookies["sg_session"] == nil)
-
-                let browser = DashboardTestClient(client)
-                let login = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password, next: "//evil.example/steal")
-                #expect(login.location == "/dashboard")
-                let fresh = DashboardTestClient(client)
-                let deep = try await fresh.logIn(
-                    email: "owner@shop.example", password: DashboardFixtures.password, next: "/dashboard/orders?status=20")
-                #expect(deep.location == "/dashboard/orders?status=20")
+        try await Self.withOwner(.sqlite) { harness, client in
+            let anonymous = DashboardTestClient(client)
+            let bounced = try await anonymous.get("/dashboard/orders?status=20")
+            #expect(bounced.status == .seeOther)
+            let back = try #require(bounced.location.flatMap(URLComponents.init(string:)))
+            #expect(back.path == "/dashboard/login" && back.queryItems?.first { $0.name == "next" }?.value == "/dashboard/orders?status=20")
+            for path in ["/dashboard/settings", "/dashboard/keys", "/dashboard/orders.csv", "/dashboard/audit"] {
+                #expect(try await anonymous.get(path).location?.hasPrefix("/dashboard/login") == true, "\(path) without a session")
             }
+            // A cross-site login post carries no pre-session cookie.
+            let forged = try await anonymous.post(
+                "/dashboard/login", [("csrf", "guess"), ("email", "owner@shop.example"), ("password", DashboardFixtures.password)])
+            #expect(forged.status == .forbidden)
+            #expect(anonymous.cookies["sg_session"] == nil)
+
+            let browser = DashboardTestClient(client)
+            let login = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password, next: "//evil.example/steal")
+            #expect(login.location == "/dashboard")
+            let fresh = DashboardTestClient(client)
+            let deep = try await fresh.logIn(
+                email: "owner@shop.example", password: DashboardFixtures.password, next: "/dashboard/orders?status=20")
+            #expect(deep.location == "/dashboard/orders?status=20")
         }
     }
 
     @Test("Five wrong passwords lock the address for 15 minutes, even against the right password")
     func throttle() async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
-        try await GatewayHarness.with(.sqlite, configure: Self.fastHashes, clock: clock) { harness in
-            try await DashboardFixtures.user(harness, merchantId: harness.merchant.merchantId, email: "owner@shop.example")
-            try await harness.test { client in
-                let browser = DashboardTestClient(client)
-                for _ in 0..<5 {
-                    #expect(try await browser.logIn(email: "owner@shop.example", password: "wrong password").status == .unauthorized)
-                }
-                let locked = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                #expect(locked.status == .tooManyRequests)
-                #expect(browser.cookies["sg_session"] == nil)
-                clock.advance(by: 15 * 60 + 1)
-                let open = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                #expect(open.status == .seeOther && browser.cookies["sg_session"] != nil)
+        try await Self.withOwner(.sqlite, clock: clock) { harness, client in
+            let browser = DashboardTestClient(client)
+            for _ in 0..<5 {
+                #expect(try await browser.logIn(email: "owner@shop.example", password: "wrong password").status == .unauthorized)
             }
+            let locked = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            #expect(locked.status == .tooManyRequests)
+            #expect(browser.cookies["sg_session"] == nil)
+            clock.advance(by: 15 * 60 + 1)
+            let open = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            #expect(open.status == .seeOther && browser.cookies["sg_session"] != nil)
         }
     }
 
     @Test("60 wrong passwords sent at once: 5 are checked, the other 55 refused with 429, and the e-mail stays locked", arguments: Backend.available)
     func parallelGuessesThrottled(backend: Backend) async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
-        try await GatewayHarness.with(backend, configure: Self.fastHashes, clock: clock) { harness in
-            try await DashboardFixtures.user(harness, merchantId: harness.merchant.merchantId, email: "owner@shop.example")
-            try await harness.test { client in
-                // One login page's pre-session cookie and token, posted 60 times at once.
-                let browser = DashboardTestClient(client)
-                let form = try await browser.get("/dashboard/login")
-                let cookie = try #require(browser.cookies["sg_dcsrf"])
-                let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "sg_dcsrf=\(cookie)"]
-                let body = DashboardTestClient.formEncode([
-                    ("csrf", try form.csrf()), ("email", "owner@shop.example"), ("password", "wrong password"),
-                ])
-                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                    for _ in 0..<60 {
-                        group.addTask {
-                            try await client.execute(uri: "/dashboard/login", method: .post, headers: headers, body: ByteBuffer(string: body)).status
-                        }
+        try await Self.withOwner(backend, clock: clock) { harness, client in
+            // One login page's pre-session cookie and token, posted 60 times at once.
+            let browser = DashboardTestClient(client)
+            let form = try await browser.get("/dashboard/login")
+            let cookie = try #require(browser.cookies["sg_dcsrf"])
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "sg_dcsrf=\(cookie)"]
+            let body = DashboardTestClient.formEncode([
+                ("csrf", try form.csrf()), ("email", "owner@shop.example"), ("password", "wrong password"),
+            ])
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<60 {
+                    group.addTask {
+                        try await client.execute(uri: "/dashboard/login", method: .post, headers: headers, body: ByteBuffer(string: body)).status
                     }
-                    return try await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(statuses.filter { $0 == .unauthorized }.count == 5, "password checks")
-                #expect(statuses.filter { $0 == .tooManyRequests }.count == 55)
-                // A minute later the address may post again, but the e-mail is locked, even
-                // against the right password.
-                clock.advance(by: 60)
-                let locked = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                #expect(locked.status == .tooManyRequests && locked.html.contains("Too many failed attempts"))
-                #expect(browser.cookies["sg_session"] == nil)
+                return try await group.reduce(into: []) { $0.append($1) }
             }
+            #expect(statuses.filter { $0 == .unauthorized }.count == 5, "password checks")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 55)
+            // A minute later the address may post again, but the e-mail is locked, even
+            // against the right password.
+            clock.advance(by: 60)
+            let locked = try await browser.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            #expect(locked.status == .tooManyRequests && locked.html.contains("Too many failed attempts"))
+            #expect(browser.cookies["sg_session"] == nil)
         }
     }
 
@@ -221,34 +223,31 @@ struct DashboardAccessTests {
     @Test("Sessions end on logout, on logout-everywhere for every device, and after 8 idle hours")
     func sessionsEnd() async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
-        try await GatewayHarness.with(.sqlite, configure: Self.fastHashes, clock: clock) { harness in
-            try await DashboardFixtures.user(harness, merchantId: harness.merchant.merchantId, email: "owner@shop.example")
-            try await harness.test { client in
-                let laptop = DashboardTestClient(client), phone = DashboardTestClient(client)
-                try await laptop.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                try await phone.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                #expect(try await phone.get("/dashboard").status == .ok)
-                // Logging out needs the session's CSRF token: a forged post ends nothing.
-                #expect(try await laptop.post("/dashboard/logout-everywhere", [("csrf", "guess")]).location == "/dashboard/login")
-                #expect(try await phone.get("/dashboard").status == .ok)
-                let everywhere = try await laptop.post("/dashboard/logout-everywhere", [("csrf", try await laptop.sessionCSRF())])
-                #expect(everywhere.location == "/dashboard/login?everywhere=1")
-                #expect(try await phone.get("/dashboard").status == .seeOther, "the phone's session ended too")
+        try await Self.withOwner(.sqlite, clock: clock) { harness, client in
+            let laptop = DashboardTestClient(client), phone = DashboardTestClient(client)
+            try await laptop.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            try await phone.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            #expect(try await phone.get("/dashboard").status == .ok)
+            // Logging out needs the session's CSRF token: a forged post ends nothing.
+            #expect(try await laptop.post("/dashboard/logout-everywhere", [("csrf", "guess")]).location == "/dashboard/login")
+            #expect(try await phone.get("/dashboard").status == .ok)
+            let everywhere = try await laptop.post("/dashboard/logout-everywhere", [("csrf", try await laptop.sessionCSRF())])
+            #expect(everywhere.location == "/dashboard/login?everywhere=1")
+            #expect(try await phone.get("/dashboard").status == .seeOther, "the phone's session ended too")
 
-                let again = DashboardTestClient(client)
-                try await again.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                let stolenCookie = try #require(again.cookies["sg_session"])
-                try await again.post("/dashboard/logout", [("csrf", try await again.sessionCSRF())])
-                let replay = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: "sg_session=\(stolenCookie)"])
-                #expect(replay.status == .seeOther, "a logged-out cookie does not come back to life")
+            let again = DashboardTestClient(client)
+            try await again.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            let stolenCookie = try #require(again.cookies["sg_session"])
+            try await again.post("/dashboard/logout", [("csrf", try await again.sessionCSRF())])
+            let replay = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: "sg_session=\(stolenCookie)"])
+            #expect(replay.status == .seeOther, "a logged-out cookie does not come back to life")
 
-                let idle = DashboardTestClient(client)
-                try await idle.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
-                clock.advance(by: 7 * 3600)
-                #expect(try await idle.get("/dashboard").status == .ok, "use slides the idle expiry")
-                clock.advance(by: 8 * 3600 + 60)
-                #expect(try await idle.get("/dashboard").status == .seeOther)
-            }
+            let idle = DashboardTestClient(client)
+            try await idle.logIn(email: "owner@shop.example", password: DashboardFixtures.password)
+            clock.advance(by: 7 * 3600)
+            #expect(try await idle.get("/dashboard").status == .ok, "use slides the idle expiry")
+            clock.advance(by: 8 * 3600 + 60)
+            #expect(try await idle.get("/dashboard").status == .seeOther)
         }
     }
 

@@ -115,59 +115,68 @@ struct DashboardOrdersTests {
             "\(orders.count == 1 ? "1 order" : "\(orders.count) orders") · due \(amount(due)) · paid \(amount(paid)) · fees \(amount(fees)) · net \(amount(net))"
     }
 
+    /// Seeds `count` orders into a gateway whose clock stands 140 hours after ``start``, then runs
+    /// `body` with the harness, a client, the signed-in store owner's browser and the seeded orders.
+    static func withSeededOrders(
+        _ backend: Backend, count: Int,
+        _ body: @Sendable (GatewayHarness, any TestClientProtocol, DashboardTestClient, [Seeded]) async throws -> Void
+    ) async throws {
+        let clock = ManualClock(start.addingTimeInterval(140 * 3600))
+        try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes, clock: clock) { harness in
+            let seeded = try await seed(harness, count: count)
+            try await harness.test { client in
+                try await body(harness, client, try await DashboardStoreTests.owner(harness, client), seeded)
+            }
+        }
+    }
+
     @Test("Orders list newest first in keyset pages; filters, search and exact totals match what was seeded", arguments: Backend.available)
     func listFilterTotals(backend: Backend) async throws {
-        let clock = ManualClock(Self.start.addingTimeInterval(140 * 3600))
-        try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes, clock: clock) { harness in
-            let seeded = try await Self.seed(harness, count: 130)
-            try await harness.test { client in
-                let browser = try await DashboardStoreTests.owner(harness, client)
-
-                // Pages of 50, newest first, every order exactly once.
-                let first = try await browser.get("/dashboard/orders")
-                #expect(first.html.contains(Self.totalsLine(seeded)))
-                let all = try await Self.walk(browser, from: first) { pageNumber in
-                    if pageNumber == 2 {
-                        // An order arriving meanwhile does not shift the pages that follow.
-                        _ = try await client.send(
-                            SignedRequest(
-                                .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 999}"#, as: harness.merchant,
-                                at: harness.clock))
-                    }
+        try await Self.withSeededOrders(backend, count: 130) { harness, client, browser, seeded in
+            // Pages of 50, newest first, every order exactly once.
+            let first = try await browser.get("/dashboard/orders")
+            #expect(first.html.contains(Self.totalsLine(seeded)))
+            let all = try await Self.walk(browser, from: first) { pageNumber in
+                if pageNumber == 2 {
+                    // An order arriving meanwhile does not shift the pages that follow.
+                    _ = try await client.send(
+                        SignedRequest(
+                            .post, "/v1/checkout_intents", body: #"{"stable_coin": 1, "amount_cents": 999}"#, as: harness.merchant,
+                            at: harness.clock))
                 }
-                #expect(all.pages == 3)
-                #expect(all.ids == seeded.sorted { $0.createdAt > $1.createdAt }.map(\.id))
-
-                let cases: [(String, (Seeded) -> Bool)] = [
-                    ("status=20", { $0.status == .confirmed }),
-                    ("status=-1", { $0.status == .failed }),
-                    ("coin=2", { $0.coin == .usdc }),
-                    ("chain=56", { $0.chainId == 56 }),
-                    ("min=11.00&max=12", { $0.dueMicro >= 11_000_000 && $0.dueMicro <= 12_000_000 }),
-                    (
-                        "from=2026-11-02&to=2026-11-03",
-                        { $0.createdAt >= Self.start.addingTimeInterval(86_400) && $0.createdAt < Self.start.addingTimeInterval(3 * 86_400) }
-                    ),
-                    ("status=20&coin=1&min=15", { $0.status == .confirmed && $0.coin == .usdt && $0.dueMicro >= 15_000_000 }),
-                    ("q=ORD-7", { $0.index == 7 }),
-                    ("q=user-1", { $0.index % 4 == 1 }),
-                    ("q=\(seeded[12].txHash!)", { $0.txHash == seeded[12].txHash }),
-                    ("q=\(seeded[40].id)", { $0.index == 40 }),
-                    ("q=ORD-1000", { _ in false }),
-                ]
-                for (query, matches) in cases {
-                    let expected = seeded.filter(matches)
-                    let listing = try await browser.get("/dashboard/orders?" + query)
-                    #expect(listing.status == .ok)
-                    #expect(listing.html.contains(Self.totalsLine(expected)), "totals for \(query)")
-                    let found = try await Self.walk(browser, from: listing, keeping: String(query.split(separator: "&")[0]))
-                    #expect(found.ids == expected.sorted { $0.createdAt > $1.createdAt }.map(\.id), "orders for \(query)")
-                }
-
-                let bad = try await browser.get("/dashboard/orders?status=99&min=ten&from=yesterday")
-                #expect(bad.status == .ok && bad.html.contains("Some filters were ignored"))
-                #expect(bad.html.contains("unknown status 99") && bad.html.contains("min amount") && bad.html.contains("from must be a date"))
             }
+            #expect(all.pages == 3)
+            #expect(all.ids == seeded.sorted { $0.createdAt > $1.createdAt }.map(\.id))
+
+            let cases: [(String, (Seeded) -> Bool)] = [
+                ("status=20", { $0.status == .confirmed }),
+                ("status=-1", { $0.status == .failed }),
+                ("coin=2", { $0.coin == .usdc }),
+                ("chain=56", { $0.chainId == 56 }),
+                ("min=11.00&max=12", { $0.dueMicro >= 11_000_000 && $0.dueMicro <= 12_000_000 }),
+                (
+                    "from=2026-11-02&to=2026-11-03",
+                    { $0.createdAt >= Self.start.addingTimeInterval(86_400) && $0.createdAt < Self.start.addingTimeInterval(3 * 86_400) }
+                ),
+                ("status=20&coin=1&min=15", { $0.status == .confirmed && $0.coin == .usdt && $0.dueMicro >= 15_000_000 }),
+                ("q=ORD-7", { $0.index == 7 }),
+                ("q=user-1", { $0.index % 4 == 1 }),
+                ("q=\(seeded[12].txHash!)", { $0.txHash == seeded[12].txHash }),
+                ("q=\(seeded[40].id)", { $0.index == 40 }),
+                ("q=ORD-1000", { _ in false }),
+            ]
+            for (query, matches) in cases {
+                let expected = seeded.filter(matches)
+                let listing = try await browser.get("/dashboard/orders?" + query)
+                #expect(listing.status == .ok)
+                #expect(listing.html.contains(Self.totalsLine(expected)), "totals for \(query)")
+                let found = try await Self.walk(browser, from: listing, keeping: String(query.split(separator: "&")[0]))
+                #expect(found.ids == expected.sorted { $0.createdAt > $1.createdAt }.map(\.id), "orders for \(query)")
+            }
+
+            let bad = try await browser.get("/dashboard/orders?status=99&min=ten&from=yesterday")
+            #expect(bad.status == .ok && bad.html.contains("Some filters were ignored"))
+            #expect(bad.html.contains("unknown status 99") && bad.html.contains("min amount") && bad.html.contains("from must be a date"))
         }
     }
 
@@ -210,50 +219,45 @@ struct DashboardOrdersTests {
 
     @Test("The CSV export has the documented columns, the filter's rows and exact amounts", arguments: Backend.available)
     func csv(backend: Backend) async throws {
-        let clock = ManualClock(Self.start.addingTimeInterval(140 * 3600))
-        try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes, clock: clock) { harness in
-            let seeded = try await Self.seed(harness, count: 1_234)
-            try await harness.test { client in
-                let browser = try await DashboardStoreTests.owner(harness, client)
-                let all = try await browser.get("/dashboard/orders.csv")
-                #expect(all.status == .ok)
-                #expect(all.headers[.contentType] == "text/csv; charset=utf-8")
-                #expect(all.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"orders-") == true)
-                let records = Self.parseCSV(all.html)
-                #expect(
-                    records.first == [
-                        "intent_id", "created_at", "updated_at", "status", "status_name", "order_id", "order_description", "user_id", "user_name",
-                        "currency", "fiat_amount", "rate", "coin", "amount_coins", "chain_id", "coin_contract", "deposit_address", "tx_hash",
-                        "tx_from",
-                        "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount", "tx_to", "tx_hash_2",
-                        "settlement_status", "payment_method_type", "error_message",
-                    ])
-                #expect(records.count == 1 + seeded.count, "every order, across the export's internal batches")
-                #expect(records.dropFirst().map { $0[0] } == seeded.sorted { $0.createdAt > $1.createdAt }.map(\.id))
-                let header = records[0]
-                func column(_ row: [String], _ name: String) -> String { row[header.firstIndex(of: name)!] }
-                for row in records.dropFirst() {
-                    let order = seeded.first { $0.id == row[0] }!
-                    #expect(column(row, "order_id") == order.orderId)
-                    #expect(column(row, "status") == String(order.status.rawValue) && column(row, "status_name") == order.status.name)
-                    #expect(column(row, "coin") == order.coin.code)
-                    #expect(column(row, "amount_coins") == Self.amount(order.dueMicro))
-                    #expect(column(row, "actual_paid_amount") == (order.paidMicro.map(Self.amount) ?? ""))
-                    #expect(column(row, "net_income_amount") == (order.netMicro.map(Self.amount) ?? ""))
-                    #expect(column(row, "tx_hash") == (order.txHash ?? ""))
-                }
-                let formula = try #require(records.first { $0.count > 6 && $0[5] == "ORD-3" })
-                #expect(column(formula, "order_description") == #"'=HYPERLINK("http://evil.example","x")"#, "no formula reaches a spreadsheet")
-
-                let confirmed = Self.parseCSV(try await browser.get("/dashboard/orders.csv?status=20&coin=1").html)
-                let expected = seeded.filter { $0.status == .confirmed && $0.coin == .usdt }
-                #expect(confirmed.count == 1 + expected.count)
-                let paidSum = confirmed.dropFirst().reduce(DecimalAmount.zero) { $0 + DecimalAmount(column($1, "actual_paid_amount"))! }
-                #expect(MoneyRules.wireString(paidSum) == Self.amount(expected.reduce(0) { $0 + $1.paidMicro! }))
-                let exports = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
-                    .filter { $0.action == "orders.exported" }
-                #expect(exports.count == 2)
+        try await Self.withSeededOrders(backend, count: 1_234) { harness, client, browser, seeded in
+            let all = try await browser.get("/dashboard/orders.csv")
+            #expect(all.status == .ok)
+            #expect(all.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(all.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"orders-") == true)
+            let records = Self.parseCSV(all.html)
+            #expect(
+                records.first == [
+                    "intent_id", "created_at", "updated_at", "status", "status_name", "order_id", "order_description", "user_id", "user_name",
+                    "currency", "fiat_amount", "rate", "coin", "amount_coins", "chain_id", "coin_contract", "deposit_address", "tx_hash",
+                    "tx_from",
+                    "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount", "tx_to", "tx_hash_2",
+                    "settlement_status", "payment_method_type", "error_message",
+                ])
+            #expect(records.count == 1 + seeded.count, "every order, across the export's internal batches")
+            #expect(records.dropFirst().map { $0[0] } == seeded.sorted { $0.createdAt > $1.createdAt }.map(\.id))
+            let header = records[0]
+            func column(_ row: [String], _ name: String) -> String { row[header.firstIndex(of: name)!] }
+            for row in records.dropFirst() {
+                let order = seeded.first { $0.id == row[0] }!
+                #expect(column(row, "order_id") == order.orderId)
+                #expect(column(row, "status") == String(order.status.rawValue) && column(row, "status_name") == order.status.name)
+                #expect(column(row, "coin") == order.coin.code)
+                #expect(column(row, "amount_coins") == Self.amount(order.dueMicro))
+                #expect(column(row, "actual_paid_amount") == (order.paidMicro.map(Self.amount) ?? ""))
+                #expect(column(row, "net_income_amount") == (order.netMicro.map(Self.amount) ?? ""))
+                #expect(column(row, "tx_hash") == (order.txHash ?? ""))
             }
+            let formula = try #require(records.first { $0.count > 6 && $0[5] == "ORD-3" })
+            #expect(column(formula, "order_description") == #"'=HYPERLINK("http://evil.example","x")"#, "no formula reaches a spreadsheet")
+
+            let confirmed = Self.parseCSV(try await browser.get("/dashboard/orders.csv?status=20&coin=1").html)
+            let expected = seeded.filter { $0.status == .confirmed && $0.coin == .usdt }
+            #expect(confirmed.count == 1 + expected.count)
+            let paidSum = confirmed.dropFirst().reduce(DecimalAmount.zero) { $0 + DecimalAmount(column($1, "actual_paid_amount"))! }
+            #expect(MoneyRules.wireString(paidSum) == Self.amount(expected.reduce(0) { $0 + $1.paidMicro! }))
+            let exports = try await AuditLogRepository(database: harness.environment.database).auditLog(storeId: harness.merchant.storeId)
+                .filter { $0.action == "orders.exported" }
+            #expect(exports.count == 2)
         }
     }
 
@@ -261,49 +265,44 @@ struct DashboardOrdersTests {
         "Order detail shows every field, money, and the timeline with reasons; the overview counts and charts the seeded volume",
         arguments: Backend.available)
     func detailAndOverview(backend: Backend) async throws {
-        let clock = ManualClock(Self.start.addingTimeInterval(140 * 3600))
-        try await GatewayHarness.with(backend, configure: DashboardAccessTests.fastHashes, clock: clock) { harness in
-            let seeded = try await Self.seed(harness, count: 130)
-            try await harness.test { client in
-                let browser = try await DashboardStoreTests.owner(harness, client)
-                let created = try await client.send(
-                    SignedRequest(
-                        .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2500, "order_id": "LIVE-1", "user_id": "shopper-9"}"#,
-                        as: harness.merchant, at: harness.clock))
-                let id = try #require(created.string("allscale_checkout_intent_id"))
-                _ = try await harness.environment.intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
-                    let cancel = try IntentStateMachine.transition(
-                        &intent, to: .canceled, reason: "canceled by the shopper on the checkout page", at: clock.now)
-                    return ([cancel], true)
-                }
-                let detail = try await browser.get("/dashboard/orders/\(id)")
-                #expect(detail.status == .ok)
-                #expect(
-                    detail.html.contains("<title>Order LIVE-1 · StableGate</title>") && !detail.html.contains("Order Order"),
-                    "the page names the order once")
-                for text in [
-                    "Order LIVE-1", "CANCELED", "shopper-9", "amount_coins", "currency_rate", "created through the Open API",
-                    "canceled by the shopper on the checkout page", "https://pay.example.test" + (try await harness.checkoutPath(id)),
-                ] {
-                    #expect(detail.html.contains(text), "\(text) missing from the order page")
-                }
-                let paid = seeded.first { $0.status == .confirmed }!
-                let paidPage = try await browser.get("/dashboard/orders/\(paid.id)")
-                #expect(paidPage.html.contains(Self.amount(paid.feeMicro!)) && paidPage.html.contains(Self.amount(paid.netMicro!)))
-                #expect(try await browser.get("/dashboard/orders/0123456789abcdef01234567").status == .notFound)
-                #expect(try await browser.get("/dashboard/orders/not-an-id").status == .notFound)
-
-                let overview = try await browser.get("/dashboard")
-                let lastWeek = seeded.filter { $0.createdAt >= Self.start.addingTimeInterval(5 * 86_400 - 6 * 86_400) }
-                let confirmed = seeded.filter { $0.status == .confirmed }
-                #expect(
-                    overview.html.contains("\(confirmed.count) paid of \(lastWeek.count + 1) orders"),
-                    "30-day and 7-day counts include the live order")
-                #expect(overview.html.contains(Self.amount(confirmed.reduce(0) { $0 + $1.dueMicro }) + " <span class=\"muted\">confirmed</span>"))
-                #expect(overview.html.contains("<svg") && overview.html.contains("</svg>"))
-                let today = seeded.filter { $0.createdAt >= Self.start.addingTimeInterval(5 * 86_400) }
-                #expect(overview.html.contains("paid of \(today.count + 1) orders"), "today's count")
+        try await Self.withSeededOrders(backend, count: 130) { harness, client, browser, seeded in
+            let created = try await client.send(
+                SignedRequest(
+                    .post, "/v1/checkout_intents", body: #"{"currency": 1, "amount_cents": 2500, "order_id": "LIVE-1", "user_id": "shopper-9"}"#,
+                    as: harness.merchant, at: harness.clock))
+            let id = try #require(created.string("allscale_checkout_intent_id"))
+            _ = try await harness.environment.intents.modify(id: id) { intent, _ -> (transitions: [StatusTransition], result: Bool)? in
+                let cancel = try IntentStateMachine.transition(
+                    &intent, to: .canceled, reason: "canceled by the shopper on the checkout page", at: harness.clock.now)
+                return ([cancel], true)
             }
+            let detail = try await browser.get("/dashboard/orders/\(id)")
+            #expect(detail.status == .ok)
+            #expect(
+                detail.html.contains("<title>Order LIVE-1 · StableGate</title>") && !detail.html.contains("Order Order"),
+                "the page names the order once")
+            for text in [
+                "Order LIVE-1", "CANCELED", "shopper-9", "amount_coins", "currency_rate", "created through the Open API",
+                "canceled by the shopper on the checkout page", "https://pay.example.test" + (try await harness.checkoutPath(id)),
+            ] {
+                #expect(detail.html.contains(text), "\(text) missing from the order page")
+            }
+            let paid = seeded.first { $0.status == .confirmed }!
+            let paidPage = try await browser.get("/dashboard/orders/\(paid.id)")
+            #expect(paidPage.html.contains(Self.amount(paid.feeMicro!)) && paidPage.html.contains(Self.amount(paid.netMicro!)))
+            #expect(try await browser.get("/dashboard/orders/0123456789abcdef01234567").status == .notFound)
+            #expect(try await browser.get("/dashboard/orders/not-an-id").status == .notFound)
+
+            let overview = try await browser.get("/dashboard")
+            let lastWeek = seeded.filter { $0.createdAt >= Self.start.addingTimeInterval(5 * 86_400 - 6 * 86_400) }
+            let confirmed = seeded.filter { $0.status == .confirmed }
+            #expect(
+                overview.html.contains("\(confirmed.count) paid of \(lastWeek.count + 1) orders"),
+                "30-day and 7-day counts include the live order")
+            #expect(overview.html.contains(Self.amount(confirmed.reduce(0) { $0 + $1.dueMicro }) + " <span class=\"muted\">confirmed</span>"))
+            #expect(overview.html.contains("<svg") && overview.html.contains("</svg>"))
+            let today = seeded.filter { $0.createdAt >= Self.start.addingTimeInterval(5 * 86_400) }
+            #expect(overview.html.contains("paid of \(today.count + 1) orders"), "today's count")
         }
     }
 }

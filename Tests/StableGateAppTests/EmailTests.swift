@@ -65,45 +65,30 @@ struct EmailTests {
         let message = Self.message()
         let sink = try SMTPSink.start()
         defer { sink.stop() }
-        do {
-            try await SMTPClient(configuration: Self.smtp(sink, password: "wrong")).send(message.rendered(boundarySeed: "x"), to: message.to)
-            Issue.record("a wrong password was accepted")
-        } catch let error as SMTPError {
+        try await Self.expectRefusal(message, via: Self.smtp(sink, password: "wrong"), ifAccepted: "a wrong password was accepted") { error in
             #expect(error.permanent && error.description.contains("535"), "\(error)")
         }
-        do {
-            try await SMTPClient(configuration: Self.smtp(sink, trust: false)).send(message.rendered(boundarySeed: "x"), to: message.to)
-            Issue.record("an untrusted certificate was accepted")
-        } catch let error as SMTPError {
+        try await Self.expectRefusal(message, via: Self.smtp(sink, trust: false), ifAccepted: "an untrusted certificate was accepted") { error in
             #expect(!error.permanent, "\(error)")
         }
         #expect(try sink.messages().isEmpty)
 
         let plain = try SMTPSink.start(tls: false, auth: nil)
         defer { plain.stop() }
-        do {
-            try await SMTPClient(configuration: Self.smtp(plain)).send(message.rendered(boundarySeed: "x"), to: message.to)
-            Issue.record("sent in the clear although STARTTLS was required")
-        } catch let error as SMTPError {
+        try await Self.expectRefusal(message, via: Self.smtp(plain), ifAccepted: "sent in the clear although STARTTLS was required") { error in
             #expect(!error.permanent && error.description.contains("does not offer STARTTLS"))
         }
         #expect(try plain.messages().isEmpty)
 
         let rejecting = try SMTPSink.start(reject: true)
         defer { rejecting.stop() }
-        do {
-            try await SMTPClient(configuration: Self.smtp(rejecting)).send(message.rendered(boundarySeed: "x"), to: message.to)
-            Issue.record("a 550 was taken for success")
-        } catch let error as SMTPError {
+        try await Self.expectRefusal(message, via: Self.smtp(rejecting), ifAccepted: "a 550 was taken for success") { error in
             #expect(error.permanent && error.description.contains("550"))
         }
 
         var closed = Self.smtp(sink)
         closed.port = 1
-        do {
-            try await SMTPClient(configuration: closed).send(message.rendered(boundarySeed: "x"), to: message.to)
-            Issue.record("a closed port accepted mail")
-        } catch let error as SMTPError {
+        try await Self.expectRefusal(message, via: closed, ifAccepted: "a closed port accepted mail") { error in
             #expect(!error.permanent && error.description.contains("cannot connect"))
         }
 
@@ -111,18 +96,33 @@ struct EmailTests {
         defer { silent.stop() }
         var impatient = Self.smtp(silent)
         impatient.timeout = 1
-        do {
-            try await SMTPClient(configuration: impatient).send(message.rendered(boundarySeed: "x"), to: message.to)
-            Issue.record("a server that never greeted accepted mail")
-        } catch let error as SMTPError {
+        try await Self.expectRefusal(message, via: impatient, ifAccepted: "a server that never greeted accepted mail") { error in
             #expect(!error.permanent && error.description.contains("no reply within 1 s"), "\(error)")
         }
     }
 
-    static func harness(
-        _ backend: Backend, sink: SMTPSink, clock: any WallClock = SystemClock(), timeZone: String = "UTC",
-        _ body: (GatewayHarness) async throws -> Void
+    /// Sends `message` through `configuration`, which must refuse it: `check` gets the
+    /// `SMTPError`, and a send that succeeds is recorded as the issue `ifAccepted`.
+    static func expectRefusal(
+        _ message: MailMessage, via configuration: SMTPConfiguration, ifAccepted: Comment, sourceLocation: SourceLocation = #_sourceLocation,
+        _ check: (SMTPError) -> Void
     ) async throws {
+        do {
+            try await SMTPClient(configuration: configuration).send(message.rendered(boundarySeed: "x"), to: message.to)
+            Issue.record(ifAccepted, sourceLocation: sourceLocation)
+        } catch let error as SMTPError {
+            check(error)
+        }
+    }
+
+    /// Starts an SMTP sink (refusing the first `failFirst` messages) and a gateway that mails
+    /// through it, whose store has two notification addresses, and runs `body` with both.
+    static func harness(
+        _ backend: Backend, failFirst: Int = 0, clock: any WallClock = SystemClock(), timeZone: String = "UTC",
+        _ body: (GatewayHarness, SMTPSink) async throws -> Void
+    ) async throws {
+        let sink = try SMTPSink.start(failFirst: failFirst)
+        defer { sink.stop() }
         try await GatewayHarness.with(
             backend,
             configure: {
@@ -134,7 +134,7 @@ struct EmailTests {
             var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
             store.notificationEmails = ["ops@shop.example", "finance@shop.example"]
             try await harness.environment.merchants.update(store)
-            try await body(harness)
+            try await body(harness, sink)
         }
     }
 
@@ -142,9 +142,7 @@ struct EmailTests {
         "Order created and order confirmed e-mails go to every notification address, with amounts, fiat, hash and a dashboard link",
         arguments: Backend.available)
     func orderEmails(backend: Backend) async throws {
-        let sink = try SMTPSink.start()
-        defer { sink.stop() }
-        try await Self.harness(backend, sink: sink) { harness in
+        try await Self.harness(backend) { harness, sink in
             try await harness.test { client in
                 let id = try await WebhookTests.createIntent(harness, client, orderId: "MAIL-1")
                 #expect(await harness.gateway.sendEmails() == 1)
@@ -185,10 +183,8 @@ struct EmailTests {
 
     @Test("A 451 is retried on the schedule; the message keeps its Message-ID")
     func transientFailuresRetry() async throws {
-        let sink = try SMTPSink.start(failFirst: 1)
-        defer { sink.stop() }
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
-        try await Self.harness(.sqlite, sink: sink, clock: clock) { harness in
+        try await Self.harness(.sqlite, failFirst: 1, clock: clock) { harness, sink in
             try await harness.test { client in
                 let id = try await WebhookTests.createIntent(harness, client, orderId: "RETRY")
                 #expect(await harness.gateway.sendEmails() == 1)
@@ -211,11 +207,9 @@ struct EmailTests {
         "Reports: due at 08:00 Shanghai time, queued once per period, caught up after downtime, with the local day's orders as CSV",
         arguments: Backend.available)
     func reports(backend: Backend) async throws {
-        let sink = try SMTPSink.start()
-        defer { sink.stop() }
         // The store is created at 04:00 on 20 November, Shanghai time.
         let clock = ManualClock(Self.utc("2026-11-19T20:00:00Z"))
-        try await Self.harness(backend, sink: sink, clock: clock, timeZone: "Asia/Shanghai") { harness in
+        try await Self.harness(backend, clock: clock, timeZone: "Asia/Shanghai") { harness, sink in
             // Orders at 09:00 and 23:59:59 on the 20th, and at midnight starting the 21st (local).
             var rows: [(CheckoutIntent, StatusTransition)] = []
             for (index, (at, status, paid)) in [

@@ -28,6 +28,24 @@ struct GatewayHarness: Sendable {
         return String(url.dropFirst(configuration.resolvedPublicURL.count))
     }
 
+    /// Builds a gateway on `backend` and runs `body` with it and a client of its router.
+    static func withClient(_ backend: Backend, _ body: @Sendable (GatewayHarness, any TestClientProtocol) async throws -> Void) async throws {
+        try await with(backend) { harness in
+            try await harness.test { client in try await body(harness, client) }
+        }
+    }
+
+    /// Builds a production-mode gateway on SQLite whose rates come from a fixed provider (its
+    /// HTTP rate source is never asked), runs `body` against it, tears everything down.
+    static func withProduction(clock: any WallClock = SystemClock(), _ body: (GatewayHarness) async throws -> Void) async throws {
+        try await with(
+            .sqlite,
+            configure: {
+                $0.mode = .production
+                $0.rateSource = .http(url: "https://rates.invalid/latest")
+            }, clock: clock, rateProvider: FixedRates([.usd: "1"]), body)
+    }
+
     /// Builds a gateway on `backend`, runs `body` against it, tears everything down.
     static func with(
         _ backend: Backend,
@@ -139,6 +157,15 @@ extension TestClientProtocol {
         headers[.cookie] = "sg_csrf=token123"
         headers[HTTPField.Name("X-CSRF-Token")!] = "token123"
         return try await send(uri: "\(path)/wallet-tx", method: .post, headers: headers, body: #"{"tx_hash": "\#(hash)", "from": "\#(from)"}"#)
+    }
+
+    /// Submits the cancel form of the checkout page at `path` as the page does (form-encoded,
+    /// double-submit CSRF cookie and field).
+    func cancelCheckout(path: String) async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        headers[.cookie] = "sg_csrf=token123"
+        return try await execute(uri: "\(path)/cancel", method: .post, headers: headers, body: ByteBuffer(string: "csrf=token123"))
     }
 
     /// Sends a signed request and parses the envelope.

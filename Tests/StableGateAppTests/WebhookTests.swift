@@ -387,13 +387,7 @@ struct WebhookTests {
     @Test("Outside the sandbox only https, and never to loopback, private or metadata addresses — checked where the name resolves")
     func outboundGuard() async throws {
         // A manual clock, so one case's retry never comes due during the next.
-        try await GatewayHarness.with(
-            .sqlite,
-            configure: {
-                $0.mode = .production
-                $0.rateSource = .http(url: "https://rates.invalid/latest")
-            }, clock: ManualClock(Date(timeIntervalSince1970: 1_795_000_000)), rateProvider: FixedRates([.usd: "1"])
-        ) { harness in
+        try await GatewayHarness.withProduction(clock: ManualClock(Date(timeIntervalSince1970: 1_795_000_000))) { harness in
             let merchant = harness.merchant
             let receiver = try await WebhookReceiver.start { key in key == merchant.apiKey ? merchant.apiSecret : nil }
             defer { receiver.stop() }

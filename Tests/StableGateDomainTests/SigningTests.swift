@@ -3,6 +3,12 @@ import Testing
 
 @testable import StableGateDomain
 
+/// Decodes the committed fixture `Tests/Fixtures/<name>`.
+func decodeFixture<T: Decodable>(_ name: String) throws -> T {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/" + name)
+    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+}
+
 /// The committed vectors (Tests/Fixtures/signing-vectors.json) were computed with Python's
 /// hashlib/hmac, independently of this code.
 struct SigningVectors: Decodable {
@@ -15,17 +21,11 @@ struct SigningVectors: Decodable {
     }
     let secret: String
     let vectors: [Vector]
-
-    static func load() throws -> SigningVectors {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/signing-vectors.json")
-        return try JSONDecoder().decode(SigningVectors.self, from: Data(contentsOf: url))
-    }
 }
 
 @Suite("Request signing (docs/WIRE-CONTRACT.md §2)")
 struct SigningTests {
-    static let fixture = try! SigningVectors.load()
+    static let fixture: SigningVectors = try! decodeFixture("signing-vectors.json")
 
     @Test("Canonical strings, body hashes and signatures match the committed vectors", arguments: fixture.vectors)
     func vectors(vector: SigningVectors.Vector) {
@@ -85,17 +85,11 @@ struct AllScaleCurrentVectors: Decodable {
     let secret: String
     let webhooks: [Webhook]
     let responses: [SignedResponse]
-
-    static func load() throws -> AllScaleCurrentVectors {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/allscale-current-vectors.json")
-        return try JSONDecoder().decode(AllScaleCurrentVectors.self, from: Data(contentsOf: url))
-    }
 }
 
 @Suite("Webhook and response signing (docs/WIRE-CONTRACT.md §7.2, §8)")
 struct WebhookSigningTests {
-    static let fixture = try! AllScaleCurrentVectors.load()
+    static let fixture: AllScaleCurrentVectors = try! decodeFixture("allscale-current-vectors.json")
 
     @Test("Webhook canonical strings and signatures match the committed vectors, PATH and QUERY taken from the URL", arguments: fixture.webhooks)
     func webhooks(vector: AllScaleCurrentVectors.Webhook) throws {

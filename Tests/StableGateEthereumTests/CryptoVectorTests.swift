@@ -143,26 +143,18 @@ struct CryptoVectorTests {
     }
 
     @Test(
-        "Deposit addresses follow m/44'/60'/0'/0/i like eth-account's HD wallets",
+        "Deposit addresses follow m/44'/60'/0'/0/i and shopper-account wallets m/44'/60'/1'/0/i, apart from them, like eth-account's HD wallets",
         arguments: [
-            (UInt32(0), "0x255482b10cea431d6aF9ea4fcD9E4de262E8c341"), (UInt32(1), "0xf39f0372c01aD568076B748B74B96ef4225BDCa5"),
-            (UInt32(7), "0x64f47723CF468f2E4bc33EB72e4B5B04A97CD182"),
+            (UInt32(0), "0x255482b10cea431d6aF9ea4fcD9E4de262E8c341", "0x43afA96F1DC56947626C5a951e0de99Ae0337020"),
+            (UInt32(1), "0xf39f0372c01aD568076B748B74B96ef4225BDCa5", "0x438424da4D51d1d4B9e41A60a149da91BaDF7511"),
+            (UInt32(7), "0x64f47723CF468f2E4bc33EB72e4B5B04A97CD182", "0x0Cb2f36706989C5977364cC5295B9dD7397a58AE"),
         ])
-    func depositAddresses(index: UInt32, address: String) throws {
+    func walletAddresses(index: UInt32, deposit: String, account: String) throws {
         let wallet = try HDWallet(seed: Array(0..<64))
-        #expect(try EthereumAddress(privateKey: wallet.depositKey(index: index)).checksummed == address)
-    }
-
-    @Test(
-        "Shopper-account wallets follow m/44'/60'/1'/0/i like eth-account's HD wallets, apart from deposit addresses",
-        arguments: [
-            (Int64(0), "0x43afA96F1DC56947626C5a951e0de99Ae0337020"), (Int64(1), "0x438424da4D51d1d4B9e41A60a149da91BaDF7511"),
-            (Int64(7), "0x0Cb2f36706989C5977364cC5295B9dD7397a58AE"),
-        ])
-    func accountAddresses(index: Int64, address: String) throws {
+        #expect(try EthereumAddress(privateKey: wallet.depositKey(index: index)).checksummed == deposit)
         let wallets = try GatewayWallets(depositSeed: Array(0..<64), hotWalletKey: Array(repeating: 1, count: 32), feeAddress: nil)
-        #expect(try wallets.accountAddress(index: index).checksummed == address)
-        #expect(try wallets.accountAddress(index: index) != wallets.depositAddress(index: index))
+        #expect(try wallets.accountAddress(index: Int64(index)).checksummed == account)
+        #expect(try wallets.accountAddress(index: Int64(index)) != wallets.depositAddress(index: Int64(index)))
     }
 
     @Test("Transfer logs decode only with three topics and 32 bytes of data")

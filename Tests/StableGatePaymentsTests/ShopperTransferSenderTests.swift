@@ -34,8 +34,7 @@ struct ShopperTransferSenderTests {
         let identifiers = SystemIdentifierGenerator()
         let wallets = try GatewayWallets(
             depositSeed: identifiers.randomBytes(32), hotWalletKey: try #require(Hex.decode(served.accounts[9].privateKey)), feeAddress: nil)
-        try await TestDatabase.with(.sqlite) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(.sqlite) { database in
             let accounts = ShopperAccountRepository(database: database)
             let clock = ManualClock(Date())
             let account = try await accounts.create(
@@ -52,9 +51,7 @@ struct ShopperTransferSenderTests {
                     signedTransactions: SignedTransactionRepository(database: database, table: .accountTransfers),
                     ledger: LedgerRepository(database: database), account: account, rpc: rpc,
                     token: try #require(EthereumAddress(served.tokens["USDT"]!.contract)), clock: clock, chainId: served.chainId))
-            let entries = try await LedgerRepository(database: database).entries()
-            #expect(LedgerBook.violations(entries).isEmpty, "\(LedgerBook.violations(entries))")
-            await database.shutdown()
+            try await expectLedgerSound(LedgerRepository(database: database))
         }
     }
 
@@ -76,21 +73,23 @@ struct ShopperTransferSenderTests {
         try await context.accounts.confirm(deposit, at: context.clock.now)
     }
 
-    func withdrawal(_ context: Context, units: BigUInt, to recipient: EthereumAddress) -> AccountTransfer {
-        AccountTransfer(
+    /// Approves a withdrawal of `units` from the account to a fresh random address.
+    func approveWithdrawal(_ context: Context, units: BigUInt) async throws -> (transfer: AccountTransfer, recipient: EthereumAddress) {
+        let recipient = try #require(EthereumAddress(bytes: SystemIdentifierGenerator().randomBytes(20)))
+        let transfer = AccountTransfer(
             id: SystemIdentifierGenerator().objectId(at: context.clock.now), kind: .withdrawal, accountId: context.account.id,
             chainId: context.chainId,
             tokenContract: context.token.lowercased, decimals: 6, amount: units, to: recipient.lowercased, intentId: nil, state: .approved,
             nextAttemptAt: context.clock.now, createdAt: context.clock.now, updatedAt: context.clock.now)
+        try await context.accounts.approve(transfer)
+        return (transfer, recipient)
     }
 
     @Test("A withdrawal tops up gas, leaves the account's wallet once and settles the ledger")
     func withdrawalIsSentOnce() async throws {
         try await with { context in
             try await credit(context, units: 10_000_000, onChain: true)
-            let recipient = try #require(EthereumAddress(bytes: SystemIdentifierGenerator().randomBytes(20)))
-            let transfer = withdrawal(context, units: 4_000_000, to: recipient)
-            try await context.accounts.approve(transfer)
+            let (transfer, recipient) = try await approveWithdrawal(context, units: 4_000_000)
             let chain = try Self.chain.get()
             for _ in 0..<8 {
                 try await context.sender.run()
@@ -116,9 +115,7 @@ struct ShopperTransferSenderTests {
     func impossibleTransferIsReturned() async throws {
         try await with { context in
             try await credit(context, units: 5_000_000, onChain: false)
-            let recipient = try #require(EthereumAddress(bytes: SystemIdentifierGenerator().randomBytes(20)))
-            let transfer = withdrawal(context, units: 5_000_000, to: recipient)
-            try await context.accounts.approve(transfer)
+            let (transfer, recipient) = try await approveWithdrawal(context, units: 5_000_000)
             #expect(try await context.ledger.balance(of: context.account.ledgerAccount, asset: transfer.asset) == .zero)
             try await context.sender.run()
             let postponed = try #require(try await context.accounts.transfer(id: transfer.id))

@@ -36,47 +36,46 @@ struct PeriodicallyTests {
         }
     }
 
-    @Test("The first pass runs at once, a failing pass does not end the loop, and cancellation ends a rest at once")
-    func fixedDelay() async throws {
-        let passes = Passes()
+    /// Runs the loop in a task, recording each pass before handing its number to `pass`; once
+    /// `passes` passes have run, runs `meanwhile`, then cancels the loop and waits for it to end.
+    func runLoop(
+        every interval: Duration, pacing: PeriodicPacing = .fixedDelay, until passes: Int, meanwhile: (Passes) async throws -> Void = { _ in },
+        _ pass: @escaping @Sendable (Int) async throws -> Bool
+    ) async throws {
+        let recorded = Passes()
         let loop = Task {
-            await runPeriodically(every: .milliseconds(10), logger: Logger(label: "test")) {
-                if passes.record() == 1 { throw Failure() }
-                return true
-            }
+            await runPeriodically(every: interval, pacing: pacing, logger: Logger(label: "test")) { try await pass(recorded.record()) }
         }
-        await passes.wait(for: 3)
+        await recorded.wait(for: passes)
+        try await meanwhile(recorded)
         loop.cancel()
         await loop.value
+    }
+
+    @Test("The first pass runs at once, a failing pass does not end the loop, and cancellation ends a rest at once")
+    func fixedDelay() async throws {
+        try await runLoop(every: .milliseconds(10), until: 3) { number in
+            if number == 1 { throw Failure() }
+            return true
+        }
     }
 
     @Test("Resting only when idle: a backlog drains without rests, then the loop rests (an hour here) until cancelled")
     func restWhenIdle() async throws {
-        let passes = Passes()
-        let loop = Task {
-            await runPeriodically(every: .seconds(3600), pacing: .restWhenIdle, logger: Logger(label: "test")) {
-                passes.record() < 5
+        try await runLoop(
+            every: .seconds(3600), pacing: .restWhenIdle, until: 5,
+            meanwhile: { passes in
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(passes.count.withLock { $0 } == 5, "an idle pass is followed by the full rest")
             }
-        }
-        await passes.wait(for: 5)
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(passes.count.withLock { $0 } == 5, "an idle pass is followed by the full rest")
-        loop.cancel()
-        await loop.value
+        ) { number in number < 5 }
     }
 
     @Test("At a fixed rate, passes longer than the interval follow one another, and cancelling a pass ends the loop")
     func fixedRate() async throws {
-        let passes = Passes()
-        let loop = Task {
-            await runPeriodically(every: .milliseconds(1), pacing: .fixedRate(minimumRest: .milliseconds(1)), logger: Logger(label: "test")) {
-                _ = passes.record()
-                try await Task.sleep(for: .milliseconds(5))
-                return true
-            }
+        try await runLoop(every: .milliseconds(1), pacing: .fixedRate(minimumRest: .milliseconds(1)), until: 3) { _ in
+            try await Task.sleep(for: .milliseconds(5))
+            return true
         }
-        await passes.wait(for: 3)
-        loop.cancel()
-        await loop.value
     }
 }

@@ -21,16 +21,18 @@ struct LedgerTests {
         try LedgerTransfer(reference: reference, kind: kind, asset: asset, from: from, to: to, amount: DecimalAmount(amount)!)
     }
 
-    static func assertSound(_ ledger: LedgerRepository) async throws {
-        let entries = try await ledger.entries()
-        #expect(LedgerBook.violations(entries).isEmpty, "\(LedgerBook.violations(entries))")
+    /// Runs `body` with the ledger of a fresh, migrated database, then checks the ledger's invariants.
+    static func withLedger(_ backend: Backend, _ body: (LedgerRepository) async throws -> Void) async throws {
+        try await TestDatabase.withClient(backend) { database in
+            let ledger = LedgerRepository(database: database)
+            try await body(ledger)
+            try await expectLedgerSound(ledger)
+        }
     }
 
     @Test("Deposits credit, payments debit, balances are exact sums per chain and token", arguments: Backend.available)
     func balances(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let ledger = LedgerRepository(database: database)
+        try await Self.withLedger(backend) { ledger in
             #expect(try await ledger.record(try Self.transfer("deposit:56:0xaa:0", "100.000000000000000001"), at: Self.now) == .recorded)
             try await ledger.record(try Self.transfer("deposit:1:0xbb:3", "5.5", asset: Self.usdc), at: Self.now)
             try await ledger.record(
@@ -41,16 +43,12 @@ struct LedgerTests {
                 try await ledger.totals(of: .custodyInflow, asset: Self.usdt)
                     == .init(credits: .zero, debits: DecimalAmount("100.000000000000000001")!))
             #expect(try await ledger.entries(account: Self.alice).map(\.side) == [.credit, .credit, .debit])
-            try await Self.assertSound(ledger)
-            await database.shutdown()
         }
     }
 
     @Test("A reference is recorded once: the same transfer again changes nothing, a different one is refused", arguments: Backend.available)
     func idempotent(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let ledger = LedgerRepository(database: database)
+        try await Self.withLedger(backend) { ledger in
             let deposit = try Self.transfer("deposit:56:0xaa:0", "10")
             #expect(try await ledger.record(deposit, at: Self.now) == .recorded)
             #expect(try await ledger.record(deposit, at: Self.now.addingTimeInterval(60)) == .alreadyRecorded)
@@ -58,16 +56,12 @@ struct LedgerTests {
                 try await ledger.record(try Self.transfer("deposit:56:0xaa:0", "11"), at: Self.now)
             }
             #expect(try await ledger.balance(of: Self.alice, asset: Self.usdt) == DecimalAmount("10"))
-            try await Self.assertSound(ledger)
-            await database.shutdown()
         }
     }
 
     @Test("A debit larger than the balance is refused and writes nothing", arguments: Backend.available)
     func insufficientFunds(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let ledger = LedgerRepository(database: database)
+        try await Self.withLedger(backend) { ledger in
             try await ledger.record(try Self.transfer("deposit:56:0xaa:0", "10"), at: Self.now)
             await #expect(
                 throws: LedgerError.insufficientFunds(account: Self.alice.code, balance: DecimalAmount("10")!, needed: DecimalAmount("10.000001")!)
@@ -86,8 +80,6 @@ struct LedgerTests {
                 try await ledger.record(
                     try Self.transfer("pay:3", "10", kind: .paymentApproved, from: Self.alice, to: .paymentsInFlight), at: Self.now) == .recorded)
             #expect(try await ledger.balance(of: Self.alice, asset: Self.usdt) == .zero)
-            try await Self.assertSound(ledger)
-            await database.shutdown()
         }
     }
 
@@ -123,7 +115,7 @@ struct LedgerTests {
             let results = try await [a, b]
             #expect(results.sorted { "\($0)" < "\($1)" } == [.alreadyRecorded, .recorded])
             #expect(try await ledger.balance(of: Self.alice, asset: Self.usdt) == .zero)
-            try await Self.assertSound(ledger)
+            try await expectLedgerSound(ledger)
             await first.shutdown()
             await second.shutdown()
         }

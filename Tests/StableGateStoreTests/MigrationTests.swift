@@ -69,8 +69,7 @@ struct MigrationTests {
 
     @Test("Intents from before checkout links each get one, page by page, and a second run gives none", arguments: Backend.available)
     func checkoutLinkBackfill(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database)
             let intents = CheckoutIntentRepository(database: database)
             try await intents.insertAll((1...5).map { Fixtures.intent(id: String(format: "6a00000000000000000000b%d", $0), fiat: false) })
@@ -91,7 +90,6 @@ struct MigrationTests {
                 hashes.insert(link.tokenHash)
             }
             #expect(hashes.count == 5)
-            await database.shutdown()
         }
     }
 

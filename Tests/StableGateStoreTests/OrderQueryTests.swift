@@ -37,8 +37,7 @@ struct OrderQueryTests {
 
     @Test("Totals are exact sums of any decimal text, NULLs skipped, one store only", arguments: Backend.available)
     func exactTotals(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             let intents = try await Self.seed(database)
             let totals = try await OrderQueryRepository(database: database).totals(storeId: "6a0000000000000000000001", filter: OrderFilter())
             let expected = Self.paid.compactMap { $0 }.map { DecimalAmount($0)! }.reduce(DecimalAmount.zero, +)
@@ -56,14 +55,12 @@ struct OrderQueryTests {
             none.statuses = [.failed]
             let nulls = try await OrderQueryRepository(database: database).totals(storeId: "6a0000000000000000000001", filter: none)
             #expect(nulls.count == 2 && nulls.paid == .zero)
-            await database.shutdown()
         }
     }
 
     @Test("Search finds by intent id, order id, user id and transaction hash, within the store, without duplicates", arguments: Backend.available)
     func search(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             let intents = try await Self.seed(database)
             let orders = OrderQueryRepository(database: database)
             func find(_ term: String, statuses: [CheckoutStatus] = []) async throws -> [String] {
@@ -87,7 +84,6 @@ struct OrderQueryTests {
             byUser.search = "u1"
             #expect(try await orders.totals(storeId: "6a0000000000000000000001", filter: byUser).count == shared.count)
             #expect(try await find("nothing-like-this").isEmpty)
-            await database.shutdown()
         }
     }
 }

@@ -11,14 +11,22 @@ struct RequestLedgerTests {
         RequestClaim(apiKeyId: key, nonce: nonce, nonceExpiresAt: now.addingTimeInterval(301), limitPerMinute: limit, now: now)
     }
 
-    @Test("A nonce is accepted once per key, also inside one batch and across instances", arguments: Backend.available)
-    func replay(backend: Backend) async throws {
+    /// Runs `body` with the request ledgers of two gateway instances (two clients) on one fresh
+    /// database holding the key `sgk_test`, and the first instance's client.
+    func withTwoInstances(_ backend: Backend, _ body: (RequestLedger, RequestLedger, any DatabaseClient) async throws -> Void) async throws {
         try await TestDatabase.with(backend) { test in
             let database = try await test.open()
-            let other = try await test.open(migrate: false)  // a second gateway instance
+            let other = try await test.open(migrate: false)
             try await Fixtures.onboard(database, keyId: "sgk_test")
-            let ledger = RequestLedger(database: database, logger: testLogger)
-            let secondInstance = RequestLedger(database: other, logger: testLogger)
+            try await body(RequestLedger(database: database, logger: testLogger), RequestLedger(database: other, logger: testLogger), database)
+            await database.shutdown()
+            await other.shutdown()
+        }
+    }
+
+    @Test("A nonce is accepted once per key, also inside one batch and across instances", arguments: Backend.available)
+    func replay(backend: Backend) async throws {
+        try await withTwoInstances(backend) { ledger, secondInstance, _ in
             #expect(try await ledger.claim(claim("n1")) == .accepted)
             #expect(try await ledger.claim(claim("n1")) == .replayedNonce)
             #expect(try await secondInstance.claim(claim("n1")) == .replayedNonce)
@@ -33,19 +41,12 @@ struct RequestLedgerTests {
             }
             #expect(verdicts.filter { $0 == .accepted }.count == 1)
             #expect(verdicts.filter { $0 == .replayedNonce }.count == 49)
-            await database.shutdown()
-            await other.shutdown()
         }
     }
 
     @Test("The per-minute limit is shared by instances and says when to retry", arguments: Backend.available)
     func rateLimit(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let other = try await test.open(migrate: false)
-            try await Fixtures.onboard(database, keyId: "sgk_test")
-            let first = RequestLedger(database: database, logger: testLogger)
-            let second = RequestLedger(database: other, logger: testLogger)
+        try await withTwoInstances(backend) { first, second, database in
             let start = Date(timeIntervalSince1970: 1_767_225_600 + 15)  // 15 s into a minute
             let verdicts = try await withThrowingTaskGroup(of: ClaimVerdict.self) { group in
                 for index in 0..<10 {
@@ -62,15 +63,12 @@ struct RequestLedgerTests {
             #expect(try await first.claim(claim("n0", key: "sgk_other", limit: 6, at: start)) == .accepted)
             // last_used_at was recorded.
             #expect(try await APIKeyRepository(database: database).find(id: "sgk_test")?.lastUsedAt != nil)
-            await database.shutdown()
-            await other.shutdown()
         }
     }
 
     @Test("Expired nonces, old windows and idempotency records are purged; live ones stay", arguments: Backend.available)
     func purge(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database, keyId: "sgk_test")
             let ledger = RequestLedger(database: database, logger: testLogger)
             #expect(try await ledger.claim(claim("old", at: Fixtures.now)) == .accepted)
@@ -80,7 +78,6 @@ struct RequestLedgerTests {
             #expect(removed == 2)  // the old nonce and the old minute's counter
             // A purged nonce is outside its replay window anyway; the live one still blocks.
             #expect(try await ledger.claim(claim("new", at: later)) == .replayedNonce)
-            await database.shutdown()
         }
     }
 }

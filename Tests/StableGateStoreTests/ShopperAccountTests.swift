@@ -33,18 +33,21 @@ struct ShopperAccountTests {
             intentId: nil, state: .approved, nextAttemptAt: now, createdAt: now, updatedAt: now)
     }
 
-    static func assertSound(_ database: any DatabaseClient) async throws {
-        let entries = try await LedgerRepository(database: database).entries()
-        #expect(LedgerBook.violations(entries).isEmpty, "\(LedgerBook.violations(entries))")
+    /// Runs `body` with the account repository and the ledger of a fresh, migrated database,
+    /// then checks the ledger's invariants.
+    static func withAccounts(_ backend: Backend, _ body: (ShopperAccountRepository, LedgerRepository) async throws -> Void) async throws {
+        try await TestDatabase.withClient(backend) { database in
+            let ledger = LedgerRepository(database: database)
+            try await body(ShopperAccountRepository(database: database), ledger)
+            try await expectLedgerSound(ledger)
+        }
     }
 
     static var asset: LedgerAsset { LedgerAsset(chainId: 1337, token: token) }
 
     @Test("Accounts get their own derivation index and address; an e-mail address is taken once, whatever its case", arguments: Backend.available)
     func accounts(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let repository = ShopperAccountRepository(database: database)
+        try await Self.withAccounts(backend) { repository, _ in
             let first = try await Self.makeAccount(repository, email: "Ada@Example.com")
             let second = try await Self.makeAccount(repository, email: "bob@example.com")
             #expect(first.email == "ada@example.com")
@@ -53,16 +56,12 @@ struct ShopperAccountTests {
             await #expect(throws: ShopperAccountRepository.EmailTaken.self) { try await Self.makeAccount(repository, email: "ADA@example.com") }
             #expect(try await repository.accounts(forAddresses: [first.depositAddress, Self.address(500)]) == [first.depositAddress: first.id])
             #expect(try await repository.account(email: "ada@EXAMPLE.com")?.id == first.id)
-            await database.shutdown()
         }
     }
 
     @Test("A deposit is credited once when confirmed, however often it is seen or confirmed; a dropped one never", arguments: Backend.available)
     func deposits(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let repository = ShopperAccountRepository(database: database)
-            let ledger = LedgerRepository(database: database)
+        try await Self.withAccounts(backend) { repository, ledger in
             let account = try await Self.makeAccount(repository, email: "ada@example.com")
             let credited = Self.deposit(account, units: 25_500_000, tx: "0xaa")
             let reorged = Self.deposit(account, units: 7_000_000, tx: "0xbb")
@@ -84,17 +83,12 @@ struct ShopperAccountTests {
             #expect(revived.blockNumber == 12)
             try await repository.confirm(revived, at: Self.now)
             #expect(try await ledger.balances(of: account.ledgerAccount) == [Self.asset: DecimalAmount("32.5")!])
-            try await Self.assertSound(database)
-            await database.shutdown()
         }
     }
 
     @Test("An approval writes its debit and its transfer together or not at all; an ending is posted once", arguments: Backend.available)
     func approvals(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
-            let repository = ShopperAccountRepository(database: database)
-            let ledger = LedgerRepository(database: database)
+        try await Self.withAccounts(backend) { repository, ledger in
             let account = try await Self.makeAccount(repository, email: "ada@example.com")
             let deposit = Self.deposit(account, units: 10_000_000, tx: "0xaa")
             try await repository.recordSeen(deposit)
@@ -128,8 +122,6 @@ struct ShopperAccountTests {
             #expect(try await repository.transfers(accountId: account.id).map(\.state).sorted { $0.rawValue < $1.rawValue } == [.failed, .sent])
             let audit = try await repository.auditSnapshot()
             #expect(audit.references.count == 5, "deposit, two approvals, one settlement, one return")
-            try await Self.assertSound(database)
-            await database.shutdown()
         }
     }
 }

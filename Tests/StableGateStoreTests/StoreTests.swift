@@ -19,6 +19,13 @@ enum Fixtures {
             firstKey: key(id: keyId, storeId: storeId))
     }
 
+    /// How many merchants the database holds.
+    static func merchantCount(_ database: any DatabaseClient) async throws -> Int? {
+        try await database.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM merchants").first()?.decode(column: "n", as: Int.self)
+        }
+    }
+
     static func key(id: String, storeId: String, ranges: [IPAddressRange] = [], limit: Int = 600) -> APIKeyRecord {
         APIKeyRecord(
             id: id, storeId: storeId, sealedSecret: try! box.seal("secret-\(id)", purpose: APIKeyRecord.secretPurpose), label: "label",
@@ -66,8 +73,7 @@ struct StoreTests {
 
     @Test("A failing transaction leaves nothing behind", arguments: Backend.available)
     func rollback(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             struct Boom: Error {}
             await #expect(throws: Boom.self) {
                 try await database.transaction { db in
@@ -75,18 +81,14 @@ struct StoreTests {
                     throw Boom()
                 }
             }
-            let count = try await database.read { db in
-                try await db.raw("SELECT COUNT(*) AS n FROM merchants").first()?.decode(column: "n", as: Int.self)
-            }
+            let count = try await Fixtures.merchantCount(database)
             #expect(count == 0)
-            await database.shutdown()
         }
     }
 
     @Test("Onboarding writes merchant, store and key together or not at all", arguments: Backend.available)
     func onboardingIsAtomic(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database, storeId: "6a0000000000000000000001", keyId: "sgk_a")
             // The same key id again: the unique key fails, so the second merchant and store must not exist.
             await #expect(throws: (any Error).self) {
@@ -95,18 +97,14 @@ struct StoreTests {
             let merchants = MerchantRepository(database: database)
             #expect(try await merchants.store(id: "6a0000000000000000000001") != nil)
             #expect(try await merchants.store(id: "6a0000000000000000000002") == nil)
-            let count = try await database.read { db in
-                try await db.raw("SELECT COUNT(*) AS n FROM merchants").first()?.decode(column: "n", as: Int.self)
-            }
+            let count = try await Fixtures.merchantCount(database)
             #expect(count == 1)
-            await database.shutdown()
         }
     }
 
     @Test("API keys are created, listed, found and revoked; secrets are stored sealed", arguments: Backend.available)
     func apiKeys(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database, keyId: "sgk_first")
             let keys = APIKeyRepository(database: database)
             let second = Fixtures.key(id: "sgk_second", storeId: "6a0000000000000000000001", ranges: [IPAddressRange("10.0.0.0/8")!], limit: 5)
@@ -126,14 +124,12 @@ struct StoreTests {
             #expect(try await keys.revoke(id: "sgk_second", at: Fixtures.now.addingTimeInterval(60)))
             #expect(try await keys.find(id: "sgk_second")?.revokedAt == Fixtures.now)
             #expect(try await !keys.revoke(id: "sgk_nope", at: Fixtures.now))
-            await database.shutdown()
         }
     }
 
     @Test("Intents round-trip every field exactly, for both pricing modes", arguments: Backend.available)
     func intentRoundTrip(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database)
             let repository = CheckoutIntentRepository(database: database)
             for (id, fiat) in [("6a5f0c2e9b1d4e7f8a9b0c1d", true), ("6a5f0c2e9b1d4e7f8a9b0c1e", false)] {
@@ -145,14 +141,12 @@ struct StoreTests {
             }
             #expect(try await repository.find(id: "6a5f0c2e9b1d4e7f8a9b0c1f") == nil)
             #expect(try await repository.count() == 2)
-            await database.shutdown()
         }
     }
 
     @Test("Concurrent creates are batched; a bad row in a batch fails alone", arguments: Backend.available)
     func batchedCreates(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database)
             let repository = CheckoutIntentRepository(database: database)
             let (existing, transition) = Fixtures.intent(id: "6a5f0c2e9b1d4e7f8a9b0000")
@@ -179,14 +173,12 @@ struct StoreTests {
                 #expect(try await repository.find(id: id) == Fixtures.intent(id: id, fiat: index.isMultiple(of: 2)).0)
                 #expect(try await repository.transitions(intentId: id).count == 1)
             }
-            await database.shutdown()
         }
     }
 
     @Test("An idempotency key writes one intent, even under concurrent repeats", arguments: Backend.available)
     func idempotency(backend: Backend) async throws {
-        try await TestDatabase.with(backend) { test in
-            let database = try await test.open()
+        try await TestDatabase.withClient(backend) { database in
             try await Fixtures.onboard(database)
             let repository = CheckoutIntentRepository(database: database)
             let outcomes = try await withThrowingTaskGroup(of: CreateIntentOutcome.self) { group in
@@ -211,7 +203,6 @@ struct StoreTests {
             // After expiry the key is free again.
             let later = Fixtures.now.addingTimeInterval(86_401)
             #expect(try await repository.idempotencyRecord(storeId: "6a0000000000000000000001", key: "order-42", now: later) == nil)
-            await database.shutdown()
         }
     }
 }

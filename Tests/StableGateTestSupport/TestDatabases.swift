@@ -58,6 +58,17 @@ public struct TestDatabase: Sendable {
         }
     }
 
+    /// Creates a fresh database, runs `body` with one migrated client on it, shuts the client
+    /// down, then drops the database.
+    public static func withClient<T: Sendable>(_ backend: Backend, _ body: (any DatabaseClient) async throws -> T) async throws -> T {
+        try await with(backend) { test in
+            let database = try await test.open()
+            let result = try await body(database)
+            await database.shutdown()
+            return result
+        }
+    }
+
     /// Opens a client on this database (migrated when `migrate` is true). It is closed when
     /// the test ends, whether or not the test closed it.
     public func open(migrate: Bool = true) async throws -> any DatabaseClient {
