@@ -1,5 +1,4 @@
 """End-to-end fixtures: the built `stablegate` binary, real databases, a running gateway."""
-import contextlib
 import hashlib
 import hmac
 import http.cookiejar
@@ -45,17 +44,6 @@ def run_cli(*args, env=None, cwd=None, check=True):
     return result
 
 
-# Gateway settings for notification tests: a quick outbox poll, short timeouts and leases,
-# retries every second, and no API-key cache.
-FAST = {
-    "STABLEGATE_NOTIFICATIONS_POLL_MS": "100",
-    "STABLEGATE_WEBHOOKS_TIMEOUT": "2",
-    "STABLEGATE_NOTIFICATIONS_LEASE": "8",
-    "STABLEGATE_WEBHOOKS_RETRY_DELAYS": ",".join(["1"] * 30),
-    "STABLEGATE_API_KEY_CACHE_TTL": "0",
-}
-
-
 def serve_http(port, handler):
     """A threaded HTTP server on loopback `port` with `handler`, serving in the background (a
     merchant's receiver in the tests)."""
@@ -63,20 +51,6 @@ def serve_http(port, handler):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-class ReceiverHandler(http.server.BaseHTTPRequestHandler):
-    """A request handler for a merchant's receiver (see `serve_http`): plain-text answers, no log."""
-
-    def answer(self, status, body):
-        """Sends `status` with `body` (bytes) as plain text."""
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 def stop_http(server):
@@ -290,17 +264,6 @@ def start_gateway(database, directory, chain, extra_env=None, chains_file=None):
     })
     env.update(extra_env or {})
     return Gateway(database, directory, extra_args=["--chains", str(chains_file or chain.chains_file)], env=env)
-
-
-@contextlib.contextmanager
-def chain_gateway(database, directory, chain, extra_env=None):
-    """A started gateway (see `start_gateway`) whose fees go to a fresh wallet, stopped afterwards."""
-    chain.fee_wallet = random_address()
-    gateway = start_gateway(database, directory, chain, extra_env).start()
-    try:
-        yield gateway
-    finally:
-        gateway.stop()
 
 
 def setup_merchant(gateway, wallet):

@@ -6,7 +6,6 @@ crash between the ledger entry and the broadcast never debit twice or lose funds
 
 After every test the ledger is audited (`stablegate accounts ledger-check`) and every
 account's on-chain token balance is compared with its ledger balance."""
-import contextlib
 import http.client
 import http.cookiejar
 import json
@@ -26,7 +25,7 @@ from selenium.webdriver.common.by import By
 import browsers
 from browsers import chromium, csp_violations, text, wait_text
 
-from conftest import ROOT, backends, chain_gateway, checkout_path, checkout_url, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
+from conftest import ROOT, backends, checkout_path, checkout_url, create_intent, random_address, setup_merchant, show, start_gateway, wait_for
 
 PASSWORD = "correct horse battery"
 UNITS = 10**6  # the sandbox USDT has 6 decimals
@@ -90,19 +89,6 @@ def browser_signup(driver, gateway, email):
     driver.get(f"{gateway.base_url}/account/signup")
     fill_signup(driver, email)
     wait_text(driver, "Balances")
-
-
-@contextlib.contextmanager
-def signed_up_browser(gateway, name):
-    """A browser signed up as a fresh shopper, `NAME-…@example.com`, quit afterwards: yields the
-    driver (on the account page), the e-mail address and the deposit address the page shows."""
-    driver = chromium()
-    try:
-        email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
-        browser_signup(driver, gateway, email)
-        yield driver, email, driver.find_element(By.ID, "deposit-address").text
-    finally:
-        driver.quit()
 
 
 def accounts(gateway):
@@ -180,7 +166,11 @@ def shop(tmp_path_factory, chain):
 def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, chain):
     gateway, merchant = shop
     AUDITED.append(gateway)
-    with signed_up_browser(gateway, "ada") as (driver, email, address):
+    driver = chromium()
+    try:
+        email = f"ada-{uuid.uuid4().hex[:6]}@example.com"
+        browser_signup(driver, gateway, email)
+        address = driver.find_element(By.ID, "deposit-address").text
         assert address.lower() == account(gateway, email)["deposit_address"]
         # The QR code decodes to the deposit address.
         qr_png = ROOT / "artifacts" / "accounts" / "deposit-qr.png"
@@ -233,6 +223,8 @@ def test_sign_up_fund_and_pay_a_checkout_from_the_account_in_the_browser(shop, c
         assert f"Payment for checkout {intent_id}" in page and "Sent" in page
         assert driver.find_element(By.CSS_SELECTOR, f"tr[data-chain-id='{chain.chain(0)['chain_id']}'][data-coin='USDT'] .available").text == "37.66"
         screenshot(driver, "08-history")
+    finally:
+        driver.quit()
 
 
 def test_logging_in_from_the_checkout_and_an_insufficient_balance(shop, chain):
@@ -298,7 +290,9 @@ def test_wrong_password_and_throttling_and_cross_site_forms(shop):
 
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_double_click_and_two_tabs_debit_once(database, tmp_path, chain):
-    with chain_gateway(database, tmp_path, chain) as gateway:
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(database, tmp_path, chain).start()
+    try:
         merchant = setup_merchant(gateway, random_address())
         shopper = Shopper(gateway.base_url).signup()
         fund(gateway, chain, shopper, 25 * UNITS)
@@ -334,6 +328,8 @@ def test_double_click_and_two_tabs_debit_once(database, tmp_path, chain):
         assert ledger_balance(gateway, shopper.email, chain) == Decimal(15)
         assert len(account(gateway, shopper.email)["transfers"]) == 1
         audit(gateway, chain)
+    finally:
+        gateway.stop()
 
 
 @pytest.mark.parametrize("point", ["after-account-approval", "after-account-signed", "after-account-broadcast"])
@@ -407,7 +403,11 @@ def test_a_crash_between_ledger_entry_and_broadcast_neither_debits_twice_nor_los
 def test_withdrawal_asks_for_confirmation_and_sends_once(shop, chain):
     gateway, _ = shop
     AUDITED.append(gateway)
-    with signed_up_browser(gateway, "cy") as (driver, email, address):
+    driver = chromium()
+    try:
+        email = f"cy-{uuid.uuid4().hex[:6]}@example.com"
+        browser_signup(driver, gateway, email)
+        address = driver.find_element(By.ID, "deposit-address").text
         fund(gateway, chain, type("S", (), {"email": email, "address": address}), 20 * UNITS)
         recipient = random_address()
 
@@ -462,3 +462,5 @@ def test_withdrawal_asks_for_confirmation_and_sends_once(shop, chain):
         driver.find_element(By.ID, "amount").send_keys("1")
         driver.find_element(By.ID, "withdraw-review").click()
         wait_text(driver, "valid checksum")
+    finally:
+        driver.quit()

@@ -14,6 +14,7 @@ Payments are real ERC-20 transfers on the module's sandbox chain, signed with et
 import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import re
@@ -27,11 +28,18 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import (FAST, ROOT, Gateway, ReceiverHandler, backends, cancel, create_intent, free_port, random_address, select_deposit, setup_merchant, show,
+from conftest import (ROOT, Gateway, backends, cancel, create_intent, free_port, random_address, select_deposit, setup_merchant, show,
                       serve_http, signature, start_gateway, stop_http, wait_for)
 
 VECTORS = json.loads((ROOT / "Tests" / "Fixtures" / "allscale-current-vectors.json").read_text())
 UNITS = 10**6  # the sandbox USDT has 6 decimals
+FAST = {
+    "STABLEGATE_NOTIFICATIONS_POLL_MS": "100",
+    "STABLEGATE_WEBHOOKS_TIMEOUT": "2",
+    "STABLEGATE_NOTIFICATIONS_LEASE": "8",
+    "STABLEGATE_WEBHOOKS_RETRY_DELAYS": ",".join(["1"] * 30),
+    "STABLEGATE_API_KEY_CACHE_TTL": "0",
+}
 
 # The AllScale body, member by member, in order, with its JSON types (docs/WIRE-CONTRACT.md §7.3).
 MEMBERS = ["all_scale_transaction_id", "all_scale_checkout_intent_id", "webhook_id", "amount_cents", "currency", "currency_symbol",
@@ -205,12 +213,18 @@ class MerchantSite:
     def start(self):
         site = self
 
-        class Handler(ReceiverHandler):
+        class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 endpoint = site.endpoints.get(urllib.parse.urlsplit(self.path).path)
                 status, reason = endpoint.handle(self.headers, raw) if endpoint else (404, "no such endpoint")
-                self.answer(status, reason.encode())
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(reason.encode())
+
+            def log_message(self, *args):
+                pass
 
         self.server = serve_http(self.port, Handler)
         return self

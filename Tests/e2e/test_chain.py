@@ -8,20 +8,14 @@ import time
 
 import pytest
 
-from conftest import (SandboxChain, backends, chain_gateway, create_intent, random_address, select_deposit, settled, setup_merchant, show,
+from conftest import (SandboxChain, backends, create_intent, random_address, select_deposit, settled, setup_merchant, show,
                       start_gateway, wait_for)
-
-def new_intent(gateway, chain):
-    """A new merchant settling to a fresh wallet, and a 10.00 USDT intent of theirs with its
-    deposit address chosen: (wallet, intent_id, deposit)."""
-    wallet = random_address()
-    intent_id = create_intent(gateway, setup_merchant(gateway, wallet))
-    return wallet, intent_id, select_deposit(gateway, intent_id, chain)
-
 
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_sandbox_pay_cli_pays_an_intent_end_to_end(database, tmp_path, chain):
-    with chain_gateway(database, tmp_path, chain) as gateway:
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(database, tmp_path, chain).start()
+    try:
         wallet = random_address()
         merchant = setup_merchant(gateway, wallet)
         intent_id = create_intent(gateway, merchant, 2500)
@@ -33,6 +27,8 @@ def test_sandbox_pay_cli_pays_an_intent_end_to_end(database, tmp_path, chain):
         assert data["intent"]["net_income_amount"] == "24.75"
         assert chain.balance(wallet) == 24_750_000
         assert [t["to"] for t in data["transitions"]] == ["CREATED", "TEMP_WALLET_RECEIVED", "ON_CHAIN", "CONFIRMED"]
+    finally:
+        gateway.stop()
 
 
 def test_a_reorg_that_drops_the_payment_takes_the_intent_back(tmp_path):
@@ -40,7 +36,10 @@ def test_a_reorg_that_drops_the_payment_takes_the_intent_back(tmp_path):
     chain.fee_wallet = random_address()
     gateway = start_gateway(f"sqlite:{tmp_path}/db.sqlite", tmp_path, chain).start()
     try:
-        wallet, intent_id, deposit = new_intent(gateway, chain)
+        wallet = random_address()
+        merchant = setup_merchant(gateway, wallet)
+        intent_id = create_intent(gateway, merchant)
+        deposit = select_deposit(gateway, intent_id, chain)
         snapshot = chain.rpc("evm_snapshot")
         dropped_tx = chain.pay(deposit, 10_000_000)
         wait_for("ON_CHAIN", lambda: show(gateway, intent_id)["intent"]["status"] == 10)
@@ -66,7 +65,10 @@ def test_a_reorg_that_drops_the_payment_takes_the_intent_back(tmp_path):
 def test_sigkill_between_detection_and_confirmation_loses_nothing(database, tmp_path, chain):
     chain.fee_wallet = random_address()
     gateway = start_gateway(database, tmp_path, chain).start()
-    wallet, intent_id, deposit = new_intent(gateway, chain)
+    wallet = random_address()
+    merchant = setup_merchant(gateway, wallet)
+    intent_id = create_intent(gateway, merchant)
+    deposit = select_deposit(gateway, intent_id, chain)
     chain.pay(deposit, 10_000_000)
     wait_for("ON_CHAIN", lambda: show(gateway, intent_id)["intent"]["status"] == 10)
     gateway.process.send_signal(signal.SIGKILL)
@@ -89,7 +91,10 @@ def test_sigkill_right_after_each_sweep_broadcast_sends_nothing_twice(database, 
     fee_before = chain.balance(chain.fee_wallet)
     gateway = start_gateway(database, tmp_path, chain, {"STABLEGATE_FAULT_INJECTION": "after-sweep-broadcast"})
     gateway.start()
-    wallet, intent_id, deposit = new_intent(gateway, chain)
+    wallet = random_address()
+    merchant = setup_merchant(gateway, wallet)
+    intent_id = create_intent(gateway, merchant)
+    deposit = select_deposit(gateway, intent_id, chain)
     chain.pay(deposit, 10_000_000)
     chain.mine(2)
     # Each life of the gateway dies right after broadcasting a sweep transaction, before
@@ -178,7 +183,10 @@ def test_a_stuck_sweep_transaction_is_replaced_and_only_one_is_mined(tmp_path):
     chain.fee_wallet = random_address()
     gateway = start_gateway(f"sqlite:{tmp_path}/db.sqlite", tmp_path, chain, {"STABLEGATE_SWEEP_STUCK_AFTER": "1"}).start()
     try:
-        wallet, intent_id, deposit = new_intent(gateway, chain)
+        wallet = random_address()
+        merchant = setup_merchant(gateway, wallet)
+        intent_id = create_intent(gateway, merchant)
+        deposit = select_deposit(gateway, intent_id, chain)
         chain.pay(deposit, 10_000_000)
         wait_for("ON_CHAIN", lambda: show(gateway, intent_id)["intent"]["status"] == 10)
         chain.rpc("sandbox_holdTransactions", [True])  # the node stops mining what it receives

@@ -1,6 +1,5 @@
 """The hosted checkout page in a real browser (Debian's Chromium, driven by Selenium) against
 the built gateway and the sandbox chain. Every screen is saved to artifacts/checkout/."""
-import contextlib
 import json
 import subprocess
 import threading
@@ -24,23 +23,6 @@ TEST_WALLET = (Path(__file__).parent / "checkout" / "test-wallet.js").read_text(
 
 def browser(language="en-US", width=1280, height=900, javascript=True):
     return chromium(language, width, height, javascript)
-
-
-@contextlib.contextmanager
-def checkout_page(gateway, intent_id, **options):
-    """A browser (`browser(**options)`) open at the intent's checkout page, quit afterwards."""
-    driver = browser(**options)
-    try:
-        driver.get(checkout_url(gateway, intent_id))
-        yield driver
-    finally:
-        driver.quit()
-
-
-def submit_choice(driver, screen="Scan or copy"):
-    """Submits the checkout page's choice of network and coin and waits for the screen saying `screen`."""
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_text(driver, screen)
 
 
 def screenshot(driver, name, full_page=True):
@@ -85,14 +67,17 @@ def test_wallet_scan_from_choice_to_fund_sent_and_back_to_the_merchant(shop, cha
     gateway, merchant = shop
     intent_id = create_intent(gateway, merchant, 2500, currency=44, order_description="Two flat whites",
                               redirect_url=merchant_site + "/order/A-1001?ref=x")
-    with checkout_page(gateway, intent_id) as driver:
+    driver = browser()
+    try:
+        driver.get(checkout_url(gateway, intent_id))
         assert show(gateway, intent_id)["intent"]["status"] == 2, "opening the page moves CREATED to PAYING (AllScale's older name: VIEWED)"
         page = text(driver)
         for expected in ("Two flat whites", "25.00 EUR", "29.315197 USDT", "1 USDT = 0.8528 EUR", "Choose how to pay"):
             assert expected in page, expected
         screenshot(driver, "01-choose-network")
         driver.find_element(By.CSS_SELECTOR, "input[value$=':1']").click()
-        submit_choice(driver)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_text(driver, "Scan or copy")
         address = driver.find_element(By.ID, "deposit-address").text
         assert driver.find_element(By.ID, "exact-amount").text == "29.315197"
         assert "Time left" in text(driver)
@@ -120,6 +105,8 @@ def test_wallet_scan_from_choice_to_fund_sent_and_back_to_the_merchant(shop, cha
         wait_for("the merchant's page", lambda: "Back at the merchant" in text(driver))
         assert driver.current_url == f"{merchant_site}/order/A-1001?ref=x&allscale_checkout_intent_id={intent_id}"
         assert show(gateway, intent_id)["intent"]["payment_method_type"] == 1
+    finally:
+        driver.quit()
 
 
 def test_plugin_wallet_pays_through_an_injected_eip1193_provider(shop, chain):
@@ -135,7 +122,8 @@ def test_plugin_wallet_pays_through_an_injected_eip1193_provider(shop, chain):
         setup = f"window.__SANDBOX_WALLET__ = {json.dumps({'account': payer, 'chainId': hex(chain.chain(1)['chain_id']), 'chains': chains})};"
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": setup + TEST_WALLET})
         driver.get(checkout_url(gateway, intent_id))
-        submit_choice(driver, "Pay with a browser wallet")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_text(driver, "Pay with a browser wallet")
         screenshot(driver, "05-plugin-wallet")
         driver.find_element(By.ID, "wallet-pay").click()
         wait_text(driver, "Transaction sent")
@@ -162,7 +150,9 @@ def test_plugin_wallet_pays_through_an_injected_eip1193_provider(shop, chain):
 def test_cancel_asks_first_then_shows_canceled(shop):
     gateway, merchant = shop
     intent_id = create_intent(gateway, merchant, 1000)
-    with checkout_page(gateway, intent_id) as driver:
+    driver = browser()
+    try:
+        driver.get(checkout_url(gateway, intent_id))
         driver.find_element(By.ID, "cancel-link").click()
         wait_text(driver, "Cancel this payment?")
         screenshot(driver, "07-cancel-confirm")
@@ -171,6 +161,8 @@ def test_cancel_asks_first_then_shows_canceled(shop):
         wait_text(driver, "Payment canceled")
         screenshot(driver, "08-canceled")
         assert show(gateway, intent_id)["intent"]["status"] == -4
+    finally:
+        driver.quit()
 
 
 def test_underpaid_and_expired_screens(tmp_path, chain):
@@ -183,7 +175,8 @@ def test_underpaid_and_expired_screens(tmp_path, chain):
         nothing = create_intent(gateway, merchant, 1000)
         for intent_id in (short, nothing):
             driver.get(checkout_url(gateway, intent_id))
-            submit_choice(driver)
+            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait_text(driver, "Scan or copy")
         address = show(gateway, short)["intent"]["deposit_address"]
         chain.pay(address, 4_000_000)
         chain.mine(2)
@@ -238,7 +231,9 @@ def test_unknown_checkout_is_a_proper_404_page(shop):
 def test_simplified_chinese_from_accept_language_with_a_switcher(shop):
     gateway, merchant = shop
     intent_id = create_intent(gateway, merchant, 1000, order_description="咖啡两杯")
-    with checkout_page(gateway, intent_id, language="zh-CN") as driver:
+    driver = browser(language="zh-CN")
+    try:
+        driver.get(checkout_url(gateway, intent_id))
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
         assert "选择支付方式" in text(driver) and "咖啡两杯" in text(driver)
         screenshot(driver, "13-chinese")
@@ -246,6 +241,8 @@ def test_simplified_chinese_from_accept_language_with_a_switcher(shop):
         wait_text(driver, "Choose how to pay")
         driver.get(checkout_url(gateway, intent_id))
         assert "Choose how to pay" in text(driver), "the choice is remembered"
+    finally:
+        driver.quit()
 
 
 def test_a_360px_phone_screen_has_no_horizontal_scroll(shop):
@@ -257,7 +254,8 @@ def test_a_360px_phone_screen_has_no_horizontal_scroll(shop):
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True})
         driver.get(checkout_url(gateway, intent_id))
         assert driver.execute_script("return window.innerWidth") == 360
-        submit_choice(driver)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_text(driver, "Scan or copy")
         overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{overflow}px of horizontal scroll at 360 px"
         screenshot(driver, "14-phone-360px", full_page=False)
@@ -268,20 +266,28 @@ def test_a_360px_phone_screen_has_no_horizontal_scroll(shop):
 def test_wallet_scan_works_without_javascript(shop):
     gateway, merchant = shop
     intent_id = create_intent(gateway, merchant, 1000)
-    with checkout_page(gateway, intent_id, javascript=False) as driver:
-        submit_choice(driver)
+    driver = browser(javascript=False)
+    try:
+        driver.get(checkout_url(gateway, intent_id))
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_text(driver, "Scan or copy")
         assert driver.find_element(By.CSS_SELECTOR, "svg.qr").is_displayed()
         assert driver.find_element(By.ID, "deposit-address").text.startswith("0x")
         assert not driver.find_element(By.ID, "wallet-panel").is_displayed(), "the wallet panel needs JavaScript"
         assert "This page updates by itself" in text(driver)
         screenshot(driver, "15-no-javascript")
+    finally:
+        driver.quit()
 
 
 def test_page_weight_accessibility_basics_and_no_csp_violations(shop):
     gateway, merchant = shop
     intent_id = create_intent(gateway, merchant, 1000)
-    with checkout_page(gateway, intent_id) as driver:
-        submit_choice(driver)
+    driver = browser()
+    try:
+        driver.get(checkout_url(gateway, intent_id))
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_text(driver, "Scan or copy")
         time.sleep(0.5)
         weight = driver.execute_script(
             "var n = performance.getEntriesByType('navigation')[0];"
@@ -301,3 +307,5 @@ def test_page_weight_accessibility_basics_and_no_csp_violations(shop):
         assert len(driver.find_elements(By.TAG_NAME, "h1")) == 1
         assert driver.find_element(By.CSS_SELECTOR, "svg.qr").get_attribute("aria-label").startswith("QR code: send 10.00 USDT")
         print(f"checkout page weight: {weight} bytes")
+    finally:
+        driver.quit()

@@ -12,6 +12,7 @@ import hashlib
 import base64
 import email.policy
 import hmac
+import http.server
 import io
 import json
 import os
@@ -26,8 +27,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FAST, ROOT, Gateway, ReceiverHandler, backends, cancel, checkout_url, create_intent, free_port, random_address, settled, setup_merchant, show,
+from conftest import (ROOT, Gateway, backends, cancel, checkout_url, create_intent, free_port, random_address, settled, setup_merchant, show,
                       serve_http, signature, start_gateway, stop_http, wait_for)
+
+FAST = {
+    "STABLEGATE_NOTIFICATIONS_POLL_MS": "100",
+    "STABLEGATE_WEBHOOKS_TIMEOUT": "2",
+    "STABLEGATE_NOTIFICATIONS_LEASE": "8",
+    "STABLEGATE_WEBHOOKS_RETRY_DELAYS": ",".join(["1"] * 30),
+    "STABLEGATE_API_KEY_CACHE_TTL": "0",
+}
 
 
 class Receiver:
@@ -66,7 +75,7 @@ class Receiver:
     def start(self):
         receiver = self
 
-        class Handler(ReceiverHandler):
+        class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 mode = receiver.mode
@@ -82,9 +91,15 @@ class Receiver:
                     time.sleep(receiver.delay)
                 status = {"error": 500, "gone": 410}.get(mode, 200)
                 try:
-                    self.answer(status, b"ok" if status == 200 else b"no thanks")
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.end_headers()
+                    self.wfile.write(b"ok" if status == 200 else b"no thanks")
                 except OSError:
                     pass  # the gateway gave up waiting
+
+            def log_message(self, *args):
+                pass
 
         self.server = serve_http(self.port, Handler)
         return self

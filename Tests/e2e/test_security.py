@@ -26,7 +26,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from conftest import (backends, chain_gateway, checkout_path, create_intent, random_address, select_deposit, settled, setup_merchant, show,
+from conftest import (backends, checkout_path, create_intent, random_address, select_deposit, settled, setup_merchant, show,
                       signed_request, start_gateway, wait_for)
 
 UNITS = 10**6  # the sandbox USDT has 6 decimals
@@ -229,7 +229,9 @@ def as_specified(kind, reply):
 
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_neighbouring_and_foreign_intent_ids_open_no_checkout_route(database, tmp_path, chain):
-    with chain_gateway(database, tmp_path, chain) as gateway:
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(database, tmp_path, chain).start()
+    try:
         shop = setup_merchant(gateway, random_address())
         other_shop = setup_merchant(gateway, random_address())
         first, mine, third = (create_intent(gateway, shop, 1000 + i, order_id=f"A-{i}") for i in range(3))
@@ -319,12 +321,16 @@ def test_neighbouring_and_foreign_intent_ids_open_no_checkout_route(database, tm
                  f"got {baseline[name]!r} (Location: {baseline[name].headers.get('Location')})"
                  for name, kind, _, _ in routes if not as_specified(kind, baseline[name])]
         assert not wrong, "routes whose answer to an unknown token is not the specified 404:\n" + "\n".join(wrong)
+    finally:
+        gateway.stop()
 
 
 # ---- a browser wallet's report is only a report ------------------------------------------------
 
 def test_a_wallet_report_sets_nothing_the_chain_does_not_show(tmp_path, chain):
-    with chain_gateway(f"sqlite:{tmp_path}/db.sqlite", tmp_path, chain) as gateway:
+    chain.fee_wallet = random_address()
+    gateway = start_gateway(f"sqlite:{tmp_path}/db.sqlite", tmp_path, chain).start()
+    try:
         merchant = setup_merchant(gateway, random_address())
 
         def report(intent_id, tx_hash, sender):
@@ -381,6 +387,8 @@ def test_a_wallet_report_sets_nothing_the_chain_does_not_show(tmp_path, chain):
         chain.mine(2)
         intent = wait_for("CONFIRMED and settled", settled(gateway, late_report))["intent"]
         assert intent["payment_method_type"] == 2 and intent["tx_from"].lower() == payer(chain)
+    finally:
+        gateway.stop()
 
 
 # ---- zero-value transfers ------------------------------------------------------------------------
