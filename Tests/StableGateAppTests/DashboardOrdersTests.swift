@@ -49,7 +49,12 @@ struct DashboardOrdersTests {
             let createdAt = start.addingTimeInterval(Double(index) * 3600)
             let coin: StableCoin = index % 3 == 0 ? .usdc : .usdt
             let cents = 1000 + index * 7
-            let description = index == 3 ? #", "order_description": "=HYPERLINK(\"http://evil.example\",\"x\")""# : ""
+            let description =
+                switch index {
+                case 3: #", "order_description": "=HYPERLINK(\"http://evil.example\",\"x\")""#
+                case 4: #", "order_description": "-1+1+cmd|' /C calc'!A0""#  // starts like a number
+                default: ""
+                }
             let body =
                 #"{"stable_coin": \#(coin.rawValue), "amount_cents": \#(cents), "order_id": "ORD-\#(index)", "user_id": "user-\#(index % 4)"\#(description)}"#
             let request = try CreateCheckoutIntentRequest.parse(body: Array(body.utf8), policy: .init(allowsInsecureRedirect: true))
@@ -249,6 +254,8 @@ struct DashboardOrdersTests {
             }
             let formula = try #require(records.first { $0.count > 6 && $0[5] == "ORD-3" })
             #expect(column(formula, "order_description") == #"'=HYPERLINK("http://evil.example","x")"#, "no formula reaches a spreadsheet")
+            let numeric = try #require(records.first { $0.count > 6 && $0[5] == "ORD-4" })
+            #expect(column(numeric, "order_description") == "'-1+1+cmd|' /C calc'!A0", "a formula behind a number's first characters is text too")
 
             let confirmed = Self.parseCSV(try await browser.get("/dashboard/orders.csv?status=20&coin=1").html)
             let expected = seeded.filter { $0.status == .confirmed && $0.coin == .usdt }

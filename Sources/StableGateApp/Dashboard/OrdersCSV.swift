@@ -39,12 +39,32 @@ enum OrdersCSV {
         return values.map(field).joined(separator: ",") + "\r\n"
     }
 
-    /// Quotes a field when it needs it. A leading `=`, `+`, `-` or `@` gets a `'` so a
-    /// spreadsheet never runs a merchant's customer's text as a formula.
+    /// Quotes a field when it needs it (a comma, a quote, a CR or LF), and keeps spreadsheets from running a merchant's
+    /// customer's text as a formula (OWASP's CSV-injection advice): a cell starting with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` — unless the whole cell is a
+    /// plain number (``isPlainNumber(_:)``), such as `-1` or `+2.50`. A parser that reads a
+    /// numeric prefix (`Decimal(string:)` takes `-1+1+cmd|…` for -1) is not enough.
     static func field(_ value: String) -> String {
         var value = value
-        if let first = value.first, "=+-@".contains(first), Decimal(string: value) == nil { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        if let first = value.first, formulaPrefixes.contains(first), !isPlainNumber(value) { value = "'" + value }
+        // Bytes, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else {
+            return value
+        }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The first characters with which a spreadsheet may start a formula: OWASP's list (a CR
+    /// before a LF is one Swift `Character`, so `\r\n` is listed too) and, as some spreadsheets
+    /// read them as their ASCII twins, the full-width `＝ ＋ － ＠`.
+    static let formulaPrefixes: Set<Character> = ["=", "+", "-", "@", "\t", "\r", "\r\n", "＝", "＋", "－", "＠"]
+
+    /// Whether all of `value` is one decimal number: an optional sign, ASCII digits, and at most
+    /// one point with digits on both sides. Nothing else — no exponent, no spaces, no suffix.
+    static func isPlainNumber(_ value: String) -> Bool {
+        var digits = value.utf8[...]
+        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        let parts = digits.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        return !digits.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
     }
 }
