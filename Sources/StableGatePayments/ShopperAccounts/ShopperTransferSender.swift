@@ -49,7 +49,7 @@ public struct ShopperTransferSender: Sendable {
     /// Moves every due transfer of the chain one step. Returns how many were looked at.
     @discardableResult
     public func run() async throws -> Int {
-        let due = try await accounts.openTransfers(chainId: outgoing.chain.chainId, now: outgoing.clock.now)
+        let due = try await accounts.openTransfers(chainId: outgoing.chainId, now: outgoing.clock.now)
         for transfer in due {
             do {
                 try await advance(transfer)
@@ -151,7 +151,7 @@ public struct ShopperTransferSender: Sendable {
         let attempt = (transactions.filter { $0.kind == .payout }.map(\.attempt).max() ?? 0) + 1
         var payout = try await sign(
             EthereumTransaction(
-                chainId: UInt64(outgoing.chain.chainId), nonce: try await outgoing.nextNonce(wallet), fees: fees, gasLimit: gasLimit, to: token,
+                chainId: UInt64(outgoing.chainId), nonce: try await outgoing.nextNonce(wallet), fees: fees, gasLimit: gasLimit, to: token,
                 data: call),
             key: key, kind: .payout, attempt: attempt, transfer: transfer, from: wallet)
         FaultPoint.afterAccountSigned.trigger()
@@ -195,7 +195,7 @@ public struct ShopperTransferSender: Sendable {
         let attempt = (transactions.filter { $0.kind == .gas }.map(\.attempt).max() ?? 0) + 1
         var topUp = try await sign(
             EthereumTransaction(
-                chainId: UInt64(outgoing.chain.chainId), nonce: try await outgoing.nextNonce(outgoing.wallets.hotWallet), fees: fees,
+                chainId: UInt64(outgoing.chainId), nonce: try await outgoing.nextNonce(outgoing.wallets.hotWallet), fees: fees,
                 gasLimit: 21_000, to: wallet,
                 value: needed * 6 / 5 - balance),
             key: outgoing.wallets.hotKey, kind: .gas, attempt: attempt, transfer: transfer, from: outgoing.wallets.hotWallet)
@@ -216,7 +216,7 @@ public struct ShopperTransferSender: Sendable {
             key = outgoing.wallets.hotKey
             from = outgoing.wallets.hotWallet
             transaction = EthereumTransaction(
-                chainId: UInt64(outgoing.chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet,
+                chainId: UInt64(outgoing.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: wallet,
                 value: BigUInt(100_000) * fees.maximumPerGas)
         } else {
             // The replacement offers more for gas than the top-up covered: top up first.
@@ -228,7 +228,7 @@ public struct ShopperTransferSender: Sendable {
             key = try outgoing.wallets.accountKey(index: account.derivationIndex)
             from = wallet
             transaction = EthereumTransaction(
-                chainId: UInt64(outgoing.chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
+                chainId: UInt64(outgoing.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
                 data: ERC20.transferCall(to: recipient, amount: transfer.amount))
         }
         var replacement = try await sign(transaction, key: key, kind: stuck.kind, attempt: stuck.attempt + 1, transfer: transfer, from: from)

@@ -39,7 +39,7 @@ public struct Sweeper: Sendable {
     /// Moves every due settlement of the chain one step. Returns how many were looked at.
     @discardableResult
     public func run() async throws -> Int {
-        let due = try await settlements.dueSettlements(chainId: outgoing.chain.chainId, now: outgoing.clock.now)
+        let due = try await settlements.dueSettlements(chainId: outgoing.chainId, now: outgoing.clock.now)
         for settlement in due {
             do {
                 try await advance(settlement)
@@ -62,7 +62,7 @@ public struct Sweeper: Sendable {
 
     /// The hot wallet's balance against what the waiting settlements will cost.
     public func funding() async throws -> Funding {
-        let waiting = try await settlements.waitingSettlements(chainId: outgoing.chain.chainId)
+        let waiting = try await settlements.waitingSettlements(chainId: outgoing.chainId)
         let perSettlement = BigUInt(2 * 100_000 + 21_000) * (try await outgoing.currentFees()).maximumPerGas * 6 / 5
         let balance = try await outgoing.rpc.balance(outgoing.wallets.hotWallet)
         return Funding(
@@ -162,7 +162,7 @@ public struct Sweeper: Sendable {
             var sweep = try await sign(
                 kind: .gas, attempt: attempt, settlement: settlement, from: outgoing.wallets.hotWallet, key: outgoing.wallets.hotKey,
                 transaction: EthereumTransaction(
-                    chainId: UInt64(outgoing.chain.chainId), nonce: try await outgoing.nextNonce(outgoing.wallets.hotWallet), fees: fees,
+                    chainId: UInt64(outgoing.chainId), nonce: try await outgoing.nextNonce(outgoing.wallets.hotWallet), fees: fees,
                     gasLimit: 21_000, to: deposit,
                     value: topUp))
             try await broadcast(&sweep)
@@ -180,7 +180,7 @@ public struct Sweeper: Sendable {
             var sweep = try await sign(
                 kind: kind, attempt: attempt, settlement: settlement, from: deposit, key: depositKey,
                 transaction: EthereumTransaction(
-                    chainId: UInt64(outgoing.chain.chainId), nonce: try await outgoing.nextNonce(deposit), fees: fees, gasLimit: gasLimit, to: token,
+                    chainId: UInt64(outgoing.chainId), nonce: try await outgoing.nextNonce(deposit), fees: fees, gasLimit: gasLimit, to: token,
                     data: ERC20.transferCall(to: recipient, amount: amount)))
             try await broadcast(&sweep)
         }
@@ -223,7 +223,7 @@ public struct Sweeper: Sendable {
             from = outgoing.wallets.hotWallet
             let gasNeeded = BigUInt(100_000) * 2 * fees.maximumPerGas
             transaction = EthereumTransaction(
-                chainId: UInt64(outgoing.chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
+                chainId: UInt64(outgoing.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 21_000, to: deposit, value: gasNeeded)
         case .merchant, .fee, .payout:
             guard let index = try await depositAddresses.derivationIndex(intentId: settlement.intentId) else {
                 throw Failure(description: "no deposit key index")
@@ -233,7 +233,7 @@ public struct Sweeper: Sendable {
             let recipient = stuck.kind == .merchant ? merchant : feeWallet
             let amount = stuck.kind == .merchant ? settlement.net : settlement.fee
             transaction = EthereumTransaction(
-                chainId: UInt64(outgoing.chain.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
+                chainId: UInt64(outgoing.chainId), nonce: stuck.nonce, fees: fees, gasLimit: 100_000, to: token,
                 data: ERC20.transferCall(to: recipient, amount: amount))
         }
         var replacement = try await sign(
