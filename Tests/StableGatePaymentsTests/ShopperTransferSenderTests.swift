@@ -122,7 +122,7 @@ struct ShopperTransferSenderTests {
             #expect(postponed.state == .approved && postponed.attempts == 1)
             #expect(postponed.lastError?.contains("fewer than 5000000") == true)
             #expect(postponed.nextAttemptAt > context.clock.now, "backs off")
-            for _ in 0..<ShopperTransferSender.maximumAttempts {
+            for _ in 0..<OutgoingTransactions.maximumAttempts {
                 context.clock.advance(by: 601)
                 try await context.sender.run()
             }

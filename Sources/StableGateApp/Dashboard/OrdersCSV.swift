@@ -39,10 +39,10 @@ enum OrdersCSV {
         return values.map(field).joined(separator: ",") + "\r\n"
     }
 
-    /// Quotes a field when it needs it (a comma, a quote, a CR or LF), and keeps spreadsheets from running a merchant's
-    /// customer's text as a formula (OWASP's CSV-injection advice): a cell starting with `=`,
-    /// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` — unless the whole cell is a
-    /// plain number (``isPlainNumber(_:)``), such as `-1` or `+2.50`. A parser that reads a
+    /// Quotes a field when it needs it (a comma, a quote, a CR or LF), and keeps spreadsheets
+    /// from running a merchant's customer's text as a formula (OWASP's CSV-injection advice): a
+    /// cell starting with one of ``formulaPrefixes`` gets a leading `'` — unless the whole cell
+    /// is a plain number (``isPlainNumber(_:)``), such as `-1` or `+2.50`. A parser that reads a
     /// numeric prefix (`Decimal(string:)` takes `-1+1+cmd|…` for -1) is not enough.
     static func field(_ value: String) -> String {
         var value = value
@@ -59,12 +59,11 @@ enum OrdersCSV {
     /// read them as their ASCII twins, the full-width `＝ ＋ － ＠`.
     static let formulaPrefixes: Set<Character> = ["=", "+", "-", "@", "\t", "\r", "\r\n", "＝", "＋", "－", "＠"]
 
-    /// Whether all of `value` is one decimal number: an optional sign, ASCII digits, and at most
-    /// one point with digits on both sides. Nothing else — no exponent, no spaces, no suffix.
+    /// Whether all of `value` is one decimal number: an optional sign before what
+    /// ``DecimalAmount/init(_:)`` accepts (digits, at most one point with digits on both sides;
+    /// no exponent, no spaces, no suffix).
     static func isPlainNumber(_ value: String) -> Bool {
-        var digits = value.utf8[...]
-        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { digits = digits.dropFirst() }
-        let parts = digits.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        return !digits.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
+        let unsigned = value.first == "+" || value.first == "-" ? value.dropFirst() : Substring(value)
+        return DecimalAmount(unsigned) != nil
     }
 }

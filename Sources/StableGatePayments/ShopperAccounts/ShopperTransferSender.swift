@@ -27,7 +27,6 @@ public struct ShopperTransferSender: Sendable {
     let accounts: ShopperAccountRepository
     let intents: CheckoutIntentRepository
     let logger: Logger
-    static let maximumAttempts = OutgoingTransactions.maximumAttempts
 
     public init(
         chain: ChainConfiguration, rpc: EthereumRPC, accounts: ShopperAccountRepository, database: any DatabaseClient,
