@@ -6,7 +6,8 @@ import StableGateStore
 
 /// Loads many finished orders into a new merchant's store, for the dashboard benchmarks: order
 /// i is created `spacing` seconds after order i−1 (the newest now), with a terminal status so
-/// no background service touches it; confirmed ones carry a paid amount, fee, net and hash.
+/// no background service touches it; confirmed ones carry a deposit address, a paid amount,
+/// fee, net, the paying and receiving addresses and a hash.
 public enum OrderSeeder {
     public struct Result: Sendable {
         public let merchantId: String
@@ -49,6 +50,10 @@ public enum OrderSeeder {
                     intent.payment.chainId = index % 2 == 0 ? 1 : 56
                     intent.payment.txHash = "0x" + ids.randomBytes(32).hexString
                     intent.payment.txFrom = "0x" + ids.randomBytes(20).hexString
+                    let depositAddress = "0x" + ids.randomBytes(20).hexString
+                    intent.deposit = DepositAssignment(
+                        address: depositAddress, tokenDecimals: 6, amountBaseUnits: paid, expiresAt: createdAt.addingTimeInterval(1800))
+                    intent.payment.txTo = depositAddress
                     intent.payment.actualPaidAmount = DecimalAmount(units: paid, scale: 6)
                     intent.payment.serviceFeeAmount = DecimalAmount(units: fee, scale: 6)
                     intent.payment.netIncomeAmount = DecimalAmount(units: paid - fee, scale: 6)
@@ -59,6 +64,9 @@ public enum OrderSeeder {
             }
             try await environment.intents.insertAll(batch)
         }
+        // Fold the changes the inserts recorded into the kept totals, as a running gateway would.
+        let totals = OrderTotalsRepository(database: environment.database)
+        while try await totals.compact() > 0 {}
         let elapsed = ContinuousClock.now - started
         return Result(
             merchantId: merchant.merchantId, storeId: merchant.storeId, orders: count,

@@ -74,6 +74,18 @@ struct DashboardOrdersTests {
                 intent.payment.actualPaidAmount = DecimalAmount(units: BigUInt(paid!), scale: 6)
                 intent.payment.serviceFeeAmount = DecimalAmount(units: BigUInt(fee!), scale: 6)
                 intent.payment.netIncomeAmount = DecimalAmount(units: BigUInt(paid! - fee!), scale: 6)
+                if index % 10 == 2 {
+                    // Forwarded on chain: a deposit address (lower case, as stored), the payer,
+                    // a second transaction and money beyond the amount due.
+                    let deposit = "0x" + String(repeating: "5a", count: 18) + String(format: "%04x", index)
+                    intent.deposit = DepositAssignment(
+                        address: deposit, tokenDecimals: 6, amountBaseUnits: BigUInt(paid!), expiresAt: createdAt.addingTimeInterval(1800))
+                    intent.payment.txFrom = "0x" + String(repeating: "c3", count: 18) + String(format: "%04x", index)
+                    intent.payment.txTo = deposit
+                    intent.payment.txHash2 = "0x" + String(repeating: String(format: "%02x", (index + 1) % 256), count: 32)
+                    intent.settlementStatus = .settled
+                    intent.overpaidAmount = DecimalAmount(units: BigUInt(index), scale: 2)
+                }
             }
             rows.append((intent, transition))
             seeded.append(
@@ -252,6 +264,28 @@ struct DashboardOrdersTests {
                 #expect(column(row, "net_income_amount") == (order.netMicro.map(Self.amount) ?? ""))
                 #expect(column(row, "tx_hash") == (order.txHash ?? ""))
             }
+            // Every cell is what the API's GET answers for that order (which reads the whole
+            // intent, not the export's columns), field by field.
+            for row in records.dropFirst() {
+                let intent = try #require(try await harness.environment.intents.find(id: row[0]))
+                let wire = CheckoutIntentWire.fullPayload(intent, checkoutURL: "")
+                for name in [
+                    "created_at", "updated_at", "order_id", "user_id", "user_name", "chain_id", "coin_contract", "deposit_address", "tx_hash",
+                    "tx_from", "actual_paid_amount", "service_fee_amount", "net_income_amount", "overpaid_amount", "late_paid_amount", "tx_to",
+                    "tx_hash_2", "settlement_status", "error_message",
+                ] {
+                    let expected: String =
+                        switch wire[name] {
+                        case .string(let text): text
+                        case .number(let number): number
+                        default: ""
+                        }
+                    #expect(column(row, name) == expected, "\(row[0]) \(name)")
+                }
+                #expect(column(row, "status") == String(intent.status.rawValue) && column(row, "coin") == intent.settlementCoin.code)
+                #expect(column(row, "payment_method_type") == intent.payment.paymentMethodType.name)
+            }
+            #expect(records.contains { $0.count > 17 && $0[16].hasPrefix("0x") && $0[16] != $0[16].lowercased() }, "deposit addresses are EIP-55")
             let formula = try #require(records.first { $0.count > 6 && $0[5] == "ORD-3" })
             #expect(column(formula, "order_description") == #"'=HYPERLINK("http://evil.example","x")"#, "no formula reaches a spreadsheet")
             let numeric = try #require(records.first { $0.count > 6 && $0[5] == "ORD-4" })

@@ -1,7 +1,9 @@
 import Foundation
+import StableGateDomain
 import Testing
 
 @testable import StableGateApp
+@testable import StableGateStore
 
 /// The cell rules the dashboard export and the e-mailed report share (`OrdersCSV.field`): no
 /// cell reaches a spreadsheet as a formula, numbers stay numbers, RFC 4180 quoting.
@@ -44,5 +46,45 @@ struct OrdersCSVTests {
         #expect(OrdersCSV.field("line\rbreak") == "\"line\rbreak\"")
         #expect(OrdersCSV.field("=a,b") == "\"'=a,b\"", "neutralised, then quoted")
         #expect(OrdersCSV.field("") == "")
+    }
+
+    static func record(
+        fiat: OrderExportRow.Fiat?, paid: String? = "0.05", description: String? = "say \"hi\"\r\nbye"
+    ) -> OrderExportRow {
+        OrderExportRow(
+            id: "6a5f00000000000000000001", createdAt: 1_767_225_600_000, updatedAt: 1_767_225_600_001, status: .confirmed, orderId: "A,1",
+            orderDescription: description, userId: nil, userName: "=1+1", fiat: fiat, coin: .usdt, amountCoins: "0.05", chainId: 56,
+            coinContract: "0x55d398326f99059ff775485246999027b3197955", depositAddress: "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            txHash: "0x01", txFrom: "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359", actualPaidAmount: paid, serviceFeeAmount: "0.0005",
+            netIncomeAmount: "0.0495", overpaidAmount: nil, latePaidAmount: "1", txTo: "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            txHash2: nil, settlementStatus: "settled", paymentMethodType: .walletScan, errorMessage: nil)
+    }
+
+    @Test("A record is written byte for byte: UTC milliseconds, cents and rate as decimals, EIP-55 addresses, neutralised and quoted text")
+    func wholeRecord() throws {
+        var out: [UInt8] = []
+        try OrdersCSV.append(Self.record(fiat: .init(currency: .eur, amountCents: 5, rate: "0.852800")), to: &out)
+        try OrdersCSV.append(Self.record(fiat: nil, description: nil), to: &out)
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == "6a5f00000000000000000001,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.001Z,20,CONFIRMED,\"A,1\",\"say \"\"hi\"\"\r\nbye\",,'=1+1,"
+                + "EUR,0.05,0.8528,USDT,0.05,56,0x55d398326f99059ff775485246999027b3197955,0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed,0x01,"
+                + "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359,0.05,0.0005,0.0495,,1.00,0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed,,settled,"
+                + "WALLET_SCAN,\r\n"
+                + "6a5f00000000000000000001,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.001Z,20,CONFIRMED,\"A,1\",,,'=1+1,"
+                + ",,,USDT,0.05,56,0x55d398326f99059ff775485246999027b3197955,0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed,0x01,"
+                + "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359,0.05,0.0005,0.0495,,1.00,0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed,,settled,"
+                + "WALLET_SCAN,\r\n")
+    }
+
+    @Test("A stored amount that is not a decimal fails the export, naming the order and the column")
+    func corruptAmount() {
+        var out: [UInt8] = []
+        #expect(throws: StoreDataError.self) { try OrdersCSV.append(Self.record(fiat: nil, paid: "1e3"), to: &out) }
+        do {
+            try OrdersCSV.append(Self.record(fiat: nil, paid: "1e3"), to: &out)
+        } catch {
+            #expect("\(error)".contains("6a5f00000000000000000001") && "\(error)".contains("actual_paid_amount"))
+        }
     }
 }

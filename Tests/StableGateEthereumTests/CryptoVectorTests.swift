@@ -67,6 +67,7 @@ struct CryptoVectorTests {
         }
         #expect(EthereumAddress(address.checksummed) == address)
         #expect(EthereumAddress(address.lowercased) == address)
+        #expect(EthereumAddress.checksummed(lowercaseText: address.lowercased) == address.checksummed, "the export's stored-text path")
     }
 
     @Test("A mistyped mixed-case address is refused, not guessed at")
@@ -74,6 +75,12 @@ struct CryptoVectorTests {
         #expect(EthereumAddress("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD") == nil)
         #expect(EthereumAddress("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe") == nil)
         #expect(EthereumAddress("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") == nil)
+        for text in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae", "0X5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg", "",
+        ] {
+            #expect(EthereumAddress.checksummed(lowercaseText: text) == nil, "only stored lower-case text takes the direct path: \(text)")
+        }
     }
 
     @Test("Signatures recover to the signer, with low S")

@@ -47,6 +47,7 @@ struct MigrationTests {
         8: "3f3dc7c9c8c7978507225633ecf032e4012dcbaca104b882e558f15d5ff51d7d",
         9: "63e182d99101872bb089e599549fb64150df215d1c27b84a426ccc7c5428a224",
         10: "abfb3b2bb2bf8294ef670be227562bddc2db23b23eb1f71e90f3a41dc75d7a04",
+        11: "14b7540cccd0131e1a7e16a3bcd633e962b0fba794e9f51b3ca641e8b28cc347",
     ]
 
     /// A migration's name and statements for both dialects, as one text.

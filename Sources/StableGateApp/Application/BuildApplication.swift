@@ -121,12 +121,14 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
                 router: metricsRouter, server: .guardedHTTP1(connectionPolicy),
                 configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "StableGate"), logger: logger))
     }
-    // Background services: expiry of nonces, sessions and windows, one watcher per chain,
-    // then webhooks, e-mail, reports and operator alerts.
+    // Background services: expiry of nonces, sessions and windows, the order totals' folding,
+    // one watcher per chain, then webhooks, e-mail, reports and operator alerts.
     application.addServices(
         ExpiredStateJanitor(
             ledger: services.ledger, sessions: services.sessions, loginAttempts: services.loginAttempts, clock: clock, interval: .seconds(60),
             logger: logger))
+    application.addServices(
+        OrderTotalsCompactor(totals: OrderTotalsRepository(database: environment.database), interval: .seconds(2), logger: logger))
     application.addServices(
         ExpiryService(
             database: environment.database, processor: services.chains.processor, clock: clock, checkoutLifetime: configuration.checkoutLifetime,

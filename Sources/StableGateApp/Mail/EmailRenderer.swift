@@ -121,9 +121,9 @@ struct EmailRenderer: Sendable {
         var filter = OrderFilter()
         filter.createdFrom = start
         filter.createdBefore = end
-        try await orders.forEachBatch(storeId: store.id, filter: filter) { batch in
+        try await orders.forEachExportBatch(storeId: store.id, filter: filter) { batch in
             guard !truncated else { return }
-            for intent in batch { csv += Array(OrdersCSV.row(intent).utf8) }
+            for row in batch { try OrdersCSV.append(row, to: &csv) }
             if csv.count > attachmentLimit { truncated = true }
         }
         let filename = "orders-\(label).csv"

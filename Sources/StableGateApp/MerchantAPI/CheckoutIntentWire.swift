@@ -112,11 +112,14 @@ public enum CheckoutIntentWire {
     /// RFC 3339 UTC with milliseconds.
     public static func timestamp(_ date: Date) -> String {
         // Whole milliseconds, as stored: the same instant prints the same before and after a round trip.
-        Date(unixMilliseconds: date.unixMilliseconds).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        UTCTimestamp.iso8601(unixMilliseconds: date.unixMilliseconds)
     }
 }
 
 /// Address display for the wire: EIP-55 where the text is an address.
 enum EthereumAddressText {
-    static func checksummed(_ text: String) -> String { EthereumAddress(text)?.checksummed ?? text }
+    static func checksummed(_ text: String) -> String {
+        // Stored addresses are lower case: checksum them directly; anything else is parsed.
+        EthereumAddress.checksummed(lowercaseText: text) ?? EthereumAddress(text)?.checksummed ?? text
+    }
 }

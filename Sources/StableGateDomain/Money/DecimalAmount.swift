@@ -26,19 +26,10 @@ public struct DecimalAmount: Sendable, Hashable, Comparable, CustomStringConvert
 
     /// Parses plain decimal text. Returns nil for anything else (signs, exponents, blanks, `.5`, `5.`).
     public init?(_ text: some StringProtocol) {
-        var integerDigits = Substring(text)
-        var fractionDigits: Substring = ""
-        if let dot = text.firstIndex(of: ".") {
-            integerDigits = Substring(text[text.startIndex..<dot])
-            fractionDigits = Substring(text[text.index(after: dot)...])
-            guard !fractionDigits.isEmpty else { return nil }
-        }
-        guard !integerDigits.isEmpty,
-            integerDigits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            fractionDigits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let units = BigUInt(String(integerDigits) + String(fractionDigits), radix: 10)
-        else { return nil }
-        self.init(units: units, scale: fractionDigits.count)
+        guard let shape = PlainDecimalText(text.utf8) else { return nil }
+        let digits = text.utf8.filter { $0 != UInt8(ascii: ".") }
+        guard let units = BigUInt(String(decoding: digits, as: UTF8.self), radix: 10) else { return nil }
+        self.init(units: units, scale: shape.fractionDigits)
     }
 
     /// Zero.
@@ -140,5 +131,43 @@ extension DecimalAmount {
         } else {
             self.init(units: base.units, scale: base.scale - exponent)
         }
+    }
+}
+
+/// The shape of plain decimal text — digits, then at most one point with digits on both sides —
+/// which is exactly what ``DecimalAmount/init(_:)`` accepts. Checking the shape alone costs no
+/// allocation; exports use it to print stored amounts without building a `DecimalAmount`.
+public struct PlainDecimalText: Sendable, Equatable {
+    /// Digits before the point.
+    public let integerDigits: Int
+    /// Digits after the point; 0 without one.
+    public let fractionDigits: Int
+    /// Whether the text is how ``DecimalAmount/plainString(minimumFractionDigits:)`` prints its
+    /// value (with no minimum): no leading zero before other integer digits, no trailing
+    /// fraction zero.
+    public let isCanonical: Bool
+
+    /// The shape of `utf8`, or nil when it is not plain decimal text.
+    public init?(_ utf8: some Collection<UInt8>) {
+        var integerDigits = 0
+        var fractionDigits = 0
+        var sawPoint = false
+        var first: UInt8 = 0
+        var last: UInt8 = 0
+        for byte in utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard !sawPoint else { return nil }
+                sawPoint = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            if sawPoint { fractionDigits += 1 } else { integerDigits += 1 }
+            if integerDigits == 1 && !sawPoint { first = byte }
+            last = byte
+        }
+        guard integerDigits > 0, !sawPoint || fractionDigits > 0 else { return nil }
+        self.integerDigits = integerDigits
+        self.fractionDigits = fractionDigits
+        isCanonical = !(integerDigits > 1 && first == UInt8(ascii: "0")) && !(fractionDigits > 0 && last == UInt8(ascii: "0"))
     }
 }

@@ -78,4 +78,20 @@ public enum MoneyRules {
     public static func wireString(_ amount: DecimalAmount) -> String {
         amount.plainString(minimumFractionDigits: 2)
     }
+
+    /// ``wireString(_:)`` of an amount stored as decimal text; nil when it is not a decimal.
+    public static func wireString(storedText text: String) -> String? {
+        plainString(storedText: text, minimumFractionDigits: 2)
+    }
+
+    /// ``DecimalAmount/plainString(minimumFractionDigits:)`` of decimal text: when the text is
+    /// already canonical (as amounts are stored) only missing fraction zeros are added, without
+    /// building a `DecimalAmount` — exports print six amounts a row. Nil when the text is not a
+    /// decimal.
+    public static func plainString(storedText text: String, minimumFractionDigits: Int) -> String? {
+        guard let shape = PlainDecimalText(text.utf8) else { return nil }
+        guard shape.isCanonical else { return DecimalAmount(text)?.plainString(minimumFractionDigits: minimumFractionDigits) }
+        guard shape.fractionDigits < minimumFractionDigits else { return text }
+        return text + (shape.fractionDigits == 0 ? "." : "") + String(repeating: "0", count: minimumFractionDigits - shape.fractionDigits)
+    }
 }

@@ -1,5 +1,9 @@
 /// Keccak-256 as Ethereum uses it: the original Keccak submission with `0x01` padding, which
 /// differs from NIST SHA3-256 (`0x06`). swift-crypto has only the NIST one.
+///
+/// The permutation works on a fixed 25-lane buffer with the ρ/π lane walk precomputed (as in
+/// the Keccak team's reference "compact" code): no allocation or bounds check per round, since
+/// EIP-55 checksums in exports and the watcher's log hashing call it per row.
 public enum Keccak256 {
     private static let roundConstants: [UInt64] = [
         0x0000_0000_0000_0001, 0x0000_0000_0000_8082, 0x8000_0000_0000_808A, 0x8000_0000_8000_8000,
@@ -9,60 +13,101 @@ public enum Keccak256 {
         0x8000_0000_0000_8002, 0x8000_0000_0000_0080, 0x0000_0000_0000_800A, 0x8000_0000_8000_000A,
         0x8000_0000_8000_8081, 0x8000_0000_0000_8080, 0x0000_0000_8000_0001, 0x8000_0000_8000_8008,
     ]
-    private static let rotations: [Int] = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14]
+    /// ρ offsets in the order π visits the lanes, starting from lane 1.
+    private static let walkRotations: [UInt64] = [1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14, 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44]
+    /// The lane π moves each visited lane to, starting from lane 1.
+    private static let walkLanes: [Int] = [10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1]
     /// Bytes absorbed per permutation (1600 − 2 × 256 bits).
     private static let rate = 136
 
     /// The 32-byte digest of `data`.
     public static func hash(_ data: some Collection<UInt8>) -> [UInt8] {
         var state = [UInt64](repeating: 0, count: 25)
-        var message = Array(data)
-        // Keccak padding: 0x01, zeros, then 0x80 on the last byte of the block (both in one byte if needed).
-        message.append(0x01)
-        while message.count % rate != 0 { message.append(0) }
-        message[message.count - 1] |= 0x80
-        for blockStart in stride(from: 0, to: message.count, by: rate) {
-            for lane in 0..<(rate / 8) {
-                var value: UInt64 = 0
-                for byte in 0..<8 { value |= UInt64(message[blockStart + lane * 8 + byte]) << (8 * UInt64(byte)) }
-                state[lane] ^= value
+        var block = [UInt8](repeating: 0, count: rate)
+        state.withUnsafeMutableBufferPointer { lanes in
+            block.withUnsafeMutableBufferPointer { block in
+                var filled = 0
+                for byte in data {
+                    block[filled] = byte
+                    filled += 1
+                    if filled == rate {
+                        absorb(block, into: lanes)
+                        filled = 0
+                    }
+                }
+                // Keccak padding: 0x01, zeros, then 0x80 on the last byte of the block (both in one byte if needed).
+                for index in filled..<rate { block[index] = 0 }
+                block[filled] = 0x01
+                block[rate - 1] |= 0x80
+                absorb(block, into: lanes)
             }
-            permute(&state)
         }
-        var output = [UInt8]()
-        output.reserveCapacity(32)
+        var output = [UInt8](repeating: 0, count: 32)
         for lane in 0..<4 {
-            for byte in 0..<8 { output.append(UInt8(truncatingIfNeeded: state[lane] >> (8 * UInt64(byte)))) }
+            for byte in 0..<8 { output[lane * 8 + byte] = UInt8(truncatingIfNeeded: state[lane] &>> UInt64(8 * byte)) }
         }
         return output
     }
 
-    private static func rotateLeft(_ value: UInt64, _ count: Int) -> UInt64 {
-        count == 0 ? value : (value << UInt64(count)) | (value >> UInt64(64 - count))
+    private static func absorb(_ block: UnsafeMutableBufferPointer<UInt8>, into lanes: UnsafeMutableBufferPointer<UInt64>) {
+        for lane in 0..<(rate / 8) {
+            var value: UInt64 = 0
+            for byte in 0..<8 { value |= UInt64(block[lane * 8 + byte]) &<< UInt64(8 * byte) }
+            lanes[lane] ^= value
+        }
+        permute(lanes)
     }
 
-    private static func permute(_ a: inout [UInt64]) {
-        var c = [UInt64](repeating: 0, count: 5)
-        var b = [UInt64](repeating: 0, count: 25)
-        for round in 0..<24 {
-            // θ
-            for x in 0..<5 { c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] }
-            for x in 0..<5 {
-                let d = c[(x + 4) % 5] ^ rotateLeft(c[(x + 1) % 5], 1)
-                for y in stride(from: 0, to: 25, by: 5) { a[y + x] ^= d }
-            }
-            // ρ and π
-            for x in 0..<5 {
-                for y in 0..<5 {
-                    b[y + 5 * ((2 * x + 3 * y) % 5)] = rotateLeft(a[x + 5 * y], rotations[x + 5 * y])
+    @inline(__always)
+    private static func rotateLeft(_ value: UInt64, _ count: UInt64) -> UInt64 {
+        (value &<< count) | (value &>> (64 &- count))
+    }
+
+    private static func permute(_ a: UnsafeMutableBufferPointer<UInt64>) {
+        roundConstants.withUnsafeBufferPointer { constants in
+            walkRotations.withUnsafeBufferPointer { rotations in
+                walkLanes.withUnsafeBufferPointer { walk in
+                    for round in 0..<24 {
+                        // θ
+                        let c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20]
+                        let c1 = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21]
+                        let c2 = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22]
+                        let c3 = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23]
+                        let c4 = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24]
+                        let d0 = c4 ^ rotateLeft(c1, 1)
+                        let d1 = c0 ^ rotateLeft(c2, 1)
+                        let d2 = c1 ^ rotateLeft(c3, 1)
+                        let d3 = c2 ^ rotateLeft(c4, 1)
+                        let d4 = c3 ^ rotateLeft(c0, 1)
+                        for row in stride(from: 0, to: 25, by: 5) {
+                            a[row] ^= d0
+                            a[row + 1] ^= d1
+                            a[row + 2] ^= d2
+                            a[row + 3] ^= d3
+                            a[row + 4] ^= d4
+                        }
+                        // ρ and π: one walk over the lanes, each rotated into its new place.
+                        var carried = a[1]
+                        for step in 0..<24 {
+                            let lane = walk[step]
+                            let next = a[lane]
+                            a[lane] = rotateLeft(carried, rotations[step])
+                            carried = next
+                        }
+                        // χ
+                        for row in stride(from: 0, to: 25, by: 5) {
+                            let b0 = a[row], b1 = a[row + 1], b2 = a[row + 2], b3 = a[row + 3], b4 = a[row + 4]
+                            a[row] = b0 ^ (~b1 & b2)
+                            a[row + 1] = b1 ^ (~b2 & b3)
+                            a[row + 2] = b2 ^ (~b3 & b4)
+                            a[row + 3] = b3 ^ (~b4 & b0)
+                            a[row + 4] = b4 ^ (~b0 & b1)
+                        }
+                        // ι
+                        a[0] ^= constants[round]
+                    }
                 }
             }
-            // χ
-            for y in stride(from: 0, to: 25, by: 5) {
-                for x in 0..<5 { a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]) }
-            }
-            // ι
-            a[0] ^= roundConstants[round]
         }
     }
 }

@@ -28,6 +28,12 @@ public protocol DatabaseClient: Sendable {
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
+    /// Runs a read-only query and returns its rows' cells as text, by position (integers in
+    /// decimal, NULL as nil): for bulk reads such as exports, where decoding every cell by name
+    /// through SQLKit's `Decodable` path costs several times the query itself. Binds may be
+    /// text or integers.
+    func textRows(_ query: SQLQueryString) async throws -> [[String?]]
+
     /// Closes every connection.
     func shutdown() async
 }

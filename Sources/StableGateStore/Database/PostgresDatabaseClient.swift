@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresKit
 import PostgresNIO
 import SQLKit
@@ -46,6 +47,43 @@ public final class PostgresDatabaseClient: DatabaseClient {
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             try await connection.sql(queryLogLevel: nil).inTransaction(begin: "BEGIN", logger: logger, body)
+        }
+    }
+
+    public func textRows(_ query: SQLQueryString) async throws -> [[String?]] {
+        try await client.withConnection { connection in
+            var serializer = SQLSerializer(database: connection.sql(queryLogLevel: nil))
+            query.serialize(to: &serializer)
+            var bindings = PostgresBindings(capacity: serializer.binds.count)
+            for bind in serializer.binds {
+                switch bind {
+                case let text as String: bindings.append(text)
+                case let number as Int64: bindings.append(number)
+                case let number as Int: bindings.append(number)
+                default: throw StoreDataError("textRows binds text or integers, not \(type(of: bind))")
+                }
+            }
+            var rows: [[String?]] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: serializer.sql, binds: bindings), logger: logger) {
+                var cells: [String?] = []
+                cells.reserveCapacity(row.count)
+                for cell in row { cells.append(try Self.text(of: cell)) }
+                rows.append(cells)
+            }
+            return rows
+        }
+    }
+
+    /// A cell's value as text. Results come in PostgreSQL's binary format: text types are their
+    /// UTF-8 bytes, integers big-endian.
+    private static func text(of cell: PostgresCell) throws -> String? {
+        guard var bytes = cell.bytes else { return nil }
+        switch cell.dataType {
+        case .text, .varchar, .bpchar, .name: return String(buffer: bytes)
+        case .int8: return bytes.readInteger(as: Int64.self).map { String($0) }
+        case .int4: return bytes.readInteger(as: Int32.self).map { String($0) }
+        case .int2: return bytes.readInteger(as: Int16.self).map { String($0) }
+        default: throw StoreDataError("column \(cell.columnName) has type \(cell.dataType), which textRows does not read")
         }
     }
 

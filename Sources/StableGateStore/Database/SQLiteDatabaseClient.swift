@@ -89,6 +89,25 @@ public final class SQLiteDatabaseClient: DatabaseClient {
         return try await body(readers[index % readers.count].sql(queryLogLevel: nil))
     }
 
+    public func textRows(_ query: SQLQueryString) async throws -> [[String?]] {
+        let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+        let connection = readers[index % readers.count]
+        var serializer = SQLSerializer(database: connection.sql(queryLogLevel: nil))
+        query.serialize(to: &serializer)
+        let encoder = SQLiteDataEncoder()
+        let binds = try serializer.binds.map { try encoder.encode($0) }
+        // Rows arrive on the reader's thread, one callback each.
+        let rows = Mutex<[[String?]]>([])
+        try await connection.query(serializer.sql, binds) { row in
+            let cells = row.columns.map(\.data.string)
+            rows.withLock { $0.append(cells) }
+        }
+        return rows.withLock { rows in
+            defer { rows = [] }
+            return rows
+        }
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
             try await writer.sql(queryLogLevel: nil).inTransaction(begin: "BEGIN IMMEDIATE", logger: logger, body)

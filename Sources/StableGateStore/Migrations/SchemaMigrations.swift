@@ -17,5 +17,6 @@ public enum SchemaMigrations {
         m008LoginAttemptClaims,
         m009ReplayWindow,
         m010AllScaleWebhooksAndTimeout,
+        m011OrderTotals,
     ]
 }

@@ -74,7 +74,7 @@ public struct OrderPeriodRow: Sendable, Equatable {
 
 /// Orders for the dashboard, always within one store.
 public struct OrderQueryRepository: Sendable {
-    private let database: any DatabaseClient
+    let database: any DatabaseClient
 
     public init(database: any DatabaseClient) {
         self.database = database
@@ -144,7 +144,18 @@ public struct OrderQueryRepository: Sendable {
     public func page(
         storeId: String, filter: OrderFilter, after cursor: OrderCursor?, limit: Int
     ) async throws -> (rows: [CheckoutIntent], next: OrderCursor?) {
-        var query = SQLQueryString("SELECT checkout_intents.* ")
+        let statement = pageQuery(columns: "checkout_intents.*", storeId: storeId, filter: filter, after: cursor, limit: limit + 1)
+        let rows = try await database.read { db in try await db.raw(statement).all().map(CheckoutIntentRepository.intent(from:)) }
+        let page = Array(rows.prefix(limit))
+        let next = rows.count > limit ? page.last.map { OrderCursor(createdAt: $0.createdAt.unixMilliseconds, id: $0.id) } : nil
+        return (page, next)
+    }
+
+    /// `SELECT columns` of up to `limit` matching orders, newest first, after `cursor`: the
+    /// keyset query of the list's pages and of the export's batches.
+    func pageQuery(columns: String, storeId: String, filter: OrderFilter, after cursor: OrderCursor?, limit: Int) -> SQLQueryString {
+        var query = SQLQueryString("SELECT ")
+        query.appendInterpolation(unsafeRaw: columns + " ")
         query += fromWhere(storeId: storeId, filter: filter)
         if let cursor {
             // A row-value comparison, which both databases turn into an index range: the
@@ -155,28 +166,21 @@ public struct OrderQueryRepository: Sendable {
             query.appendInterpolation(bind: cursor.id)
             query.appendLiteral(")")
         }
-        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, checkout_intents.id DESC LIMIT \(limit + 1)")
-        let statement = query
-        let rows = try await database.read { db in try await db.raw(statement).all().map(CheckoutIntentRepository.intent(from:)) }
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { OrderCursor(createdAt: $0.createdAt.unixMilliseconds, id: $0.id) } : nil
-        return (page, next)
+        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, checkout_intents.id DESC LIMIT \(limit)")
+        return query
     }
 
-    /// Every matching order, newest first, `batchSize` at a time (for streaming exports).
-    public func forEachBatch(
-        storeId: String, filter: OrderFilter, batchSize: Int = 1000, _ body: ([CheckoutIntent]) async throws -> Void
-    ) async throws {
-        var cursor: OrderCursor?
-        repeat {
-            let page = try await page(storeId: storeId, filter: filter, after: cursor, limit: batchSize)
-            if !page.rows.isEmpty { try await body(page.rows) }
-            cursor = page.next
-        } while cursor != nil
-    }
-
-    /// Exact totals of the matching orders.
+    /// Exact totals of the matching orders: from the kept totals (``OrderTotalsRepository``)
+    /// when they can answer the filter — a few thousand rows at most, however many orders —
+    /// otherwise summed from the orders.
     public func totals(storeId: String, filter: OrderFilter) async throws -> OrderTotals {
+        guard OrderTotalsRepository.canAnswer(filter) else { return try await summedTotals(storeId: storeId, filter: filter) }
+        return try await OrderTotalsRepository(database: database).totals(storeId: storeId, filter: filter)
+    }
+
+    /// Exact totals of the matching orders, summed from the orders (an index carries every
+    /// summed column, so this reads the index, not the table).
+    func summedTotals(storeId: String, filter: OrderFilter) async throws -> OrderTotals {
         let dialect = database.dialect
         var query = SQLQueryString("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount_micro), 0) AS BIGINT) AS due, ")
         query.appendInterpolation(
