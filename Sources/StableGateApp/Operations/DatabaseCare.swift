@@ -16,7 +16,7 @@ public enum DatabaseCare {
     static func sqlitePath(_ configuration: GatewayConfiguration, doing what: String) throws -> String {
         switch try DatabaseLocation(url: configuration.resolvedDatabaseURL) {
         case .sqlite(let path): return path
-        case .postgres: throw ConfigurationError(["stablegate \(what) copies SQLite files; \(postgresPointer)"])
+        case .postgres: throw DatabaseCareError("stablegate \(what) copies SQLite files; \(postgresPointer)")
         }
     }
 
@@ -44,8 +44,9 @@ public enum DatabaseCare {
         -> SQLiteFile.Summary
     {
         let target = try sqlitePath(configuration, doing: "restore")
-        func refused(_ reason: String) -> ConfigurationError {
-            ConfigurationError(["refusing to restore \(file): \(reason). Nothing was changed."])
+        func refused(_ reason: String) -> DatabaseCareError {
+            let reason = reason.hasSuffix("Nothing was changed.") ? String(reason.dropLast(" Nothing was changed.".count)) : reason + "."
+            return DatabaseCareError("refusing to restore \(file): \(reason) Nothing was changed.")
         }
         guard let key = try MasterKeyStore.existingSecretBox(for: configuration) else {
             throw refused(
@@ -134,7 +135,7 @@ public enum DatabaseCare {
 
     /// The configured master key as a candidate (never generating one), or nil.
     public static func configuredKey(_ configuration: GatewayConfiguration) throws -> CandidateKey? {
-        try MasterKeyStore.existingSecretBox(for: configuration).map { CandidateKey(source: "configured key (\($0.source))", box: $0.box) }
+        try MasterKeyStore.existingSecretBox(for: configuration).map { CandidateKey(source: "configured key \($0.source)", box: $0.box) }
     }
 
     /// Tries every sealed secret in `database` with each of `candidates`. Reads only.
@@ -150,7 +151,7 @@ public enum DatabaseCare {
     ) async throws -> T {
         let location = try DatabaseLocation(url: configuration.resolvedDatabaseURL)
         if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
-            throw ConfigurationError(["there is no SQLite database at \(path) (check --database / --data-dir)"])
+            throw DatabaseCareError("there is no SQLite database at \(path) (check --database / --data-dir)")
         }
         let database = try await DatabaseFactory.open(location, sqliteDurability: configuration.sqliteDurability, logger: logger)
         do {
@@ -186,16 +187,16 @@ public enum DatabaseCare {
         _ configuration: GatewayConfiguration, newKey: String, logger: Logger, willRotate: @Sendable (Int) -> Void = { _ in }
     ) async throws -> Rotation {
         guard let current = try MasterKeyStore.existingSecretBox(for: configuration) else {
-            throw ConfigurationError(["no master key is configured (STABLEGATE_MASTER_KEY), so there is nothing to rotate from"])
+            throw DatabaseCareError("no master key is configured (STABLEGATE_MASTER_KEY), so there is nothing to rotate from")
         }
         let new: SecretBox
         do {
             new = try SecretBox(base64MasterKey: newKey)
         } catch {
-            throw ConfigurationError(["the new master key cannot be used: \(error)"])
+            throw DatabaseCareError("the new master key cannot be used: \(error)")
         }
         guard new.fingerprint != current.box.fingerprint else {
-            throw ConfigurationError(["the new master key is the configured one; generate a new one with `openssl rand -base64 32`"])
+            throw DatabaseCareError("the new master key is the configured one; generate a new one with `openssl rand -base64 32`")
         }
         if case .sqlite(let path) = try DatabaseLocation(url: configuration.resolvedDatabaseURL), FileManager.default.fileExists(atPath: path) {
             try await SQLiteFile.refuseIfInUse(path, logger: logger)
@@ -219,4 +220,10 @@ public enum DatabaseCare {
         }
         return Rotation(resealed: resealed, oldFingerprint: current.box.fingerprint, newFingerprint: new.fingerprint, rewrittenKeyFile: rewritten)
     }
+}
+
+/// A backup, restore or key operation refused, with what to do; nothing was changed.
+public struct DatabaseCareError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
