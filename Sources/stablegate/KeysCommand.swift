@@ -12,7 +12,8 @@ import Foundation
 /// `stablegate keys …`: API keys of a store.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
+        commandName: "keys", abstract: "Manage API keys and the master key.",
+        subcommands: [Create.self, List.self, Revoke.self, RotateMaster.self, VerifyMaster.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key for a store. The secret is printed only now.")

@@ -9,7 +9,8 @@ struct StableGateCommand: AsyncParsableCommand {
         commandName: "stablegate",
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, WebhooksCommand.self,
+            ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, MerchantsCommand.self, KeysCommand.self,
+            UsersCommand.self, WebhooksCommand.self,
             ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
             TransfersCommand.self, AccountsCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self,
             BenchSeedOrdersCommand.self,

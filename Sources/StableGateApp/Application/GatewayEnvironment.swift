@@ -192,6 +192,33 @@ enum MasterKeyStore {
         logger.notice("generated a sandbox master key", metadata: ["path": "\(path)"])
         return try SecretBox(base64MasterKey: key)
     }
+
+    /// The key ``secretBox(for:logger:)`` would use, without generating one: nil when none is
+    /// configured and (in the sandbox) `<data-dir>/master.key` does not exist. `source` names
+    /// where it came from; `file` is set when that is a key file.
+    static func existingSecretBox(for configuration: GatewayConfiguration) throws -> (box: SecretBox, source: String, file: String?)? {
+        if let key = configuration.masterKey, !key.isEmpty {
+            return (try SecretBox(base64MasterKey: key), "STABLEGATE_MASTER_KEY", nil)
+        }
+        guard configuration.mode == .sandbox else { return nil }
+        let path = configuration.dataDirectory + "/master.key"
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return (try SecretBox(base64MasterKey: String(decoding: data, as: UTF8.self)), path, path)
+    }
+
+    /// Replaces the sandbox key file at `path` with `key` (mode 600, written beside it and
+    /// renamed, so it holds one key or the other, never half of one).
+    static func replaceKeyFile(_ path: String, with key: String) throws {
+        let staged = path + ".new"
+        let manager = FileManager.default
+        try? manager.removeItem(atPath: staged)
+        guard manager.createFile(atPath: staged, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError(["cannot write the new master key to \(staged); the database is sealed under the new key now: put it in \(path)"]
+            )
+        }
+        try AtomicFile.sync(staged)
+        try AtomicFile.rename(staged, to: path)
+    }
 }
 
 extension GatewayEnvironment {

@@ -5,7 +5,9 @@ import SQLKit
 ///
 /// Safe to run from several gateway instances at once: on PostgreSQL each migration
 /// transaction first takes an advisory lock and re-reads the applied versions; SQLite has a
-/// single writer anyway.
+/// single writer anyway. Migrations only go forward: a database that has a migration this
+/// binary does not know (a newer binary migrated it) is refused with ``SchemaTooNewError``
+/// before anything is applied, since this binary's SQL was not written for that schema.
 public struct Migrator: Sendable {
     private let database: any DatabaseClient
     private let migrations: [Migration]
@@ -33,6 +35,7 @@ public struct Migrator: Sendable {
             try await db.raw(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
             ).run()
+            try Self.checkCompatible(applied: try await Self.appliedVersions(on: db), known: migrations)
         }
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
@@ -60,8 +63,53 @@ public struct Migrator: Sendable {
 
     /// The versions already applied.
     public func appliedVersions() async throws -> [Int] {
-        try await database.read { db in
-            try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all(decodingColumn: "version", as: Int.self)
+        try await database.read { db in try await Self.appliedVersions(on: db) }
+    }
+
+    /// The versions applied to the database `db` is connected to, in order; empty when it has
+    /// no `schema_migrations` table yet.
+    public static func appliedVersions(on db: any SQLDatabase) async throws -> [Int] {
+        let exists: Bool
+        switch db.dialect.name {
+        case "postgresql":
+            exists =
+                try await db.raw("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first()?.decode(
+                    column: "present", as: Bool.self) ?? false
+        default:
+            exists = try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").first() != nil
         }
+        guard exists else { return [] }
+        return try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all(decodingColumn: "version", as: Int.self)
+    }
+
+    /// The newest schema version this binary knows.
+    public static var latestVersion: Int { SchemaMigrations.all.map(\.version).max() ?? 0 }
+
+    /// Throws ``SchemaTooNewError`` when `applied` holds a version that is not among `known`.
+    public static func checkCompatible(applied: [Int], known: [Migration] = SchemaMigrations.all) throws(SchemaTooNewError) {
+        let knownVersions = Set(known.map(\.version))
+        let unknown = applied.filter { !knownVersions.contains($0) }
+        guard unknown.isEmpty else {
+            throw SchemaTooNewError(databaseVersion: applied.max() ?? 0, binaryVersion: knownVersions.max() ?? 0, unknownVersions: unknown)
+        }
+    }
+}
+
+/// The database was migrated by a newer StableGate than this one: this binary's queries were
+/// not written for that schema, so it refuses to run on it rather than guess.
+public struct SchemaTooNewError: Error, Sendable, CustomStringConvertible {
+    /// The newest schema version the database has.
+    public let databaseVersion: Int
+    /// The newest schema version this binary knows.
+    public let binaryVersion: Int
+    /// The applied versions this binary does not know.
+    public let unknownVersions: [Int]
+
+    public var description: String {
+        """
+        database schema \(databaseVersion) is newer than this binary (\(binaryVersion)): it has migration(s) \
+        \(unknownVersions.map(String.init).joined(separator: ", ")) that this binary does not know. Upgrade the binary to the \
+        version that migrated it, or restore a backup taken before that upgrade (README "Upgrades"). Nothing was changed.
+        """
     }
 }

@@ -37,6 +37,11 @@ public struct SecretBox: Sendable {
         return "v1:" + combined.base64EncodedString()
     }
 
+    /// HMAC-SHA-256 of a fixed label under the key: what ``fingerprint`` shows a prefix of.
+    var fingerprintBytes: [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array("StableGate master key fingerprint".utf8), using: key))
+    }
+
     /// Decrypts what ``seal(_:purpose:)`` produced for the same purpose.
     public func open(_ sealed: String, purpose: String) throws(SecretBoxError) -> String {
         guard sealed.hasPrefix("v1:"), let combined = Data(base64Encoded: String(sealed.dropFirst(3))) else {
