@@ -196,9 +196,9 @@ struct DashboardOrderRoutes {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: OrdersCSV.header))
+                var chunk: [UInt8] = []
                 try await orders.forEachExportBatch(storeId: storeId, filter: parsed.filter) { batch in
-                    var chunk: [UInt8] = []
-                    chunk.reserveCapacity(batch.count * 400)
+                    chunk.removeAll(keepingCapacity: true)
                     for row in batch { try OrdersCSV.append(row, to: &chunk) }
                     try await writer.write(ByteBuffer(bytes: chunk))
                 }

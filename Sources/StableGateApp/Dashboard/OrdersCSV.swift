@@ -1,5 +1,6 @@
 import Foundation
 import StableGateDomain
+import StableGateEthereum
 import StableGateStore
 
 /// The order export: stable column names (documented in the README), RFC 4180 quoting, exact
@@ -22,47 +23,84 @@ enum OrdersCSV {
     /// Appends one order's record (ending in CRLF) to `out`. A stored amount that is not a
     /// decimal is an error naming the order, not a guessed cell.
     static func append(_ row: OrderExportRow, to out: inout [UInt8]) throws {
-        func amount(_ text: String?, _ column: String) throws -> String {
-            guard let text else { return "" }
-            guard let wire = MoneyRules.wireString(storedText: text) else {
-                throw StoreDataError("intent \(row.id): \(column) is not a decimal: \(text)")
-            }
-            return wire
+        func comma() { out.append(UInt8(ascii: ",")) }
+        func text(_ value: String?) {
+            comma()
+            if let value { appendField(value, to: &out) }
         }
-        let depositAddress = row.depositAddress.map(EthereumAddressText.checksummed) ?? ""
-        // The receiving address is almost always the deposit address: one checksum for both.
-        let txTo = row.txTo.map { $0 == row.depositAddress ? depositAddress : EthereumAddressText.checksummed($0) } ?? ""
-        var fiatAmount = ""
-        var rate = ""
-        if let fiat = row.fiat {
-            fiatAmount = "\(fiat.amountCents / 100)." + (fiat.amountCents % 100 < 10 ? "0" : "") + "\(fiat.amountCents % 100)"
-            guard let plain = MoneyRules.plainString(storedText: fiat.rate, minimumFractionDigits: 0) else {
-                throw StoreDataError("intent \(row.id): rate is not a decimal: \(fiat.rate)")
+        func integer(_ value: Int64?) {
+            comma()
+            if let value { out.append(contentsOf: String(value).utf8) }
+        }
+        func amount(_ value: String?, _ column: String) throws {
+            comma()
+            guard let value else { return }
+            guard MoneyRules.appendPlain(storedText: value, minimumFractionDigits: 2, to: &out) else {
+                throw StoreDataError("intent \(row.id): \(column) is not a decimal: \(value)")
             }
-            rate = plain
+        }
+        /// EIP-55 from stored lower-case text; anything else as the API would print it.
+        func address(_ value: String?) {
+            comma()
+            guard let value, !EthereumAddress.appendChecksummed(lowercaseText: value, to: &out) else { return }
+            appendField(EthereumAddressText.checksummed(value), to: &out)
         }
         appendField(row.id, to: &out)
-        out.append(UInt8(ascii: ","))
+        comma()
         UTCTimestamp.append(unixMilliseconds: row.createdAt, to: &out)
-        out.append(UInt8(ascii: ","))
+        comma()
         UTCTimestamp.append(unixMilliseconds: row.updatedAt, to: &out)
-        for value in [
-            String(row.status.rawValue), row.status.name, row.orderId ?? "", row.orderDescription ?? "", row.userId ?? "", row.userName ?? "",
-            row.fiat?.currency.code ?? "", fiatAmount, rate, row.coin.code, try amount(row.amountCoins, "amount_coins"),
-            row.chainId.map { String($0) } ?? "", row.coinContract ?? "", depositAddress, row.txHash ?? "",
-            row.txFrom.map(EthereumAddressText.checksummed) ?? "", try amount(row.actualPaidAmount, "actual_paid_amount"),
-            try amount(row.serviceFeeAmount, "service_fee_amount"), try amount(row.netIncomeAmount, "net_income_amount"),
-            try amount(row.overpaidAmount, "overpaid_amount"), try amount(row.latePaidAmount, "late_paid_amount"), txTo, row.txHash2 ?? "",
-            row.settlementStatus.flatMap(SettlementStatus.init(rawValue:))?.rawValue ?? "", row.paymentMethodType.name, row.errorMessage ?? "",
-        ] {
-            out.append(UInt8(ascii: ","))
-            appendField(value, to: &out)
+        integer(Int64(row.status.rawValue))
+        text(row.status.name)
+        text(row.orderId)
+        text(row.orderDescription)
+        text(row.userId)
+        text(row.userName)
+        text(row.fiat?.currency.code)
+        comma()
+        if let fiat = row.fiat {
+            out.append(contentsOf: String(fiat.amountCents / 100).utf8)
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fiat.amountCents % 100 / 10))
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fiat.amountCents % 10))
+            comma()
+            guard MoneyRules.appendPlain(storedText: fiat.rate, minimumFractionDigits: 0, to: &out) else {
+                throw StoreDataError("intent \(row.id): rate is not a decimal: \(fiat.rate)")
+            }
+        } else {
+            comma()
         }
+        text(row.coin.code)
+        try amount(row.amountCoins, "amount_coins")
+        integer(row.chainId)
+        text(row.coinContract)
+        let depositStart = out.count + 1
+        address(row.depositAddress)
+        let deposit = depositStart..<out.count
+        text(row.txHash)
+        address(row.txFrom)
+        try amount(row.actualPaidAmount, "actual_paid_amount")
+        try amount(row.serviceFeeAmount, "service_fee_amount")
+        try amount(row.netIncomeAmount, "net_income_amount")
+        try amount(row.overpaidAmount, "overpaid_amount")
+        try amount(row.latePaidAmount, "late_paid_amount")
+        if row.txTo != nil, row.txTo == row.depositAddress {
+            // The receiving address is almost always the deposit address: one checksum for both.
+            comma()
+            let copy = Array(out[deposit])  // a copy first: appending while a slice of `out` is alive would copy all of `out`
+            out.append(contentsOf: copy)
+        } else {
+            address(row.txTo)
+        }
+        text(row.txHash2)
+        text(row.settlementStatus.flatMap(SettlementStatus.init(rawValue:))?.rawValue)
+        text(row.paymentMethodType.name)
+        text(row.errorMessage)
         out.append(UInt8(ascii: "\r"))
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// ``field(_:)`` as text.
+    /// ``appendField(_:to:)`` as text.
     static func field(_ value: String) -> String {
         var out: [UInt8] = []
         appendField(value, to: &out)
@@ -71,37 +109,55 @@ enum OrdersCSV {
 
     /// Appends a cell, quoted when it needs it (a comma, a quote, a CR or LF), and kept from
     /// running as a spreadsheet formula (OWASP's CSV-injection advice): a cell starting with one
-    /// of ``formulaPrefixes`` gets a leading `'` — unless the whole cell is a plain number
-    /// (``isPlainNumber(_:)``), such as `-1` or `+2.50`. A parser that reads a numeric prefix
-    /// (`Decimal(string:)` takes `-1+1+cmd|…` for -1) is not enough.
+    /// of the formula prefixes (``startsLikeFormula(_:)``) gets a leading `'` — unless the whole
+    /// cell is a plain number (``isPlainNumber(_:)``), such as `-1` or `+2.50`. A parser that
+    /// reads a numeric prefix (`Decimal(string:)` takes `-1+1+cmd|…` for -1) is not enough.
     static func appendField(_ value: String, to out: inout [UInt8]) {
-        let utf8 = value.utf8
-        let needsApostrophe = value.unicodeScalars.first.map(formulaPrefixes.contains) == true && !isPlainNumber(value)
-        let needsQuotes = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
-        if needsQuotes { out.append(UInt8(ascii: "\"")) }
-        if needsApostrophe { out.append(UInt8(ascii: "'")) }
-        if needsQuotes {
-            for byte in utf8 {
-                out.append(byte)
-                if byte == UInt8(ascii: "\"") { out.append(byte) }
+        var value = value
+        value.withUTF8 { utf8 in
+            let needsApostrophe = startsLikeFormula(utf8) && !isPlainNumber(utf8)
+            var needsQuotes = false
+            for byte in utf8 where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
+                needsQuotes = true
+                break
             }
-            out.append(UInt8(ascii: "\""))
-        } else {
-            out.append(contentsOf: utf8)
+            if needsQuotes { out.append(UInt8(ascii: "\"")) }
+            if needsApostrophe { out.append(UInt8(ascii: "'")) }
+            if needsQuotes {
+                for byte in utf8 {
+                    out.append(byte)
+                    if byte == UInt8(ascii: "\"") { out.append(byte) }
+                }
+                out.append(UInt8(ascii: "\""))
+            } else {
+                out.append(contentsOf: utf8)
+            }
         }
     }
 
-    /// The first characters with which a spreadsheet may start a formula: OWASP's list (`=`,
-    /// `+`, `-`, `@`, tab, carriage return — so also a cell starting with CRLF) and, as some
-    /// spreadsheets read them as their ASCII twins, the full-width `＝ ＋ － ＠`. Compared by
-    /// the cell's first Unicode scalar, so a combining mark after `=` does not hide it.
-    static let formulaPrefixes: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"]
+    /// Whether the cell starts with a character a spreadsheet may start a formula with: OWASP's
+    /// list (`=`, `+`, `-`, `@`, tab, carriage return — so also a cell starting with CRLF) and, as
+    /// some spreadsheets read them as their ASCII twins, the full-width `＝ ＋ － ＠` (U+FF1D,
+    /// U+FF0B, U+FF0D, U+FF20: `EF BC 9D/8B/8D/A0` in UTF-8). Compared by the first code point,
+    /// so a combining mark after `=` does not hide it.
+    static func startsLikeFormula(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = utf8.first else { return false }
+        switch first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: return true
+        case 0xEF: return utf8.count >= 3 && utf8[1] == 0xBC && [0x9D, 0x8B, 0x8D, 0xA0].contains(utf8[2])
+        default: return false
+        }
+    }
 
     /// Whether all of `value` is one decimal number: an optional sign before what
     /// ``DecimalAmount/init(_:)`` accepts (digits, at most one point with digits on both sides;
     /// no exponent, no spaces, no suffix).
     static func isPlainNumber(_ value: String) -> Bool {
-        let utf8 = value.utf8
+        var value = value
+        return value.withUTF8(isPlainNumber)
+    }
+
+    static func isPlainNumber(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         let unsigned = utf8.first == UInt8(ascii: "+") || utf8.first == UInt8(ascii: "-") ? utf8.dropFirst() : utf8[...]
         return PlainDecimalText(unsigned) != nil
     }

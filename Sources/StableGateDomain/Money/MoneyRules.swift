@@ -89,9 +89,25 @@ public enum MoneyRules {
     /// building a `DecimalAmount` — exports print six amounts a row. Nil when the text is not a
     /// decimal.
     public static func plainString(storedText text: String, minimumFractionDigits: Int) -> String? {
-        guard let shape = PlainDecimalText(text.utf8) else { return nil }
-        guard shape.isCanonical else { return DecimalAmount(text)?.plainString(minimumFractionDigits: minimumFractionDigits) }
-        guard shape.fractionDigits < minimumFractionDigits else { return text }
-        return text + (shape.fractionDigits == 0 ? "." : "") + String(repeating: "0", count: minimumFractionDigits - shape.fractionDigits)
+        var output: [UInt8] = []
+        guard appendPlain(storedText: text, minimumFractionDigits: minimumFractionDigits, to: &output) else { return nil }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends ``plainString(storedText:minimumFractionDigits:)`` to `output`; false, appending
+    /// nothing, when the text is not a decimal.
+    public static func appendPlain(storedText text: String, minimumFractionDigits: Int, to output: inout [UInt8]) -> Bool {
+        guard let shape = PlainDecimalText(text.utf8) else { return false }
+        guard shape.isCanonical else {
+            guard let amount = DecimalAmount(text) else { return false }
+            output.append(contentsOf: amount.plainString(minimumFractionDigits: minimumFractionDigits).utf8)
+            return true
+        }
+        output.append(contentsOf: text.utf8)
+        if shape.fractionDigits < minimumFractionDigits {
+            if shape.fractionDigits == 0 { output.append(UInt8(ascii: ".")) }
+            for _ in shape.fractionDigits..<minimumFractionDigits { output.append(UInt8(ascii: "0")) }
+        }
+        return true
     }
 }

@@ -22,31 +22,35 @@ public enum Keccak256 {
 
     /// The 32-byte digest of `data`.
     public static func hash(_ data: some Collection<UInt8>) -> [UInt8] {
-        var state = [UInt64](repeating: 0, count: 25)
-        var block = [UInt8](repeating: 0, count: rate)
-        state.withUnsafeMutableBufferPointer { lanes in
-            block.withUnsafeMutableBufferPointer { block in
-                var filled = 0
-                for byte in data {
-                    block[filled] = byte
-                    filled += 1
-                    if filled == rate {
-                        absorb(block, into: lanes)
-                        filled = 0
-                    }
+        if let digest = data.withContiguousStorageIfAvailable(hash(contiguous:)) { return digest }
+        return Array(data).withUnsafeBufferPointer(hash(contiguous:))
+    }
+
+    /// The digest of contiguous bytes; the state and the block live on the stack.
+    private static func hash(contiguous data: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 25) { lanes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rate) { block in
+                lanes.initialize(repeating: 0)
+                var offset = 0
+                while data.count - offset >= rate {
+                    _ = block.initialize(from: UnsafeBufferPointer(rebasing: data[offset..<offset + rate]))
+                    absorb(block, into: lanes)
+                    offset += rate
                 }
                 // Keccak padding: 0x01, zeros, then 0x80 on the last byte of the block (both in one byte if needed).
-                for index in filled..<rate { block[index] = 0 }
-                block[filled] = 0x01
+                let rest = data.count - offset
+                block.initialize(repeating: 0)
+                for index in 0..<rest { block[index] = data[offset + index] }
+                block[rest] = 0x01
                 block[rate - 1] |= 0x80
                 absorb(block, into: lanes)
+                var output = [UInt8](repeating: 0, count: 32)
+                for lane in 0..<4 {
+                    for byte in 0..<8 { output[lane * 8 + byte] = UInt8(truncatingIfNeeded: lanes[lane] &>> UInt64(8 * byte)) }
+                }
+                return output
             }
         }
-        var output = [UInt8](repeating: 0, count: 32)
-        for lane in 0..<4 {
-            for byte in 0..<8 { output[lane * 8 + byte] = UInt8(truncatingIfNeeded: state[lane] &>> UInt64(8 * byte)) }
-        }
-        return output
     }
 
     private static func absorb(_ block: UnsafeMutableBufferPointer<UInt8>, into lanes: UnsafeMutableBufferPointer<UInt64>) {

@@ -35,28 +35,44 @@ public struct EthereumAddress: Sendable, Hashable, CustomStringConvertible {
     /// EIP-55 mixed-case text.
     public var checksummed: String { Self.checksummed(lowercaseDigits: Array(bytes.hexString.utf8)) }
 
-    /// EIP-55 text of stored lower-case `0x` text, without parsing it into an address first
-    /// (exports checksum three addresses per row); nil unless `text` is `0x` and 40 lower-case
-    /// hex digits.
+    /// EIP-55 text of stored lower-case `0x` text, without parsing it into an address first;
+    /// nil unless `text` is `0x` and 40 lower-case hex digits.
     public static func checksummed(lowercaseText text: String) -> String? {
-        let utf8 = text.utf8
-        guard utf8.count == 42, utf8.starts(with: "0x".utf8) else { return nil }
-        let digits = Array(utf8.dropFirst(2))
-        guard digits.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
-        return checksummed(lowercaseDigits: digits)
+        var output: [UInt8] = []
+        guard appendChecksummed(lowercaseText: text, to: &output) else { return nil }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the EIP-55 text of stored lower-case `0x` text to `output` (exports write three
+    /// addresses a row); false, appending nothing, unless `text` is `0x` and 40 lower-case hex
+    /// digits.
+    public static func appendChecksummed(lowercaseText text: String, to output: inout [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard utf8.count == 42, utf8[0] == UInt8(ascii: "0"), utf8[1] == UInt8(ascii: "x") else { return false }
+            let digits = UnsafeBufferPointer(rebasing: utf8[2...])
+            guard digits.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return false }
+            appendChecksummed(lowercaseDigits: digits, to: &output)
+            return true
+        }
     }
 
     /// EIP-55: a letter is upper case where the matching nibble of the Keccak-256 of the
     /// lower-case digits is 8 or more.
     private static func checksummed(lowercaseDigits digits: [UInt8]) -> String {
+        var output: [UInt8] = []
+        digits.withUnsafeBufferPointer { appendChecksummed(lowercaseDigits: $0, to: &output) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func appendChecksummed(lowercaseDigits digits: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         let hash = Keccak256.hash(digits)
-        var output: [UInt8] = [0x30, 0x78]
-        output.reserveCapacity(42)
+        output.append(UInt8(ascii: "0"))
+        output.append(UInt8(ascii: "x"))
         for (index, digit) in digits.enumerated() {
             let nibble = index.isMultiple(of: 2) ? hash[index / 2] >> 4 : hash[index / 2] & 0x0F
             output.append(nibble >= 8 && digit >= UInt8(ascii: "a") ? digit - 32 : digit)
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Lower-case `0x` text, the form addresses are stored and compared in.
