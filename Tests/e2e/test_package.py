@@ -136,6 +136,12 @@ def test_the_package_runs_production_without_a_toolchain(database, tmp_path, mon
     libraries = subprocess.run(["ldd", str(home / "bin" / "stablegate")], capture_output=True, text=True, check=True).stdout
     assert not re.search(r"libswift|libFoundation|not found", libraries), libraries
 
+    # The resources are read from beside the binary (Bundle.module), not from the build
+    # directory it was made in: this copy of the OpenAPI document, and only it, ends in a marker.
+    document = home / "bin" / "StableGate_StableGateApp.resources" / "Resources" / "openapi.json"
+    marked = document.read_bytes() + b"\n\n"
+    document.write_bytes(marked)
+
     workdir = tmp_path / "work"
     workdir.mkdir()
     reported = subprocess.run([str(home / "bin" / "stablegate"), "--version"], env={"PATH": SYSTEM_PATH}, cwd=workdir,
@@ -170,6 +176,8 @@ def test_the_package_runs_production_without_a_toolchain(database, tmp_path, mon
         }
         gateway = Installed(home, settings, workdir).start()
         assert gateway.health() == {"status": "ok", "version": version, "commit": commit}
+        with urllib.request.urlopen(gateway.base_url + "/openapi.json", timeout=10) as reply:
+            assert reply.read() == marked
 
         # ---- [lead] `stablegate doctor` is green here (wt-ops-doctor): ----------------------
         # gateway.cli("doctor") exits 0, one line per check.
