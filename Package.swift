@@ -92,6 +92,8 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // The commit the binary was built from (scripts/package.sh defines it; "dev" otherwise).
+        .target(name: "CStableGateBuild"),
         // Pure Ethereum: crypto, encoding, transactions, JSON-RPC. No store.
         .target(
             name: "StableGateEthereum",
@@ -136,6 +138,7 @@ let package = Package(
                 "StableGatePayments",
                 "CQRencode",
                 "CCrypt",
+                "CStableGateBuild",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The HTTP1 channel, to add connection deadlines and a per-client cap to it.
                 .product(name: "HummingbirdCore", package: "hummingbird"),

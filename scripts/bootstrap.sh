@@ -2,7 +2,8 @@
 # Installs what StableGate needs on a fresh Debian machine, idempotently:
 #   bootstrap.sh run    — what `scripts/run.sh` needs: libsecp256k1, libqrencode, libcrypt (bcrypt) and the sandbox chain's venv
 #   bootstrap.sh test   — plus PostgreSQL, node's chai, Chromium with its driver, zbar (QR decoding),
-#                         a CJK font for screenshots, and the test tools in the venv
+#                         a CJK font for screenshots, systemd-analyze (checks deploy/*.service)
+#                         and the test tools in the venv
 #   bootstrap.sh bench  — plus wrk, curl and PostgreSQL
 # Debian packages come from apt-get (only when one is missing); Python tools go into ./.venv.
 set -euo pipefail
@@ -15,7 +16,8 @@ need libsecp256k1-dev libqrencode-dev libcrypt-dev pkg-config
 
 case "$purpose" in
   run) ;;
-  test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei openssl ;;  # openssl: the SMTP sink's test CA
+  # openssl: the SMTP sink's test CA; systemd: `systemd-analyze verify` of the service units.
+  test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei openssl systemd ;;
   bench) need postgresql postgresql-client wrk curl ;;
   *) echo "usage: bootstrap.sh run|test|bench" >&2; exit 2 ;;
 esac

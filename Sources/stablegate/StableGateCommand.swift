@@ -8,6 +8,7 @@ struct StableGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stablegate",
         abstract: "A self-hostable stablecoin checkout gateway, wire-compatible with the AllScale Open API.",
+        version: BuildInfo.description,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, MerchantsCommand.self, KeysCommand.self,
             UsersCommand.self, WebhooksCommand.self,

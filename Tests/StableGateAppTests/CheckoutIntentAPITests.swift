@@ -246,7 +246,8 @@ struct CheckoutIntentAPITests {
             let wrongMethod = try await client.send(uri: "/healthz", method: .delete)
             #expect(wrongMethod.code == 10001)
             let health = try await client.execute(uri: "/healthz", method: .get)
-            #expect(String(buffer: health.body) == #"{"status":"ok"}"#)
+            // Liveness names the build: a test binary is never a packaged one.
+            #expect(String(buffer: health.body) == #"{"status":"ok","version":"\#(BuildInfo.version)","commit":"dev"}"#)
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .ok)
             #expect(String(buffer: ready.body) == #"{"status":"ready"}"#)

@@ -14,6 +14,8 @@ final class DashboardTestClient {
     private(set) var cookies: [String: String] = [:]
     /// Every `Set-Cookie` header value seen, newest last.
     private(set) var setCookieHeaders: [String] = []
+    /// Headers every request carries, as a reverse proxy would add them (`X-Forwarded-For`).
+    var forwardedHeaders = HTTPFields()
 
     init(_ client: any TestClientProtocol) {
         self.client = client
@@ -70,6 +72,7 @@ final class DashboardTestClient {
 
     private func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Page {
         var headers = headers
+        headers.append(contentsOf: forwardedHeaders)
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
         for header in response.headers[values: .setCookie] {

@@ -108,6 +108,13 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
                 "max_connections_per_client": "\(connectionPolicy.maximumConnectionsPerClient)"
             ])
     }
+    if configuration.mode == .production, configuration.trustedProxies.ranges.isEmpty {
+        // Behind the TLS proxy production needs, every client would be the proxy: allowlists
+        // could not tell keys' callers apart and one client's failed logins would lock out all.
+        logger.warning(
+            "trusted.proxies is empty: X-Forwarded-For is not believed, so behind a reverse proxy every client is the proxy's address; set trusted.proxies to the proxy's address"
+        )
+    }
     var application = Application(
         router: router, server: .guardedHTTP1(connectionPolicy),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "StableGate"),
@@ -145,11 +152,13 @@ public func buildApplication(environment: GatewayEnvironment, dependencies: Gate
                     maximumLagSeconds: configuration.readinessMaximumLagSeconds, interval: .seconds(60), repeatEvery: 3600, logger: logger))
         }
     }
+    let trustedProxies = configuration.trustedProxies.ranges
     logger.info(
         "gateway configured",
         metadata: [
             "mode": "\(configuration.mode.rawValue)", "database": "\(environment.database.dialect.rawValue)",
             "public_url": "\(configuration.resolvedPublicURL)", "fx": "\(services.rateProvider.name)",
+            "trusted_proxies": "\(trustedProxies.isEmpty ? "none" : trustedProxies.map(\.description).joined(separator: ","))",
             "smtp": "\(configuration.smtp.map { "\($0.host):\($0.port) (\($0.security.rawValue))" } ?? "off")",
             "metrics": "\(configuration.metricsListen.map { "\($0)" } ?? (configuration.metricsToken == nil ? "off" : "public port, bearer token"))",
         ])

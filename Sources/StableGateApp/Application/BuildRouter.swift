@@ -9,8 +9,10 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
     let configuration = services.configuration
     let clock = services.clock
     let router = Router(context: GatewayRequestContext.self)
-    // Request ids and error envelopes around everything, then per-route metrics.
+    // Request ids and error envelopes around everything, then the client's address (behind a
+    // trusted proxy, the one it forwards for), then per-route metrics.
     router.add(middleware: EnvelopeMiddleware(identifiers: services.environment.identifiers, maximumBodyBytes: configuration.maximumBodyBytes))
+    router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
 
     // Operations: liveness, readiness and — on the public port only behind its token — metrics.

@@ -15,6 +15,7 @@ import SystemPackage
 /// | `http.host`, `http.port` | `STABLEGATE_HTTP_HOST`, `…_PORT` | listen address |
 /// | `http.idle.timeout`, `http.header.timeout`, `http.body.timeout` | `STABLEGATE_HTTP_…_TIMEOUT` | seconds a connection may rest, a request head and a body may take |
 /// | `http.max.connections.per.client` | `STABLEGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT` | open connections per client address (0: no cap) |
+/// | `trusted.proxies` | `STABLEGATE_TRUSTED_PROXIES` | CIDRs of reverse proxies whose `X-Forwarded-For` is believed, comma-separated |
 /// | `metrics.token`, `metrics.listen` | `STABLEGATE_METRICS_TOKEN`, `…_LISTEN` | bearer token for `/metrics`; a separate `host:port` for it |
 /// | `database.url` | `STABLEGATE_DATABASE_URL` | `sqlite:PATH` or `postgres://…` |
 /// | `data.dir` | `STABLEGATE_DATA_DIR` | data directory |
@@ -101,6 +102,13 @@ public enum ConfigurationLoader {
             }
         }
         integer("http.max.connections.per.client") { configuration.maximumConnectionsPerClient = $0 }
+        if let text = reader.string(forKey: "trusted.proxies") {
+            do {
+                configuration.trustedProxies = try TrustedProxies(list: text)
+            } catch {
+                problems.append("trusted.proxies: \(error.description) (give CIDRs such as 10.0.0.0/8, separated by commas)")
+            }
+        }
         if let token = reader.string(forKey: "metrics.token", isSecret: true), !token.isEmpty {
             // Compared as a password, so it must be as hard to guess as one.
             if token.count >= 16 {

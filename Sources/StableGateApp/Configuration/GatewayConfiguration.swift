@@ -29,8 +29,12 @@ public struct GatewayConfiguration: Sendable {
     /// A request body must arrive in full within this long of its head.
     public var httpBodyTimeout: Duration = .seconds(30)
     /// Connections one client address (an IPv6 /64 counts as one) may hold open at once; 0
-    /// allows any number. Behind a reverse proxy every connection is the proxy's.
+    /// allows any number. It counts socket peers: behind a reverse proxy every connection is
+    /// the proxy's, whatever ``trustedProxies`` says.
     public var maximumConnectionsPerClient = 128
+    /// The reverse proxies whose `X-Forwarded-For` names the client (for IP allowlists, login
+    /// throttles and per-client limits); none by default, so the socket's peer is the client.
+    public var trustedProxies = TrustedProxies()
     /// Where `/metrics` is served: nowhere (404) unless a token or a separate address is set.
     /// With a token alone it is served on the public port to `Authorization: Bearer <token>`.
     public var metricsToken: String?

@@ -26,7 +26,7 @@ struct DashboardLoginRoutes {
         let form = context.form
         let next = Self.safeNext(form["next"])
         let email = form.trimmed("email").lowercased()
-        let client = context.remoteAddress?.ipAddress ?? "unknown"
+        let client = context.clientAddress ?? "unknown"
         let user = try await pages.users.user(email: email)
         let verdict = try await pages.throttle.attempt(
             email: email, client: client, password: form["password"] ?? "", storedHash: user?.disabledAt == nil ? user?.passwordHash : nil,

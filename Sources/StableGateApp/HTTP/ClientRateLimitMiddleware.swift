@@ -13,7 +13,7 @@ struct ClientRateLimitMiddleware<Context: GatewayContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if methods?.contains(request.method) ?? true,
-            let wait = limiter.take(client: context.remoteAddress?.ipAddress ?? "unknown", now: clock.now)
+            let wait = limiter.take(client: context.clientAddress ?? "unknown", now: clock.now)
         {
             throw APIError(.rateLimited, "too many \(what) from this address; retry in \(wait) s", retryAfterSeconds: wait)
         }

@@ -9,25 +9,33 @@ public struct AuthenticatedCaller: Sendable, Equatable {
 }
 
 /// What every request context of the gateway carries, whichever group a route is in: the
-/// request id, the peer, the body once read, and the form once decoded.
+/// request id, the client's address, the body once read, and the form once decoded.
 public protocol GatewayContext: RequestContext, RemoteAddressRequestContext {
     /// The id echoed in the envelope, the `X-Request-Id` header and every log line.
     var requestId: String { get }
+    /// The client's address, resolved once per request by ``ClientAddressMiddleware``: the
+    /// socket's peer, or behind a trusted proxy the client it forwarded for. Everything that
+    /// judges a client by its address (IP allowlists, login throttles, per-client limits)
+    /// reads this, never `remoteAddress`.
+    var clientAddress: String? { get }
     /// The raw request body, read once by the middleware that needed it first.
     var body: ByteBuffer? { get set }
     /// The submitted form, decoded once by the CSRF middleware of the route's group.
     var form: FormFields { get set }
 }
 
-/// The per-request context of the router: request id, peer address, and whatever the
+/// The per-request context of the router: request id, client address, and whatever the
 /// middleware of the route's group established (the API caller, a dashboard or shopper
 /// session, the checkout a token opens). Groups whose routes need an identity turn it into a
 /// child context in which the identity is not optional: ``MerchantAPIContext``,
 /// ``DashboardContext``, ``ShopperContext``.
 public struct GatewayRequestContext: GatewayContext {
     public var coreContext: CoreRequestContextStorage
-    /// The connected peer, used for IP allowlists and per-client limits.
+    /// The socket's peer: a trusted proxy's address when one is in front. Read
+    /// ``clientAddress`` for who the client is.
     public let remoteAddress: SocketAddress?
+    /// The peer until ``ClientAddressMiddleware`` has looked at `X-Forwarded-For`.
+    public var clientAddress: String?
     public var requestId: String = ""
     public var body: ByteBuffer?
     public var form = FormFields()
@@ -43,6 +51,7 @@ public struct GatewayRequestContext: GatewayContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        clientAddress = remoteAddress?.ipAddress
     }
 }
 
@@ -59,6 +68,7 @@ public protocol ContextIdentity: Sendable {
 public struct IdentifiedContext<Identity: ContextIdentity>: GatewayContext, ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    public let clientAddress: String?
     public let requestId: String
     public var body: ByteBuffer?
     public var form: FormFields
@@ -71,8 +81,11 @@ public struct IdentifiedContext<Identity: ContextIdentity>: GatewayContext, Chil
         guard let identity = Identity.established(in: context) else {
             throw APIErrorResponse.internalMisconfiguration("route reached without its \(Identity.self) middleware")
         }
-        (coreContext, remoteAddress, requestId, body, form, self.identity, checkoutIntentId) =
-            (context.coreContext, context.remoteAddress, context.requestId, context.body, context.form, identity, context.checkoutIntentId)
+        (coreContext, remoteAddress, clientAddress, requestId, body, form, self.identity, checkoutIntentId) =
+            (
+                context.coreContext, context.remoteAddress, context.clientAddress, context.requestId, context.body, context.form, identity,
+                context.checkoutIntentId
+            )
     }
 }
 

@@ -95,7 +95,7 @@ struct SignatureAuthMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         if !key.record.allowedRanges.isEmpty {
-            let address = context.remoteAddress?.ipAddress ?? ""
+            let address = context.clientAddress ?? ""
             guard key.record.allowedRanges.contains(where: { $0.contains(address) }) else {
                 throw APIError(.forbidden, "requests from \(address.isEmpty ? "this address" : address) are not allowed for this API key")
             }

@@ -17,9 +17,12 @@ struct HealthRoutes {
     let maximumLagBlocks: Int64
     let maximumLagSeconds: Double
 
-    /// The process answers.
+    /// The process answers, with the version and commit it runs (to check what a rollout reached).
     @Sendable func live(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        Envelope.response(status: .ok, json: .object([("status", .string("ok"))]), requestId: context.requestId)
+        Envelope.response(
+            status: .ok,
+            json: .object([("status", .string("ok")), ("version", .string(BuildInfo.version)), ("commit", .string(BuildInfo.commit))]),
+            requestId: context.requestId)
     }
 
     /// The database answers and every watched chain is within its lag limits.

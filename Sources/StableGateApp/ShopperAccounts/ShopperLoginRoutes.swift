@@ -19,7 +19,7 @@ struct ShopperLoginRoutes {
     @Sendable func login(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let next = ShopperPages.safeNext(context.form["next"])
         let email = context.form.trimmed("email").lowercased()
-        let client = context.remoteAddress?.ipAddress ?? "unknown"
+        let client = context.clientAddress ?? "unknown"
         let account = try await pages.accounts.account(email: email)
         let verdict = try await pages.throttle.attempt(
             email: email, client: client, password: context.form["password"] ?? "",
