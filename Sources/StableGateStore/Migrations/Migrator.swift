@@ -58,10 +58,44 @@ public struct Migrator: Sendable {
         return applied
     }
 
+    /// Where the database's schema stands against the migrations this binary knows, read
+    /// without changing anything (a database never migrated has none applied).
+    public func schemaState() async throws -> SchemaState {
+        let dialect = database.dialect
+        let hasTable = try await database.read { db in
+            let query: SQLQueryString =
+                dialect == .postgres
+                ? "SELECT 1 AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"
+                : "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            return try await db.raw(query).first() != nil
+        }
+        return SchemaState(applied: hasTable ? try await appliedVersions() : [], known: migrations.map(\.version))
+    }
+
     /// The versions already applied.
     public func appliedVersions() async throws -> [Int] {
         try await database.read { db in
             try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all(decodingColumn: "version", as: Int.self)
         }
     }
+}
+
+/// The applied schema versions against the ones a binary knows.
+public struct SchemaState: Sendable, Equatable {
+    /// Versions recorded in `schema_migrations`, ascending.
+    public let applied: [Int]
+    /// Versions this binary's ``SchemaMigrations`` hold, ascending.
+    public let known: [Int]
+
+    public init(applied: [Int], known: [Int]) {
+        self.applied = applied.sorted()
+        self.known = known.sorted()
+    }
+
+    /// Known migrations not applied yet (`stablegate migrate` applies them).
+    public var pending: [Int] { known.filter { !applied.contains($0) } }
+    /// Applied migrations this binary does not know: a newer binary migrated the database.
+    public var unknown: [Int] { applied.filter { !known.contains($0) } }
+    /// The highest applied version (0 when none).
+    public var version: Int { applied.last ?? 0 }
 }
