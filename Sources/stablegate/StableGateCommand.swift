@@ -12,7 +12,7 @@ struct StableGateCommand: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, MerchantsCommand.self, KeysCommand.self, UsersCommand.self, WebhooksCommand.self,
             ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
             TransfersCommand.self, AccountsCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self,
-            BenchSeedOrdersCommand.self,
+            BenchSeedOrdersCommand.self, DoctorCommand.self,
         ]
     )
 }
