@@ -294,3 +294,38 @@ def test_doctor_fails_when_postgresql_is_down(tmp_path):
     finally:
         stop()
         shutil.rmtree(cluster, ignore_errors=True)
+
+
+def test_doctor_names_another_master_key_and_a_schema_behind_or_ahead_of_the_binary(tmp_path):
+    import base64
+    import sqlite3
+    database, data_dir = tmp_path / "db.sqlite", tmp_path / "data"
+    base = ["--database", f"sqlite:{database}", "--data-dir", str(data_dir)]
+    run = lambda *args, env=None: subprocess.run([str(BINARY), "doctor", *base, *args], capture_output=True, text=True,
+                                                 env=env or dict(os.environ), timeout=120)
+    missing = run()
+    assert missing.returncode == 1 and parse(missing.stdout)[0]["database"][0] == "FAIL", missing.stdout
+    assert not database.exists(), "the doctor does not create the database it checks"
+    subprocess.run([str(BINARY), "merchants", "create", "--name", "Doctor Shop", *base], check=True, capture_output=True, timeout=120)
+    checks, _ = parse(run().stdout)
+    assert checks["master key"][0] == "ok" and "API key secrets 1/1" in checks["master key"][1], checks["master key"]
+
+    other = dict(os.environ, STABLEGATE_MASTER_KEY=base64.b64encode(os.urandom(32)).decode())
+    result = run(env=other)
+    checks, _ = parse(result.stdout)
+    assert result.returncode == 1 and checks["master key"][0] == "FAIL", result.stdout
+    assert "does not open with the configured key (STABLEGATE_MASTER_KEY)" in checks["master key"][1]
+    assert "--data-dir" in checks["master key"][2] and other["STABLEGATE_MASTER_KEY"] not in result.stdout
+
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+    result = run()
+    checks, _ = parse(result.stdout)
+    assert result.returncode == 0 and checks["schema"][0] == "warn" and "stablegate migrate" in checks["schema"][2], result.stdout
+
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (10, 'back', 0), (99, 'from a newer StableGate', 0)")
+    result = run("--json")
+    report = json.loads(result.stdout)
+    schema = next(c for c in report["checks"] if c["name"] == "schema")
+    assert result.returncode == 1 and schema["status"] == "fail" and "newer than this binary" in schema["detail"], schema
