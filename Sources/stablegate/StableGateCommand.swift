@@ -14,7 +14,7 @@ struct StableGateCommand: AsyncParsableCommand {
             UsersCommand.self, WebhooksCommand.self,
             ReportsCommand.self, StoresCommand.self, IntentsCommand.self,
             TransfersCommand.self, AccountsCommand.self, SandboxCommand.self, ClientCommand.self, BenchWatcherCommand.self,
-            BenchSeedOrdersCommand.self,
+            BenchSeedOrdersCommand.self, DoctorCommand.self,
         ]
     )
 }

@@ -59,13 +59,7 @@ public struct GatewayEnvironment: Sendable {
         do {
             try await MasterKeyCheck.verify(
                 secretBox, secrets: GatewaySecretRepository(database: database), configuration: configuration, now: clock.now)
-            var chains: [ChainConfiguration] = []
-            if let path = configuration.chainsFile {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ConfigurationError(["cannot read the chains file \(path)"])
-                }
-                chains = try ChainsFile.parse(Array(data))
-            }
+            let chains = try loadChains(configuration)
             let wallets =
                 chains.isEmpty
                 ? nil
@@ -93,6 +87,15 @@ public struct GatewayEnvironment: Sendable {
         }
     }
 
+    /// The chains of the configured chains file (none without one).
+    static func loadChains(_ configuration: GatewayConfiguration) throws -> [ChainConfiguration] {
+        guard let path = configuration.chainsFile else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(["cannot read the chains file \(path)"])
+        }
+        return try ChainsFile.parse(Array(data))
+    }
+
     /// Closes the database.
     public func close() async {
         await database.shutdown()
@@ -102,17 +105,24 @@ public struct GatewayEnvironment: Sendable {
 /// Resolves the gateway's keys: from configuration, or in the sandbox generated once and kept
 /// sealed (AES-GCM under the master key) in the database.
 enum WalletLoader {
+    /// `generate: false` (`stablegate doctor`) reads the sandbox's stored keys but never makes them.
     static func wallets(
-        configuration: GatewayConfiguration, secrets: GatewaySecretRepository, secretBox: SecretBox, now: Date
+        configuration: GatewayConfiguration, secrets: GatewaySecretRepository, secretBox: SecretBox, now: Date, generate: Bool = true
     ) async throws -> GatewayWallets {
-        func secret(_ configured: String?, name: String, what: String, generate: @escaping @Sendable () -> [UInt8]) async throws -> [UInt8] {
+        func secret(_ configured: String?, name: String, what: String, make: @escaping @Sendable () -> [UInt8]) async throws -> [UInt8] {
             if let configured, !configured.isEmpty {
                 guard let bytes = Hex.decode(configured) else { throw ConfigurationError(["\(what) must be hex"]) }
                 return bytes
             }
             guard configuration.mode == .sandbox else { throw ConfigurationError(["no \(what) configured"]) }
-            let sealed = try await secrets.sealedSecret(name: name, now: now) {
-                try secretBox.seal(generate().hexString, purpose: name)
+            let stored: String?
+            if generate {
+                stored = try await secrets.sealedSecret(name: name, now: now) { try secretBox.seal(make().hexString, purpose: name) }
+            } else {
+                stored = try await secrets.storedSecret(name: name)
+            }
+            guard let sealed = stored else {
+                throw ConfigurationError(["no \(what) configured, and none stored yet (the sandbox's first `serve` generates it)"])
             }
             guard let bytes = Hex.decode(try secretBox.open(sealed, purpose: name)) else {
                 throw ConfigurationError(["stored \(what) is unreadable"])
@@ -171,7 +181,8 @@ enum MasterKeyCheck {
 /// Finds the master key: from configuration, or in sandbox from (or newly into)
 /// `<data-dir>/master.key`, readable by the owner only.
 enum MasterKeyStore {
-    static func secretBox(for configuration: GatewayConfiguration, logger: Logger) throws -> SecretBox {
+    /// `create: false` (`stablegate doctor`) reads a sandbox key file but never writes one.
+    static func secretBox(for configuration: GatewayConfiguration, create: Bool = true, logger: Logger) throws -> SecretBox {
         if let key = configuration.masterKey, !key.isEmpty {
             return try SecretBox(base64MasterKey: key)
         }
@@ -183,6 +194,9 @@ enum MasterKeyStore {
         let manager = FileManager.default
         if let data = manager.contents(atPath: path) {
             return try SecretBox(base64MasterKey: String(decoding: data, as: UTF8.self))
+        }
+        guard create else {
+            throw ConfigurationError(["no master key: neither STABLEGATE_MASTER_KEY nor \(path) (the sandbox's first `serve` creates that file)"])
         }
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let key = SecretBox.generateMasterKey()

@@ -55,6 +55,22 @@ public struct SMTPClient: Sendable {
 
     /// Sends `data` (a rendered message, not yet dot-stuffed) to `recipients`.
     public func send(_ data: String, to recipients: [String]) async throws {
+        let sender = configuration.from
+        try await session { session in try await Self.deliver(data, from: sender, to: recipients, in: &session) }
+    }
+
+    /// Connects, greets, secures and logs in exactly as ``send(_:to:)`` does, then says QUIT
+    /// without sending anything (`stablegate doctor`). Returns what was proven, for people.
+    public func verifyLogin() async throws -> String {
+        let configuration = self.configuration
+        try await session { session in _ = try? await session.send("QUIT") }
+        let secured = configuration.security == .none ? "unencrypted" : configuration.security.rawValue.uppercased()
+        let login = configuration.username == nil || configuration.password == nil ? "no login configured" : "logged in as the configured user"
+        return "\(configuration.host):\(configuration.port) answered over \(secured), \(login)"
+    }
+
+    /// Opens a connection, runs the conversation up to and including AUTH, then `body`.
+    private func session(_ body: @escaping @Sendable (inout SMTPSession) async throws -> Void) async throws {
         let configuration = self.configuration
         let tls = try Self.tlsContext(configuration)
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -75,7 +91,7 @@ public struct SMTPClient: Sendable {
             throw SMTPError(permanent: false, description: "cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
         do {
-            try await converse(over: channel, data: data, recipients: recipients, tls: tls)
+            try await converse(over: channel, tls: tls, then: body)
         } catch let error as SMTPError {
             throw error
         } catch {
@@ -84,8 +100,9 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    private func converse(over channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, data: String, recipients: [String], tls: NIOSSLContext) async throws
-    {
+    private func converse(
+        over channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, tls: NIOSSLContext, then body: @Sendable (inout SMTPSession) async throws -> Void
+    ) async throws {
         let configuration = self.configuration
         try await channel.executeThenClose { inbound, outbound in
             var session = SMTPSession(
@@ -115,23 +132,28 @@ public struct SMTPClient: Sendable {
                         permanent: true, description: "\(configuration.host) offers no AUTH PLAIN or LOGIN (it said: \(auth.joined(separator: " ")))")
                 }
             }
-            try await session.command("MAIL FROM:<\(configuration.from)>", expect: 250)
-            var accepted = 0
-            var refusals: [String] = []
-            for recipient in recipients {
-                let reply = try await session.send("RCPT TO:<\(recipient)>")
-                if reply.code == 250 || reply.code == 251 { accepted += 1 } else { refusals.append("\(recipient): \(reply.code) \(reply.text)") }
-            }
-            guard accepted > 0 else {
-                throw SMTPError(permanent: true, description: "every recipient was refused: " + refusals.joined(separator: "; "))
-            }
-            try await session.command("DATA", expect: 354)
-            var body = SMTPDotStuffing.apply(data)
-            if !body.hasSuffix("\r\n") { body += "\r\n" }
-            try await session.write(body + ".\r\n")
-            try await session.expect(250, after: "the message")
-            _ = try? await session.send("QUIT")
+            try await body(&session)
         }
+    }
+
+    /// The envelope and the message, on a session that is logged in.
+    private static func deliver(_ data: String, from sender: String, to recipients: [String], in session: inout SMTPSession) async throws {
+        try await session.command("MAIL FROM:<\(sender)>", expect: 250)
+        var accepted = 0
+        var refusals: [String] = []
+        for recipient in recipients {
+            let reply = try await session.send("RCPT TO:<\(recipient)>")
+            if reply.code == 250 || reply.code == 251 { accepted += 1 } else { refusals.append("\(recipient): \(reply.code) \(reply.text)") }
+        }
+        guard accepted > 0 else {
+            throw SMTPError(permanent: true, description: "every recipient was refused: " + refusals.joined(separator: "; "))
+        }
+        try await session.command("DATA", expect: 354)
+        var body = SMTPDotStuffing.apply(data)
+        if !body.hasSuffix("\r\n") { body += "\r\n" }
+        try await session.write(body + ".\r\n")
+        try await session.expect(250, after: "the message")
+        _ = try? await session.send("QUIT")
     }
 
     private static func sniName(_ host: String) -> String? {

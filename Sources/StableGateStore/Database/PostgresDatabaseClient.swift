@@ -91,6 +91,19 @@ public final class PostgresDatabaseClient: DatabaseClient {
         runTask.cancel()
         await runTask.value
     }
+
+    /// Opens one connection to `url` and closes it again, so a caller learns at once why the
+    /// server cannot be used (refused, unknown database, wrong password) — the pool instead
+    /// keeps retrying in the background while requests wait.
+    public static func probe(url: String, timeout: Duration, logger: Logger) async throws {
+        guard let configuration = try? SQLPostgresConfiguration(url: url) else {
+            throw DatabaseConfigurationError("invalid PostgreSQL URL; use postgres://user:pass@host:port/db")
+        }
+        var core = configuration.coreConfiguration
+        core.options.connectTimeout = .init(timeout)
+        let connection = try await PostgresConnection.connect(configuration: core, id: 0, logger: logger)
+        try await connection.close()
+    }
 }
 
 /// Database errors in words fit for a log line: PostgreSQL's own SQLSTATE and message
@@ -99,7 +112,7 @@ public final class PostgresDatabaseClient: DatabaseClient {
 public enum DatabaseErrorText {
     public static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
-        guard let info = error.serverInfo else { return "PostgreSQL \(error.code)" }
+        guard let info = error.serverInfo else { return "PostgreSQL \(error.code)" + (error.underlying.map { ": \($0)" } ?? "") }
         // Not `detail`: for a unique violation it repeats the key's values (e-mail addresses).
         return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "")"
     }

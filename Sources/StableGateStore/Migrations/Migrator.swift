@@ -61,6 +61,12 @@ public struct Migrator: Sendable {
         return applied
     }
 
+    /// Where the database's schema stands against the migrations this binary knows, read
+    /// without changing anything (a database never migrated has none applied).
+    public func schemaState() async throws -> SchemaState {
+        SchemaState(applied: try await appliedVersions(), known: migrations.map(\.version))
+    }
+
     /// The versions already applied.
     public func appliedVersions() async throws -> [Int] {
         try await database.read { db in try await Self.appliedVersions(on: db) }
@@ -112,4 +118,24 @@ public struct SchemaTooNewError: Error, Sendable, CustomStringConvertible {
         version that migrated it, or restore a backup taken before that upgrade (README "Upgrades"). Nothing was changed.
         """
     }
+}
+
+/// The applied schema versions against the ones a binary knows.
+public struct SchemaState: Sendable, Equatable {
+    /// Versions recorded in `schema_migrations`, ascending.
+    public let applied: [Int]
+    /// Versions this binary's ``SchemaMigrations`` hold, ascending.
+    public let known: [Int]
+
+    public init(applied: [Int], known: [Int]) {
+        self.applied = applied.sorted()
+        self.known = known.sorted()
+    }
+
+    /// Known migrations not applied yet (`stablegate migrate` applies them).
+    public var pending: [Int] { known.filter { !applied.contains($0) } }
+    /// Applied migrations this binary does not know: a newer binary migrated the database.
+    public var unknown: [Int] { applied.filter { !known.contains($0) } }
+    /// The highest applied version (0 when none).
+    public var version: Int { applied.last ?? 0 }
 }

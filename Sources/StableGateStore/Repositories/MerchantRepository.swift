@@ -93,6 +93,21 @@ public struct MerchantRepository: Sendable {
         }
     }
 
+    /// Every store with a webhook URL or a StableGate events URL, by id (`stablegate doctor`).
+    public func storesWithWebhooks() async throws -> [Store] {
+        try await database.read { db in
+            var stores: [Store] = []
+            for id in try await db.raw(
+                """
+                SELECT id FROM stores WHERE (webhook_url IS NOT NULL AND webhook_url <> '') OR (events_url IS NOT NULL AND events_url <> '') ORDER BY id
+                """
+            ).all(decodingColumn: "id", as: String.self) {
+                if let store = try await Self.store(id: id, on: db) { stores.append(store) }
+            }
+            return stores
+        }
+    }
+
     /// The stores of a merchant, oldest first.
     public func stores(merchantId: String) async throws -> [Store] {
         try await database.read { db in

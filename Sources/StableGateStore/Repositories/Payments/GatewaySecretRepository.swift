@@ -29,6 +29,13 @@ public struct GatewaySecretRepository: Sendable {
         }
     }
 
+    /// The sealed secret stored under `name`, if any; never writes (`stablegate doctor`).
+    public func storedSecret(name: String) async throws -> String? {
+        try await database.read { db in
+            try await db.raw("SELECT sealed FROM gateway_secrets WHERE name = \(bind: name)").first()?.decode(column: "sealed", as: String.self)
+        }
+    }
+
     /// Some secret already sealed in this database, with the purpose it was sealed for: a
     /// stored gateway secret (other than `excluding`), else an API key's. nil in a new database.
     public func someSealedSecret(excluding: String) async throws -> (sealed: String, purpose: String)? {
