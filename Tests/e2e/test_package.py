@@ -156,6 +156,7 @@ def test_the_package_runs_production_without_a_toolchain(database, tmp_path, mon
     rates_port = free_port()
     rates = serve_http(rates_port, RatesHandler)
     gateway = None
+    restored_name = "sgpkg_" + secrets.token_hex(8)
     try:
         settings = {
             "STABLEGATE_MODE": "production",
@@ -179,8 +180,8 @@ def test_the_package_runs_production_without_a_toolchain(database, tmp_path, mon
         with urllib.request.urlopen(gateway.base_url + "/openapi.json", timeout=10) as reply:
             assert reply.read() == marked
 
-        # ---- [lead] `stablegate doctor` is green here (wt-ops-doctor): ----------------------
-        # gateway.cli("doctor") exits 0, one line per check.
+        # The operator's health check, from the package, against the running installation.
+        assert_doctor_green(gateway)
 
         wallet = random_address()
         merchant = json.loads(gateway.cli("merchants", "create", "--name", "Packaged Shop", "--wallet", wallet, "--json").stdout)
@@ -193,13 +194,47 @@ def test_the_package_runs_production_without_a_toolchain(database, tmp_path, mon
         assert data["intent"]["net_income_amount"] == "24.75"
         assert chain.balance(wallet) == 24_750_000
 
-        # ---- [lead] backup, restore, restart (wt-ops-state): --------------------------------
-        # gateway.cli("backup", "--to", …) while it runs; gateway.stop();
-        # restore into a new data directory / database; start again from it;
-        # show(gateway, intent_id) still says CONFIRMED and settled with the same amounts.
-        assert show(gateway, intent_id)["intent"]["status"] == 20
+        # Back up while it runs, the README's PostgreSQL procedure, with the system's tools.
+        dump = tmp_path / "stablegate.dump"
+        subprocess.run(["pg_dump", "-Fc", "--no-owner", "-f", str(dump), database], env={"PATH": SYSTEM_PATH}, check=True,
+                       capture_output=True, timeout=120)
+        gateway.stop()
+
+        # Restore into an empty database and a new data directory; the configured key opens it.
+        restored = POSTGRES_URL.rsplit("/", 1)[0] + "/" + restored_name
+        conftest.psql(POSTGRES_URL, f"CREATE DATABASE {restored_name}")
+        role = POSTGRES_URL.split("://", 1)[1].split(":", 1)[0]
+        subprocess.run(["pg_restore", "--no-owner", f"--role={role}", "--exit-on-error", "-d", restored, str(dump)],
+                       env={"PATH": SYSTEM_PATH}, check=True, capture_output=True, timeout=120)
+        settings["STABLEGATE_DATABASE_URL"] = restored
+        settings["STABLEGATE_DATA_DIR"] = str(tmp_path / "data-restored")
+        gateway = Installed(home, settings, workdir)
+        verified = gateway.cli("keys", "verify-master")
+        assert verified.returncode == 0, verified.stdout
+
+        # Started again from the restore: the payment is there, as it was, and all is green.
+        gateway.start()
+        assert_doctor_green(gateway)
+        again = show(gateway, intent_id)["intent"]
+        assert again["status"] == 20 and again["settlement_status"] == "settled"
+        assert (again["actual_paid_amount"], again["net_income_amount"]) == ("25.00", "24.75")
+        assert again["tx_hash"] == data["intent"]["tx_hash"]
     finally:
         if gateway:
             gateway.stop()
         stop_http(rates)
         chain.stop()
+        subprocess.run(["psql", POSTGRES_URL, "-qc", f"DROP DATABASE IF EXISTS {restored_name} WITH (FORCE)"], capture_output=True,
+                       timeout=60)
+
+
+def assert_doctor_green(gateway):
+    """`stablegate doctor` from the package passes every check, in text and in JSON."""
+    report = gateway.cli("doctor", check=False)
+    assert report.returncode == 0, report.stdout + report.stderr
+    document = json.loads(gateway.cli("doctor", "--json").stdout)
+    assert document["status"] == "ok" and document["failures"] == 0, document
+    names = [check["name"] for check in document["checks"]]
+    for name in ["configuration", "database", "schema", "master key", "fx"]:
+        assert name in names, names
+    assert any(name.endswith("hot wallet") for name in names) and any(" rpc[" in name for name in names), names
