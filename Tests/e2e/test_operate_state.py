@@ -219,6 +219,18 @@ def verify(database, data_dir, current, candidate):
     return report
 
 
+def doctor_master_key(database, data_dir, configured, chains):
+    """The `master key` check of `stablegate doctor --json` with `configured` as the master key."""
+    result = cli(database, data_dir, environment(configured), "doctor", "--json", "--chains", str(chains), "--timeout", "5", check=False)
+    (check,) = [check for check in json.loads(result.stdout)["checks"] if check["name"] == "master key"]
+    return check
+
+
+def first_fingerprint(report):
+    """The fingerprint of the configured (first) key in a `verify-master --json` report."""
+    return report["keys"][0]["fingerprint"]
+
+
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_rotation_killed_at_random_points_leaves_all_old_or_all_new(database, tmp_path):
     current = new_key()
@@ -290,6 +302,15 @@ def test_rotation_killed_at_random_points_leaves_all_old_or_all_new(database, tm
         assert report["total"] == total and report["opened_by_none"] == 0, report
         assert sorted(opens) == [0, total], f"iteration {iteration}: a mix of keys after SIGKILL at {delay:.3f} s: {report}"
         ended_new = opens[1] == total
+        # The doctor, run with the key the installation is configured with (the old one until
+        # the operator switches), says which key the secrets are under.
+        doctor = doctor_master_key(database, tmp_path, current, chains)
+        old_fingerprint = first_fingerprint(report)
+        assert f"fingerprint {old_fingerprint}" in doctor["detail"], doctor
+        if ended_new:
+            assert doctor["status"] == "fail" and f"0 of {total} open" in doctor["detail"], doctor
+        else:
+            assert doctor["status"] == "ok" and f"{total} of {total} open" in doctor["detail"], doctor
         outcomes.append(("new" if ended_new else "old", killed_inside, round(delay, 3)))
         if ended_new:
             assert not was_running or process.returncode == -signal.SIGKILL

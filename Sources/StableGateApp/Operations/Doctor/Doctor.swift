@@ -133,7 +133,11 @@ public struct Doctor: Sendable {
             return .fail("master key", "\(error)", action: "set STABLEGATE_MASTER_KEY to this installation's key (base64 of 32 bytes)")
         }
         guard let database else { return .notChecked("master key", because: unreadable ?? "no database") }
-        let source = configuration.masterKey?.isEmpty == false ? "STABLEGATE_MASTER_KEY" : "\(configuration.dataDirectory)/master.key"
+        // Named by where it comes from and its fingerprint, so after an interrupted rotation the
+        // report says which of the two keys it checked (`keys verify-master` prints the same).
+        let source =
+            (configuration.masterKey?.isEmpty == false ? "STABLEGATE_MASTER_KEY" : "\(configuration.dataDirectory)/master.key")
+            + ", fingerprint \(secretBox.fingerprint)"
         return await guarded("master key") {
             let value: DoctorRules.KeyCheckValue
             switch try await GatewaySecretRepository(database: database).storedSecret(name: MasterKeyCheck.name) {
