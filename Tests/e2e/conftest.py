@@ -44,6 +44,23 @@ def run_cli(*args, env=None, cwd=None, check=True):
     return result
 
 
+class FxRatesHandler(http.server.BaseHTTPRequestHandler):
+    """An HTTP FX provider (README "FX rates"): USD-based `rates`, as of the moment of each request."""
+    rates = {"USD": "1", "EUR": "0.9"}
+
+    def do_GET(self):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        body = json.dumps({"base": "USD", "as_of": now, "rates": self.rates}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 def serve_http(port, handler):
     """A threaded HTTP server on loopback `port` with `handler`, serving in the background (a
     merchant's receiver in the tests)."""
@@ -98,11 +115,14 @@ class Gateway:
         self.log_path = Path(data_dir) / f"serve-{self.port}.log"
         self.env = env
         self.args = ["serve", "--port", str(self.port), "--database", database, "--data-dir", self.data_dir, *extra_args]
+        self.binary = BINARY
+        self.cwd = None
         self.process = None
 
     def start(self):
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([str(BINARY), *self.args], stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        self.process = subprocess.Popen([str(self.binary), *self.args], stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
+                                        cwd=self.cwd)
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:

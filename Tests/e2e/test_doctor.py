@@ -3,8 +3,6 @@ and AUTH (aiosmtpd), an HTTP FX provider and a merchant's webhook receiver serve
 and a private PostgreSQL cluster. It must be green on a healthy installation and name every
 failure it claims to detect — what the operator reads: the status, the check's name, the exit
 code, and the same in `--json`."""
-import datetime
-import http.server
 import json
 import os
 import re
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from conftest import (BINARY, ROOT, create_intent, free_port, random_address, select_deposit, serve_http, setup_merchant, show,
+from conftest import (BINARY, ROOT, FxRatesHandler, create_intent, free_port, random_address, select_deposit, serve_http, setup_merchant, show,
                       start_gateway, stop_http, wait_for)
 
 SINK = ROOT / "tools" / "smtp-sink" / "smtp_sink.py"
@@ -56,9 +54,10 @@ def statuses(checks):
     return {name: status for name, (status, _, _) in checks.items()}
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
+class Receiver(FxRatesHandler):
     """A merchant's webhook receiver answering `status[0]`; also the FX provider's rates."""
     status = [200]
+    rates = {"EUR": "0.8528", "GBP": "0.7431"}
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -66,18 +65,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
-
-    def do_GET(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = json.dumps({"base": "USD", "as_of": now, "rates": {"EUR": "0.8528", "GBP": "0.7431"}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -314,17 +301,19 @@ def test_doctor_names_another_master_key_and_a_schema_behind_or_ahead_of_the_bin
     result = run(env=other)
     checks, _ = parse(result.stdout)
     assert result.returncode == 1 and checks["master key"][0] == "FAIL", result.stdout
-    assert "does not open with the configured key (STABLEGATE_MASTER_KEY)" in checks["master key"][1]
+    assert "does not open with the configured key (STABLEGATE_MASTER_KEY, fingerprint " in checks["master key"][1]
     assert "--data-dir" in checks["master key"][2] and other["STABLEGATE_MASTER_KEY"] not in result.stdout
 
     with sqlite3.connect(database) as db:
-        db.execute("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+        (latest,) = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        db.execute("DELETE FROM schema_migrations WHERE version = ?", (latest,))
     result = run()
     checks, _ = parse(result.stdout)
     assert result.returncode == 0 and checks["schema"][0] == "warn" and "stablegate migrate" in checks["schema"][2], result.stdout
 
     with sqlite3.connect(database) as db:
-        db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (10, 'back', 0), (99, 'from a newer StableGate', 0)")
+        db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'back', 0), (999, 'from a newer StableGate', 0)",
+                   (latest,))
     result = run("--json")
     report = json.loads(result.stdout)
     schema = next(c for c in report["checks"] if c["name"] == "schema")

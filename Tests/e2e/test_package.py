@@ -10,18 +10,15 @@ one is:
 """
 import base64
 import hashlib
-import http.server
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import tarfile
 import time
 import urllib.request
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -38,23 +35,7 @@ pytestmark = pytest.mark.skipif(
 SYSTEM_PATH = "/usr/bin:/bin"
 
 
-class RatesHandler(http.server.BaseHTTPRequestHandler):
-    """The FX provider: USD-based rates, fresh on every request (README "FX rates")."""
-
-    def do_GET(self):
-        body = json.dumps({"base": "USD", "as_of": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           "rates": {"USD": "1", "EUR": "0.9"}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-class Installed:
+class Installed(conftest.Gateway):
     """The unpacked gateway, run the way the systemd unit runs it: settings from the
     environment only, its own working directory, `bin/stablegate serve`."""
 
@@ -64,41 +45,16 @@ class Installed:
         self.port = int(settings["STABLEGATE_HTTP_PORT"])
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {"PATH": SYSTEM_PATH, "HOME": str(workdir), **settings}
-        self.workdir = workdir
+        self.args = ["serve"]
+        self.cwd = workdir
+        self.log_path = workdir / f"serve-{time.time_ns()}.log"
         self.process = None
 
     def cli(self, *args, check=True):
-        result = subprocess.run([str(self.binary), *args], env=self.env, cwd=self.workdir, capture_output=True, text=True, timeout=120)
+        result = subprocess.run([str(self.binary), *args], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"stablegate {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
-
-    def start(self):
-        self.log_path = self.workdir / f"serve-{int(time.time() * 1000)}.log"
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([str(self.binary), "serve"], env=self.env, cwd=self.workdir, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the packaged gateway exited early:\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as reply:
-                    if reply.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"the packaged gateway did not become healthy:\n{self.log_path.read_text()}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                raise AssertionError("the packaged gateway did not stop on SIGTERM")
-        self.log.close()
 
     def health(self):
         with urllib.request.urlopen(self.base_url + "/healthz", timeout=10) as reply:
@@ -154,7 +110,7 @@ def test_the_package_runs_production_without_a_toolchain(database, tmp_path, mon
     monkeypatch.setattr(conftest, "CHAIN_SCRIPT", home / "tools" / "sandbox-chain" / "sandbox_chain.py")
     chain = SandboxChain(tmp_path / "chain")
     rates_port = free_port()
-    rates = serve_http(rates_port, RatesHandler)
+    rates = serve_http(rates_port, conftest.FxRatesHandler)
     gateway = None
     restored_name = "sgpkg_" + secrets.token_hex(8)
     try:
