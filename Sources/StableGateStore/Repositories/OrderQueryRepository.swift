@@ -112,17 +112,27 @@ public struct OrderQueryRepository: Sendable {
             query.appendLiteral("checkout_intents WHERE store_id = ")
         }
         query.appendInterpolation(bind: storeId)
+        Self.appendDimensions(of: filter, time: (column: "created_at", unit: 1), to: &query)
+        for (bound, comparison) in [(filter.minimumAmount, " >= "), (filter.maximumAmount, " <= ")] {
+            guard let micro = bound?.baseUnits(decimals: MoneyRules.quoteScale).flatMap({ Int64(exactly: $0) }) else { continue }
+            query.appendLiteral(" AND amount_micro" + comparison)
+            query.appendInterpolation(bind: micro)
+        }
+        return query
+    }
+
+    /// ` AND …` for the filter's status, creation-time, chain and coin conditions, on columns the
+    /// orders and the kept totals share; `time` names the column the creation bounds apply to
+    /// and its unit in milliseconds (the orders' `created_at`: 1; the totals' `day`: 86,400,000).
+    static func appendDimensions(of filter: OrderFilter, time: (column: String, unit: Int64), to query: inout SQLQueryString) {
         if !filter.statuses.isEmpty {
             query.appendLiteral(" AND status IN ")
             query.appendTuple(filter.statuses.map { Int64($0.rawValue) })
         }
-        if let from = filter.createdFrom {
-            query.appendLiteral(" AND created_at >= ")
-            query.appendInterpolation(bind: from.unixMilliseconds)
-        }
-        if let before = filter.createdBefore {
-            query.appendLiteral(" AND created_at < ")
-            query.appendInterpolation(bind: before.unixMilliseconds)
+        for (bound, comparison) in [(filter.createdFrom, " >= "), (filter.createdBefore, " < ")] {
+            guard let bound else { continue }
+            query.appendLiteral(" AND " + time.column + comparison)
+            query.appendInterpolation(bind: bound.unixMilliseconds / time.unit)
         }
         if let chain = filter.chainId {
             query.appendLiteral(" AND chain_id = ")
@@ -132,12 +142,6 @@ public struct OrderQueryRepository: Sendable {
             query.appendLiteral(" AND stable_coin = ")
             query.appendInterpolation(bind: Int64(coin.rawValue))
         }
-        for (bound, comparison) in [(filter.minimumAmount, " >= "), (filter.maximumAmount, " <= ")] {
-            guard let micro = bound?.baseUnits(decimals: MoneyRules.quoteScale).flatMap({ Int64(exactly: $0) }) else { continue }
-            query.appendLiteral(" AND amount_micro" + comparison)
-            query.appendInterpolation(bind: micro)
-        }
-        return query
     }
 
     /// Up to `limit` orders, newest first, after `cursor`; and the cursor of the next page.

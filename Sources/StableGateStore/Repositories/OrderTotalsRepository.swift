@@ -50,26 +50,7 @@ public struct OrderTotalsRepository: Sendable {
     private static func conditions(storeId: String, filter: OrderFilter) -> SQLQueryString {
         var query = SQLQueryString("store_id = ")
         query.appendInterpolation(bind: storeId)
-        if !filter.statuses.isEmpty {
-            query.appendLiteral(" AND status IN ")
-            query.appendTuple(filter.statuses.map { Int64($0.rawValue) })
-        }
-        if let from = filter.createdFrom {
-            query.appendLiteral(" AND day >= ")
-            query.appendInterpolation(bind: from.unixMilliseconds / 86_400_000)
-        }
-        if let before = filter.createdBefore {
-            query.appendLiteral(" AND day < ")
-            query.appendInterpolation(bind: before.unixMilliseconds / 86_400_000)
-        }
-        if let chain = filter.chainId {
-            query.appendLiteral(" AND chain_id = ")
-            query.appendInterpolation(bind: chain)
-        }
-        if let coin = filter.coin {
-            query.appendLiteral(" AND stable_coin = ")
-            query.appendInterpolation(bind: Int64(coin.rawValue))
-        }
+        OrderQueryRepository.appendDimensions(of: filter, time: (column: "day", unit: 86_400_000), to: &query)
         return query
     }
 
