@@ -116,8 +116,9 @@ extension DatabaseClient {
 }
 
 extension SQLDatabase {
-    /// Runs `body` between `begin` and `COMMIT` on this one connection; any error rolls back
-    /// (a failed rollback is logged, the original error is thrown). Both clients' transactions.
+    /// Runs `body` between `begin` and `COMMIT` on this one connection; any error — the task
+    /// being cancelled included — rolls back (a failed rollback is logged, the original error is
+    /// thrown). Both clients' transactions.
     func inTransaction<T: Sendable>(
         begin: String, logger: Logger, _ body: @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
@@ -127,8 +128,12 @@ extension SQLDatabase {
             try await raw("COMMIT").run()
             return result
         } catch {
+            // In a task of its own: when the error is the caller's task being cancelled (a
+            // service stopping mid-transaction), a ROLLBACK issued from that task would be
+            // cancelled too and leave the connection inside the transaction — SQLite's one
+            // writer, or a pooled PostgreSQL connection handed to the next caller.
             do {
-                try await raw("ROLLBACK").run()
+                try await Task { try await self.raw("ROLLBACK").run() }.value
             } catch let rollbackError {
                 logger.error("rollback failed", metadata: ["error": "\(rollbackError)"])
             }
