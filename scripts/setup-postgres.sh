@@ -38,4 +38,15 @@ fi
 if [ "$(run_psql "-c \"SELECT 1 FROM pg_database WHERE datname = '$DATABASE'\"")" != "1" ]; then
   run_psql "-c \"CREATE DATABASE $DATABASE OWNER $ROLE\"" >&2
 fi
+# The Swift suites run in parallel, each gateway with a pool of up to 20 connections: the
+# default of 100 runs out ("remaining connection slots are reserved"), and a request then waits
+# for a connection until its client times out. Raised once; the restart applies it.
+if [ "$(run_psql "-c 'SHOW max_connections'")" -lt 500 ]; then
+  run_psql "-c 'ALTER SYSTEM SET max_connections = 500'" >&2
+  pg_ctlcluster "$version" "$name" restart >&2
+  for _ in $(seq 1 30); do
+    if run_psql "-c 'SELECT 1'" >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+fi
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/$DATABASE"
