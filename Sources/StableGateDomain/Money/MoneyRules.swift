@@ -79,11 +79,6 @@ public enum MoneyRules {
         amount.plainString(minimumFractionDigits: 2)
     }
 
-    /// ``wireString(_:)`` of an amount stored as decimal text; nil when it is not a decimal.
-    public static func wireString(storedText text: String) -> String? {
-        plainString(storedText: text, minimumFractionDigits: 2)
-    }
-
     /// ``DecimalAmount/plainString(minimumFractionDigits:)`` of decimal text: when the text is
     /// already canonical (as amounts are stored) only missing fraction zeros are added, without
     /// building a `DecimalAmount` — exports print six amounts a row. Nil when the text is not a

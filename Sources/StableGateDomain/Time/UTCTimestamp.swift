@@ -37,8 +37,9 @@ public enum UTCTimestamp {
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 
-    /// The proleptic Gregorian date of a day count (Howard Hinnant's `civil_from_days`).
-    private static func civilDate(daysSince1970: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+    /// `civil_from_days`); also the date of e-mail `Date:` headers.
+    static func civilDate(daysSince1970: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = daysSince1970 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
