@@ -23,12 +23,14 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try await global.load(extra: [
             "http.host": host, "http.port": port.map(String.init), "public.url": publicURL,
         ])
-        let logger = global.logger(fallback: .info)
+        // The handler first: a logger made before the bootstrap keeps swift-log's default handler.
+        let level = global.logger(fallback: .info).logLevel
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logger.logLevel
+            var handler = GatewayLogHandler(StreamLogHandler.standardError(label: label))
+            handler.logLevel = level
             return handler
         }
+        let logger = global.logger(fallback: .info)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Detection is measured from the block's time: seconds to minutes, beyond the default 10 s top bucket.

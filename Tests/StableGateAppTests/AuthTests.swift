@@ -198,6 +198,69 @@ struct AuthTests {
         }
     }
 
+    @Test(
+        "A create records its nonce and rate count in the intent's transaction: refused claims store nothing and win over body errors",
+        arguments: Backend.available)
+    func createRecordsItsClaim(backend: Backend) async throws {
+        // A fixed clock 10 s into a minute keeps the whole test inside one rate window.
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_767_225_610))
+        try await GatewayHarness.with(backend, clock: clock) { harness in
+            let limited = try await MerchantOnboarding(environment: harness.environment).createKey(
+                storeId: harness.merchant.storeId, label: nil, allowedCIDRs: [], rateLimitPerMinute: 25)
+            @Sendable func create(_ body: String = #"{"stable_coin":1,"amount_cents":1000}"#) -> SignedRequest {
+                var request = SignedRequest(.post, "/v1/checkout_intents", body: body, as: harness.merchant, at: clock)
+                request.apiKey = limited.record.id
+                request.secret = limited.secret
+                return request
+            }
+            let invalid = create(#"{"stable_coin":1,"amount_cents":-5}"#)
+            let first = create()
+            try await harness.test { client in
+                // A body error under budget is a 10001, and its nonce is spent all the same.
+                #expect(try await client.send(invalid).code == 10001)
+                #expect(try await client.send(first).isSuccess)
+                // Replays: the nonce's answer comes before anything about the body.
+                #expect(try await client.send(first).code == 20002)
+                let replayedInvalid = try await client.send(invalid)
+                #expect(replayedInvalid.code == 20002)
+                #expect(replayedInvalid.errorMessage?.contains("already used") == true)
+                // 40 creates at once with 23 of the 25 left: one batch or several, exactly 23
+                // are stored, and the other 17 are told to wait.
+                let replies = try await withThrowingTaskGroup(of: EnvelopeReply.self) { group in
+                    for _ in 0..<40 {
+                        let request = create()
+                        group.addTask { try await client.send(request) }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(replies.filter(\.isSuccess).count == 23)
+                let refused = replies.filter { $0.code == 40001 }
+                #expect(refused.count == 17)
+                #expect(refused.allSatisfy { $0.status == .tooManyRequests && $0.headers[.retryAfter] == "50" })
+                // Over the limit, a bad body is still a 40001, and so is a create with an
+                // idempotency key (which records its claim in a transaction of its own).
+                #expect(try await client.send(create(#"{"amount_cents":"#)).code == 40001)
+                var keyed = create()
+                keyed.extraHeaders[HTTPField.Name("Idempotency-Key")!] = "order-77"
+                #expect(try await client.send(keyed).code == 40001)
+            }
+            #expect(try await harness.intentCount() == 24)
+            // Every attempt was counted, refused ones included; every nonce but the replays' kept.
+            let (counted, nonces) = try await harness.environment.database.read { db in
+                (
+                    try await db.raw(
+                        "SELECT CAST(SUM(request_count) AS BIGINT) AS n FROM rate_limit_windows WHERE api_key_id = \(bind: limited.record.id)"
+                    )
+                    .first()?.decode(column: "n", as: Int.self),
+                    try await db.raw("SELECT COUNT(*) AS n FROM api_nonces WHERE api_key_id = \(bind: limited.record.id)")
+                        .first()?.decode(column: "n", as: Int.self)
+                )
+            }
+            #expect(counted == 44)
+            #expect(nonces == 44)
+        }
+    }
+
     @Test("IP allowlists are enforced on the connecting address (30001)", arguments: Backend.available)
     func ipAllowlist(backend: Backend) async throws {
         try await GatewayHarness.with(backend) { harness in

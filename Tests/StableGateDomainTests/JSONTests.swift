@@ -65,4 +65,22 @@ struct JSONTests {
         #expect(text == #"{"z":null,"text":"quote\" back\\ nl\n tab\t \u003cscript\u003e\u0026\u0001","n":10.00,"list":[true,-4]}"#)
         #expect(try JSONParser.parse(text) == value)
     }
+
+    @Test("Writer: line separators escaped, other text copied byte for byte, random strings round-trip")
+    func writerBytes() throws {
+        let value: JSONValue = .string("a\u{2028}b\u{2029}c\u{2027}é€😀\u{7F}\u{1F}\r")
+        #expect(value.serialized == #""a\u2028b\u2029c\#u{2027}é€😀\#u{7F}\u001f\r""#)
+        #expect(value.serializedBytes == Array(value.serialized.utf8))
+        // Every escape at the start, middle and end of a string, between multi-byte text.
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = [
+            "a", "\"", "\\", "\n", "\r", "\t", "<", ">", "&", "\u{01}", "\u{1F}", "é", "€", "😀", "\u{2028}", "\u{2029}", "\u{2027}", " ",
+        ]
+        for _ in 0..<2_000 {
+            let text = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let written = JSONValue.object([(text, .string(text))]).serialized
+            #expect(try JSONParser.parse(written) == .object([(text, .string(text))]), "\(written)")
+            #expect(!written.contains("<") && !written.contains("\u{2028}") && !written.contains("\n"))
+        }
+    }
 }

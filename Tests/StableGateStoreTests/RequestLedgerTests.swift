@@ -57,12 +57,16 @@ struct RequestLedgerTests {
             }
             #expect(verdicts.filter { $0 == .accepted }.count == 6)
             #expect(verdicts.filter { $0 == .rateLimited(retryAfterSeconds: 45) }.count == 4)
-            // A new minute brings a new budget.
+            // last_used_at is kept to the minute: the first request of the key's minute.
+            let keys = APIKeyRepository(database: database)
+            #expect(try await keys.find(id: "sgk_test")?.lastUsedAt == start)
+            #expect(try await first.claim(claim("later", limit: 600, at: start.addingTimeInterval(20))) == .accepted)
+            #expect(try await keys.find(id: "sgk_test")?.lastUsedAt == start)
+            // A new minute brings a new budget, and moves last_used_at.
             #expect(try await first.claim(claim("next", limit: 6, at: start.addingTimeInterval(45))) == .accepted)
+            #expect(try await keys.find(id: "sgk_test")?.lastUsedAt == start.addingTimeInterval(45))
             // Another key has its own budget.
             #expect(try await first.claim(claim("n0", key: "sgk_other", limit: 6, at: start)) == .accepted)
-            // last_used_at was recorded.
-            #expect(try await APIKeyRepository(database: database).find(id: "sgk_test")?.lastUsedAt != nil)
         }
     }
 

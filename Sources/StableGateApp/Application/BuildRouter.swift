@@ -38,14 +38,17 @@ func buildRouter(_ services: GatewayServices) throws -> Router<GatewayRequestCon
                 signer: ResponseSigner(identifiers: services.environment.identifiers, clock: clock))
         )
         .group(context: MerchantAPIContext.self)
-    signed.get("test/ping", use: api.ping)
-    signed.get("test/fail", use: api.fail)
-    signed.post("test/post", use: api.echo)
-    // The router ignores a trailing slash, so both /v1/checkout_intents and /v1/checkout_intents/
-    // land here (the signature still covers the path exactly as sent).
+    // The create records its request's nonce and rate count in the transaction that stores the
+    // intent. The router ignores a trailing slash, so both /v1/checkout_intents and
+    // /v1/checkout_intents/ land here (the signature still covers the path exactly as sent).
     signed.post("checkout_intents", use: api.createIntent)
-    signed.get("checkout_intents/:id/status", use: api.status)
-    signed.get("checkout_intents/:id", use: api.intent)
+    // Every other route records them before its handler runs.
+    let admitted = signed.group().add(middleware: RecordClaimMiddleware(ledger: services.ledger))
+    admitted.get("test/ping", use: api.ping)
+    admitted.get("test/fail", use: api.fail)
+    admitted.post("test/post", use: api.echo)
+    admitted.get("checkout_intents/:id/status", use: api.status)
+    admitted.get("checkout_intents/:id", use: api.intent)
 
     // The hosted checkout: the token in the path is the capability; every route is limited per
     // client. The page's forms carry a double-submit CSRF token (its script sends it in a header).

@@ -34,7 +34,7 @@ public enum Envelope {
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.requestId] = requestId
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.serialized)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.serializedBytes)))
     }
 }
 

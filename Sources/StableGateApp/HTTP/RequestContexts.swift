@@ -1,11 +1,16 @@
 import Hummingbird
 import Logging
 import NIOCore
+import StableGateStore
 
-/// Who signed an API request, once ``SignatureAuthMiddleware`` has verified it.
-public struct AuthenticatedCaller: Sendable, Equatable {
+/// Who signed an API request, once ``SignatureAuthMiddleware`` has verified it, and the
+/// request's claim on the key's nonce and rate budget, recorded exactly once: before the
+/// handler (``RecordClaimMiddleware``), or by a create inside the transaction that stores the
+/// intent.
+public struct AuthenticatedCaller: Sendable {
     public let storeId: String
     public let apiKeyId: String
+    public let claim: PendingClaim
 }
 
 /// What every request context of the gateway carries, whichever group a route is in: the

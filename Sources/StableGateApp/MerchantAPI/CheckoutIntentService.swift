@@ -35,7 +35,9 @@ public struct CheckoutIntentService: Sendable {
 
     /// Validates, prices and stores a new intent. With an idempotency key, a repeat of the same
     /// body returns the first result and a different body is a 10001; nothing is written twice.
-    public func create(storeId: String, body: [UInt8], idempotencyKey: String?, logger: Logger) async throws -> Created {
+    /// With `claim`, the request's nonce and rate count are recorded in the transaction that
+    /// stores the intent; a refused claim stores nothing and throws its error.
+    public func create(storeId: String, body: [UInt8], idempotencyKey: String?, claim: PendingClaim? = nil, logger: Logger) async throws -> Created {
         let now = clock.now
         let requestHash = RequestSigning.bodyHash(body)
         if let idempotencyKey {
@@ -64,12 +66,12 @@ public struct CheckoutIntentService: Sendable {
         let payload = CheckoutIntentWire.createPayload(intent, checkoutURL: links.url(token: token))
         // The stored copy leaves the URL out: the token is a credential and is kept only sealed
         // (a replay puts the URL back from the intent).
-        let claim = idempotencyKey.map {
+        let idempotencyClaim = idempotencyKey.map {
             IdempotencyClaim(
                 key: $0, requestHash: requestHash, responsePayload: CheckoutIntentWire.createPayload(intent, checkoutURL: "").serialized,
                 expiresAt: now.addingTimeInterval(idempotencyTTL))
         }
-        switch try await intents.create(intent, transition: transition, idempotency: claim) {
+        switch try await intents.create(intent, transition: transition, idempotency: idempotencyClaim, claim: claim) {
         case .created:
             logger.info(
                 "checkout intent created",
@@ -79,6 +81,9 @@ public struct CheckoutIntentService: Sendable {
             return Created(payload: payload, replayed: false, intentId: id)
         case .alreadyRecorded(let record):
             return try await replay(record, requestHash: requestHash)
+        case .notAdmitted(let verdict):
+            try APIError.requireAccepted(verdict, limitPerMinute: claim?.claim.limitPerMinute ?? 0)
+            throw APIError(.internalError, "checkout intent \(id) was refused with an accepted claim")
         }
     }
 

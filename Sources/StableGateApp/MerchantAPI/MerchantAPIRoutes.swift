@@ -33,7 +33,8 @@ struct MerchantAPIRoutes {
     @Sendable func createIntent(_ request: Request, context: MerchantAPIContext) async throws -> Response {
         let body = context.body.map { Array($0.readableBytesView) } ?? []
         let created = try await intents.create(
-            storeId: context.caller.storeId, body: body, idempotencyKey: request.headers[.idempotencyKey], logger: context.logger)
+            storeId: context.caller.storeId, body: body, idempotencyKey: request.headers[.idempotencyKey], claim: context.caller.claim,
+            logger: context.logger)
         var response = Envelope.success(created.payload, requestId: context.requestId)
         if created.replayed { response.headers[.idempotentReplayed] = "true" }
         return response

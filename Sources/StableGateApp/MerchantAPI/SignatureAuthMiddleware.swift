@@ -14,6 +14,11 @@ import StableGateStore
 /// rate (40001 with `Retry-After`). The signature is checked before anything that would
 /// consume the key's nonce space or rate budget, so an unauthenticated caller cannot.
 ///
+/// The nonce and rate count (the request's ``PendingClaim``) are recorded before the handler
+/// by ``RecordClaimMiddleware`` on every route but the create, which records them in the
+/// transaction that stores the intent: one commit per create instead of two. Either way a
+/// refused claim's error is the answer, whatever the handler did or threw.
+///
 /// When the key's store signs responses, every answer from there on — success or error — is
 /// signed (``ResponseSigner``); answers before the signature is verified cannot be.
 struct SignatureAuthMiddleware: RouterMiddleware {
@@ -88,7 +93,8 @@ struct SignatureAuthMiddleware: RouterMiddleware {
             response, for: .init(path: request.uri.path, nonce: nonce, bodySHA256Hex: bodyHash, requestId: context.requestId), secret: key.secret)
     }
 
-    /// After the signature: the key's IP allowlist, the nonce and the rate limit, then the route.
+    /// After the signature: the key's IP allowlist, then the route, then the nonce and the rate
+    /// limit unless the route recorded them.
     private func admit(
         _ request: Request, context: Context, key: ResolvedAPIKey, nonce: String, timestamp: Int64, now: Date,
         next: (Request, Context) async throws -> Response
@@ -101,25 +107,32 @@ struct SignatureAuthMiddleware: RouterMiddleware {
             }
         }
 
-        let claim = RequestClaim(
-            apiKeyId: key.record.id, nonce: nonce,
-            // Remembered for as long as the timestamp could still be accepted.
-            nonceExpiresAt: Date(timeIntervalSince1970: TimeInterval(timestamp + Int64(key.replayWindow) + 1)),
-            limitPerMinute: key.record.rateLimitPerMinute, now: now)
-        switch try await ledger.claim(claim) {
-        case .accepted: break
-        case .replayedNonce:
-            throw APIError(.invalidSignature, "X-Nonce was already used with this API key; send a fresh nonce with every request")
-        case .rateLimited(let seconds):
-            throw APIError(
-                .rateLimited, "rate limit of \(key.record.rateLimitPerMinute) requests per minute exceeded for this API key",
-                retryAfterSeconds: seconds)
-        }
-
-        context.caller = AuthenticatedCaller(storeId: key.record.storeId, apiKeyId: key.record.id)
+        let claim = PendingClaim(
+            RequestClaim(
+                apiKeyId: key.record.id, nonce: nonce,
+                // Remembered for as long as the timestamp could still be accepted.
+                nonceExpiresAt: Date(timeIntervalSince1970: TimeInterval(timestamp + Int64(key.replayWindow) + 1)),
+                limitPerMinute: key.record.rateLimitPerMinute, now: now))
+        context.caller = AuthenticatedCaller(storeId: key.record.storeId, apiKeyId: key.record.id, claim: claim)
         context.logger[metadataKey: "store_id"] = .string(key.record.storeId)
         context.logger[metadataKey: "api_key"] = .string(key.record.id)
-        return try await next(request, context)
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            // The claim's verdict comes first: a replayed or over-limit request gets that
+            // answer, whatever its route made of it.
+            try await Self.requireAccepted(claim, ledger: ledger)
+            throw error
+        }
+        // Recorded here unless the route recorded it (RecordClaimMiddleware, a create).
+        try await Self.requireAccepted(claim, ledger: ledger)
+        return response
+    }
+
+    /// Records the claim unless that happened already, and throws unless it was accepted.
+    static func requireAccepted(_ claim: PendingClaim, ledger: RequestLedger) async throws {
+        try APIError.requireAccepted(try await ledger.settle(claim), limitPerMinute: claim.claim.limitPerMinute)
     }
 
     static func outsideWindow(_ timestamp: Int64, _ serverTime: Int64, _ window: Int) -> APIError {

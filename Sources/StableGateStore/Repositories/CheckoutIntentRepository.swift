@@ -33,6 +33,9 @@ public enum CreateIntentOutcome: Sendable, Equatable {
     case created
     /// The idempotency key was already used; nothing was written and this is what it recorded.
     case alreadyRecorded(IdempotencyRecord)
+    /// The request's claim, recorded with the create, was refused (a replayed nonce, or the
+    /// key over its rate): the refusal was recorded and no intent was written.
+    case notAdmitted(ClaimVerdict)
 }
 
 /// The owner and status of an intent: all the status endpoint needs.
@@ -53,11 +56,11 @@ public protocol IntentChangeObserver: Sendable {
 /// Checkout intents and their status history.
 ///
 /// Creates without an idempotency key are group-committed: concurrent creates share one
-/// transaction with one multi-row INSERT per table. Keep one repository per database so they
-/// share its batches.
+/// transaction with one multi-row INSERT per table, and record their requests' claims
+/// (``PendingClaim``) in it. Keep one repository per database so they share its batches.
 public struct CheckoutIntentRepository: Sendable {
     private let database: any DatabaseClient
-    private let creates: GroupCommitter<NewIntent, Result<Void, any Error>>
+    private let creates: GroupCommitter<NewIntent, Result<ClaimVerdict?, any Error>>
     /// Told of every create and change, in its transaction (bulk loads excepted).
     private let observer: (any IntentChangeObserver)?
 
@@ -65,6 +68,8 @@ public struct CheckoutIntentRepository: Sendable {
     struct NewIntent: Sendable {
         let intent: CheckoutIntent
         let transition: StatusTransition
+        /// The request's claim, recorded first; the intent is written only if it is accepted.
+        let claim: RequestClaim?
     }
 
     /// Most intents inserted by one statement (43 binds each, far below driver limits).
@@ -76,27 +81,25 @@ public struct CheckoutIntentRepository: Sendable {
     public init(database: any DatabaseClient, observer: (any IntentChangeObserver)? = nil) {
         self.database = database
         self.observer = observer
-        let insert = { @Sendable (batch: [NewIntent], db: any SQLDatabase) async throws in
-            try await Self.insert(batch, on: db)
-            try await observer?.intentsCreated(batch.map { ($0.intent, $0.transition) }, on: db)
+        let insert = { @Sendable (batch: [NewIntent], db: any SQLDatabase) async throws -> [ClaimVerdict?] in
+            try await Self.insertAdmitted(batch, observer: observer, on: db)
         }
         self.creates = GroupCommitter(maximumBatch: Self.maximumBatch) { batch in
             do {
-                try await database.transaction { db in try await insert(batch, db) }
+                return try await database.transaction { db in try await insert(batch, db) }.map { .success($0) }
             } catch  where batch.count > 1 {
                 // One bad row must not fail its neighbours: retry each on its own, and let
                 // only the failing one see its error.
-                var failures: [Int: any Error] = [:]
-                for (index, item) in batch.enumerated() {
+                var outcomes: [Result<ClaimVerdict?, any Error>] = []
+                for item in batch {
                     do {
-                        try await database.transaction { db in try await insert([item], db) }
+                        outcomes.append(.success(try await database.transaction { db in try await insert([item], db) }[0]))
                     } catch {
-                        failures[index] = error
+                        outcomes.append(.failure(error))
                     }
                 }
-                return batch.indices.map { index in failures[index].map { .failure($0) } ?? .success(()) }
+                return outcomes
             }
-            return Array(repeating: .success(()), count: batch.count)
         }
     }
 
@@ -124,13 +127,41 @@ public struct CheckoutIntentRepository: Sendable {
     /// Inserts a new intent with its creation record and, if given, its idempotency record, in
     /// one transaction. When another request took the same idempotency key first (even
     /// concurrently, on another instance), nothing is written and its record is returned.
-    public func create(_ intent: CheckoutIntent, transition: StatusTransition, idempotency: IdempotencyClaim?) async throws -> CreateIntentOutcome {
+    ///
+    /// With `claim`, the request's claim is recorded in the same transaction, first, unless it
+    /// was already recorded; the intent is written only if the claim is accepted.
+    public func create(
+        _ intent: CheckoutIntent, transition: StatusTransition, idempotency: IdempotencyClaim?, claim pending: PendingClaim? = nil
+    ) async throws -> CreateIntentOutcome {
+        let claim = pending?.take()
+        let outcome: CreateIntentOutcome
+        let verdict: ClaimVerdict?
+        do {
+            (outcome, verdict) = try await create(intent, transition: transition, idempotency: idempotency, recording: claim)
+        } catch {
+            pending?.release()
+            throw error
+        }
+        // Not recorded (a concurrent twin's idempotency record won after a rollback): the
+        // claim goes back, to be recorded on its own.
+        if let verdict { pending?.decide(verdict) } else { pending?.release() }
+        return outcome
+    }
+
+    /// The outcome, and the claim's verdict if this write recorded it.
+    private func create(
+        _ intent: CheckoutIntent, transition: StatusTransition, idempotency: IdempotencyClaim?, recording claim: RequestClaim?
+    ) async throws -> (CreateIntentOutcome, ClaimVerdict?) {
         guard let idempotency else {
-            try await creates.submit(NewIntent(intent: intent, transition: transition)).get()
-            return .created
+            let verdict = try await creates.submit(NewIntent(intent: intent, transition: transition, claim: claim)).get()
+            if let verdict, verdict != .accepted { return (.notAdmitted(verdict), verdict) }
+            return (.created, verdict)
         }
         do {
             return try await database.transaction { db in
+                var verdict: ClaimVerdict?
+                if let claim { verdict = try await RequestLedger.record([claim], on: db)[0] }
+                if let verdict, verdict != .accepted { return (.notAdmitted(verdict), verdict) }
                 try await db.raw(
                     """
                     DELETE FROM idempotency_records
@@ -139,9 +170,9 @@ public struct CheckoutIntentRepository: Sendable {
                     """
                 ).run()
                 if let existing = try await Self.idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt, on: db) {
-                    return .alreadyRecorded(existing)
+                    return (.alreadyRecorded(existing), verdict)
                 }
-                try await Self.insert([NewIntent(intent: intent, transition: transition)], on: db)
+                try await Self.insert([NewIntent(intent: intent, transition: transition, claim: nil)], on: db)
                 try await observer?.intentsCreated([(intent, transition)], on: db)
                 try await db.raw(
                     """
@@ -150,13 +181,13 @@ public struct CheckoutIntentRepository: Sendable {
                             \(bind: idempotency.responsePayload), \(bind: intent.createdAt.unixMilliseconds), \(bind: idempotency.expiresAt.unixMilliseconds))
                     """
                 ).run()
-                return .created
+                return (.created, verdict)
             }
         } catch {
             // A concurrent request with the same key committed first: its unique key made our
-            // insert fail and roll back. Report what it recorded.
+            // insert fail and roll back (the claim with it). Report what it recorded.
             if let existing = try await idempotencyRecord(storeId: intent.storeId, key: idempotency.key, now: intent.createdAt) {
-                return .alreadyRecorded(existing)
+                return (.alreadyRecorded(existing), nil)
             }
             throw error
         }
@@ -303,6 +334,25 @@ public struct CheckoutIntentRepository: Sendable {
     }
 
     /// Inserts intents and their creation records: one statement per table, whatever the count.
+    /// Records the batch's claims, then inserts the intents whose claim is accepted (or that
+    /// have none) and tells the observer. Returns each item's verdict (nil without a claim).
+    private static func insertAdmitted(
+        _ batch: [NewIntent], observer: (any IntentChangeObserver)?, on db: any SQLDatabase
+    ) async throws -> [ClaimVerdict?] {
+        var verdicts = [ClaimVerdict?](repeating: nil, count: batch.count)
+        let claimed = batch.indices.filter { batch[$0].claim != nil }
+        if !claimed.isEmpty {
+            let decided = try await RequestLedger.record(claimed.compactMap { batch[$0].claim }, on: db)
+            for (index, verdict) in zip(claimed, decided) { verdicts[index] = verdict }
+        }
+        let admitted = batch.indices.filter { verdicts[$0] == nil || verdicts[$0] == .accepted }.map { batch[$0] }
+        if !admitted.isEmpty {
+            try await insert(admitted, on: db)
+            try await observer?.intentsCreated(admitted.map { ($0.intent, $0.transition) }, on: db)
+        }
+        return verdicts
+    }
+
     static func insert(_ batch: [NewIntent], on db: any SQLDatabase) async throws {
         var query = SQLQueryString(
             """
@@ -501,7 +551,7 @@ public struct CheckoutIntentRepository: Sendable {
     /// not observed: they notify nobody.
     public func insertAll(_ intents: [(CheckoutIntent, StatusTransition)]) async throws {
         for start in stride(from: 0, to: intents.count, by: Self.maximumBatch) {
-            let batch = intents[start..<min(start + Self.maximumBatch, intents.count)].map { NewIntent(intent: $0.0, transition: $0.1) }
+            let batch = intents[start..<min(start + Self.maximumBatch, intents.count)].map { NewIntent(intent: $0.0, transition: $0.1, claim: nil) }
             try await database.transaction { db in try await Self.insert(batch, on: db) }
         }
     }

@@ -54,12 +54,15 @@ public struct OrderTotalsRepository: Sendable {
         return query
     }
 
+    /// Most changes one fold takes by default.
+    public static let compactionBatch = 20_000
+
     /// Folds up to `limit` of the oldest pending changes into the rollup, in one transaction:
     /// the changes are deleted and their sums added to their rows together, or not at all.
     /// Returns how many were folded. On PostgreSQL one instance folds at a time (the others
     /// return 0); writers only ever append changes, so they never wait for a fold.
     @discardableResult
-    public func compact(limit: Int = 20_000) async throws -> Int {
+    public func compact(limit: Int = OrderTotalsRepository.compactionBatch) async throws -> Int {
         let dialect = database.dialect
         return try await database.transaction { db in
             if dialect == .postgres {

@@ -113,6 +113,8 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var allowedRanges: [IPAddressRange]
     public var rateLimitPerMinute: Int
     public let createdAt: Date
+    /// When the key first signed a request in the last minute it was used in (kept to the
+    /// minute, so request claims rarely write the key's row).
     public var lastUsedAt: Date?
     public var revokedAt: Date?
 
