@@ -64,14 +64,30 @@ public final class RequestLedger: Sendable {
         try await committer.submit(claim)
     }
 
+    /// A key's one-minute rate window, aligned to the Unix minute.
     private struct KeyWindow: Hashable {
         let keyId: String
         let windowStart: Int64
+
+        init(keyId: String, windowStart: Int64) {
+            self.keyId = keyId
+            self.windowStart = windowStart
+        }
+
+        init(_ claim: RequestClaim) {
+            self.init(keyId: claim.apiKeyId, windowStart: claim.now.unixMilliseconds / 60_000 * 60_000)
+        }
     }
 
-    /// Writes a batch in one transaction and decides each claim.
+    /// Writes a batch and decides each claim: in one transaction on SQLite; on PostgreSQL as
+    /// one auto-committed statement (``record(_:on:)`` writes nonces and counters in one there),
+    /// which needs no BEGIN and COMMIT round trips. The once-a-minute `last_used_at` update,
+    /// when there is one, commits on its own after it.
     private static func write(_ claims: [RequestClaim], to database: any DatabaseClient) async throws -> [ClaimVerdict] {
-        try await database.transaction { db in try await record(claims, on: db) }
+        switch database.dialect {
+        case .sqlite: try await database.transaction { db in try await record(claims, on: db) }
+        case .postgres: try await database.read { db in try await record(claims, on: db) }
+        }
     }
 
     /// Records `claims` inside the caller's transaction and decides each: the nonces, then one
@@ -79,8 +95,8 @@ public final class RequestLedger: Sendable {
     /// create) does it in the same transaction, so a request is counted and its effect stored
     /// together, or neither.
     public static func record(_ claims: [RequestClaim], on db: any SQLDatabase) async throws -> [ClaimVerdict] {
-        // 1. Nonces: duplicates inside the batch are replays of the first; the database
-        //    reports which of the rest are new.
+        // Duplicates inside the batch are replays of the first; the database reports which of
+        // the rest are new.
         var firstIndex: [String: Int] = [:]
         var verdicts = [ClaimVerdict?](repeating: nil, count: claims.count)
         var candidates: [Int] = []
@@ -93,20 +109,13 @@ public final class RequestLedger: Sendable {
                 candidates.append(index)
             }
         }
-        var inserted = Set<String>()
-        if !candidates.isEmpty {
-            var query = SQLQueryString("INSERT INTO api_nonces (api_key_id, nonce, expires_at) VALUES ")
-            for (position, index) in candidates.enumerated() {
-                let claim = claims[index]
-                if position > 0 { query.appendLiteral(", ") }
-                query.appendTuple([claim.apiKeyId, claim.nonce, claim.nonceExpiresAt.unixMilliseconds])
-            }
-            query.appendLiteral(" ON CONFLICT (api_key_id, nonce) DO NOTHING RETURNING api_key_id, nonce")
-            for row in try await db.raw(query).all() {
-                inserted.insert(try row.decode(column: "api_key_id", as: String.self) + "\u{0}" + row.decode(column: "nonce", as: String.self))
-            }
-        }
-        // 2. Rate counters for the claims whose nonce was new, one upsert per key and minute.
+        guard !candidates.isEmpty else { return verdicts.map { $0 ?? .replayedNonce } }
+        let fresh = candidates.map { claims[$0] }
+        let (inserted, totals) =
+            db.dialect.name == "postgresql"
+            ? try await countInOneStatement(fresh, on: db) : try await countStatementByStatement(fresh, on: db)
+
+        // The claims whose nonce was new, per key and minute, in batch order.
         var perWindow: [KeyWindow: [Int]] = [:]
         for index in candidates {
             let claim = claims[index]
@@ -114,20 +123,10 @@ public final class RequestLedger: Sendable {
                 verdicts[index] = .replayedNonce
                 continue
             }
-            let windowStart = claim.now.unixMilliseconds / 60_000 * 60_000
-            perWindow[KeyWindow(keyId: claim.apiKeyId, windowStart: windowStart), default: []].append(index)
+            perWindow[KeyWindow(claim), default: []].append(index)
         }
         for (window, indices) in perWindow {
-            let row = try await db.raw(
-                """
-                INSERT INTO rate_limit_windows (api_key_id, window_start, request_count)
-                VALUES (\(bind: window.keyId), \(bind: window.windowStart), \(bind: Int64(indices.count)))
-                ON CONFLICT (api_key_id, window_start)
-                DO UPDATE SET request_count = rate_limit_windows.request_count + excluded.request_count
-                RETURNING request_count
-                """
-            ).first()
-            let total = try row?.decode(column: "request_count", as: Int64.self) ?? Int64(indices.count)
+            let total = totals[window] ?? Int64(indices.count)
             let before = total - Int64(indices.count)
             for (offset, index) in indices.enumerated() {
                 let claim = claims[index]
@@ -141,12 +140,98 @@ public final class RequestLedger: Sendable {
             }
             // Remember when the key was last used, to the minute: by the batch that opened the
             // key's minute (its counter row is new), not by every batch — a statement fewer in
-            // nearly every claim transaction on the database's one writer.
-            if total == Int64(indices.count), let first = indices.map({ claims[$0].now }).min() {
+            // nearly every claim transaction.
+            if before == 0, let first = indices.map({ claims[$0].now }).min() {
                 try await db.raw("UPDATE api_keys SET last_used_at = \(bind: first.unixMilliseconds) WHERE id = \(bind: window.keyId)").run()
             }
         }
         return verdicts.map { $0 ?? .replayedNonce }
+    }
+
+    /// SQLite: the new nonces with one multi-row INSERT, then one counter upsert per key and
+    /// minute. Returns the inserted `key\0nonce` identities and each window's count after.
+    private static func countStatementByStatement(
+        _ claims: [RequestClaim], on db: any SQLDatabase
+    ) async throws -> (inserted: Set<String>, totals: [KeyWindow: Int64]) {
+        var query = SQLQueryString("INSERT INTO api_nonces (api_key_id, nonce, expires_at) VALUES ")
+        for (position, claim) in claims.enumerated() {
+            if position > 0 { query.appendLiteral(", ") }
+            query.appendTuple([claim.apiKeyId, claim.nonce, claim.nonceExpiresAt.unixMilliseconds])
+        }
+        query.appendLiteral(" ON CONFLICT (api_key_id, nonce) DO NOTHING RETURNING api_key_id, nonce")
+        var inserted = Set<String>()
+        for row in try await db.raw(query).all() {
+            inserted.insert(try row.decode(column: "api_key_id", as: String.self) + "\u{0}" + row.decode(column: "nonce", as: String.self))
+        }
+        var counts: [KeyWindow: Int64] = [:]
+        for claim in claims where inserted.contains(claim.apiKeyId + "\u{0}" + claim.nonce) {
+            counts[KeyWindow(claim), default: 0] += 1
+        }
+        var totals: [KeyWindow: Int64] = [:]
+        for (window, count) in counts {
+            let row = try await db.raw(
+                """
+                INSERT INTO rate_limit_windows (api_key_id, window_start, request_count)
+                VALUES (\(bind: window.keyId), \(bind: window.windowStart), \(bind: count))
+                ON CONFLICT (api_key_id, window_start)
+                DO UPDATE SET request_count = rate_limit_windows.request_count + excluded.request_count
+                RETURNING request_count
+                """
+            ).first()
+            totals[window] = try row?.decode(column: "request_count", as: Int64.self) ?? count
+        }
+        return (inserted, totals)
+    }
+
+    /// PostgreSQL: the same writes in one statement (data-modifying CTEs), so a batch of claims
+    /// is one round trip to the server rather than one per table.
+    private static func countInOneStatement(
+        _ claims: [RequestClaim], on db: any SQLDatabase
+    ) async throws -> (inserted: Set<String>, totals: [KeyWindow: Int64]) {
+        var query = SQLQueryString("WITH claims (api_key_id, nonce, expires_at, window_start) AS (VALUES ")
+        for (position, claim) in claims.enumerated() {
+            if position > 0 { query.appendLiteral(", ") }
+            // Typed: a VALUES list takes its column types from its rows.
+            query.appendLiteral("(CAST(")
+            query.appendInterpolation(bind: claim.apiKeyId)
+            query.appendLiteral(" AS TEXT), CAST(")
+            query.appendInterpolation(bind: claim.nonce)
+            query.appendLiteral(" AS TEXT), CAST(")
+            query.appendInterpolation(bind: claim.nonceExpiresAt.unixMilliseconds)
+            query.appendLiteral(" AS BIGINT), CAST(")
+            query.appendInterpolation(bind: KeyWindow(claim).windowStart)
+            query.appendLiteral(" AS BIGINT))")
+        }
+        query.appendLiteral(
+            """
+            ),
+            new_nonces AS (
+                INSERT INTO api_nonces (api_key_id, nonce, expires_at) SELECT api_key_id, nonce, expires_at FROM claims
+                ON CONFLICT (api_key_id, nonce) DO NOTHING RETURNING api_key_id, nonce
+            ),
+            windows AS (
+                INSERT INTO rate_limit_windows (api_key_id, window_start, request_count)
+                SELECT c.api_key_id, c.window_start, COUNT(*) FROM new_nonces n JOIN claims c USING (api_key_id, nonce)
+                GROUP BY c.api_key_id, c.window_start
+                ON CONFLICT (api_key_id, window_start)
+                DO UPDATE SET request_count = rate_limit_windows.request_count + excluded.request_count
+                RETURNING api_key_id, window_start, request_count
+            )
+            SELECT api_key_id, nonce, NULL::BIGINT AS window_start, NULL::BIGINT AS request_count FROM new_nonces
+            UNION ALL SELECT api_key_id, NULL, window_start, request_count FROM windows
+            """)
+        var inserted = Set<String>()
+        var totals: [KeyWindow: Int64] = [:]
+        for row in try await db.raw(query).all() {
+            let keyId = try row.decode(column: "api_key_id", as: String.self)
+            if let nonce = try row.decode(column: "nonce", as: String?.self) {
+                inserted.insert(keyId + "\u{0}" + nonce)
+            } else {
+                let windowStart = try row.decode(column: "window_start", as: Int64.self)
+                totals[KeyWindow(keyId: keyId, windowStart: windowStart)] = try row.decode(column: "request_count", as: Int64.self)
+            }
+        }
+        return (inserted, totals)
     }
 
     /// Deletes nonces that can no longer be replayed, counters of past minutes and expired
