@@ -3,7 +3,8 @@
 #   scripts/bench.sh [DURATION_SECONDS] [CONNECTIONS] [WRK_THREADS]
 # Environment: BENCH_BACKENDS (default "sqlite postgres"; "sqlite-full" and "sqlite-normal" pick
 # SQLite's durability), BENCH_KINDS (default "status create"), BENCH_SIGNED_RESPONSES (1, the
-# default, also runs each kind with response signing on; 0 does not).
+# default, also runs each kind with response signing on; 0 does not), BENCH_PROFILE (1 samples
+# StableGate with perf during each replay and prints where a request's CPU goes, by stage).
 # Builds a release binary, starts it per backend on a fresh database with one merchant whose
 # key allows unlimited rate, pre-signs requests (presign.py), replays them with wrk and prints
 # one RESULT line per run plus the server's peak resident memory. Each kind runs twice: as
@@ -22,6 +23,7 @@ BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
 KINDS=${BENCH_KINDS:-status create}
 SIGNED=${BENCH_SIGNED_RESPONSES:-1}
 REFERENCE=${BENCH_REFERENCE:-../shared/bench/starlette_reference.py}
+PROFILE=${BENCH_PROFILE:-0}
 REF_PORT=$((PORT + 1))
 # The reference routes only this spelling; StableGate takes both, so both get this one.
 CREATE_PATH=/v1/checkout_intents/
@@ -39,12 +41,24 @@ SERVER=""
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 RESULTS="$WORK/results.txt"
 
-# Replays a pre-signed file against a server and prints "NAME LABEL <RESULT fields>".
+# Replays a pre-signed file against a server and prints "NAME LABEL <RESULT fields>". With
+# BENCH_PROFILE=1, StableGate (not the reference) is sampled with perf during the replay and the
+# per-request breakdown by stage follows (scripts/bench/profile-breakdown.py).
 replay_file() {
-  local name=$1 label=$2 port=$3 key=$4 file=$5 line
+  local name=$1 label=$2 port=$3 key=$4 file=$5 line sampler=""
+  if [ "$PROFILE" = 1 ] && [ "${name#reference-}" = "$name" ]; then
+    perf record -F 999 -g -p "$SERVER" -o "$WORK/$name-$label.perf" -- sleep "$DURATION" > /dev/null 2>&1 &
+    sampler=$!
+  fi
   line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -H "X-API-Key: $key" -s scripts/bench/replay.lua \
     "http://127.0.0.1:$port" -- "$file" "$THREADS" | grep '^RESULT')
   echo "$name $label ${line#RESULT }" | tee -a "$RESULTS"
+  if [ -n "$sampler" ]; then
+    wait "$sampler" || true
+    local requests=${line#*requests=}
+    echo "# where $name $label requests go (µs of server CPU per request):"
+    python3 scripts/bench/profile-breakdown.py "$WORK/$name-$label.perf" "${requests%% *}"
+  fi
 }
 
 # Creates one intent (to poll) through the server at PORT, writes COUNT pre-signed status reads

@@ -4,7 +4,7 @@
 #   bootstrap.sh test   — plus PostgreSQL, node's chai, Chromium with its driver, zbar (QR decoding),
 #                         a CJK font for screenshots, systemd-analyze (checks deploy/*.service)
 #                         and the test tools in the venv
-#   bootstrap.sh bench  — plus wrk, curl and PostgreSQL
+#   bootstrap.sh bench  — plus wrk, curl and PostgreSQL (and perf with BENCH_PROFILE=1)
 # Debian packages come from apt-get (only when one is missing); Python tools go into ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,8 @@ case "$purpose" in
   run) ;;
   # openssl: the SMTP sink's test CA; systemd: `systemd-analyze verify` of the service units.
   test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei openssl systemd ;;
-  bench) need postgresql postgresql-client wrk curl ;;
+  # linux-perf only for BENCH_PROFILE=1 (scripts/bench.sh samples the server with perf).
+  bench) need postgresql postgresql-client wrk curl; [ "${BENCH_PROFILE:-0}" = 1 ] && need linux-perf ;;
   *) echo "usage: bootstrap.sh run|test|bench" >&2; exit 2 ;;
 esac
 command -v node >/dev/null 2>&1 || need nodejs

@@ -8,7 +8,7 @@ names, matched as substrings), turned into microseconds of CPU per request with 
 measured CPU time (without it, the samples' count over the sampling rate, 999 Hz, as
 `perf record -F 999` takes them). Stages can overlap a little: the Swift side of
 the claim and of the insert also appears under "SQL statements"; "other" is what no stage
-claims (the Swift runtime, task scheduling and wake-ups, middleware frames). scripts/bench/profile.sh runs it.
+claims (the Swift runtime, task scheduling and wake-ups, middleware frames). `BENCH_PROFILE=1 scripts/bench.sh` runs it after each replay.
 """
 import subprocess, sys
 
@@ -28,7 +28,6 @@ STAGES = [
     ("logging", "oot.default-qos", ["Logger.subscript.setter", "LogHandler.subscript.setter", "Logger.log"]),
     ("database writer thread: SQL parse (prepare)", "TP-#0", ["sqlite3Prepare"]),
     ("database writer thread: commit (WAL write, fsync, checkpoint)", "TP-#0", ["vdbeCommit", "sqlite3WalDefaultHook"]),
-    ("database writer thread: rows (step, less commit)", "TP-#0", ["sqlite_nio_sqlite3_step"]),
     ("database reader threads (whole threads)", "TP-#1", ["@thread"]),
 ]
 
@@ -66,7 +65,7 @@ def main():
     cache = {}
     claimed = 0.0
     claimed_by_thread = {}
-    print(f"{'stage':<66} {'µs/request':>10} {'share':>6}")
+    print(f"{'stage':<76} {'µs/request':>10} {'share':>6}")
     for name, comm, needles in STAGES:
         key = comm or ""
         if key not in cache and needles != ["@thread"]:
@@ -81,19 +80,16 @@ def main():
             # The largest inclusive share among symbols matching this needle (its outermost frame).
             matches = [pct for pct, sym in cache[key] if needle in sym]
             share += max(matches) if matches else 0.0
-        if name.startswith("database writer thread: rows"):
-            commit = sum(max([p for p, s in cache[key] if n in s] or [0.0]) for n in ["vdbeCommit"])
-            share -= commit
         claimed += share
         claimed_by_thread[comm] = claimed_by_thread.get(comm, 0.0) + share
-        print(f"{name:<66} {share / 100 * per_request_us:>10.0f} {share:>5.1f}%")
+        print(f"{name:<76} {share / 100 * per_request_us:>10.0f} {share:>5.1f}%")
     for comm, label in [("oot.default-qos", "Swift tasks: the rest (runtime, allocation, scheduling, middleware)"),
-                        ("TP-#0", "database writer thread: the rest (hand-offs, wake-ups)")]:
+                        ("TP-#0", "database writer thread: the rest (rows into tables and indexes, hand-offs)")]:
         rest = sum(pct for t, pct in threads.items() if t.startswith(comm)) - claimed_by_thread.get(comm, 0.0)
         claimed += rest
-        print(f"{label:<66} {rest / 100 * per_request_us:>10.0f} {rest:>5.1f}%")
-    print(f"{'other threads':<66} {(100 - claimed) / 100 * per_request_us:>10.0f} {100 - claimed:>5.1f}%")
-    print(f"{'total server CPU':<66} {per_request_us:>10.0f}  ({requests} requests, {cpu:.2f} s CPU)")
+        print(f"{label:<76} {rest / 100 * per_request_us:>10.0f} {rest:>5.1f}%")
+    print(f"{'other threads':<76} {(100 - claimed) / 100 * per_request_us:>10.0f} {100 - claimed:>5.1f}%")
+    print(f"{'total server CPU':<76} {per_request_us:>10.0f}  ({requests} requests, {cpu:.2f} s CPU)")
 
 
 main()
