@@ -19,7 +19,7 @@ case "$purpose" in
   # openssl: the SMTP sink's test CA; systemd: `systemd-analyze verify` of the service units.
   test) need postgresql postgresql-client chai chromium chromium-driver zbar-tools fonts-wqy-microhei openssl systemd ;;
   # linux-perf only for BENCH_PROFILE=1 (scripts/bench.sh samples the server with perf).
-  bench) need postgresql postgresql-client wrk curl; [ "${BENCH_PROFILE:-0}" = 1 ] && need linux-perf ;;
+  bench) need postgresql postgresql-client wrk curl; if [ "${BENCH_PROFILE:-0}" = 1 ]; then need linux-perf; fi ;;
   *) echo "usage: bootstrap.sh run|test|bench" >&2; exit 2 ;;
 esac
 command -v node >/dev/null 2>&1 || need nodejs

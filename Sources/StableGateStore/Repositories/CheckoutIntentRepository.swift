@@ -139,9 +139,10 @@ public struct CheckoutIntentRepository: Sendable {
         do {
             (outcome, verdict) = try await create(intent, transition: transition, idempotency: idempotency, recording: claim)
         } catch {
-            pending?.release()
+            if claim != nil { pending?.release() }
             throw error
         }
+        guard claim != nil else { return outcome }
         // Not recorded (a concurrent twin's idempotency record won after a rollback): the
         // claim goes back, to be recorded on its own.
         if let verdict { pending?.decide(verdict) } else { pending?.release() }
