@@ -12,11 +12,6 @@ extension JSONValue {
         return output
     }
 
-    /// Appends the compact JSON text of this value to `output`.
-    public func write(to output: inout String) {
-        output += serialized
-    }
-
     /// Appends the compact JSON text of this value to `output` as UTF-8. Every answer and
     /// webhook body is written here, byte by byte rather than through `String` appends (one
     /// scalar at a time, they were most of the cost of an API answer's envelope).

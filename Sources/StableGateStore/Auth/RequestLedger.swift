@@ -112,7 +112,7 @@ public final class RequestLedger: Sendable {
         guard !candidates.isEmpty else { return verdicts.map { $0 ?? .replayedNonce } }
         let fresh = candidates.map { claims[$0] }
         let (inserted, totals) =
-            db.dialect.name == "postgresql"
+            db.databaseDialect == .postgres
             ? try await countInOneStatement(fresh, on: db) : try await countStatementByStatement(fresh, on: db)
 
         // The claims whose nonce was new, per key and minute, in batch order.
@@ -191,16 +191,8 @@ public final class RequestLedger: Sendable {
         var query = SQLQueryString("WITH claims (api_key_id, nonce, expires_at, window_start) AS (VALUES ")
         for (position, claim) in claims.enumerated() {
             if position > 0 { query.appendLiteral(", ") }
-            // Typed: a VALUES list takes its column types from its rows.
-            query.appendLiteral("(CAST(")
-            query.appendInterpolation(bind: claim.apiKeyId)
-            query.appendLiteral(" AS TEXT), CAST(")
-            query.appendInterpolation(bind: claim.nonce)
-            query.appendLiteral(" AS TEXT), CAST(")
-            query.appendInterpolation(bind: claim.nonceExpiresAt.unixMilliseconds)
-            query.appendLiteral(" AS BIGINT), CAST(")
-            query.appendInterpolation(bind: KeyWindow(claim).windowStart)
-            query.appendLiteral(" AS BIGINT))")
+            // The binds carry their types (text, int8), which the VALUES columns take.
+            query.appendTuple([claim.apiKeyId, claim.nonce, claim.nonceExpiresAt.unixMilliseconds, KeyWindow(claim).windowStart])
         }
         query.appendLiteral(
             """

@@ -142,6 +142,14 @@ extension SQLDatabase {
     }
 }
 
+extension SQLDatabase {
+    /// Which of StableGate's dialects this connection speaks, for statements that take a
+    /// connection rather than a ``DatabaseClient``.
+    var databaseDialect: DatabaseDialect {
+        dialect.name == "postgresql" ? .postgres : .sqlite
+    }
+}
+
 extension DatabaseClient {
     /// Whether the database answers a trivial query now (readiness checks).
     public func ping() async throws {

@@ -76,12 +76,12 @@ public struct Migrator: Sendable {
     /// no `schema_migrations` table yet.
     public static func appliedVersions(on db: any SQLDatabase) async throws -> [Int] {
         let exists: Bool
-        switch db.dialect.name {
-        case "postgresql":
+        switch db.databaseDialect {
+        case .postgres:
             exists =
                 try await db.raw("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first()?.decode(
                     column: "present", as: Bool.self) ?? false
-        default:
+        case .sqlite:
             exists = try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").first() != nil
         }
         guard exists else { return [] }
