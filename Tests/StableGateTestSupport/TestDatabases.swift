@@ -105,13 +105,22 @@ public struct TestDatabase: Sendable {
         }
     }
 
+    /// Runs one statement on its own connection (no pool: nothing to start or stop around a
+    /// CREATE or DROP DATABASE), giving up on a server that does not accept it within 10 s.
     private static func adminExecute(_ url: String, _ sql: String) async throws {
-        let admin = try PostgresDatabaseClient(url: url, maximumConnections: 1, logger: testLogger)
+        guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user else {
+            throw TestSetupError("STABLEGATE_TEST_POSTGRES_URL is not a postgres://user:password@host:port/database URL")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+            database: String(parts.path.dropFirst()), tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: testLogger)
         do {
-            try await admin.read { db in try await db.raw(.init(sql)).run() }
-            await admin.shutdown()
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: testLogger).get()
+            try await connection.close()
         } catch {
-            await admin.shutdown()
+            try? await connection.close()
             throw error
         }
     }

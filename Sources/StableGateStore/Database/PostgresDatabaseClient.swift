@@ -87,9 +87,20 @@ public final class PostgresDatabaseClient: DatabaseClient {
         }
     }
 
+    /// How long ``shutdown()`` waits for the pool to close its connections.
+    static let shutdownGrace: Duration = .seconds(10)
+
+    /// Closes the pool's connections: cancels the pool's task and waits for it, at most
+    /// ``shutdownGrace``. A pool that has not finished by then is left behind with a warning,
+    /// so that stopping the gateway (or a test) can never hang on it; the process's exit or
+    /// the server's idle timeout closes whatever it still holds.
     public func shutdown() async {
         runTask.cancel()
-        await runTask.value
+        if await !runTask.finishes(within: Self.shutdownGrace) {
+            logger.warning(
+                "PostgreSQL pool did not close within the shutdown grace; leaving it behind",
+                metadata: ["grace_seconds": "\(Self.shutdownGrace.components.seconds)"])
+        }
     }
 
     /// Opens one connection to `url` and closes it again, so a caller learns at once why the

@@ -31,30 +31,21 @@ public final class SQLiteDatabaseClient: DatabaseClient {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let threadPools: [NIOThreadPool]
-    private let completions: MultiThreadedEventLoopGroup
     private let writeLock = AsyncSerialLock()
     private let nextReader = Atomic<Int>(0)
     private let isShutDown = Atomic<Bool>(false)
     private let logger: Logger
 
-    private init(
-        writer: SQLiteConnection, readers: [SQLiteConnection], threadPools: [NIOThreadPool], completions: MultiThreadedEventLoopGroup, logger: Logger
-    ) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPools: [NIOThreadPool], logger: Logger) {
         self.writer = writer
         self.readers = readers
         self.threadPools = threadPools
-        self.completions = completions
         self.logger = logger
     }
 
     /// Opens or creates the database file and configures its connections.
     public static func open(path: String, readerCount: Int = 3, durability: Durability = .full, logger: Logger) async throws -> SQLiteDatabaseClient {
-        // SQLiteNIO completes every statement (and hands over every row) on an event loop. A
-        // loop of their own: on the HTTP server's loops a statement's completion queued behind
-        // socket work, and each of a transaction's statements paid that wait in turn (about
-        // 0.5 ms a statement under a load of signed creates, measured with a uprobe on prepare).
-        let completions = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let eventLoop = completions.next()
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let writerThread = NIOThreadPool(numberOfThreads: 1)
         let readerThreads = NIOThreadPool(numberOfThreads: 2)
         writerThread.start()
@@ -83,14 +74,12 @@ public final class SQLiteDatabaseClient: DatabaseClient {
                 try await reader.install(customFunction: ExactDecimalSum.function)
                 readers.append(reader)
             }
-            return SQLiteDatabaseClient(
-                writer: writer, readers: readers, threadPools: [writerThread, readerThreads], completions: completions, logger: logger)
+            return SQLiteDatabaseClient(writer: writer, readers: readers, threadPools: [writerThread, readerThreads], logger: logger)
         } catch {
             // sqlite-nio requires every connection to be closed, also when opening fails.
             for connection in opened { try? await connection.close() }
             try? await writerThread.shutdownGracefully()
             try? await readerThreads.shutdownGracefully()
-            try? await completions.shutdownGracefully()
             throw error
         }
     }
@@ -134,6 +123,5 @@ public final class SQLiteDatabaseClient: DatabaseClient {
         for pool in threadPools {
             try? await pool.shutdownGracefully()
         }
-        try? await completions.shutdownGracefully()
     }
 }
