@@ -92,8 +92,8 @@ public final class PostgresDatabaseClient: DatabaseClient {
 
     /// Closes the pool's connections: cancels the pool's task and waits for it, at most
     /// ``shutdownGrace``. A pool that has not finished by then is left behind with a warning,
-    /// so that stopping the gateway (or a test) can never hang on it; the process's exit or
-    /// the server's idle timeout closes whatever it still holds.
+    /// so that stopping the gateway (or a test) can never hang on it; whatever it still holds
+    /// is closed when the process exits.
     public func shutdown() async {
         runTask.cancel()
         if await !runTask.finishes(within: Self.shutdownGrace) {
