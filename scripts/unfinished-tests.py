@@ -27,7 +27,7 @@ def main(path: str) -> None:
         for name in unfinished:
             print(f"  - {name}")
     else:
-        print("== every test that started ended: the run stopped outside a test (setup, teardown or exit)")
+        print("== every test that started ended: see the failures above, or, if there are none, the run stopped outside a test")
 
 
 if __name__ == "__main__":
