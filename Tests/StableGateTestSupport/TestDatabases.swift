@@ -108,20 +108,8 @@ public struct TestDatabase: Sendable {
     /// Runs one statement on its own connection (no pool: nothing to start or stop around a
     /// CREATE or DROP DATABASE), giving up on a server that does not accept it within 10 s.
     private static func adminExecute(_ url: String, _ sql: String) async throws {
-        guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user else {
-            throw TestSetupError("STABLEGATE_TEST_POSTGRES_URL is not a postgres://user:password@host:port/database URL")
-        }
-        var configuration = PostgresConnection.Configuration(
-            host: host, port: parts.port ?? 5432, username: user, password: parts.password,
-            database: String(parts.path.dropFirst()), tls: .disable)
-        configuration.options.connectTimeout = .seconds(10)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: testLogger)
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: testLogger).get()
-            try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
+        try await PostgresDatabaseClient.withOneConnection(url: url, timeout: .seconds(10), logger: testLogger) { connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: testLogger)
         }
     }
 

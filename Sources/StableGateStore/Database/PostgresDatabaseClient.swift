@@ -107,13 +107,28 @@ public final class PostgresDatabaseClient: DatabaseClient {
     /// server cannot be used (refused, unknown database, wrong password) — the pool instead
     /// keeps retrying in the background while requests wait.
     public static func probe(url: String, timeout: Duration, logger: Logger) async throws {
+        try await withOneConnection(url: url, timeout: timeout, logger: logger) { _ in }
+    }
+
+    /// Runs `body` on a connection of its own to `url`, outside any pool, and closes it
+    /// afterwards; gives up when the server does not accept the connection within `timeout`.
+    public static func withOneConnection<T: Sendable>(
+        url: String, timeout: Duration, logger: Logger, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         guard let configuration = try? SQLPostgresConfiguration(url: url) else {
             throw DatabaseConfigurationError("invalid PostgreSQL URL; use postgres://user:pass@host:port/db")
         }
         var core = configuration.coreConfiguration
         core.options.connectTimeout = .init(timeout)
         let connection = try await PostgresConnection.connect(configuration: core, id: 0, logger: logger)
-        try await connection.close()
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 }
 
