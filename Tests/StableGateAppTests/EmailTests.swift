@@ -119,7 +119,7 @@ struct EmailTests {
     /// through it, whose store has two notification addresses, and runs `body` with both.
     static func harness(
         _ backend: Backend, failFirst: Int = 0, clock: any WallClock = SystemClock(), timeZone: String = "UTC",
-        _ body: (GatewayHarness, SMTPSink) async throws -> Void
+        attachmentLimit: Int? = nil, _ body: (GatewayHarness, SMTPSink) async throws -> Void
     ) async throws {
         let sink = try SMTPSink.start(failFirst: failFirst)
         defer { sink.stop() }
@@ -129,6 +129,7 @@ struct EmailTests {
                 $0.smtp = Self.smtp(sink)
                 $0.reportTimeZone = timeZone
                 $0.passwordHashCost = 4
+                if let attachmentLimit { $0.reportAttachmentLimit = attachmentLimit }
             }, clock: clock, rateProvider: FixedRates([.usd: "1", .eur: "0.8528"])
         ) { harness in
             var store = try #require(try await harness.environment.merchants.store(id: harness.merchant.storeId))
@@ -268,6 +269,33 @@ struct EmailTests {
             let monthCSV = String(decoding: try #require(monthly.attachment(named: "orders-2026-11.csv")), as: UTF8.self)
             #expect(monthCSV.split(separator: "\r\n").count == 4)
             #expect(monthly.text?.contains("Received:                     17.000001") == true)
+        }
+    }
+
+    @Test("A report whose CSV would exceed the attachment limit says so and attaches nothing, however many orders there are")
+    func reportTooLargeToAttach() async throws {
+        let clock = ManualClock(Self.utc("2026-11-20T00:00:00Z"))
+        // The header and two records fit in 1,000 bytes; the day has twelve orders.
+        try await Self.harness(.sqlite, clock: clock, attachmentLimit: 1_000) { harness, sink in
+            var rows: [(CheckoutIntent, StatusTransition)] = []
+            for index in 0..<12 {
+                let date = Self.utc("2026-11-20T01:00:00Z").addingTimeInterval(Double(index) * 60)
+                let request = try CreateCheckoutIntentRequest.parse(
+                    body: Array(#"{"stable_coin": 1, "amount_cents": 1000, "order_id": "R-\#(index)"}"#.utf8),
+                    policy: .init(allowsInsecureRedirect: true))
+                rows.append(
+                    try IntentFactory.makeIntent(
+                        request: request, rate: nil, id: harness.environment.identifiers.objectId(at: date), storeId: harness.merchant.storeId,
+                        settlementWallet: nil, now: date))
+            }
+            try await harness.environment.intents.insertAll(rows)
+            clock.set(Self.utc("2026-11-21T08:00:00Z"))
+            #expect(await harness.gateway.queueDueReports() == 1)
+            #expect(await harness.gateway.sendEmails() == 1)
+            let daily = ParsedMail(try #require(try sink.messages().first).raw)
+            #expect(daily.text?.contains("Orders created in the period: 12") == true)
+            #expect(daily.text?.contains("too many to attach (over 1000 bytes of CSV): export them from the dashboard") == true)
+            #expect(daily.attachment(named: "orders-2026-11-20.csv") == nil)
         }
     }
 

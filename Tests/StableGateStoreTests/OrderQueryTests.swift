@@ -86,4 +86,37 @@ struct OrderQueryTests {
             #expect(try await find("nothing-like-this").isEmpty)
         }
     }
+
+    @Test("The export reads every matching order once, newest first, in batches read side by side; a body can stop it", arguments: Backend.available)
+    func exportBatches(backend: Backend) async throws {
+        try await TestDatabase.withClient(backend) { database in
+            let intents = try await Self.seed(database)
+            let orders = OrderQueryRepository(database: database)
+            let store = "6a0000000000000000000001"
+            // The fixtures share one creation time: the id orders them, as it does in pages.
+            let newestFirst = intents.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.map(\.id)
+            func export(_ filter: OrderFilter, batchSize: Int, concurrency: Int, chunks limit: Int = .max) async throws -> [[String]] {
+                var chunks: [[String]] = []
+                try await orders.forEachExportBatch(
+                    storeId: store, filter: filter, batchSize: batchSize, concurrency: concurrency, transform: { rows in rows.map(\.id) }
+                ) { ids in
+                    chunks.append(ids)
+                    return chunks.count < limit
+                }
+                return chunks
+            }
+            for (batchSize, concurrency) in [(3, 2), (4, 3), (11, 2), (50, 1)] {
+                let chunks = try await export(OrderFilter(), batchSize: batchSize, concurrency: concurrency)
+                #expect(chunks.flatMap { $0 } == newestFirst, "batches of \(batchSize), \(concurrency) at once")
+                #expect(chunks.allSatisfy { $0.count <= batchSize })
+            }
+            var failed = OrderFilter()
+            failed.statuses = [.failed]
+            #expect(
+                try await export(failed, batchSize: 1, concurrency: 2).flatMap { $0 }
+                    == intents.filter { $0.status == .failed }.map(\.id).sorted(by: >))
+            let stopped = try await export(OrderFilter(), batchSize: 2, concurrency: 3, chunks: 2)
+            #expect(stopped.flatMap { $0 } == Array(newestFirst.prefix(4)))
+        }
+    }
 }

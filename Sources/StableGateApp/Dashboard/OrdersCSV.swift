@@ -20,6 +20,14 @@ enum OrdersCSV {
 
     static var header: String { columns.joined(separator: ",") + "\r\n" }
 
+    /// The records of `rows`, in order.
+    @Sendable static func records(_ rows: [OrderExportRow]) throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 320)
+        for row in rows { try append(row, to: &out) }
+        return out
+    }
+
     /// Appends one order's record (ending in CRLF) to `out`. A stored amount that is not a
     /// decimal is an error naming the order, not a guessed cell.
     static func append(_ row: OrderExportRow, to out: inout [UInt8]) throws {

@@ -121,16 +121,16 @@ struct EmailRenderer: Sendable {
         var filter = OrderFilter()
         filter.createdFrom = start
         filter.createdBefore = end
-        try await orders.forEachExportBatch(storeId: store.id, filter: filter) { batch in
-            guard !truncated else { return }
-            for row in batch { try OrdersCSV.append(row, to: &csv) }
-            if csv.count > attachmentLimit { truncated = true }
+        try await orders.forEachExportBatch(storeId: store.id, filter: filter, transform: OrdersCSV.records) { records in
+            csv.append(contentsOf: records)
+            truncated = csv.count > attachmentLimit
+            return !truncated
         }
         let filename = "orders-\(label).csv"
         var attachments: [MailMessage.Attachment] = []
         if truncated {
-            model.attachmentNote =
-                "The period's orders are too many to attach (over \(attachmentLimit / 1_048_576) MB of CSV): export them from the dashboard's orders page."
+            let limit = attachmentLimit >= 1_048_576 ? "\(attachmentLimit / 1_048_576) MB" : "\(attachmentLimit) bytes"
+            model.attachmentNote = "The period's orders are too many to attach (over \(limit) of CSV): export them from the dashboard's orders page."
         } else {
             attachments = [MailMessage.Attachment(filename: filename, contentType: "text/csv; charset=utf-8", data: csv)]
             model.attachmentNote = "Attached: \(filename), every order created in the period, with the columns of the dashboard's export."

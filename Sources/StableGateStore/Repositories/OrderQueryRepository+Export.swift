@@ -44,29 +44,39 @@ extension OrderQueryRepository {
         "settlement_status", "payment_method_type", "error_message",
     ].joined(separator: ", ")
 
-    /// Every matching order, newest first, `batchSize` at a time. The next batch is read while
-    /// `body` handles the current one, so the database and the formatting run side by side;
-    /// memory holds two batches however many orders there are.
-    public func forEachExportBatch(
-        storeId: String, filter: OrderFilter, batchSize: Int = 5000, _ body: ([OrderExportRow]) async throws -> Void
+    /// Every matching order, newest first, in batches of `batchSize`: each batch is read and
+    /// turned into a `Chunk` by `transform` on a task of its own, up to `concurrency` batches at
+    /// once (``KeysetBatchReader``), and the chunks are handed to `body` in order, on the
+    /// caller's task; `body` returns false to stop. Memory holds `concurrency` batches however
+    /// many orders there are.
+    public func forEachExportBatch<Chunk: Sendable>(
+        storeId: String, filter: OrderFilter, batchSize: Int = 5000, concurrency: Int = 3,
+        transform: @escaping @Sendable ([OrderExportRow]) throws -> Chunk, _ body: (Chunk) async throws -> Bool
     ) async throws {
         let orders = self
-        @Sendable func batch(after cursor: OrderCursor?) async throws -> [OrderExportRow] {
-            let query = orders.pageQuery(columns: Self.exportColumns, storeId: storeId, filter: filter, after: cursor, limit: batchSize)
-            return try await orders.database.textRows(query).map(Self.exportRow)
-        }
-        var next: Task<[OrderExportRow], any Error>? = Task { try await batch(after: nil) }
-        defer { next?.cancel() }
-        while let pending = next {
-            let rows = try await pending.value
-            next = nil
-            guard let last = rows.last else { return }
-            if rows.count == batchSize {
-                let cursor = OrderCursor(createdAt: last.createdAt, id: last.id)
-                next = Task { try await batch(after: cursor) }
-            }
-            try await body(rows)
-        }
+        let reader = KeysetBatchReader<OrderCursor, Chunk>(
+            batchSize: batchSize, concurrency: concurrency,
+            bound: { start in
+                // From the index that serves the filter when it covers it (the store's orders or
+                // its statuses): the database skips the keys, no row leaves it.
+                let query = orders.pageQuery(
+                    columns: "created_at, checkout_intents.id", storeId: storeId, filter: filter, after: start, limit: 1, offset: batchSize - 1)
+                guard let cells = try await orders.database.textRows(query).first else { return nil }
+                guard cells.count == 2, let time = cells[0].flatMap({ Int64($0) }), let id = cells[1] else {
+                    throw StoreDataError("export batch bound is not a (created_at, id) key: \(cells)")
+                }
+                return OrderCursor(createdAt: time, id: id)
+            },
+            read: { start, end in
+                // The limit stays even with an end: it keeps PostgreSQL's estimate of a range's
+                // rows (a quarter of the table for a row-value range) from choosing a
+                // JIT-compiled or parallel plan for every batch.
+                let query = orders.pageQuery(
+                    columns: Self.exportColumns, storeId: storeId, filter: filter, after: start, through: end, limit: batchSize)
+                let rows = try await orders.database.textRows(query).map(Self.exportRow)
+                return .init(chunk: try transform(rows), count: rows.count, last: rows.last.map { OrderCursor(createdAt: $0.createdAt, id: $0.id) })
+            })
+        try await reader.forEach(body)
     }
 
     /// A row of text cells in ``exportColumns`` order, checked: a stored value the export cannot

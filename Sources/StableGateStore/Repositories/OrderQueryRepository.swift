@@ -155,22 +155,31 @@ public struct OrderQueryRepository: Sendable {
         return (page, next)
     }
 
-    /// `SELECT columns` of up to `limit` matching orders, newest first, after `cursor`: the
-    /// keyset query of the list's pages and of the export's batches.
-    func pageQuery(columns: String, storeId: String, filter: OrderFilter, after cursor: OrderCursor?, limit: Int) -> SQLQueryString {
+    /// `SELECT columns` of the matching orders, newest first, after `cursor` and — when `end` is
+    /// given — down to `end` included; at most `limit` of them (all without one), skipping `offset` first: the
+    /// keyset query of the list's pages and of the export's batches and their boundaries.
+    func pageQuery(
+        columns: String, storeId: String, filter: OrderFilter, after cursor: OrderCursor?, through end: OrderCursor? = nil, limit: Int?,
+        offset: Int = 0
+    ) -> SQLQueryString {
         var query = SQLQueryString("SELECT ")
         query.appendInterpolation(unsafeRaw: columns + " ")
         query += fromWhere(storeId: storeId, filter: filter)
-        if let cursor {
-            // A row-value comparison, which both databases turn into an index range: the
-            // equivalent `a < x OR (a = x AND b < y)` makes SQLite walk the index from the top.
-            query.appendLiteral(" AND (created_at, checkout_intents.id) < (")
-            query.appendInterpolation(bind: cursor.createdAt)
+        // Row-value comparisons, which both databases turn into an index range: the equivalent
+        // `a < x OR (a = x AND b < y)` makes SQLite walk the index from the top.
+        for (bound, comparison) in [(cursor, " < "), (end, " >= ")] {
+            guard let bound else { continue }
+            query.appendLiteral(" AND (created_at, checkout_intents.id)" + comparison + "(")
+            query.appendInterpolation(bind: bound.createdAt)
             query.appendLiteral(", ")
-            query.appendInterpolation(bind: cursor.id)
+            query.appendInterpolation(bind: bound.id)
             query.appendLiteral(")")
         }
-        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, checkout_intents.id DESC LIMIT \(limit)")
+        query.appendLiteral(" ORDER BY created_at DESC, checkout_intents.id DESC")
+        if let limit {
+            // SQLite takes an OFFSET only after a LIMIT.
+            query.appendInterpolation(unsafeRaw: offset > 0 ? " LIMIT \(limit) OFFSET \(offset)" : " LIMIT \(limit)")
+        }
         return query
     }
 
