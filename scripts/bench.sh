@@ -4,7 +4,9 @@
 # Environment: BENCH_BACKENDS (default "sqlite postgres"; "sqlite-full" and "sqlite-normal" pick
 # SQLite's durability), BENCH_KINDS (default "status create"), BENCH_SIGNED_RESPONSES (1, the
 # default, also runs each kind with response signing on; 0 does not), BENCH_PROFILE (1 samples
-# StableGate with perf during each replay and prints where a request's CPU goes, by stage).
+# StableGate with perf during each replay and prints where a request's CPU goes, by stage),
+# BENCH_BINARY (a stablegate binary to measure instead of building this tree's: an earlier
+# build, for a before/after side by side).
 # Builds a release binary, starts it per backend on a fresh database with one merchant whose
 # key allows unlimited rate, pre-signs requests (presign.py), replays them with wrk and prints
 # one RESULT line per run plus the server's peak resident memory. Each kind runs twice: as
@@ -34,8 +36,12 @@ if [ "$REFERENCE" != none ]; then
   [ -f "$REFERENCE" ] || { echo "no reference server at $REFERENCE (set BENCH_REFERENCE, or none)" >&2; exit 2; }
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/bench/reference-requirements.txt >&2
 fi
-swift build -c release --product stablegate >&2
-BIN=.build/release/stablegate
+if [ -n "${BENCH_BINARY:-}" ]; then
+  BIN=$(realpath "$BENCH_BINARY")
+else
+  swift build -c release --product stablegate >&2
+  BIN=.build/release/stablegate
+fi
 WORK=$(mktemp -d)
 SERVER=""
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -55,7 +55,7 @@ struct KeysetBatchReaderTests {
 
     static func all(_ reader: KeysetBatchReader<Int, [Int]>) async throws -> [Int] {
         var out: [Int] = []
-        try await reader.forEach { chunk in
+        try await reader.run { chunk in
             out += chunk
             return true
         }
@@ -105,7 +105,7 @@ struct KeysetBatchReaderTests {
     func stops() async throws {
         let table = Table(1...100)
         var chunks = 0
-        try await table.reader(batchSize: 4, concurrency: 2).forEach { _ in
+        try await table.reader(batchSize: 4, concurrency: 2).run { _ in
             chunks += 1
             return chunks < 3
         }

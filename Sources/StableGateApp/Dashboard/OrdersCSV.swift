@@ -24,7 +24,8 @@ enum OrdersCSV {
     @Sendable static func records(_ rows: [OrderExportRow]) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * 320)
-        for row in rows { try append(row, to: &out) }
+        // By index: `for row in rows` would copy each row (a retain per text field) to hand it over.
+        for index in rows.indices { try append(rows[index], to: &out) }
         return out
     }
 

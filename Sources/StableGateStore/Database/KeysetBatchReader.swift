@@ -16,12 +16,6 @@ struct KeysetBatchReader<Key: Sendable & Equatable, Chunk: Sendable>: Sendable {
         let count: Int
         /// The key of its last row.
         let last: Key?
-
-        init(chunk: Chunk, count: Int, last: Key?) {
-            self.chunk = chunk
-            self.count = count
-            self.last = last
-        }
     }
 
     /// The most rows one ``read`` returns.
@@ -48,7 +42,7 @@ struct KeysetBatchReader<Key: Sendable & Equatable, Chunk: Sendable>: Sendable {
 
     /// Hands every non-empty chunk to `body`, in key order, on the caller's task; `body` returns
     /// false to stop. Memory holds at most ``concurrency`` batches ahead of `body`.
-    func forEach(_ body: (Chunk) async throws -> Bool) async throws {
+    func run(_ body: (Chunk) async throws -> Bool) async throws {
         let read = self.read
         var start: Key?
         var exhausted = false

@@ -76,7 +76,7 @@ extension OrderQueryRepository {
                 let rows = try await orders.database.textRows(query).map(Self.exportRow)
                 return .init(chunk: try transform(rows), count: rows.count, last: rows.last.map { OrderCursor(createdAt: $0.createdAt, id: $0.id) })
             })
-        try await reader.forEach(body)
+        try await reader.run(body)
     }
 
     /// A row of text cells in ``exportColumns`` order, checked: a stored value the export cannot
