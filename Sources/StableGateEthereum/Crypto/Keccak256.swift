@@ -3,7 +3,8 @@
 ///
 /// The permutation keeps the 25 lanes in locals and writes each round out lane by lane (as the
 /// Keccak team's reference "unrolled" code does): no loads and stores through the state buffer,
-/// no allocation and no bounds check per round, since EIP-55 checksums in exports and the watcher's log hashing call it per row.
+/// no allocation and no bounds check per round, since EIP-55 checksums in exports and the
+/// watcher's log hashing call it per row.
 public enum Keccak256 {
     private static let roundConstants: [UInt64] = [
         0x0000_0000_0000_0001, 0x0000_0000_0000_8082, 0x8000_0000_0000_808A, 0x8000_0000_8000_8000,
