@@ -155,11 +155,11 @@ public struct OrderQueryRepository: Sendable {
         return (page, next)
     }
 
-    /// `SELECT columns` of the matching orders, newest first, after `cursor` and — when `end` is
-    /// given — down to `end` included; at most `limit` of them (all without one), skipping `offset` first: the
-    /// keyset query of the list's pages and of the export's batches and their boundaries.
+    /// `SELECT columns` of up to `limit` matching orders, newest first, after `cursor` and — when
+    /// `end` is given — down to `end` included, skipping `offset` first: the keyset query of the
+    /// list's pages and of the export's batches and their bounds.
     func pageQuery(
-        columns: String, storeId: String, filter: OrderFilter, after cursor: OrderCursor?, through end: OrderCursor? = nil, limit: Int?,
+        columns: String, storeId: String, filter: OrderFilter, after cursor: OrderCursor?, through end: OrderCursor? = nil, limit: Int,
         offset: Int = 0
     ) -> SQLQueryString {
         var query = SQLQueryString("SELECT ")
@@ -176,10 +176,7 @@ public struct OrderQueryRepository: Sendable {
             query.appendLiteral(")")
         }
         query.appendLiteral(" ORDER BY created_at DESC, checkout_intents.id DESC")
-        if let limit {
-            // SQLite takes an OFFSET only after a LIMIT.
-            query.appendInterpolation(unsafeRaw: offset > 0 ? " LIMIT \(limit) OFFSET \(offset)" : " LIMIT \(limit)")
-        }
+        query.appendInterpolation(unsafeRaw: offset > 0 ? " LIMIT \(limit) OFFSET \(offset)" : " LIMIT \(limit)")
         return query
     }
 
